@@ -1,0 +1,192 @@
+"""Opening the SQLite file and keeping its schema current (sqlite-utils migrations).
+
+Every connection runs in WAL mode with foreign keys on and a busy timeout, so several
+processes (annotators, the CLI, background workers) can share one file. Writers take the
+write lock up front (``BEGIN IMMEDIATE``) so they queue on the busy timeout instead of
+failing with "database is locked" when a read transaction tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+__all__ = ["connect", "migrations", "write", "SCHEMA_VERSION", "BUSY_TIMEOUT_MS"]
+
+BUSY_TIMEOUT_MS = 60_000
+
+migrations = Migrations("annotate")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Documents, labels, spans, statuses, token cache, event log, sessions, cursors."""
+    db.executescript(
+        """
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL DEFAULT '',
+            line INTEGER,
+            title TEXT NOT NULL DEFAULT '',
+            lang TEXT NOT NULL DEFAULT 'xx',
+            text TEXT NOT NULL,
+            meta TEXT NOT NULL DEFAULT '{}',
+            created TEXT NOT NULL
+        );
+        CREATE INDEX documents_lang ON documents(lang);
+
+        CREATE TABLE labels (
+            name TEXT PRIMARY KEY,
+            key TEXT UNIQUE,
+            colour TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE spans (
+            id INTEGER PRIMARY KEY,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            label TEXT NOT NULL REFERENCES labels(name) ON UPDATE CASCADE,
+            annotator TEXT NOT NULL,
+            origin TEXT NOT NULL DEFAULT 'manual',
+            state TEXT NOT NULL DEFAULT 'accepted'
+                CHECK (state IN ('accepted', 'pending', 'rejected')),
+            score REAL,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            CHECK (start >= 0 AND end > start)
+        );
+        CREATE INDEX spans_doc ON spans(doc_id, annotator, state, start);
+        CREATE INDEX spans_annotator ON spans(annotator, state);
+        CREATE INDEX spans_label ON spans(label);
+
+        CREATE TRIGGER spans_no_overlap_insert BEFORE INSERT ON spans
+        WHEN NEW.state = 'accepted' BEGIN
+            SELECT RAISE(ABORT, 'accepted spans of one annotator must not overlap')
+            WHERE EXISTS (
+                SELECT 1 FROM spans
+                WHERE doc_id = NEW.doc_id AND annotator = NEW.annotator
+                  AND state = 'accepted' AND start < NEW.end AND NEW.start < end
+            );
+        END;
+        CREATE TRIGGER spans_no_overlap_update BEFORE UPDATE OF start, end, state ON spans
+        WHEN NEW.state = 'accepted' BEGIN
+            SELECT RAISE(ABORT, 'accepted spans of one annotator must not overlap')
+            WHERE EXISTS (
+                SELECT 1 FROM spans
+                WHERE doc_id = NEW.doc_id AND annotator = NEW.annotator AND id != NEW.id
+                  AND state = 'accepted' AND start < NEW.end AND NEW.start < end
+            );
+        END;
+
+        CREATE TABLE doc_status (
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('todo', 'done', 'skipped')),
+            updated TEXT NOT NULL,
+            PRIMARY KEY (doc_id, annotator)
+        );
+        CREATE INDEX doc_status_annotator ON doc_status(annotator, status);
+
+        CREATE TABLE doc_tokens (
+            doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+            tokenizer TEXT NOT NULL,
+            offsets BLOB NOT NULL
+        );
+
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            annotator TEXT NOT NULL,
+            started TEXT NOT NULL,
+            ended TEXT
+        );
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            ts TEXT NOT NULL,
+            annotator TEXT NOT NULL,
+            session_id INTEGER,
+            doc_id INTEGER,
+            action TEXT NOT NULL,
+            target INTEGER,
+            changes TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX events_annotator ON events(annotator, id);
+        CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events BEGIN
+            SELECT RAISE(ABORT, 'the event log is append-only');
+        END;
+        CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events BEGIN
+            SELECT RAISE(ABORT, 'the event log is append-only');
+        END;
+
+        CREATE TABLE cursors (
+            annotator TEXT PRIMARY KEY,
+            doc_id INTEGER,
+            offset INTEGER NOT NULL DEFAULT 0,
+            updated TEXT NOT NULL
+        );
+        """
+    )
+    db["documents"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+
+
+def connect(path: str | Path, *, check_same_thread: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the database at ``path``.
+
+    The connection is in autocommit mode: transactions are explicit (see :func:`write`).
+    """
+    conn = sqlite3.connect(
+        str(path),
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=check_same_thread,
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if str(path) != ":memory:":
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode.lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    db = sqlite_utils.Database(conn)
+    if migrations.pending(db):
+        with write(db):
+            # Applied under the write lock so two processes opening a new file don't race.
+            for migration in migrations.pending(db):
+                migrations.ensure_migrations_table(db)
+                migration.fn(db)
+                migrations._record_applied(db, migration.name)
+    return db
+
+
+@contextlib.contextmanager
+def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction that takes the write lock at once (``BEGIN IMMEDIATE``).
+
+    Nested use becomes a savepoint, so a helper can be called inside a bigger action.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")

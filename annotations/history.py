@@ -1,0 +1,129 @@
+"""The event log: recording changes, replaying them forwards or backwards, and undo stacks.
+
+Every user action is one row of ``events`` holding the list of changes it made. Undo applies
+the inverse of an action's changes and appends an ``undo`` event naming it; redo re-applies
+them and appends a ``redo`` event. The log itself is never rewritten, so the undo and redo
+stacks of an annotator can be rebuilt from it after a restart, in any process.
+
+A change is one of::
+
+    {"op": "insert", "span": {...row...}}
+    {"op": "delete", "span": {...row...}}
+    {"op": "update", "id": 7, "before": {...fields...}, "after": {...fields...}}
+    {"op": "status", "doc_id": 3, "annotator": "ann", "before": "todo", "after": "done"}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+__all__ = ["Change", "apply_changes", "invert", "UndoStacks", "NOT_UNDOABLE"]
+
+Change = dict[str, Any]
+
+#: Event actions that are logged for audit but never undone.
+NOT_UNDOABLE = frozenset({"undo", "redo", "suggest", "import", "labels", "session"})
+
+SPAN_COLUMNS = (
+    "id", "doc_id", "start", "end", "label", "annotator",
+    "origin", "state", "score", "created", "updated",
+)
+
+
+def invert(changes: list[Change]) -> list[Change]:
+    """The changes that undo ``changes`` (in reverse order)."""
+    out: list[Change] = []
+    for ch in reversed(changes):
+        op = ch["op"]
+        if op == "insert":
+            out.append({"op": "delete", "span": ch["span"]})
+        elif op == "delete":
+            out.append({"op": "insert", "span": ch["span"]})
+        elif op == "update":
+            out.append({"op": "update", "id": ch["id"], "before": ch["after"], "after": ch["before"]})
+        elif op == "status":
+            out.append({**ch, "before": ch["after"], "after": ch["before"]})
+        else:  # pragma: no cover - the log only holds the ops above
+            raise ValueError(f"unknown change {op!r}")
+    return out
+
+
+def apply_changes(db: sqlite_utils.Database, changes: list[Change], now: str) -> None:
+    """Apply ``changes`` inside the caller's transaction."""
+    conn = db.conn
+    for ch in changes:
+        op = ch["op"]
+        if op == "insert":
+            row = ch["span"]
+            conn.execute(
+                "INSERT INTO spans (id, doc_id, start, end, label, annotator, origin, state,"
+                " score, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [row[c] for c in SPAN_COLUMNS],
+            )
+        elif op == "delete":
+            conn.execute("DELETE FROM spans WHERE id = ?", [ch["span"]["id"]])
+        elif op == "update":
+            after = ch["after"]
+            cols = ", ".join(f"[{k}] = ?" for k in after)
+            conn.execute(
+                f"UPDATE spans SET {cols}, updated = ? WHERE id = ?",
+                [*after.values(), now, ch["id"]],
+            )
+        elif op == "status":
+            if ch["after"] is None:
+                conn.execute(
+                    "DELETE FROM doc_status WHERE doc_id = ? AND annotator = ?",
+                    [ch["doc_id"], ch["annotator"]],
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO doc_status (doc_id, annotator, status, updated) VALUES (?,?,?,?)"
+                    " ON CONFLICT(doc_id, annotator) DO UPDATE SET status = excluded.status,"
+                    " updated = excluded.updated",
+                    [ch["doc_id"], ch["annotator"], ch["after"], now],
+                )
+        else:  # pragma: no cover
+            raise ValueError(f"unknown change {op!r}")
+
+
+@dataclass
+class UndoStacks:
+    """An annotator's undo and redo stacks, kept in step with the log incrementally."""
+
+    annotator: str
+    undo: list[int] = field(default_factory=list)
+    redo: list[int] = field(default_factory=list)
+    seen: int = 0
+
+    def sync(self, db: sqlite_utils.Database) -> None:
+        """Replay the annotator's events newer than the last one seen."""
+        rows = db.conn.execute(
+            "SELECT id, action, target FROM events WHERE annotator = ? AND id > ? ORDER BY id",
+            [self.annotator, self.seen],
+        ).fetchall()
+        for event_id, action, target in rows:
+            self.seen = event_id
+            if action == "undo":
+                if self.undo and self.undo[-1] == target:
+                    self.undo.pop()
+                elif target in self.undo:
+                    self.undo.remove(target)
+                self.redo.append(target)
+            elif action == "redo":
+                if self.redo and self.redo[-1] == target:
+                    self.redo.pop()
+                elif target in self.redo:
+                    self.redo.remove(target)
+                self.undo.append(target)
+            elif action not in NOT_UNDOABLE:
+                self.undo.append(event_id)
+                self.redo.clear()
+
+
+def load_changes(db: sqlite_utils.Database, event_id: int) -> tuple[int | None, list[Change]]:
+    row = db.conn.execute("SELECT doc_id, changes FROM events WHERE id = ?", [event_id]).fetchone()
+    return row[0], json.loads(row[1])

@@ -1,0 +1,493 @@
+"""Corpus import: ``.txt`` files, ``.jsonl`` files and folders of them.
+
+Each file is one transaction: a file with a bad line, bad span or bad encoding adds
+nothing, and the error names the file, the line and what was wrong. Files stream line by
+line, so memory stays flat. spaCy is only loaded for records that bring spans (to check
+that they fall on token boundaries); plain text never pays for tokenisation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from .db import write
+from .labels import valid_label_name
+from .store import Store, now
+from .text import (
+    LANGUAGES,
+    DecodeError,
+    content_hash,
+    decode,
+    detect_language,
+    is_grapheme_boundary,
+    normalise_newlines,
+    title_of,
+)
+from .tokenize import Tokens, tokenize, tokenizer_id
+
+__all__ = [
+    "ImportFailure",
+    "ImportReport",
+    "Record",
+    "RecordSpan",
+    "import_paths",
+    "iter_sources",
+    "IMPORT_MODES",
+    "write_records",
+]
+
+IMPORT_MODES = ("accepted", "suggestions", "text")
+BATCH = 500
+
+#: A progress callback: ``(bytes_done, bytes_total, current_file)``.
+Progress = Callable[[int, int, str], None]
+
+
+class ImportFailure(Exception):
+    """Bad input: names the file, the line (if any) and what was wrong."""
+
+    def __init__(self, source: str, message: str, line: int | None = None) -> None:
+        self.source = source
+        self.line = line
+        self.message = message
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(slots=True)
+class RecordSpan:
+    start: int
+    end: int
+    label: str
+    score: float | None = None
+    text: str | None = None
+
+
+@dataclass(slots=True)
+class Record:
+    """One document to import, as read from any format."""
+
+    text: str
+    line: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    spans: list[RecordSpan] | None = None
+    tokens: list[tuple[int, int]] | None = None
+    status: str | None = None
+    lang: str | None = None
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the command line to print."""
+
+    files: int = 0
+    added: int = 0
+    duplicates: int = 0
+    spans: int = 0
+    suggestions: int = 0
+    labels_added: list[str] = field(default_factory=list)
+    misaligned: int = 0
+    text_mismatch: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[ImportFailure] = field(default_factory=list)
+    doc_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "spans": self.spans,
+            "suggestions": self.suggestions,
+            "labels_added": self.labels_added,
+            "misaligned_spans": self.misaligned,
+            "span_text_mismatch": self.text_mismatch,
+            "skipped": [{"source": s, "reason": r} for s, r in self.skipped],
+            "notices": self.notices,
+            "warnings": self.warnings,
+            "errors": [str(e) for e in self.errors],
+        }
+
+
+# -- finding sources -----------------------------------------------------------------------
+
+READERS_BY_SUFFIX = (".txt", ".jsonl")
+
+
+def iter_sources(paths: Iterable[str | Path], report: ImportReport) -> Iterator[tuple[Path, str]]:
+    """Expand files and folders into ``(path, display_name)`` pairs, folders recursively."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = 0
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if name.startswith("."):
+                        continue
+                    full = Path(dirpath) / name
+                    if full.suffix.lower() in READERS_BY_SUFFIX:
+                        found += 1
+                        yield full, str(Path(path.name) / full.relative_to(path))
+            if not found:
+                report.notices.append(f"{path}: no .txt or .jsonl files in this folder")
+        elif path.is_file():
+            yield path, path.name
+        else:
+            report.errors.append(ImportFailure(str(path), "no such file or folder"))
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def read_txt(path: Path, name: str) -> Iterator[Record]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailure(name, f"cannot read: {exc.strerror}") from None
+    try:
+        text = decode(data)
+    except DecodeError as exc:
+        raise ImportFailure(name, str(exc)) from None
+    yield Record(text=text, line=None)
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_jsonl_record(obj: Any, name: str, lineno: int) -> Record:
+    """Validate one JSONL object (plain or Prodigy layout) into a :class:`Record`."""
+    if not isinstance(obj, dict):
+        raise ImportFailure(name, f"expected a JSON object, got {type(obj).__name__}", lineno)
+    text = obj.get("text")
+    if not isinstance(text, str):
+        what = "has no \"text\"" if text is None else f"\"text\" is {type(text).__name__}, not a string"
+        raise ImportFailure(name, f"record {what}", lineno)
+    text = normalise_newlines(text)
+    meta = obj.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise ImportFailure(name, "\"meta\" must be an object", lineno)
+    meta = dict(meta)
+    for key, value in obj.items():
+        if key not in ("text", "meta", "spans", "tokens"):
+            meta.setdefault(key, value)
+    spans = None
+    if obj.get("spans") is not None:
+        raw = obj["spans"]
+        if not isinstance(raw, list):
+            raise ImportFailure(name, "\"spans\" must be a list", lineno)
+        spans = []
+        for i, sp in enumerate(raw, 1):
+            if not isinstance(sp, dict):
+                raise ImportFailure(name, f"span {i} is not an object", lineno)
+            start, end, label = sp.get("start"), sp.get("end"), sp.get("label")
+            if not (_int(start) and _int(end)):
+                raise ImportFailure(name, f"span {i} needs integer \"start\" and \"end\"", lineno)
+            if not isinstance(label, str) or not label:
+                raise ImportFailure(name, f"span {i} needs a \"label\" string", lineno)
+            score = sp.get("score")
+            spans.append(RecordSpan(
+                start, end, label,
+                float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+                sp.get("text") if isinstance(sp.get("text"), str) else None,
+            ))
+    tokens = None
+    if obj.get("tokens") is not None:
+        raw = obj["tokens"]
+        if not isinstance(raw, list):
+            raise ImportFailure(name, "\"tokens\" must be a list", lineno)
+        tokens = []
+        for i, tok in enumerate(raw, 1):
+            if not isinstance(tok, dict) or not (_int(tok.get("start")) and _int(tok.get("end"))):
+                raise ImportFailure(name, f"token {i} needs integer \"start\" and \"end\"", lineno)
+            tokens.append((tok["start"], tok["end"]))
+    status = None
+    answer = obj.get("answer")
+    if answer == "accept" and spans is not None:
+        status = "done"
+    elif answer in ("reject", "ignore"):
+        status = "skipped"
+    lang = meta.get("lang") if meta.get("lang") in LANGUAGES else None
+    return Record(text=text, line=lineno, meta=meta, spans=spans, tokens=tokens, status=status, lang=lang)
+
+
+def read_jsonl(path: Path, name: str, progress: Callable[[int], None] | None = None) -> Iterator[Record]:
+    offset = 0
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise ImportFailure(name, f"cannot read: {exc.strerror}") from None
+    with fh:
+        for lineno, raw in enumerate(fh, 1):
+            line_start = offset
+            offset += len(raw)
+            if progress:
+                progress(len(raw))
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ImportFailure(
+                    name, f"invalid UTF-8 at byte {line_start + exc.start}: {exc.reason}", lineno
+                ) from None
+            if lineno == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportFailure(name, f"not valid JSON: {exc.msg} (column {exc.colno})", lineno) from None
+            yield parse_jsonl_record(obj, name, lineno)
+
+
+# -- checking ------------------------------------------------------------------------------
+
+
+def _check_text(text: str, name: str, line: int | None) -> None:
+    for i, ch in enumerate(text):
+        if "\ud800" <= ch <= "\udfff":
+            raise ImportFailure(name, f"text holds a lone surrogate (U+{ord(ch):04X}) at offset {i}", line)
+
+
+def _check_tokens(rec: Record, name: str) -> None:
+    prev = 0
+    for i, (s, e) in enumerate(rec.tokens or (), 1):
+        if not (prev <= s < e <= len(rec.text)):
+            raise ImportFailure(name, f"token {i} ({s}-{e}) is out of order or out of range", rec.line)
+        prev = e
+
+
+def check_spans(rec: Record, name: str, allow_overlap: bool) -> None:
+    """Refuse spans out of range, reversed, overlapping or cutting a visible character."""
+    n = len(rec.text)
+    spans = rec.spans or []
+    for i, sp in enumerate(spans, 1):
+        if sp.start >= sp.end:
+            raise ImportFailure(
+                name, f"span {i} ({sp.label}) is empty or reversed: start {sp.start}, end {sp.end}", rec.line
+            )
+        if sp.start < 0 or sp.end > n:
+            raise ImportFailure(
+                name, f"span {i} ({sp.label}) {sp.start}-{sp.end} is out of range (text has {n} characters)",
+                rec.line,
+            )
+        for edge in (sp.start, sp.end):
+            if not is_grapheme_boundary(rec.text, edge):
+                raise ImportFailure(
+                    name,
+                    f"span {i} ({sp.label}) {sp.start}-{sp.end} cuts through a character sequence"
+                    f" at offset {edge} (a combining mark, emoji sequence or surrogate pair)",
+                    rec.line,
+                )
+        if not valid_label_name(sp.label):
+            raise ImportFailure(name, f"span {i} has an invalid label {sp.label!r}", rec.line)
+    if not allow_overlap:
+        ordered = sorted(spans, key=lambda s: (s.start, s.end))
+        for a, b in zip(ordered, ordered[1:]):
+            if b.start < a.end:
+                raise ImportFailure(
+                    name,
+                    f"spans overlap: {a.label} {a.start}-{a.end} and {b.label} {b.start}-{b.end}",
+                    rec.line,
+                )
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _misaligned(tokens: Tokens, spans: list[RecordSpan]) -> int:
+    starts, ends = set(tokens.starts), set(tokens.ends)
+    return sum(1 for sp in spans if sp.start not in starts or sp.end not in ends)
+
+
+def write_records(
+    store: Store,
+    records: Iterable[Record],
+    name: str,
+    report: ImportReport,
+    *,
+    mode: str = "accepted",
+    lang: str | None = None,
+) -> None:
+    """Write one file's records in one transaction (all or nothing)."""
+    if mode not in IMPORT_MODES:
+        raise ValueError(f"unknown import mode {mode!r}")
+    conn = store.db.conn
+    label_names = {lab.name for lab in store.labels()}
+    ts = now()
+    counts = {"added": 0, "duplicates": 0, "spans": 0, "suggestions": 0, "misaligned": 0, "mismatch": 0}
+    new_labels: list[str] = []
+    doc_ids: list[int] = []
+    warnings: list[str] = []
+    any_records = False
+    with write(store.db):
+        for rec in records:
+            any_records = True
+            _check_text(rec.text, name, rec.line)
+            if not rec.text.strip():
+                report.skipped.append((f"{name}:{rec.line}" if rec.line else name, "empty text"))
+                continue
+            doc_lang = lang or rec.lang or detect_language(rec.text)
+            if rec.tokens is not None:
+                _check_tokens(rec, name)
+            with_spans = mode != "text" and rec.spans
+            if with_spans:
+                check_spans(rec, name, allow_overlap=(mode == "suggestions"))
+            h = content_hash(rec.text)
+            cur = conn.execute(
+                "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
+                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO NOTHING",
+                [h, name, rec.line, title_of(rec.text), doc_lang, rec.text,
+                 json.dumps(rec.meta, ensure_ascii=False), ts],
+            )
+            if cur.rowcount:
+                doc_id = int(cur.lastrowid)
+                counts["added"] += 1
+                doc_ids.append(doc_id)
+            else:
+                doc_id = conn.execute("SELECT id FROM documents WHERE hash = ?", [h]).fetchone()[0]
+                counts["duplicates"] += 1
+            if rec.tokens is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                    [doc_id, "import", Tokens.from_pairs(rec.tokens).to_bytes()],
+                )
+            if not with_spans:
+                if rec.status and mode != "text":
+                    _set_status(store, doc_id, rec.status, ts)
+                continue
+            assert rec.spans is not None
+            for sp in rec.spans:
+                if sp.text is not None and sp.text != rec.text[sp.start:sp.end]:
+                    counts["mismatch"] += 1
+                if sp.label not in label_names:
+                    label_names.add(sp.label)
+                    new_labels.append(sp.label)
+                    store.add_label(sp.label)
+            if rec.tokens is not None:
+                tokens = Tokens.from_pairs(rec.tokens)
+            else:
+                tokens = tokenize(rec.text, doc_lang)
+                conn.execute(
+                    "INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                    [doc_id, tokenizer_id(doc_lang), tokens.to_bytes()],
+                )
+            counts["misaligned"] += _misaligned(tokens, rec.spans)
+            state = "accepted" if mode == "accepted" else "pending"
+            existing = {
+                (s.start, s.end): s for s in store.spans(doc_id, states=("accepted", "pending", "rejected"))
+            }
+            for sp in rec.spans:
+                if (sp.start, sp.end) in existing:
+                    continue
+                if state == "accepted" and any(
+                    s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()
+                ):
+                    warnings.append(
+                        f"{name}:{rec.line}: span {sp.start}-{sp.end} overlaps a span this annotator"
+                        " already has on the same text; kept the existing one"
+                    )
+                    continue
+                conn.execute(
+                    "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
+                    " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [doc_id, sp.start, sp.end, sp.label, store.annotator, "import", state, sp.score, ts, ts],
+                )
+                counts["spans" if state == "accepted" else "suggestions"] += 1
+            if rec.status:
+                _set_status(store, doc_id, rec.status, ts)
+        if any_records and (counts["added"] or counts["spans"] or counts["suggestions"]):
+            store._log("import", [], None)
+    if not any_records:
+        report.notices.append(f"{name}: empty file, nothing to import")
+    report.added += counts["added"]
+    report.duplicates += counts["duplicates"]
+    report.spans += counts["spans"]
+    report.suggestions += counts["suggestions"]
+    report.misaligned += counts["misaligned"]
+    report.text_mismatch += counts["mismatch"]
+    report.labels_added += new_labels
+    report.warnings += warnings
+    report.doc_ids += doc_ids
+
+
+def _set_status(store: Store, doc_id: int, status: str, ts: str) -> None:
+    store.db.conn.execute(
+        "INSERT INTO doc_status (doc_id, annotator, status, updated) VALUES (?,?,?,?)"
+        " ON CONFLICT(doc_id, annotator) DO UPDATE SET status = excluded.status,"
+        " updated = excluded.updated",
+        [doc_id, store.annotator, status, ts],
+    )
+
+
+#: Extra readers by suffix, registered by the formats module: ``suffix -> reader(path, name)``.
+EXTRA_READERS: dict[str, Callable[[Path, str], Iterator[Record]]] = {}
+
+
+def _reader(path: Path, fmt: str | None) -> Callable[..., Iterator[Record]]:
+    kind = fmt or path.suffix.lower().lstrip(".")
+    if kind in ("txt", "text"):
+        return read_txt
+    if kind in ("jsonl", "json"):
+        return read_jsonl
+    reader = EXTRA_READERS.get(kind)
+    if reader is None:
+        raise ImportFailure(str(path), f"unknown file type {path.suffix or '(none)'}: use .txt or .jsonl")
+    return reader
+
+
+def import_paths(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    mode: str = "accepted",
+    lang: str | None = None,
+    fmt: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import files and folders into ``store``; each file all-or-nothing.
+
+    Errors are collected in the report (one per bad file) rather than raised, so one bad
+    file in a folder does not stop the others.
+    """
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    report = ImportReport()
+    sources = list(iter_sources(paths, report))
+    total = sum(p.stat().st_size for p, _ in sources) or 1
+    done = 0
+    for path, name in sources:
+        report.files += 1
+        size = path.stat().st_size
+        file_done = 0
+
+        def tick(n: int, _name: str = name) -> None:
+            nonlocal file_done
+            file_done += n
+            if progress:
+                progress(done + file_done, total, _name)
+
+        try:
+            reader = _reader(path, fmt)
+            if reader is read_jsonl:
+                records = read_jsonl(path, name, tick)
+            else:
+                records = reader(path, name)
+            write_records(store, records, name, report, mode=mode, lang=lang)
+        except ImportFailure as exc:
+            report.errors.append(exc)
+        done += size
+        if progress:
+            progress(done, total, name)
+    return report

@@ -1,0 +1,803 @@
+"""The store: one SQLite file holding a corpus, its label set, spans, statuses and event log.
+
+:class:`Store` is the public API the TUI and the command line share. Each user action
+(add/relabel/delete a span, accept/reject a suggestion, set a status, undo, redo) is one
+write transaction that also appends to the event log, so what the screen shows is already
+on disk.
+
+Threading rule: a :class:`Store` (its SQLite connection) belongs to the thread that opened
+it. A worker thread calls :meth:`Store.reopen` to get its own.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import sqlite_utils
+
+from . import db as dbmod
+from .history import SPAN_COLUMNS, Change, UndoStacks, apply_changes, invert, load_changes
+from .labels import DEFAULT_LABELS, PALETTE, valid_colour, valid_label_name
+from .models import STATUSES, Document, DocumentSummary, Label, Span
+from .tokenize import Tokens, tokenize, tokenizer_id
+
+__all__ = ["Store", "StoreError", "open_store", "default_annotator", "default_db_path", "now"]
+
+
+class StoreError(Exception):
+    """A request the store refuses (unknown label, overlapping span, missing document...)."""
+
+
+def now() -> str:
+    """UTC timestamp with milliseconds, as stored in every table."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def default_annotator() -> str:
+    """``$USER`` (or the login name), else ``annotator``."""
+    try:
+        return os.environ.get("USER") or getpass.getuser() or "annotator"
+    except Exception:  # pragma: no cover - no passwd entry
+        return "annotator"
+
+
+def default_db_path() -> Path:
+    """``$ANNOTATE_DB`` if set, else ``./annotations.db``."""
+    return Path(os.environ.get("ANNOTATE_DB") or "annotations.db")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What an action did: its event id, the document it touched and the spans it created."""
+
+    event_id: int
+    doc_id: int | None
+    spans: tuple[Span, ...] = ()
+
+
+def _span(row: Sequence[Any]) -> Span:
+    return Span(*row)
+
+
+def _row(span: Span) -> dict[str, Any]:
+    return {c: getattr(span, c) for c in SPAN_COLUMNS}
+
+
+_SPAN_SELECT = "SELECT " + ", ".join(f"[{c}]" for c in SPAN_COLUMNS) + " FROM spans"
+
+
+class Store:
+    """A corpus and its annotations in one SQLite file, seen by one annotator."""
+
+    def __init__(self, path: str | Path, annotator: str | None = None) -> None:
+        self.path = Path(path)
+        self.annotator = annotator or default_annotator()
+        self.db: sqlite_utils.Database = dbmod.connect(self.path)
+        self._stacks = UndoStacks(self.annotator)
+        self._session_id: int | None = None
+        self._ensure_default_labels()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def reopen(self, annotator: str | None = None) -> "Store":
+        """A new store on the same file, for use in another thread."""
+        return Store(self.path, annotator or self.annotator)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self):
+        return dbmod.write(self.db)
+
+    def _log(
+        self,
+        action: str,
+        changes: list[Change],
+        doc_id: int | None = None,
+        target: int | None = None,
+        annotator: str | None = None,
+    ) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO events (ts, annotator, session_id, doc_id, action, target, changes)"
+            " VALUES (?,?,?,?,?,?,?)",
+            [now(), annotator or self.annotator, self._session_id, doc_id, action, target,
+             json.dumps(changes, ensure_ascii=False)],
+        )
+        return int(cur.lastrowid)
+
+    # -- labels ------------------------------------------------------------------------
+
+    def _ensure_default_labels(self) -> None:
+        if self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
+            return
+        with self._write():
+            if self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
+                return
+            for pos, (name, key, colour, desc) in enumerate(DEFAULT_LABELS):
+                self.db.conn.execute(
+                    "INSERT INTO labels (name, key, colour, description, position) VALUES (?,?,?,?,?)",
+                    [name, key, colour, desc, pos],
+                )
+
+    def labels(self) -> list[Label]:
+        """The label set in key order."""
+        rows = self.db.conn.execute(
+            "SELECT name, key, colour, description, position FROM labels ORDER BY position, name"
+        ).fetchall()
+        return [Label(*r) for r in rows]
+
+    def label(self, name: str) -> Label | None:
+        row = self.db.conn.execute(
+            "SELECT name, key, colour, description, position FROM labels WHERE name = ?", [name]
+        ).fetchone()
+        return Label(*row) if row else None
+
+    def _free_key(self, used: set[str]) -> str | None:
+        for k in "123456789":
+            if k not in used:
+                return k
+        return None
+
+    def add_label(
+        self,
+        name: str,
+        key: str | None = None,
+        colour: str | None = None,
+        description: str = "",
+    ) -> Label:
+        """Add a label; without ``key``/``colour`` it gets the next free key and palette colour."""
+        if not valid_label_name(name):
+            raise StoreError(f"invalid label name {name!r}: use 1-40 visible characters, no spaces")
+        if colour is not None and not valid_colour(colour):
+            raise StoreError(f"invalid colour {colour!r}: use #rrggbb")
+        with self._write():
+            existing = self.labels()
+            if any(lab.name == name for lab in existing):
+                raise StoreError(f"label {name!r} already exists")
+            used = {lab.key for lab in existing if lab.key}
+            if key is not None and key in used:
+                raise StoreError(f"key {key!r} is already used by another label")
+            if key is not None and (len(key) != 1 or not key.isprintable() or key.isspace()):
+                raise StoreError(f"invalid key {key!r}: use one printable character")
+            key = key if key is not None else self._free_key(used)
+            colour = colour or PALETTE[len(existing) % len(PALETTE)]
+            pos = max((lab.position for lab in existing), default=-1) + 1
+            self.db.conn.execute(
+                "INSERT INTO labels (name, key, colour, description, position) VALUES (?,?,?,?,?)",
+                [name, key, colour, description, pos],
+            )
+            self._log("labels", [], None)
+        return Label(name, key, colour, description, pos)
+
+    def ensure_labels(self, names: Iterable[str]) -> list[str]:
+        """Add any of ``names`` not yet in the label set; returns the ones added."""
+        have = {lab.name for lab in self.labels()}
+        added = []
+        for name in dict.fromkeys(names):
+            if name not in have:
+                self.add_label(name)
+                added.append(name)
+        return added
+
+    def edit_label(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        key: str | None = None,
+        colour: str | None = None,
+        description: str | None = None,
+    ) -> Label:
+        """Rename a label (spans follow) or change its key, colour or description."""
+        with self._write():
+            lab = self.label(name)
+            if lab is None:
+                raise StoreError(f"no label {name!r}")
+            if new_name is not None and new_name != name:
+                if not valid_label_name(new_name):
+                    raise StoreError(f"invalid label name {new_name!r}")
+                if self.label(new_name):
+                    raise StoreError(f"label {new_name!r} already exists")
+            if colour is not None and not valid_colour(colour):
+                raise StoreError(f"invalid colour {colour!r}: use #rrggbb")
+            if key is not None:
+                clash = self.db.conn.execute(
+                    "SELECT name FROM labels WHERE key = ? AND name != ?", [key, name]
+                ).fetchone()
+                if clash:
+                    raise StoreError(f"key {key!r} is already used by {clash[0]!r}")
+            updates = {
+                "name": new_name, "key": key, "colour": colour, "description": description,
+            }
+            updates = {k: v for k, v in updates.items() if v is not None}
+            if updates:
+                cols = ", ".join(f"[{k}] = ?" for k in updates)
+                self.db.conn.execute(
+                    f"UPDATE labels SET {cols} WHERE name = ?", [*updates.values(), name]
+                )
+                self._log("labels", [], None)
+        result = self.label(new_name or name)
+        assert result is not None
+        return result
+
+    def remove_label(self, name: str, *, force: bool = False) -> int:
+        """Remove a label. Refused while spans use it unless ``force`` (which deletes them)."""
+        with self._write():
+            if self.label(name) is None:
+                raise StoreError(f"no label {name!r}")
+            used = self.db.conn.execute(
+                "SELECT count(*) FROM spans WHERE label = ?", [name]
+            ).fetchone()[0]
+            if used and not force:
+                raise StoreError(
+                    f"label {name!r} is used by {used} span(s); use --force to delete them too"
+                )
+            self.db.conn.execute("DELETE FROM spans WHERE label = ?", [name])
+            self.db.conn.execute("DELETE FROM labels WHERE name = ?", [name])
+            self._log("labels", [], None)
+        return used
+
+    # -- documents ---------------------------------------------------------------------
+
+    def count_documents(self) -> int:
+        return self.db.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def _doc_filters(
+        self,
+        status: str | Sequence[str] | None,
+        lang: str | None,
+        annotator: str,
+    ) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        if status:
+            wanted = [status] if isinstance(status, str) else list(status)
+            for s in wanted:
+                if s not in STATUSES:
+                    raise StoreError(f"unknown status {s!r}: use one of {', '.join(STATUSES)}")
+            where.append(
+                "coalesce((SELECT status FROM doc_status WHERE doc_id = d.id AND annotator = ?),"
+                " 'todo') IN (" + ",".join("?" * len(wanted)) + ")"
+            )
+            args += [annotator, *wanted]
+        if lang:
+            where.append("d.lang = ?")
+            args.append(lang)
+        return where, args
+
+    def documents(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        lang: str | None = None,
+        search: str | None = None,
+        limit: int = 50,
+        after: int | None = None,
+        offset: int = 0,
+        annotator: str | None = None,
+    ) -> list[DocumentSummary]:
+        """One page of documents in import order, with this annotator's status and counts.
+
+        ``after`` pages by id (fast at any depth); ``offset`` is also accepted.
+        ``search`` is a full-text query over title and text (words, all must match).
+        """
+        annotator = annotator or self.annotator
+        where, args = self._doc_filters(status, lang, annotator)
+        source = "documents d"
+        if search and search.strip():
+            source = "documents_fts f JOIN documents d ON d.id = f.rowid"
+            where.insert(0, "documents_fts MATCH ?")
+            args.insert(0, _fts_query(search))
+        if after is not None:
+            where.append("d.id > ?")
+            args.append(after)
+        sql = (
+            "SELECT d.id, d.title, d.lang, d.source, d.line,"
+            " coalesce((SELECT status FROM doc_status WHERE doc_id = d.id AND annotator = ?), 'todo'),"
+            " (SELECT count(*) FROM spans WHERE doc_id = d.id AND annotator = ? AND state = 'accepted'),"
+            " (SELECT count(*) FROM spans WHERE doc_id = d.id AND annotator = ? AND state = 'pending')"
+            f" FROM {source}"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY d.id LIMIT ? OFFSET ?"
+        )
+        rows = self.db.conn.execute(
+            sql, [annotator, annotator, annotator, *args, limit, offset]
+        ).fetchall()
+        return [DocumentSummary(*r) for r in rows]
+
+    def iter_documents(self, **filters: Any) -> Iterator[DocumentSummary]:
+        """Every matching document, page by page (flat memory)."""
+        after = None
+        while True:
+            page = self.documents(after=after, limit=500, **filters)
+            if not page:
+                return
+            yield from page
+            after = page[-1].id
+
+    def progress(self, annotator: str | None = None) -> dict[str, int]:
+        """Documents by this annotator's status: ``{"todo": n, "done": n, "skipped": n, "total": n}``."""
+        annotator = annotator or self.annotator
+        total = self.count_documents()
+        counts = dict(
+            self.db.conn.execute(
+                "SELECT status, count(*) FROM doc_status WHERE annotator = ? GROUP BY status",
+                [annotator],
+            ).fetchall()
+        )
+        done, skipped = counts.get("done", 0), counts.get("skipped", 0)
+        return {"todo": total - done - skipped, "done": done, "skipped": skipped, "total": total}
+
+    def first_unfinished(self, after: int | None = None) -> int | None:
+        """The first todo document in import order (after ``after``, wrapping round)."""
+        sql = (
+            "SELECT d.id FROM documents d LEFT JOIN doc_status s ON s.doc_id = d.id"
+            " AND s.annotator = ? WHERE (s.status IS NULL OR s.status = 'todo') {cond}"
+            " ORDER BY d.id LIMIT 1"
+        )
+        if after is not None:
+            row = self.db.conn.execute(sql.format(cond="AND d.id > ?"), [self.annotator, after]).fetchone()
+            if row:
+                return row[0]
+        row = self.db.conn.execute(sql.format(cond=""), [self.annotator]).fetchone()
+        return row[0] if row else None
+
+    def neighbour(self, doc_id: int, step: int) -> int | None:
+        """The next (``step`` = 1) or previous (-1) document id in import order."""
+        if step > 0:
+            row = self.db.conn.execute(
+                "SELECT id FROM documents WHERE id > ? ORDER BY id LIMIT 1", [doc_id]
+            ).fetchone()
+        else:
+            row = self.db.conn.execute(
+                "SELECT id FROM documents WHERE id < ? ORDER BY id DESC LIMIT 1", [doc_id]
+            ).fetchone()
+        return row[0] if row else None
+
+    def document_ids(self) -> list[int]:
+        return [r[0] for r in self.db.conn.execute("SELECT id FROM documents ORDER BY id")]
+
+    def document(self, doc_id: int, annotator: str | None = None) -> Document:
+        """A document with its tokens (computed and cached on first use) and spans."""
+        row = self.db.conn.execute(
+            "SELECT id, text, title, lang, source, line, hash, meta FROM documents WHERE id = ?",
+            [doc_id],
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no document {doc_id}")
+        annotator = annotator or self.annotator
+        tokens = self._tokens(doc_id, row[1], row[3])
+        return Document(
+            id=row[0], text=row[1], title=row[2], lang=row[3], source=row[4], line=row[5],
+            hash=row[6], meta=json.loads(row[7]), status=self.status(doc_id, annotator),
+            tokens=tokens, spans=self.spans(doc_id, annotator=annotator),
+        )
+
+    def text(self, doc_id: int) -> str:
+        row = self.db.conn.execute("SELECT text FROM documents WHERE id = ?", [doc_id]).fetchone()
+        if row is None:
+            raise StoreError(f"no document {doc_id}")
+        return row[0]
+
+    def tokens(self, doc_id: int) -> Tokens:
+        """The document's tokens (cached in ``doc_tokens``)."""
+        row = self.db.conn.execute("SELECT text, lang FROM documents WHERE id = ?", [doc_id]).fetchone()
+        if row is None:
+            raise StoreError(f"no document {doc_id}")
+        return self._tokens(doc_id, row[0], row[1])
+
+    def _tokens(self, doc_id: int, text: str, lang: str) -> Tokens:
+        want = tokenizer_id(lang)
+        cached = self.db.conn.execute(
+            "SELECT tokenizer, offsets FROM doc_tokens WHERE doc_id = ?", [doc_id]
+        ).fetchone()
+        if cached and cached[0] in (want, "import"):
+            return Tokens.from_bytes(cached[1])
+        toks = tokenize(text, lang)
+        with self._write():
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                [doc_id, want, toks.to_bytes()],
+            )
+        return toks
+
+    def status(self, doc_id: int, annotator: str | None = None) -> str:
+        row = self.db.conn.execute(
+            "SELECT status FROM doc_status WHERE doc_id = ? AND annotator = ?",
+            [doc_id, annotator or self.annotator],
+        ).fetchone()
+        return row[0] if row else "todo"
+
+    # -- spans: reading ------------------------------------------------------------------
+
+    def spans(
+        self,
+        doc_id: int,
+        *,
+        annotator: str | None = None,
+        states: Sequence[str] = ("accepted", "pending"),
+    ) -> list[Span]:
+        """One annotator's spans of a document, by start offset."""
+        marks = ",".join("?" * len(states))
+        rows = self.db.conn.execute(
+            f"{_SPAN_SELECT} WHERE doc_id = ? AND annotator = ? AND state IN ({marks})"
+            " ORDER BY start, end",
+            [doc_id, annotator or self.annotator, *states],
+        ).fetchall()
+        return [_span(r) for r in rows]
+
+    def span(self, span_id: int) -> Span:
+        row = self.db.conn.execute(f"{_SPAN_SELECT} WHERE id = ?", [span_id]).fetchone()
+        if row is None:
+            raise StoreError(f"no span {span_id}")
+        return _span(row)
+
+    def _own_span(self, span_id: int) -> Span:
+        span = self.span(span_id)
+        if span.annotator != self.annotator:
+            raise StoreError(f"span {span_id} belongs to {span.annotator!r}, not {self.annotator!r}")
+        return span
+
+    def _overlapping(self, doc_id: int, start: int, end: int, state: str) -> list[Span]:
+        rows = self.db.conn.execute(
+            f"{_SPAN_SELECT} WHERE doc_id = ? AND annotator = ? AND state = ?"
+            " AND start < ? AND ? < end ORDER BY start",
+            [doc_id, self.annotator, state, end, start],
+        ).fetchall()
+        return [_span(r) for r in rows]
+
+    def _check_label(self, label: str) -> None:
+        if self.label(label) is None:
+            raise StoreError(f"unknown label {label!r}")
+
+    def _check_range(self, doc_id: int, start: int, end: int) -> None:
+        row = self.db.conn.execute(
+            "SELECT length(text) FROM documents WHERE id = ?", [doc_id]
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no document {doc_id}")
+        if not (0 <= start < end <= row[0]):
+            raise StoreError(f"span {start}-{end} is out of range for document {doc_id} ({row[0]} characters)")
+
+    # -- spans: actions (each one transaction and one event) ----------------------------
+
+    def _insert_span(
+        self,
+        doc_id: int,
+        start: int,
+        end: int,
+        label: str,
+        *,
+        origin: str,
+        state: str,
+        score: float | None,
+        ts: str,
+    ) -> Change:
+        cur = self.db.conn.execute(
+            "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
+            " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [doc_id, start, end, label, self.annotator, origin, state, score, ts, ts],
+        )
+        row = {
+            "id": int(cur.lastrowid), "doc_id": doc_id, "start": start, "end": end,
+            "label": label, "annotator": self.annotator, "origin": origin, "state": state,
+            "score": score, "created": ts, "updated": ts,
+        }
+        return {"op": "insert", "span": row}
+
+    def _update(self, span: Span, ts: str, **after: Any) -> Change:
+        before = {k: getattr(span, k) for k in after}
+        change = {"op": "update", "id": span.id, "before": before, "after": after}
+        apply_changes(self.db, [change], ts)
+        return change
+
+    def _delete(self, span: Span) -> Change:
+        change = {"op": "delete", "span": _row(span)}
+        apply_changes(self.db, [change], "")
+        return change
+
+    def _clear_for(self, doc_id: int, start: int, end: int, ts: str, keep: int | None = None) -> list[Change]:
+        """Make room for an accepted span: drop overlapping accepted spans, reject suggestions."""
+        changes: list[Change] = []
+        for old in self._overlapping(doc_id, start, end, "accepted"):
+            if old.id != keep:
+                changes.append(self._delete(old))
+        for sug in self._overlapping(doc_id, start, end, "pending"):
+            if sug.id != keep:
+                changes.append(self._update(sug, ts, state="rejected"))
+        return changes
+
+    def add_span(
+        self,
+        doc_id: int,
+        start: int,
+        end: int,
+        label: str,
+        *,
+        origin: str = "manual",
+        snap: bool = False,
+    ) -> ActionResult:
+        """Label ``start``..``end`` (accepted). Overlapping spans of this annotator give way.
+
+        If a pending suggestion covers exactly this range it is accepted with ``label``
+        (keeping its origin). ``snap`` widens the range to whole tokens first.
+        """
+        with self._write():
+            self._check_label(label)
+            self._check_range(doc_id, start, end)
+            if snap:
+                start, end = snap_to_tokens(self.tokens(doc_id), start, end)
+            ts = now()
+            exact = [s for s in self._overlapping(doc_id, start, end, "pending")
+                     if s.start == start and s.end == end]
+            keep = exact[0].id if exact else None
+            changes = self._clear_for(doc_id, start, end, ts, keep=keep)
+            if exact:
+                changes.append(self._update(exact[0], ts, state="accepted", label=label))
+                span_id = exact[0].id
+            else:
+                change = self._insert_span(
+                    doc_id, start, end, label, origin=origin, state="accepted", score=None, ts=ts
+                )
+                changes.append(change)
+                span_id = change["span"]["id"]
+            event = self._log("add", changes, doc_id)
+            return ActionResult(event, doc_id, (self.span(span_id),))
+
+    def relabel_span(self, span_id: int, label: str) -> ActionResult:
+        """Give an existing span another label (a suggestion relabelled is also accepted)."""
+        with self._write():
+            self._check_label(label)
+            span = self._own_span(span_id)
+            ts = now()
+            changes = []
+            if span.state != "accepted":
+                changes += self._clear_for(span.doc_id, span.start, span.end, ts, keep=span.id)
+                changes.append(self._update(span, ts, label=label, state="accepted"))
+            elif span.label != label:
+                changes.append(self._update(span, ts, label=label))
+            event = self._log("relabel", changes, span.doc_id)
+            return ActionResult(event, span.doc_id, (self.span(span_id),))
+
+    def delete_span(self, span_id: int) -> ActionResult:
+        """Remove a span (an accepted one, or a suggestion outright)."""
+        with self._write():
+            span = self._own_span(span_id)
+            changes = [self._delete(span)]
+            event = self._log("delete", changes, span.doc_id)
+            return ActionResult(event, span.doc_id)
+
+    def accept(self, span_id: int) -> ActionResult:
+        """Accept a pending suggestion; overlapping suggestions are rejected."""
+        with self._write():
+            span = self._own_span(span_id)
+            if span.state == "accepted":
+                raise StoreError(f"span {span_id} is already accepted")
+            ts = now()
+            changes = self._clear_for(span.doc_id, span.start, span.end, ts, keep=span.id)
+            changes.append(self._update(span, ts, state="accepted"))
+            event = self._log("accept", changes, span.doc_id)
+            return ActionResult(event, span.doc_id, (self.span(span_id),))
+
+    def reject(self, span_id: int) -> ActionResult:
+        """Reject a pending suggestion; it will not be suggested again for this document."""
+        with self._write():
+            span = self._own_span(span_id)
+            if span.state != "pending":
+                raise StoreError(f"span {span_id} is not a pending suggestion")
+            changes = [self._update(span, now(), state="rejected")]
+            event = self._log("reject", changes, span.doc_id)
+            return ActionResult(event, span.doc_id)
+
+    def accept_all(self, doc_id: int) -> ActionResult:
+        """Accept every pending suggestion of a document, best score first; clashes are rejected."""
+        with self._write():
+            ts = now()
+            pending = self.spans(doc_id, states=("pending",))
+            pending.sort(key=lambda s: (-(s.score if s.score is not None else 1.0), s.start))
+            changes: list[Change] = []
+            accepted: list[Span] = []
+            for sug in pending:
+                if self.span(sug.id).state != "pending":
+                    continue
+                changes += self._clear_for(doc_id, sug.start, sug.end, ts, keep=sug.id)
+                changes.append(self._update(sug, ts, state="accepted"))
+                accepted.append(sug)
+            event = self._log("accept_all", changes, doc_id)
+            return ActionResult(event, doc_id, tuple(self.span(s.id) for s in accepted))
+
+    def set_status(self, doc_id: int, status: str) -> ActionResult:
+        """Mark a document todo, done or skipped for this annotator."""
+        if status not in STATUSES:
+            raise StoreError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+        with self._write():
+            row = self.db.conn.execute(
+                "SELECT status FROM doc_status WHERE doc_id = ? AND annotator = ?",
+                [doc_id, self.annotator],
+            ).fetchone()
+            if not self.db.conn.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchone():
+                raise StoreError(f"no document {doc_id}")
+            change = {
+                "op": "status", "doc_id": doc_id, "annotator": self.annotator,
+                "before": row[0] if row else None, "after": status,
+            }
+            apply_changes(self.db, [change], now())
+            event = self._log("status", [change], doc_id)
+            return ActionResult(event, doc_id)
+
+    def add_suggestions(
+        self,
+        doc_id: int,
+        suggestions: Iterable[tuple[int, int, str, float | None]],
+        origin: str,
+    ) -> int:
+        """Store a recogniser's suggestions as pending spans; returns how many were new.
+
+        A suggestion is skipped if it overlaps an accepted span, or if any span of this
+        annotator (pending or rejected) already covers the same range: a person's decision
+        is never overwritten and a rejected suggestion never comes back.
+        """
+        with self._write():
+            ts = now()
+            existing = self.spans(doc_id, states=("accepted", "pending", "rejected"))
+            taken = {(s.start, s.end) for s in existing if s.state != "accepted"}
+            accepted = [s for s in existing if s.state == "accepted"]
+            labels = {lab.name for lab in self.labels()}
+            changes: list[Change] = []
+            for start, end, label, score in suggestions:
+                if (start, end) in taken or label not in labels:
+                    continue
+                if any(a.overlaps(start, end) for a in accepted):
+                    continue
+                changes.append(self._insert_span(
+                    doc_id, start, end, label, origin=origin, state="pending", score=score, ts=ts
+                ))
+                taken.add((start, end))
+            if changes:
+                self._log("suggest", changes, doc_id)
+            return len(changes)
+
+    # -- undo / redo ---------------------------------------------------------------------
+
+    def _step(self, direction: str) -> ActionResult | None:
+        with self._write():
+            self._stacks.sync(self.db)
+            stack = self._stacks.undo if direction == "undo" else self._stacks.redo
+            if not stack:
+                return None
+            target = stack[-1]
+            doc_id, changes = load_changes(self.db, target)
+            todo = invert(changes) if direction == "undo" else changes
+            apply_changes(self.db, todo, now())
+            event = self._log(direction, todo, doc_id, target=target)
+            self._stacks.sync(self.db)
+            return ActionResult(event, doc_id)
+
+    def undo(self) -> ActionResult | None:
+        """Undo this annotator's last action (any document); ``None`` if there is none."""
+        return self._step("undo")
+
+    def redo(self) -> ActionResult | None:
+        """Redo the last undone action; ``None`` if there is none."""
+        return self._step("redo")
+
+    def can_undo(self) -> bool:
+        self._stacks.sync(self.db)
+        return bool(self._stacks.undo)
+
+    def can_redo(self) -> bool:
+        self._stacks.sync(self.db)
+        return bool(self._stacks.redo)
+
+    def events(self, *, annotator: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest events (all annotators unless ``annotator``), newest first."""
+        sql = "SELECT id, ts, annotator, session_id, doc_id, action, target, changes FROM events"
+        args: list[Any] = []
+        if annotator:
+            sql += " WHERE annotator = ?"
+            args.append(annotator)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        cols = ("id", "ts", "annotator", "session_id", "doc_id", "action", "target", "changes")
+        out = []
+        for row in self.db.conn.execute(sql, args):
+            ev = dict(zip(cols, row))
+            ev["changes"] = json.loads(ev["changes"])
+            out.append(ev)
+        return out
+
+    # -- cursor and sessions -------------------------------------------------------------
+
+    def save_cursor(self, doc_id: int, offset: int) -> None:
+        """Remember where this annotator is (restored when the app reopens)."""
+        with self._write():
+            self.db.conn.execute(
+                "INSERT INTO cursors (annotator, doc_id, offset, updated) VALUES (?,?,?,?)"
+                " ON CONFLICT(annotator) DO UPDATE SET doc_id = excluded.doc_id,"
+                " offset = excluded.offset, updated = excluded.updated",
+                [self.annotator, doc_id, offset, now()],
+            )
+
+    def cursor(self) -> tuple[int, int] | None:
+        """``(doc_id, offset)`` saved for this annotator, if the document still exists."""
+        row = self.db.conn.execute(
+            "SELECT c.doc_id, c.offset FROM cursors c JOIN documents d ON d.id = c.doc_id"
+            " WHERE c.annotator = ?",
+            [self.annotator],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def start_session(self) -> int:
+        """Begin a tagging session; actions from now on are counted in it."""
+        with self._write():
+            cur = self.db.conn.execute(
+                "INSERT INTO sessions (annotator, started) VALUES (?, ?)", [self.annotator, now()]
+            )
+            self._session_id = int(cur.lastrowid)
+        return self._session_id
+
+    def end_session(self) -> dict[str, Any] | None:
+        """End the current session and return its summary."""
+        if self._session_id is None:
+            return None
+        with self._write():
+            self.db.conn.execute(
+                "UPDATE sessions SET ended = ? WHERE id = ?", [now(), self._session_id]
+            )
+        summary = self.session_summary(self._session_id)
+        self._session_id = None
+        return summary
+
+    def session_summary(self, session_id: int) -> dict[str, Any]:
+        """Documents done, spans added, minutes and entities per minute of one session."""
+        from .stats import session_summary
+
+        return session_summary(self.db, session_id)
+
+    # -- stats -----------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Documents by status and language, spans by label and origin, per annotator."""
+        from .stats import corpus_stats
+
+        return corpus_stats(self.db)
+
+
+def _fts_query(text: str) -> str:
+    """Turn user text into a safe FTS5 query: every word must match (prefix on the last)."""
+    words = [w.replace('"', '""') for w in text.split()]
+    if not words:
+        return '""'
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def snap_to_tokens(tokens: Tokens, start: int, end: int) -> tuple[int, int]:
+    """Widen ``start``..``end`` to the boundaries of the tokens it touches."""
+    from bisect import bisect_left, bisect_right
+
+    i = bisect_right(tokens.ends, start)
+    j = bisect_left(tokens.starts, end) - 1
+    if i < len(tokens) and tokens.starts[i] < end:
+        start = min(start, tokens.starts[i])
+    if j >= 0 and tokens.ends[j] > start:
+        end = max(end, tokens.ends[j])
+    return start, end
+
+
+def open_store(path: str | Path | None = None, annotator: str | None = None) -> Store:
+    """Open the database at ``path`` (default :func:`default_db_path`) as ``annotator``."""
+    return Store(path or default_db_path(), annotator)

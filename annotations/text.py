@@ -1,0 +1,184 @@
+"""Text handling shared by import, store and formats: decoding, titles, language, boundaries.
+
+Everything here is pure and cheap: no spaCy, no database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+__all__ = [
+    "DecodeError",
+    "decode",
+    "normalise_newlines",
+    "title_of",
+    "detect_language",
+    "content_hash",
+    "is_grapheme_boundary",
+    "LANGUAGES",
+    "inert",
+]
+
+#: Language codes a document can carry. ``xx`` is spaCy's code for "other / multi-language".
+LANGUAGES = ("ky", "ru", "xx")
+
+_KY_ONLY = frozenset("ңөүҢӨҮ")
+#: Letters of Kazakh (and other Turkic Cyrillic alphabets) that Kyrgyz does not use.
+_OTHER_TURKIC = frozenset("әғқұһіӘҒҚҰҺІ")
+
+TITLE_MAX = 200
+
+
+class DecodeError(ValueError):
+    """Bytes that are not valid UTF-8; ``offset`` is the byte offset of the first bad byte."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def normalise_newlines(text: str) -> str:
+    """Turn CRLF into LF (lone CR is kept: it is data, shown inert by the TUI)."""
+    return text.replace("\r\n", "\n")
+
+
+def decode(data: bytes) -> str:
+    """Decode UTF-8 bytes as a document: drop a BOM, turn CRLF into LF.
+
+    Raises :class:`DecodeError` with the byte offset of the first invalid byte.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        shift = 3
+    else:
+        shift = 0
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            f"invalid UTF-8 at byte {exc.start + shift}: {exc.reason}", exc.start + shift
+        ) from None
+    return normalise_newlines(text)
+
+
+def title_of(text: str) -> str:
+    """The first non-empty line, trimmed (and cut to 200 characters)."""
+    for line in text.split("\n", 50):
+        line = line.strip()
+        if line:
+            return line[:TITLE_MAX]
+    return ""
+
+
+def detect_language(text: str) -> str:
+    """Guess ``ky``, ``ru`` or ``xx`` (other) from the letters of ``text``.
+
+    The rule (documented in the README):
+
+    1. Look at letters only. If fewer than 30 % of them are Cyrillic, the document is ``xx``.
+    2. Kyrgyz writes ң, ө and ү; Russian never does. If they make up at least 1 % of the
+       Cyrillic letters, the document is ``ky`` (Russian news that quotes a Kyrgyz name stays
+       far below 1 %; Kyrgyz prose runs at 4–9 %).
+    3. Letters of other Turkic Cyrillic alphabets (ә ғ қ ұ һ і) at 1 % or more make it ``xx``.
+    4. Otherwise it is ``ru``.
+    """
+    letters = cyrillic = kyrgyz = other = 0
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        letters += 1
+        if "\u0400" <= ch <= "\u04ff":
+            cyrillic += 1
+            if ch in _KY_ONLY:
+                kyrgyz += 1
+            elif ch in _OTHER_TURKIC:
+                other += 1
+    if letters == 0 or cyrillic < 0.3 * letters:
+        return "xx"
+    if other >= 0.01 * cyrillic and other >= kyrgyz / 4:
+        return "xx"
+    if kyrgyz >= 0.01 * cyrillic:
+        return "ky"
+    return "ru"
+
+
+def content_hash(text: str) -> str:
+    """Stable identity of a document's text (importing the same text twice adds it once)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_ZWJ = "\u200d"
+
+
+def _extends(ch: str) -> bool:
+    """True if ``ch`` attaches to the character before it (grapheme Extend / SpacingMark)."""
+    if ch == _ZWJ or ch == "\u200c":
+        return True
+    cp = ord(ch)
+    if 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF:  # variation selectors
+        return True
+    if 0x1F3FB <= cp <= 0x1F3FF:  # emoji skin-tone modifiers
+        return True
+    if 0xE0020 <= cp <= 0xE007F:  # emoji tag sequences
+        return True
+    return unicodedata.category(ch) in ("Mn", "Me", "Mc")
+
+
+def is_grapheme_boundary(text: str, i: int) -> bool:
+    """Whether offset ``i`` lies between two user-perceived characters.
+
+    A span edge must not cut a combining sequence, a ZWJ emoji sequence, an emoji and its
+    modifier, a regional-indicator flag pair or a surrogate pair.
+    """
+    if i <= 0 or i >= len(text):
+        return True
+    before, after = text[i - 1], text[i]
+    if "\ud800" <= before <= "\udbff" and "\udc00" <= after <= "\udfff":
+        return False
+    if _extends(after) or before == _ZWJ:
+        return False
+    if before == "\r" and after == "\n":
+        return False
+    if _is_regional(before) and _is_regional(after):
+        # Flags pair up from the start of a run of regional indicators.
+        run = 0
+        j = i - 1
+        while j >= 0 and _is_regional(text[j]):
+            run += 1
+            j -= 1
+        return run % 2 == 0
+    return True
+
+
+def _is_regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _inert_char(ch: str) -> str:
+    cp = ord(ch)
+    if cp < 0x20:
+        return chr(0x2400 + cp)  # control pictures: ␀ … ␟ (␛ for ESC)
+    if cp == 0x7F:
+        return "\u2421"  # ␡
+    if 0x80 <= cp <= 0x9F or ch in _BIDI:
+        return "\ufffd"
+    return ch
+
+
+_INERT_TABLE = {cp: _inert_char(chr(cp)) for cp in [*range(0x20), 0x7F, *range(0x80, 0xA0), *map(ord, _BIDI)]}
+_INERT_KEEP_NL = {k: v for k, v in _INERT_TABLE.items() if k != 0x0A}
+
+
+def inert(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with control characters, escapes and bidi overrides made visible and harmless.
+
+    One code point in, one code point out, so offsets into the result equal offsets into
+    ``text``: C0 controls become their Control Pictures (ESC shows as ␛), DEL as ␡, C1
+    controls and bidi overrides as �. Nothing of the result can move the terminal's cursor,
+    change its colours or reorder its text.
+    """
+    return text.translate(_INERT_KEEP_NL if keep_newlines else _INERT_TABLE)

@@ -1,0 +1,356 @@
+"""The ``annotate`` command line: thin click commands over the ``annotations`` library.
+
+Heavy imports (Textual, spaCy) happen inside the commands that need them, so
+``annotate --version``, ``docs`` and ``stats`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from annotations import IMPORT_MODES, LANGUAGES, STATUSES, __version__, import_paths
+from annotations.importer import ImportReport
+
+from .cli_common import (
+    CONTEXT_SETTINGS,
+    annotator_option,
+    console,
+    db_option,
+    err_console,
+    file_progress,
+    get_store,
+    plain,
+    store_errors,
+)
+
+
+class LazyGroup(click.Group):
+    """A group whose extra commands live in their own modules, imported on demand."""
+
+    lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from importlib.util import find_spec
+
+        present = [n for n, target in self.lazy.items() if find_spec(target.split(":")[0])]
+        return sorted({*super().list_commands(ctx), *present})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name in self.list_commands(ctx):
+            module_name, attr = self.lazy[name].split(":")
+            import importlib
+
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, name)
+
+
+class MainGroup(LazyGroup):
+    lazy = {
+        "open": "tui.cli_open:open_command",
+        "export": "tui.cli_export:export_command",
+        "suggest": "tui.cli_suggest:suggest_command",
+        "evaluate": "tui.cli_suggest:evaluate_command",
+    }
+
+
+@click.group(cls=MainGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="annotate")
+@db_option
+@annotator_option
+@click.pass_context
+def main(ctx: click.Context, db_path: Path | None, annotator: str | None) -> None:
+    """Keyboard-first named-entity annotation in the terminal.
+
+    With no command, opens the annotator app on the database (a new database is
+    first filled with the bundled Kyrgyz and Russian news seeds).
+
+    Example:
+
+        annotate --db news.db --annotator aida
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(main.get_command(ctx, "open"), db_path=db_path, annotator=annotator)
+
+
+# -- import --------------------------------------------------------------------------------
+
+
+def print_report(report: ImportReport) -> None:
+    """What an import added, skipped and refused, in words a person reads."""
+    console.print(
+        f"Imported {report.added} new document(s) from {report.files} file(s);"
+        f" {report.duplicates} duplicate(s) already in the database."
+    )
+    if report.spans or report.suggestions:
+        console.print(f"Spans: {report.spans} accepted, {report.suggestions} suggestion(s).")
+    if report.labels_added:
+        console.print(plain("New labels added: " + ", ".join(report.labels_added)))
+    if report.misaligned:
+        err_console.print(
+            f"Warning: {report.misaligned} span(s) do not fall on token boundaries; kept as given."
+        )
+    if report.text_mismatch:
+        err_console.print(
+            f"Warning: {report.text_mismatch} span(s) carry a \"text\" that differs from the"
+            " document at their offsets; the offsets were used."
+        )
+    for where, why in report.skipped:
+        err_console.print(plain(f"Skipped {where}: {why}"))
+    for note in report.notices:
+        err_console.print(plain(f"Notice: {note}"))
+    for warning in report.warnings[:20]:
+        err_console.print(plain(f"Warning: {warning}"))
+    if len(report.warnings) > 20:
+        err_console.print(f"... and {len(report.warnings) - 20} more warning(s).")
+    for error in report.errors:
+        err_console.print(plain(f"Error: {error}"))
+
+
+@main.command("import", context_settings=CONTEXT_SETTINGS)
+@db_option
+@annotator_option
+@click.option(
+    "--as", "mode", type=click.Choice(IMPORT_MODES), default="accepted", show_default=True,
+    help="Spans in the input become accepted annotations, pending suggestions, or are ignored (text).",
+)
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Language of every document (default: detected per document).")
+@click.option("--format", "fmt", default=None, metavar="FORMAT",
+              help="Input format (default: from the file extension).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_command(
+    db_path: Path | None,
+    annotator: str | None,
+    mode: str,
+    lang: str | None,
+    fmt: str | None,
+    as_json: bool,
+    sources: tuple[Path, ...],
+) -> None:
+    """Import documents from .txt files, .jsonl files or folders of them.
+
+    A .txt file is one document; a .jsonl file holds one record per line with "text",
+    optional "meta" and optional "spans" ([{"start", "end", "label"}], code-point
+    offsets, end exclusive). Each file is imported whole or not at all; the same text
+    is never added twice.
+
+    Example:
+
+        annotate import --db news.db corpus/ extra.jsonl
+    """
+    _load_format_readers()
+    store = get_store(db_path, annotator)
+    with store, file_progress("Importing") as update:
+        report = import_paths(store, sources, mode=mode, lang=lang, fmt=fmt, progress=update)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report)
+    if report.errors:
+        raise click.ClickException(
+            f"{len(report.errors)} file(s) refused; nothing from them was written."
+        )
+
+
+def _load_format_readers() -> None:
+    """Let the formats module register its readers (CoNLL, brat, spaCy) if it is present."""
+    try:
+        import annotations.formats  # noqa: F401
+    except ImportError:
+        pass
+
+
+# -- docs ----------------------------------------------------------------------------------
+
+
+@main.command("docs", context_settings=CONTEXT_SETTINGS)
+@db_option
+@annotator_option
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, help="Only this language.")
+@click.option("--search", default=None, metavar="TEXT", help="Full-text search over titles and text.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def docs_command(
+    db_path: Path | None,
+    annotator: str | None,
+    status: str | None,
+    lang: str | None,
+    search: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """List documents with their status and number of entities.
+
+    Example:
+
+        annotate docs --status todo --search "Жапаров"
+    """
+    store = get_store(db_path, annotator)
+    with store, store_errors():
+        rows = store.documents(status=status, lang=lang, search=search, limit=limit, offset=offset)
+    if as_json:
+        for d in rows:
+            click.echo(json.dumps({
+                "id": d.id, "title": d.title, "lang": d.lang, "source": d.source, "line": d.line,
+                "status": d.status, "entities": d.entities, "suggestions": d.suggestions,
+            }, ensure_ascii=False))
+        return
+    table = Table("id", "title", "lang", "status", "entities", "source", title=None)
+    for d in rows:
+        source = d.source + (f":{d.line}" if d.line else "")
+        table.add_row(
+            str(d.id), plain(d.title[:60]), d.lang, d.status, str(d.entities), plain(source)
+        )
+    console.print(table)
+
+
+# -- stats ---------------------------------------------------------------------------------
+
+
+def _counts_table(title: str, counts: dict[str, int], key: str) -> Table:
+    table = Table(key, "count", title=title, title_justify="left")
+    for name, n in counts.items():
+        table.add_row(plain(name), str(n))
+    return table
+
+
+@main.command("stats", context_settings=CONTEXT_SETTINGS)
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def stats_command(db_path: Path | None, as_json: bool) -> None:
+    """Documents by status and language, spans by label and origin, per annotator.
+
+    Example:
+
+        annotate stats --db news.db --json
+    """
+    store = get_store(db_path)
+    with store:
+        stats = store.stats()
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+        return
+    docs = stats["documents"]
+    console.print(f"Documents: {docs['total']}")
+    console.print(_counts_table("Documents by language", docs["by_language"], "language"))
+    console.print(_counts_table("Spans by label (accepted)", stats["spans"]["by_label"], "label"))
+    console.print(_counts_table("Spans by origin (accepted)", stats["spans"]["by_origin"], "origin"))
+    console.print(_counts_table("Spans by state", stats["spans"]["by_state"], "state"))
+    per = Table("annotator", "todo", "done", "skipped", "accepted", "pending", "rejected", "sessions",
+                title="Per annotator", title_justify="left")
+    for name, a in stats["annotators"].items():
+        per.add_row(
+            plain(name), *(str(a["documents"][s]) for s in ("todo", "done", "skipped")),
+            *(str(a["spans"].get(s, 0)) for s in ("accepted", "pending", "rejected")),
+            str(len(a["sessions"])),
+        )
+    console.print(per)
+    sessions = Table("annotator", "session", "started", "minutes", "docs done", "spans added",
+                     "entities/min", title="Tagging sessions", title_justify="left")
+    for name, a in stats["annotators"].items():
+        for s in a["sessions"]:
+            sessions.add_row(
+                plain(name), str(s["id"]), s["started"][:19], f"{s['minutes']:.1f}",
+                str(s["documents_done"]), str(s["spans_added"]), f"{s['entities_per_minute']:.1f}",
+            )
+    if sessions.row_count:
+        console.print(sessions)
+
+
+# -- labels --------------------------------------------------------------------------------
+
+
+@main.group("labels", invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
+@db_option
+@click.pass_context
+def labels_group(ctx: click.Context, db_path: Path | None) -> None:
+    """List the label set, or add, edit and remove labels.
+
+    Example:
+
+        annotate labels --db news.db
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["db_path"] = db_path
+    if ctx.invoked_subcommand is None:
+        store = get_store(db_path)
+        with store:
+            labels = store.labels()
+        table = Table("key", "label", "colour", "description")
+        for lab in labels:
+            table.add_row(lab.key or "", plain(lab.name), Text(f"■ {lab.colour}", style=lab.colour), plain(lab.description))
+        console.print(table)
+
+
+def _labels_db(ctx: click.Context, db_path: Path | None) -> Path | None:
+    return db_path or (ctx.obj or {}).get("db_path")
+
+
+@labels_group.command("add", context_settings=CONTEXT_SETTINGS)
+@db_option
+@click.argument("name")
+@click.option("--key", default=None, help="Key that gives this label (default: next free digit).")
+@click.option("--colour", "--color", "colour", default=None, help="Colour as #rrggbb.")
+@click.option("--description", default="", help="What the label means.")
+@click.pass_context
+def labels_add(ctx: click.Context, db_path: Path | None, name: str, key: str | None,
+               colour: str | None, description: str) -> None:
+    """Add a label.
+
+    Example:
+
+        annotate labels add EVENT --key 4 --colour "#c678dd"
+    """
+    store = get_store(_labels_db(ctx, db_path))
+    with store, store_errors():
+        lab = store.add_label(name, key=key, colour=colour, description=description)
+    console.print(plain(f"Added label {lab.name} (key {lab.key or '-'}, {lab.colour})."))
+
+
+@labels_group.command("edit", context_settings=CONTEXT_SETTINGS)
+@db_option
+@click.argument("name")
+@click.option("--name", "new_name", default=None, help="Rename the label (its spans follow).")
+@click.option("--key", default=None)
+@click.option("--colour", "--color", "colour", default=None)
+@click.option("--description", default=None)
+@click.pass_context
+def labels_edit(ctx: click.Context, db_path: Path | None, name: str, new_name: str | None,
+                key: str | None, colour: str | None, description: str | None) -> None:
+    """Change a label's name, key, colour or description.
+
+    Example:
+
+        annotate labels edit ORG --colour "#e5c07b" --description "Organisation"
+    """
+    store = get_store(_labels_db(ctx, db_path))
+    with store, store_errors():
+        lab = store.edit_label(name, new_name=new_name, key=key, colour=colour, description=description)
+    console.print(plain(f"Label {lab.name}: key {lab.key or '-'}, colour {lab.colour}."))
+
+
+@labels_group.command("remove", context_settings=CONTEXT_SETTINGS)
+@db_option
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Also delete the spans that use the label.")
+@click.pass_context
+def labels_remove(ctx: click.Context, db_path: Path | None, name: str, force: bool) -> None:
+    """Remove a label (refused while spans use it, unless --force).
+
+    Example:
+
+        annotate labels remove EVENT
+    """
+    store = get_store(_labels_db(ctx, db_path))
+    with store, store_errors():
+        n = store.remove_label(name, force=force)
+    console.print(plain(f"Removed label {name}" + (f" and {n} span(s)." if n else ".")))
