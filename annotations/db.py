@@ -50,7 +50,8 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         );
 
         CREATE TABLE spans (
-            id INTEGER PRIMARY KEY,
+            -- AUTOINCREMENT: an id is never reused, so undo/redo can re-insert a span by id.
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
             start INTEGER NOT NULL,
             end INTEGER NOT NULL,
