@@ -8,13 +8,14 @@ that they fall on token boundaries); plain text never pays for tokenisation.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .db import write
+from .db import deferred_fts, write
 from .labels import valid_label_name
 from .store import Store, now
 from .text import (
@@ -41,7 +42,8 @@ __all__ = [
 ]
 
 IMPORT_MODES = ("accepted", "suggestions", "text")
-BATCH = 500
+#: Documents indexed for full-text search per batch during an import (see ``db.deferred_fts``).
+BATCH = 1000
 
 #: A progress callback: ``(bytes_done, bytes_total, current_file)``.
 Progress = Callable[[int, int, str], None]
@@ -78,6 +80,8 @@ class Record:
     tokens: list[tuple[int, int]] | None = None
     status: str | None = None
     lang: str | None = None
+    #: Reader warnings about this record (e.g. "line 12: entity starts with I-LOC"), reported per file.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -122,6 +126,8 @@ class ImportReport:
 # -- finding sources -----------------------------------------------------------------------
 
 READERS_BY_SUFFIX = (".txt", ".jsonl")
+#: More suffixes a folder import picks up, registered by the formats module (e.g. ".conll").
+EXTRA_SUFFIXES: set[str] = set()
 
 
 def iter_sources(paths: Iterable[str | Path], report: ImportReport) -> Iterator[tuple[Path, str]]:
@@ -136,7 +142,7 @@ def iter_sources(paths: Iterable[str | Path], report: ImportReport) -> Iterator[
                     if name.startswith("."):
                         continue
                     full = Path(dirpath) / name
-                    if full.suffix.lower() in READERS_BY_SUFFIX:
+                    if full.suffix.lower() in READERS_BY_SUFFIX or full.suffix.lower() in EXTRA_SUFFIXES:
                         found += 1
                         yield full, str(Path(path.name) / full.relative_to(path))
             if not found:
@@ -174,7 +180,7 @@ def parse_jsonl_record(obj: Any, name: str, lineno: int) -> Record:
     if not isinstance(text, str):
         what = "has no \"text\"" if text is None else f"\"text\" is {type(text).__name__}, not a string"
         raise ImportFailure(name, f"record {what}", lineno)
-    text = normalise_newlines(text)
+    raw_text, text = text, normalise_newlines(text)
     meta = obj.get("meta") or {}
     if not isinstance(meta, dict):
         raise ImportFailure(name, "\"meta\" must be an object", lineno)
@@ -212,14 +218,46 @@ def parse_jsonl_record(obj: Any, name: str, lineno: int) -> Record:
             if not isinstance(tok, dict) or not (_int(tok.get("start")) and _int(tok.get("end"))):
                 raise ImportFailure(name, f"token {i} needs integer \"start\" and \"end\"", lineno)
             tokens.append((tok["start"], tok["end"]))
+    if len(text) != len(raw_text):
+        spans, tokens = _shift_past_crlf(raw_text, spans, tokens)
     status = None
     answer = obj.get("answer")
     if answer == "accept" and spans is not None:
         status = "done"
     elif answer in ("reject", "ignore"):
         status = "skipped"
+        if answer == "ignore" and meta.get("status") == "todo":
+            status = None  # our own export of an unfinished document (see formats/jsonl.py)
     lang = meta.get("lang") if meta.get("lang") in LANGUAGES else None
     return Record(text=text, line=lineno, meta=meta, spans=spans, tokens=tokens, status=status, lang=lang)
+
+
+def _shift_past_crlf(
+    raw: str, spans: list[RecordSpan] | None, tokens: list[tuple[int, int]] | None
+) -> tuple[list[RecordSpan] | None, list[tuple[int, int]] | None]:
+    """Move offsets given against ``raw`` onto its CRLF→LF normalised text.
+
+    Each CR dropped from a CRLF shifts later offsets one to the left, so a span keeps
+    covering the same words. Offsets out of range stay out of range (and are refused).
+    """
+    dropped: list[int] = []
+    at = raw.find("\r\n")
+    while at != -1:
+        dropped.append(at)
+        at = raw.find("\r\n", at + 2)
+
+    def move(offset: int) -> int:
+        return offset - bisect.bisect_left(dropped, offset)
+
+    if spans is not None:
+        spans = [
+            RecordSpan(move(sp.start), move(sp.end), sp.label, sp.score,
+                       normalise_newlines(sp.text) if sp.text is not None else None)
+            for sp in spans
+        ]
+    if tokens is not None:
+        tokens = [(move(s), move(e)) for s, e in tokens]
+    return spans, tokens
 
 
 def read_jsonl(path: Path, name: str, progress: Callable[[int], None] | None = None) -> Iterator[Record]:
@@ -255,6 +293,12 @@ def read_jsonl(path: Path, name: str, progress: Callable[[int], None] | None = N
 
 
 def _check_text(text: str, name: str, line: int | None) -> None:
+    """Refuse lone surrogates (JSON can smuggle them in as ``\\ud800``); they cannot be stored as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return
+    except UnicodeEncodeError:
+        pass
     for i, ch in enumerate(text):
         if "\ud800" <= ch <= "\udfff":
             raise ImportFailure(name, f"text holds a lone surrogate (U+{ord(ch):04X}) at offset {i}", line)
@@ -331,9 +375,10 @@ def write_records(
     doc_ids: list[int] = []
     warnings: list[str] = []
     any_records = False
-    with write(store.db):
+    with write(store.db), deferred_fts(store.db) as index_batch:
         for rec in records:
             any_records = True
+            warnings += [f"{name}: {w}" for w in rec.warnings]
             _check_text(rec.text, name, rec.line)
             if not rec.text.strip():
                 report.skipped.append((f"{name}:{rec.line}" if rec.line else name, "empty text"))
@@ -355,6 +400,8 @@ def write_records(
                 doc_id = int(cur.lastrowid)
                 counts["added"] += 1
                 doc_ids.append(doc_id)
+                if counts["added"] % BATCH == 0:
+                    index_batch()
             else:
                 doc_id = conn.execute("SELECT id FROM documents WHERE hash = ?", [h]).fetchone()[0]
                 counts["duplicates"] += 1
@@ -433,10 +480,21 @@ def _set_status(store: Store, doc_id: int, status: str, ts: str) -> None:
 
 #: Extra readers by suffix, registered by the formats module: ``suffix -> reader(path, name)``.
 EXTRA_READERS: dict[str, Callable[[Path, str], Iterator[Record]]] = {}
+#: Content sniffers registered by the formats module: ``path -> format name or None``,
+#: asked in turn when no ``--format`` is given (e.g. a ``.txt`` with a brat ``.ann`` beside it).
+SNIFFERS: list[Callable[[Path], str | None]] = []
+
+
+def _sniff(path: Path) -> str | None:
+    for sniff in SNIFFERS:
+        kind = sniff(path)
+        if kind:
+            return kind
+    return None
 
 
 def _reader(path: Path, fmt: str | None) -> Callable[..., Iterator[Record]]:
-    kind = fmt or path.suffix.lower().lstrip(".")
+    kind = fmt or _sniff(path) or path.suffix.lower().lstrip(".")
     if kind in ("txt", "text"):
         return read_txt
     if kind in ("jsonl", "json"):

@@ -58,10 +58,15 @@ _RU_SYLLABLES = (
 _RU_SUFFIXES = (
     "", "", "", "ов", "ая", "ого", "ами", "ения", "ский", "ных", "ет", "ают", "ость", "ому", "ие",
 )
-_NAMES = (
+_NAMES_KY = (
     "Садыр Жапаров", "Акылбек Жапаров", "Михаил Мишустин", "Владимир Путин", "Ош", "Нарын",
     "Москва", "Чүй", "Талас", "Баткен", "Жалал-Абад", "Ысык-Көл", "Токмок", "Каракол",
     "Айгүл Токтогулова", "Бакыт Сыдыков", "Нурлан Асанов", "Евразия", "ЕАЭБ", "ОДКБ",
+)
+_NAMES_RU = (
+    "Садыр Жапаров", "Михаил Мишустин", "Владимир Путин", "Ош", "Нарын", "Москва", "Чуй",
+    "Талас", "Баткен", "Каракол", "Сергей Лавров", "Анна Петрова", "Иван Смирнов",
+    "Евразия", "ЕАЭС", "ОДКБ", "Санкт-Петербург", "Казань",
 )
 _FUNCTION_KY = "жана менен үчүн боюнча ошондой эле бул ал да деп өтө".split()
 _FUNCTION_RU = "и в на с по для что это как также не из к о".split()
@@ -85,7 +90,9 @@ class TextGenerator:
         self.ky = _vocabulary(rng, _KY_SYLLABLES, _KY_SUFFIXES, 30_000) + _FUNCTION_KY * 200
         self.ru = _vocabulary(rng, _RU_SYLLABLES, _RU_SUFFIXES, 30_000) + _FUNCTION_RU * 200
         given = _vocabulary(rng, _KY_SYLLABLES, ("бек", "бай", "гүл", "жан", "кан", ""), 3_000)
-        self.names = [w.capitalize() for w in given] + list(_NAMES)
+        self.ky_names = [w.capitalize() for w in given] + list(_NAMES_KY)
+        surnames = _vocabulary(rng, _RU_SYLLABLES, ("ов", "ев", "ин", "ова", "ева", "ина"), 3_000)
+        self.ru_names = [w.capitalize() for w in surnames] + list(_NAMES_RU)
         # Zipf-like weights so a few words are frequent and most are rare, as in real text.
         self.ky_cum = list(itertools.accumulate(1 / (i + 1) for i in range(len(self.ky))))
         self.ru_cum = list(itertools.accumulate(1 / (i + 1) for i in range(len(self.ru))))
@@ -100,6 +107,7 @@ class TextGenerator:
         rng = self.rng
         kyrgyz = index % 2 == 0
         vocab, cum = (self.ky, self.ky_cum) if kyrgyz else (self.ru, self.ru_cum)
+        names = self.ky_names if kyrgyz else self.ru_names
         target = int(size * rng.uniform(0.9, 1.1))
         paragraphs: list[str] = []
         sentences: list[str] = []
@@ -107,11 +115,11 @@ class TextGenerator:
         if rng.random() < 0.5:
             sentences.append(f"{COMMON_NAME} шаарында")
         if index % 10_000 == 7:
-            sentences.append(f"{RARE_NAME} {rng.choice(self.names)}")
+            sentences.append(f"{RARE_NAME} {rng.choice(names)}")
         while length < target:
             words = self._words(vocab, cum, rng.randint(6, 16))
             for _ in range(rng.randint(0, 3)):
-                words.insert(rng.randrange(len(words) + 1), rng.choice(self.names))
+                words.insert(rng.randrange(len(words) + 1), rng.choice(names))
             sentence = " ".join(words)
             sentence = sentence[0].upper() + sentence[1:] + rng.choice(".....,!?")[0]
             sentences.append(sentence)

@@ -12,14 +12,34 @@ from .cli_common import CONTEXT_SETTINGS, annotator_option, db_option, get_store
 @click.command("open", context_settings=CONTEXT_SETTINGS)
 @db_option
 @annotator_option
-def open_command(db_path: Path | None, annotator: str | None) -> None:
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="ANNOTATE_KEYS",
+    show_envvar=True,
+    help="Keymap file (TOML: binding id = keys). Default: $XDG_CONFIG_HOME/annotate/keys.toml if it exists.",
+)
+def open_command(db_path: Path | None, annotator: str | None, keys_path: Path | None = None) -> None:
     """Open the annotator app (a new database is first filled with the bundled seeds).
+
+    Press ? in the app for every key; remap keys by binding id in a keymap file.
 
     Example:
 
-        annotate open --db news.db --annotator aida
+        annotate open --db news.db --annotator aida --keys my-keys.toml
     """
+    from annotations import inert
+
+    from .keymap import KeymapError, load_keymap
+
+    try:
+        keymap = load_keymap(keys_path)
+    except KeymapError as exc:
+        raise click.ClickException(inert(str(exc))) from None
+
     from .app import run_app
 
     store = get_store(db_path, annotator)
-    run_app(store)
+    run_app(store, keymap)

@@ -1,0 +1,258 @@
+"""CoNLL: IOB2 export, and import of IOB1 / IOB2 / BIOES files.
+
+Export (one block per (document, annotator))::
+
+    -DOCSTART-<TAB>O
+    <blank>
+    token<TAB>tag        one line per token, tags in IOB2
+    ...
+    <blank>              after every sentence
+
+* Whitespace-only tokens (spaCy's ``"\\n"``, ``"  "``) are not written.
+* Sentence split: a sentence ends where the text between two written tokens holds a line
+  break, and after a token made only of ``. ! ? …`` (closing quotes and brackets right
+  after it stay in the sentence). A sentence never ends inside an entity, so every entity
+  is whole and the tags are valid IOB2.
+* Tabs and line breaks inside a token (possible only in tokens imported from elsewhere)
+  are written as spaces, so the line structure holds.
+
+Import:
+
+* One token per line, token first and tag last; the columns are separated by tabs (then a
+  token may contain spaces: multi-word tokens are kept whole) or by spaces (then the column
+  count of the file's first token line is the norm, and a line with more columns holds a
+  token with spaces: its extra leading columns are joined into the token).
+* A blank line ends a sentence. ``-DOCSTART-`` starts a document. A file whose first line
+  is not ``-DOCSTART-`` holds one document per sentence.
+* A line starting with ``#`` is a comment unless it is ``token<TAB>tag`` (or two
+  space-separated columns ending in a tag): ``#`` is a token too.
+* Tags: ``O`` and ``B-``/``I-``/``E-``/``S-`` (BIOES) or ``L-``/``U-`` (BILOU) followed by a
+  label. An entity starting with ``I-`` (IOB1, or a broken IOB2 file) or ``E-`` is read as
+  if it began with ``B-``; each such start is reported as a warning with its line.
+* The document text is rebuilt from the tokens: single spaces between the tokens of a
+  sentence, a line break between sentences. Tokens are kept exactly as given (they become
+  the document's tokens), whatever spaCy would have made of the text.
+* Anything else (a line without a tag, an unknown tag, bad UTF-8) stops the file with its
+  line number; nothing from the file is written.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from ..importer import ImportFailure, Record, RecordSpan
+from .export import ExportItem, ExportStats, token_tags, written_tokens
+from .iob import TagError, TagReader, is_tag
+
+__all__ = ["conll_document", "write_conll", "read_conll", "sniff_conll", "DOCSTART"]
+
+DOCSTART = "-DOCSTART-"
+_SENTENCE_END = re.compile(r"^[.!?…]+$")
+_CLOSERS = frozenset("\"'»”’“)]}›")
+_UNSAFE = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\x0b": " ", "\x0c": " ",
+                         "\x1c": " ", "\x1d": " ", "\x1e": " ", "\x85": " ",
+                         "\u2028": " ", "\u2029": " "})
+
+
+# -- export --------------------------------------------------------------------------------
+
+
+def conll_document(item: ExportItem, stats: ExportStats) -> str:
+    """One record as CoNLL text (``-DOCSTART-`` block); counts spans into ``stats``."""
+    text = item.text
+    starts, ends = item.tokens.starts, item.tokens.ends
+    keep = written_tokens(text, item.tokens)
+    tags = token_tags(item, keep, stats)
+    lines = [f"{DOCSTART}\tO", ""]
+    sentence_open = False
+    pending = False  # a sentence-final punctuation mark was just written
+    prev_end: int | None = None
+    for pos, i in enumerate(keep):
+        s, e = starts[i], ends[i]
+        word = text[s:e]
+        gap = text[prev_end:s] if prev_end is not None else ""
+        closer = pending and not gap and all(c in _CLOSERS for c in word)
+        if ("\n" in gap or (pending and not closer)) and sentence_open and not tags[pos].startswith("I-"):
+            lines.append("")
+            sentence_open = False
+        lines.append(f"{word.translate(_UNSAFE)}\t{tags[pos]}")
+        sentence_open = True
+        if not closer:
+            pending = bool(_SENTENCE_END.match(word))
+        prev_end = e
+    if sentence_open:
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_conll(items: Iterable[ExportItem], out: BinaryIO, stats: ExportStats) -> None:
+    """Write records as CoNLL IOB2 (UTF-8) to a binary stream."""
+    last_doc = None
+    for item in items:
+        out.write(conll_document(item, stats).encode("utf-8", "surrogatepass"))
+        stats.records += 1
+        if item.doc_id != last_doc:
+            stats.documents += 1
+            last_doc = item.doc_id
+
+
+# -- import --------------------------------------------------------------------------------
+
+
+def _comment(line: str) -> bool:
+    """A ``#`` line that is not a token line (``#<TAB>O`` is the token ``#``)."""
+    if not line.startswith("#"):
+        return False
+    if "\t" in line:
+        fields = [f.strip() for f in line.split("\t")]
+        fields = [f for f in fields if f] or [""]
+        return not (len(fields) >= 2 and is_tag(fields[-1]))
+    fields = line.split()
+    return not (len(fields) == 2 and is_tag(fields[1]))
+
+
+class _Doc:
+    """One document being read: its sentences of tokens, their tags and line numbers."""
+
+    def __init__(self) -> None:
+        self.sentences: list[list[str]] = []
+        self.current: list[str] = []
+        self.lines: list[int] = []
+        self.tags: list[str] = []
+        self.reader = TagReader()
+
+    def add(self, token: str, tag: str, lineno: int, name: str) -> None:
+        try:
+            self.reader.add(len(self.tags), tag)
+        except TagError as exc:
+            raise ImportFailure(name, str(exc), lineno) from None
+        self.current.append(token)
+        self.tags.append(tag)
+        self.lines.append(lineno)
+
+    def end_sentence(self) -> None:
+        self.reader.close()
+        if self.current:
+            self.sentences.append(self.current)
+            self.current = []
+
+    def record(self) -> Record | None:
+        self.end_sentence()
+        if not self.sentences:
+            return None
+        offsets: list[tuple[int, int]] = []
+        pieces: list[str] = []
+        pos = 0
+        for si, sentence in enumerate(self.sentences):
+            if si:
+                pieces.append("\n")
+                pos += 1
+            for ti, token in enumerate(sentence):
+                if ti:
+                    pieces.append(" ")
+                    pos += 1
+                pieces.append(token)
+                offsets.append((pos, pos + len(token)))
+                pos += len(token)
+        spans = [
+            RecordSpan(offsets[first][0], offsets[last][1], label)
+            for first, last, label in self.reader.spans
+        ]
+        warnings = [
+            f"line {self.lines[i]}: entity starts with {self.tags[i]}; read as B-{self.tags[i][2:]}"
+            for i in self.reader.loose_starts
+        ]
+        return Record(
+            text="".join(pieces), line=self.lines[0], spans=spans, tokens=offsets,
+            meta={"format": "conll"}, warnings=warnings,
+        )
+
+
+def _token_line(line: str, ncols: int | None, name: str, lineno: int) -> tuple[str, str, int | None]:
+    """``(token, tag, ncols)`` of one token line."""
+    if "\t" in line:
+        fields = [f.strip() for f in line.split("\t")]
+        while fields and not fields[-1]:
+            fields.pop()
+        if len(fields) < 2:
+            raise ImportFailure(name, "expected a token and a tag separated by a tab", lineno)
+        token, tag = fields[0], fields[-1]
+        if not token:
+            raise ImportFailure(name, "the token (first column) is empty", lineno)
+        return token, tag, ncols
+    fields = line.split()
+    if len(fields) < 2:
+        raise ImportFailure(
+            name, f"expected a token and a tag (tab- or space-separated), got {line.strip()[:40]!r}", lineno
+        )
+    if ncols is None:
+        ncols = len(fields)
+    extra = len(fields) - ncols
+    token = " ".join(fields[: extra + 1]) if extra > 0 else fields[0]
+    return token, fields[-1], ncols
+
+
+def read_conll(path: Path, name: str) -> Iterator[Record]:
+    """Read a CoNLL / IOB file into records (see the module docstring for the rules)."""
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise ImportFailure(name, f"cannot read: {exc.strerror}") from None
+    ncols: int | None = None
+    by_document: bool | None = None
+    doc = _Doc()
+    with fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ImportFailure(name, f"invalid UTF-8 at column {exc.start + 1}: {exc.reason}", lineno) from None
+            if lineno == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if by_document is False:
+                    rec = doc.record()
+                    if rec is not None:
+                        yield rec
+                    doc = _Doc()
+                else:
+                    doc.end_sentence()
+                continue
+            if _comment(line):
+                continue
+            first = line.split()[0]
+            if first == DOCSTART:
+                by_document = True
+                rec = doc.record()
+                if rec is not None:
+                    yield rec
+                doc = _Doc()
+                continue
+            if by_document is None:
+                by_document = False
+            token, tag, ncols = _token_line(line, ncols, name, lineno)
+            doc.add(token, tag, lineno, name)
+    rec = doc.record()
+    if rec is not None:
+        yield rec
+
+
+def sniff_conll(path: Path) -> str | None:
+    """``"conll"`` if a ``.txt``/``.tsv`` file looks like CoNLL (``-DOCSTART-`` or token<TAB>tag lines)."""
+    if path.suffix.lower() not in (".txt", ".tsv"):
+        return None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096).decode("utf-8", "ignore").lstrip("\ufeff")
+    except OSError:
+        return None
+    lines = [ln for ln in head.splitlines()[:20] if ln.strip() and not ln.startswith("#")]
+    if not lines:
+        return None
+    if lines[0].split()[0] == DOCSTART:
+        return "conll"
+    looks = [ln for ln in lines[:-1] or lines if "\t" in ln and is_tag(ln.rsplit("\t", 1)[1].strip())]
+    return "conll" if len(lines) >= 2 and len(looks) == len(lines[:-1] or lines) else None

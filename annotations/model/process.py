@@ -1,0 +1,149 @@
+"""Retraining in a child process, so a running retrain never delays a key press.
+
+python-crfsuite holds Python's global interpreter lock for the whole of an L-BFGS
+iteration (tens of milliseconds for 100 documents, hundreds for 1,000): in a thread of
+the app's process it would stall the event loop that long, again and again. A child
+process trains on the other core instead; the app's side only waits on a pipe (which
+releases the lock), so call :meth:`TrainingProcess.retrain` from a thread worker.
+
+The child keeps a :class:`~.loop.ModelLoop` between retrains (warm feature cache,
+progressive held-out score) and reads the database through its own connection. It is
+started with ``spawn`` (never ``fork``: the app has threads) and exits with its parent.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Mapping
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from .crf import CRFModel, ModelError, Progress, TrainReport
+from .features import Lexicon
+
+__all__ = ["TrainingProcess"]
+
+
+def _serve(conn: Connection, db_path: str, annotator: str | None, params: dict[str, Any]) -> None:
+    """The child's loop: one request in, progress messages and one answer out."""
+    from ..store import Store
+    from .loop import ModelLoop
+
+    loop = ModelLoop(annotator, params=params)
+    store: Store | None = None
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            break
+        if request[0] == "stop":
+            break
+        _, lexicon, want_progress = request
+        try:
+            if store is None:
+                store = Store(db_path, annotator or "model")
+
+            def progress(stage: str, done: int, total: int) -> None:
+                conn.send(("progress", (stage, done, total)))
+
+            model, report = loop.retrain(store, lexicon, progress if want_progress else None)
+            conn.send(("done", (model.to_bytes(lexicon=False), report)))
+        except ModelError as exc:
+            conn.send(("error", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, the child lives on
+            conn.send(("error", f"retrain failed: {type(exc).__name__}: {exc}"))
+    if store is not None:
+        store.close()
+    conn.close()
+
+
+class TrainingProcess:
+    """A long-lived child process that retrains the CRF on request.
+
+    Example (in a thread worker)::
+
+        trainer = TrainingProcess(store.path, annotator="aida")
+        model, report = trainer.retrain(lexicon)
+        ...
+        trainer.close()
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        annotator: str | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve, args=(child, str(db_path), annotator, dict(params or {})),
+            name="annotate-retrain", daemon=True,
+        )
+        self._proc.start()
+        child.close()
+        self._lock = threading.Lock()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def retrain(
+        self,
+        lexicon: Lexicon | None = None,
+        *,
+        progress: Progress | None = None,
+        timeout: float | None = None,
+    ) -> tuple[CRFModel, TrainReport]:
+        """Retrain on the database's labelled documents; blocks until the model is back.
+
+        ``lexicon`` must be picklable (a set, a dict, a module-level function). The model
+        returned predicts with the very ``lexicon`` object given here. Raises
+        :class:`~.crf.ModelError` for no data, a dead child or a ``timeout`` (seconds).
+        """
+        with self._lock:
+            try:
+                self._conn.send(("retrain", lexicon, progress is not None))
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"the training process is not running: {exc}") from None
+            except Exception as exc:  # pickling errors come in several types
+                raise ModelError(f"the lexicon cannot be sent to the training process: {exc}") from None
+            while True:
+                if timeout is not None and not self._conn.poll(timeout):
+                    self._proc.terminate()
+                    raise ModelError(f"retrain took longer than {timeout} s; the training process was stopped")
+                try:
+                    kind, payload = self._conn.recv()
+                except (EOFError, OSError):
+                    raise ModelError("the training process exited") from None
+                if kind == "progress":
+                    if progress:
+                        progress(*payload)
+                    continue
+                if kind == "error":
+                    raise ModelError(payload)
+                blob, report = payload
+                model = CRFModel.from_bytes(blob)
+                model.lexicon = lexicon
+                return model, report
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the child (it finishes nothing half-way: retrains write no files)."""
+        try:
+            self._conn.send(("stop",))
+        except (OSError, ValueError):
+            pass
+        self._proc.join(timeout)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(timeout)
+        self._conn.close()
+
+    def __enter__(self) -> "TrainingProcess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

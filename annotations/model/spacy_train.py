@@ -1,0 +1,3 @@
+"""placeholder during development"""
+def train_spacy(*a, **k):
+    raise NotImplementedError

@@ -1,0 +1,496 @@
+"""Propagation: every accepted span teaches the lexicon; other mentions become suggestions.
+
+A labelled span becomes a lexicon entry: its words (runs of letters and digits, joined by
+inner hyphens and dots as spaCy keeps them: "Нур-Султан", "Reporter.kg"), the gaps
+between them, and its label. An entry finds its other mentions in every word form:
+
+- **Kyrgyz** (``ky``): only the last word inflects, by the suffix table of
+  :mod:`.inflection_ky` (case, plural, possessive, -DAгI, with vowel harmony and
+  assimilation): "Садыр Жапаров" finds "Садыр Жапаровдун", "Москва" finds "Москвага".
+  Earlier words must match exactly.
+- **Russian** (``ru``): every word may inflect; words match by pymorphy3 lemma
+  (:mod:`.inflection_ru`): "Владимир Путин" finds "Владимира Путина".
+- Other languages (``xx``): exact words.
+
+Entries learn from inflected labels too: "Михаил Мишустинди" is stored with the stem
+"Мишустин" (and "Михаила Мишустина" with the lemmas "Михаил Мишустин"), so either finds
+the other, in either language. Derived words are not inflections and do not match
+(Кыргызстандык, россиялык, Российский). Case matters: a word matches a capitalised name
+only if it is capitalised too (all capitals count, so "МОСКВА" in a dateline matches
+"Москва"), so a lower-case common noun never becomes a name. A person's full name also
+teaches its surname alone at a lower score ("Садыр Жапаров" → "Жапаровго"), the usual
+way news refers to someone after the first mention.
+
+A suggestion always covers whole tokens: the match is checked against the document's
+cached spaCy tokens, or — when they are not cached — against spaCy's tokenisation of just
+the whitespace-separated chunks at the match's edges (spaCy tokenises each chunk on its
+own, so this is exact and costs a fraction of tokenising the document).
+
+Score: the share of the entry's label among the labels people gave it, times 0.9 for a
+word form not seen labelled, times 0.8 for a surname learned from a full name.
+
+The lexicon follows the store incrementally (:class:`LexiconState`): it replays the event
+log since its last look, re-reading only the spans those events touched, so refreshing
+after one accept costs a few milliseconds at any corpus size.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable
+
+from . import inflection_ky as ky
+from . import inflection_ru as ru
+from .base import BaseRecogniser, Suggestion, TextDoc, register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..store import Store
+
+__all__ = ["Lexicon", "LexiconState", "Propagation", "Entry", "words_of"]
+
+#: A word as propagation sees it: letters/digits, with inner hyphens and dots.
+_WORD = re.compile(r"\w+(?:[-‐‑.]\w+)*")
+
+#: Score factors (see the module docstring).
+UNSEEN_FORM = 0.9
+SURNAME = 0.8
+
+EntryKey = tuple[str, ...]
+
+
+def words_of(text: str) -> tuple[list[str], list[str]]:
+    """The words of a span's text and the normalised gaps between them."""
+    found = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    words = [text[s:e] for s, e in found]
+    gaps = [_gap(text[a[1]:b[0]]) for a, b in zip(found, found[1:])]
+    return words, gaps
+
+
+def _gap(text: str) -> str:
+    """A gap between two words, whitespace collapsed ("" for plain spaces)."""
+    return " ".join(text.split())
+
+
+def _prefix(word: str) -> str:
+    return word[:2].lower().replace("ё", "е")
+
+
+def _caps_variant(word: str) -> str | None:
+    """"МОСКВАГА" → "Москвага": how an all-capitals word is looked up as a name."""
+    if len(word) > 1 and word.isupper():
+        return "-".join(p[:1] + p[1:].lower() for p in word.split("-"))
+    return None
+
+
+@lru_cache(maxsize=262144)
+def _ky_keys(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(exact forms, inflected stems) under which a Kyrgyz word is looked up."""
+    exact = [word]
+    caps = _caps_variant(word)
+    if caps:
+        exact.append(caps)
+    stems: list[str] = []
+    for w in exact:
+        stems += [s for s in ky.stems(w)[1:] if s not in stems]
+    return tuple(exact), tuple(stems)
+
+
+def _canonical(words: list[str], lang: str) -> list[str]:
+    """The words as one entry key: Kyrgyz last word stripped, Russian words lemmatised."""
+    if lang == "ky":
+        stems = ky.learned_stems(words[-1])
+        return [*words[:-1], min(stems, key=len)]
+    if lang == "ru":
+        return [(ru.lemma_cased(w) or [w])[0] for w in words]
+    return list(words)
+
+
+def _forms(words: list[str], lang: str) -> list[set[str]]:
+    """Per position, the base forms a later mention is compared with."""
+    if lang == "ky":
+        return [*({w} for w in words[:-1]), set(ky.learned_stems(words[-1]))]
+    if lang == "ru":
+        return [{w, *ru.lemma_cased(w)} for w in words]
+    return [{w} for w in words]
+
+
+@dataclass
+class Entry:
+    """One entity the lexicon knows: its words' base forms, gaps, labels and seen forms."""
+
+    key: EntryKey
+    gaps: tuple[str, ...]
+    forms: list[set[str]]
+    labels: Counter[str] = field(default_factory=Counter)
+    surfaces: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    derived: bool = False
+    ru_keys: list[frozenset[str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.forms)
+
+
+@dataclass(frozen=True, slots=True)
+class _Learned:
+    """What one accepted span contributed, so it can be taken back."""
+
+    key: EntryKey
+    surface: tuple[str, ...]
+    label: str
+    derived_key: EntryKey | None
+    derived_surface: tuple[str, ...] | None
+
+
+class Lexicon:
+    """Entities learned from accepted spans, indexed for matching in any language."""
+
+    def __init__(self) -> None:
+        self.entries: dict[EntryKey, Entry] = {}
+        self._learned: dict[int, _Learned] = {}
+        self._ky_first: dict[str, set[EntryKey]] = {}
+        self._ru_first: dict[str, set[EntryKey]] = {}
+        self._prefixes: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # -- learning ----------------------------------------------------------------------
+
+    def learn(self, span_id: int, text: str, label: str, lang: str) -> bool:
+        """Learn span ``span_id`` (its text, label and document language); False if no words."""
+        self.forget(span_id)
+        words, gaps = words_of(text)
+        if not words:
+            return False
+        key = (lang if lang in ("ky", "ru") else "xx", *_canonical(words, lang), "|", *gaps)
+        self._add(key, tuple(gaps), _forms(words, lang), label, tuple(words), derived=False)
+        dkey = dsurface = None
+        last = words[-1]
+        if label == "PER" and len(words) >= 2 and last[:1].isupper() and len(last) >= 3:
+            dkey = ("~", key[0], key[len(words)])
+            dsurface = (last,)
+            self._add(dkey, (), _forms([last], lang), label, dsurface, derived=True)
+        self._learned[span_id] = _Learned(key, tuple(words), label, dkey, dsurface)
+        return True
+
+    def forget(self, span_id: int) -> None:
+        """Take back what span ``span_id`` taught (no-op if it taught nothing)."""
+        learned = self._learned.pop(span_id, None)
+        if learned is None:
+            return
+        self._remove(learned.key, learned.label, learned.surface)
+        if learned.derived_key is not None and learned.derived_surface is not None:
+            self._remove(learned.derived_key, learned.label, learned.derived_surface)
+
+    def _add(
+        self,
+        key: EntryKey,
+        gaps: tuple[str, ...],
+        forms: list[set[str]],
+        label: str,
+        surface: tuple[str, ...],
+        *,
+        derived: bool,
+    ) -> None:
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = Entry(key, gaps, [set() for _ in forms], derived=derived)
+            entry.ru_keys = [frozenset() for _ in forms]
+            self.entries[key] = entry
+        for pos, new in enumerate(forms):
+            fresh = new - entry.forms[pos]
+            if not fresh:
+                continue
+            entry.forms[pos] |= fresh
+            keys = frozenset().union(*(ru.lemma_keys(f) for f in fresh))
+            entry.ru_keys[pos] = entry.ru_keys[pos] | keys
+            if pos == 0:
+                for f in fresh:
+                    self._ky_first.setdefault(f, set()).add(key)
+                    self._prefixes[_prefix(f)] += 1
+                for k in keys:
+                    self._ru_first.setdefault(k, set()).add(key)
+        entry.labels[label] += 1
+        entry.surfaces[surface] += 1
+
+    def _remove(self, key: EntryKey, label: str, surface: tuple[str, ...]) -> None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return
+        entry.labels[label] -= 1
+        if entry.labels[label] <= 0:
+            del entry.labels[label]
+        entry.surfaces[surface] -= 1
+        if entry.surfaces[surface] <= 0:
+            del entry.surfaces[surface]
+        if entry.labels:
+            return
+        del self.entries[key]
+        for f in entry.forms[0]:
+            self._discard(self._ky_first, f, key)
+            self._prefixes[_prefix(f)] -= 1
+            if self._prefixes[_prefix(f)] <= 0:
+                del self._prefixes[_prefix(f)]
+        for k in entry.ru_keys[0]:
+            self._discard(self._ru_first, k, key)
+
+    @staticmethod
+    def _discard(index: dict[str, set[EntryKey]], k: str, key: EntryKey) -> None:
+        keys = index.get(k)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del index[k]
+
+    # -- matching ----------------------------------------------------------------------
+
+    def _word_matches(self, word: str, entry: Entry, pos: int, lang: str) -> bool:
+        last = pos == len(entry) - 1
+        if lang == "ru":
+            return bool(ru.lemma_keys(word) & entry.ru_keys[pos])
+        exact, stems = _ky_keys(word) if lang == "ky" else ((word,), ())
+        forms = entry.forms[pos]
+        if any(w in forms for w in exact):
+            return True
+        return last and any(s in forms for s in stems)
+
+    def _first(self, word: str, lang: str) -> set[EntryKey]:
+        """Entries whose first word may be ``word``."""
+        if lang == "ru":
+            found: set[EntryKey] = set()
+            for k in ru.lemma_keys(word):
+                found |= self._ru_first.get(k, set())
+            return found
+        exact, stems = _ky_keys(word) if lang == "ky" else ((word,), ())
+        found = set()
+        for w in exact:
+            found |= self._ky_first.get(w, set())
+        for s in stems:
+            for key in self._ky_first.get(s, ()):
+                if len(self.entries[key]) == 1:
+                    found.add(key)
+        return found
+
+    def matches(self, text: str, lang: str) -> list[tuple[int, int, list[Entry], bool]]:
+        """Every mention in ``text``: ``(start, end, entries, exact form seen)``, overlapping."""
+        if not self.entries:
+            return []
+        lang = lang if lang in ("ky", "ru") else "xx"
+        words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        prefixes = self._prefixes
+        found: dict[tuple[int, int], tuple[list[Entry], bool]] = {}
+        for i, (s, e) in enumerate(words):
+            word = text[s:e]
+            if _prefix(word) not in prefixes:
+                continue
+            for key in self._first(word, lang):
+                entry = self.entries[key]
+                n = len(entry)
+                if i + n > len(words):
+                    continue
+                ok = True
+                for j in range(1, n):
+                    gap = text[words[i + j - 1][1]:words[i + j][0]]
+                    if "\n" in gap or _gap(gap) != entry.gaps[j - 1]:
+                        ok = False
+                        break
+                    ws, we = words[i + j]
+                    if not self._word_matches(text[ws:we], entry, j, lang):
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                end = words[i + n - 1][1]
+                surface = tuple(text[a:b] for a, b in words[i:i + n])
+                seen = surface in entry.surfaces
+                prev = found.get((s, end))
+                if prev is None:
+                    found[(s, end)] = ([entry], seen)
+                else:
+                    prev[0].append(entry)
+                    found[(s, end)] = (prev[0], prev[1] or seen)
+        return [(s, e, entries, seen) for (s, e), (entries, seen) in found.items()]
+
+    def suggest(self, doc: TextDoc) -> list[Suggestion]:
+        """Non-overlapping suggestions for ``doc``, longest first, on whole tokens."""
+        scored: list[Suggestion] = []
+        for start, end, entries, seen in self.matches(doc.text, doc.lang):
+            weights: Counter[str] = Counter()
+            derived_only = all(e.derived for e in entries)
+            for entry in entries:
+                if entry.derived and not derived_only:
+                    continue
+                weights.update(entry.labels)
+            total = sum(weights.values())
+            if not total:
+                continue
+            label, weight = max(weights.items(), key=lambda kv: (kv[1], kv[0]))
+            score = weight / total
+            if not seen:
+                score *= UNSEEN_FORM
+            if derived_only:
+                score *= SURNAME
+            scored.append(Suggestion(start, end, label, round(score, 3)))
+        scored.sort(key=lambda s: (s.start, -(s.end - s.start)))
+        out: list[Suggestion] = []
+        taken_end = -1
+        for sug in scored:
+            if sug.start < taken_end:
+                continue
+            if not _aligned(doc, sug.start, sug.end):
+                continue
+            out.append(sug)
+            taken_end = sug.end
+        return out
+
+
+# -- token alignment ---------------------------------------------------------------------
+
+
+def _aligned(doc: TextDoc, start: int, end: int) -> bool:
+    """True if ``start``..``end`` begins and ends on spaCy token boundaries of ``doc``."""
+    if doc.has_tokens:
+        toks = doc.tokens
+        i = bisect_left(toks.starts, start)
+        j = bisect_left(toks.ends, end)
+        return i < len(toks) and toks.starts[i] == start and j < len(toks) and toks.ends[j] == end
+    text = doc.text
+    return _edge_is_boundary(text, start, doc.lang) and _edge_is_boundary(text, end, doc.lang)
+
+
+def _edge_is_boundary(text: str, pos: int, lang: str) -> bool:
+    """Is ``pos`` a token boundary? Tokenise only the whitespace-separated chunk around it."""
+    left = pos
+    while left > 0 and not text[left - 1].isspace():
+        left -= 1
+    right = pos
+    while right < len(text) and not text[right].isspace():
+        right += 1
+    if left == pos or right == pos:
+        return True  # the chunk starts or ends here
+    return (pos - left) in _chunk_boundaries(lang, text[left:right])
+
+
+@lru_cache(maxsize=65536)
+def _chunk_boundaries(lang: str, chunk: str) -> frozenset[int]:
+    from ..tokenize import blank_nlp
+
+    doc = blank_nlp(lang).tokenizer(chunk)
+    return frozenset(t.idx for t in doc) | frozenset(t.idx + len(t.text) for t in doc)
+
+
+# -- following the store -----------------------------------------------------------------
+
+#: Actions whose changes never touch accepted spans.
+_SKIP_ACTIONS = frozenset({"suggest", "status", "session"})
+
+
+class LexiconState:
+    """A lexicon kept in step with one annotator's accepted spans in a store."""
+
+    def __init__(self, annotator: str) -> None:
+        self.annotator = annotator
+        self.lexicon = Lexicon()
+        self.last_event = -1
+        self.lock = threading.Lock()
+
+    def rebuild(self, store: "Store") -> None:
+        """Learn every accepted span of the annotator afresh."""
+        conn = store.db.conn
+        last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        lexicon = Lexicon()
+        rows = conn.execute(
+            "SELECT s.id, s.label, d.lang, substr(d.text, s.start + 1, s.end - s.start)"
+            " FROM spans s JOIN documents d ON d.id = s.doc_id"
+            " WHERE s.annotator = ? AND s.state = 'accepted' ORDER BY s.id",
+            [self.annotator],
+        )
+        for span_id, label, lang, text in rows:
+            lexicon.learn(span_id, text, label, lang)
+        self.lexicon = lexicon
+        self.last_event = last
+
+    def sync(self, store: "Store") -> None:
+        """Catch up with the event log (a full rebuild on the first call or after an import)."""
+        if self.last_event < 0:
+            self.rebuild(store)
+            return
+        conn = store.db.conn
+        rows = conn.execute(
+            "SELECT id, annotator, action, changes FROM events WHERE id > ? ORDER BY id",
+            [self.last_event],
+        ).fetchall()
+        if not rows:
+            return
+        touched: set[int] = set()
+        for _id, annotator, action, changes in rows:
+            if action == "labels" or (action == "import" and annotator == self.annotator):
+                self.rebuild(store)
+                return
+            if annotator != self.annotator or action in _SKIP_ACTIONS:
+                continue
+            touched |= _span_ids(json.loads(changes))
+        self._relearn(store, touched)
+        self.last_event = rows[-1][0]
+
+    def _relearn(self, store: "Store", span_ids: Iterable[int]) -> None:
+        conn = store.db.conn
+        for span_id in span_ids:
+            self.lexicon.forget(span_id)
+            row = conn.execute(
+                "SELECT s.label, d.lang, substr(d.text, s.start + 1, s.end - s.start)"
+                " FROM spans s JOIN documents d ON d.id = s.doc_id"
+                " WHERE s.id = ? AND s.annotator = ? AND s.state = 'accepted'",
+                [span_id, self.annotator],
+            ).fetchone()
+            if row:
+                self.lexicon.learn(span_id, row[2], row[0], row[1])
+
+
+def _span_ids(changes: list[dict]) -> set[int]:
+    out: set[int] = set()
+    for ch in changes:
+        op = ch.get("op")
+        if op in ("insert", "delete"):
+            out.add(int(ch["span"]["id"]))
+        elif op == "update":
+            out.add(int(ch["id"]))
+    return out
+
+
+class Propagation(BaseRecogniser):
+    """The propagation recogniser: the annotator's accepted spans, found again everywhere."""
+
+    name = "propagation"
+    priority = 30
+
+    def __init__(self, state: LexiconState | None = None) -> None:
+        self.state = state
+
+    def prepare(self, store: "Store") -> None:
+        if self.state is None or self.state.annotator != store.annotator:
+            self.state = LexiconState(store.annotator)
+        self.state.sync(store)
+
+    @property
+    def lexicon(self) -> Lexicon:
+        if self.state is None:
+            raise RuntimeError("prepare(store) first")
+        return self.state.lexicon
+
+    def suggest(self, doc: TextDoc) -> list[Suggestion]:
+        return self.lexicon.suggest(doc)
+
+
+register(
+    "propagation",
+    Propagation,
+    description="Mentions of entities you labelled, in all their Kyrgyz and Russian word forms.",
+    priority=Propagation.priority,
+)

@@ -1,0 +1,459 @@
+"""Running recognisers over a store: the whole corpus, or one document right after an edit.
+
+Three entry points:
+
+- :func:`run_recognisers` — ``annotate suggest`` and background workers: every document
+  (or the todo ones), in batches of one write transaction each, with a progress callback
+  and a cancel flag. Call it from a worker thread with that thread's own store
+  (``store.reopen()``), never on the TUI's event loop.
+- :func:`refresh_document` — after a person accepts, labels, relabels or deletes a span:
+  brings the propagation lexicon up to date (incrementally, from the event log) and
+  refreshes the suggestions of that one document. Fast enough for the event loop
+  (a few milliseconds; ≤ 100 ms on a 10,000-document corpus, see ``benchmarks/bench_suggest.py``).
+- :func:`refresh_corpus` — the same for every other document; for a worker thread.
+
+Each recogniser's suggestions replace its earlier pending ones in a document. When two
+recognisers suggest overlapping spans, the one with the higher priority wins (propagation
+> patterns > Russian NER); suggestions from an origin no recogniser owns (an imported
+file) are never displaced. Accepted and rejected spans are never touched, and a
+suggestion that overlaps an accepted span or repeats a rejected one is not stored
+(:meth:`Store.add_suggestions` enforces this too).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+from .. import db as dbmod
+from ..tokenize import Tokens, tokenizer_id
+from .base import (
+    Recogniser,
+    RecogniserError,
+    Suggestion,
+    TextDoc,
+    create,
+    priority_of,
+    recogniser_info,
+    recogniser_names,
+)
+from .propagation import LexiconState, Propagation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..store import Store
+
+__all__ = [
+    "RunReport",
+    "RefreshResult",
+    "build_recognisers",
+    "run_recognisers",
+    "refresh_document",
+    "refresh_corpus",
+    "warm_up",
+    "suggest_for",
+]
+
+BATCH = 200
+
+#: ``progress(documents_done, documents_total)``.
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class RunReport:
+    """What a run did: documents seen, new suggestions per recogniser, time taken."""
+
+    documents: int = 0
+    suggestions: dict[str, int] = field(default_factory=dict)
+    tokenised: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.suggestions.values())
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.documents / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "documents": self.documents,
+            "suggestions": dict(self.suggestions),
+            "total": self.total,
+            "tokenised": self.tokenised,
+            "seconds": round(self.seconds, 3),
+            "docs_per_second": round(self.docs_per_second, 1),
+            "cancelled": self.cancelled,
+            "skipped": dict(self.skipped),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    """A one-document refresh: new suggestions stored and the time it took."""
+
+    doc_id: int
+    added: int
+    seconds: float
+
+
+def build_recognisers(
+    names: Sequence[str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[list[Recogniser], dict[str, str]]:
+    """Recognisers by name (default: every default one that can run here).
+
+    ``options`` maps a recogniser name to its constructor options. A named recogniser
+    that cannot run raises :class:`RecogniserError`; an unnamed default one that cannot
+    run is returned in the second value (name → reason) instead.
+    """
+    explicit = names is not None and len(names) > 0
+    wanted = list(dict.fromkeys(names)) if explicit else recogniser_names(defaults_only=True)
+    out: list[Recogniser] = []
+    skipped: dict[str, str] = {}
+    for name in wanted:
+        recogniser_info(name)  # unknown names fail here with the list of known ones
+        rec = create(name, **dict((options or {}).get(name, {})))
+        reason = rec.unavailable()
+        if reason:
+            if explicit:
+                raise RecogniserError(f"recogniser {name!r} cannot run: {reason}")
+            skipped[name] = reason
+            continue
+        out.append(rec)
+    return out, skipped
+
+
+def _handles(rec: Recogniser, lang: str) -> bool:
+    langs = getattr(rec, "languages", None)
+    return langs is None or lang in langs
+
+
+def suggest_for(doc: TextDoc, recognisers: Sequence[Recogniser]) -> dict[str, list[Suggestion]]:
+    """Each recogniser's suggestions for one document (prepared recognisers only)."""
+    return {
+        rec.name: list(rec.suggest(doc)) if _handles(rec, doc.lang) else []
+        for rec in recognisers
+    }
+
+
+# -- storing -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Existing:
+    origin: str
+    start: int
+    end: int
+    label: str
+    score: float | None
+    state: str
+
+
+def _resolve(
+    new: dict[str, list[Suggestion]],
+    existing: list[_Existing],
+    labels: set[str],
+) -> tuple[dict[str, list[Suggestion]], set[str]]:
+    """Pick non-overlapping winners among new suggestions and other origins' pending ones.
+
+    Returns the winners per origin (every origin in ``new`` and every other origin whose
+    pending suggestions lost a place) and the set of those other origins.
+    """
+    accepted = [(e.start, e.end) for e in existing if e.state == "accepted"]
+    rejected = {(e.start, e.end) for e in existing if e.state == "rejected"}
+    cands: list[tuple[int, float, int, int, str, Suggestion]] = []
+    for origin, sugs in new.items():
+        prio = priority_of(origin)
+        for s in sugs:
+            if s.label not in labels or (s.start, s.end) in rejected:
+                continue
+            if any(a < s.end and s.start < b for a, b in accepted):
+                continue
+            cands.append((prio, s.score if s.score is not None else 1.0, s.end - s.start, -s.start, origin, s))
+    others: dict[str, int] = {}
+    for e in existing:
+        if e.state == "pending" and e.origin not in new:
+            others[e.origin] = others.get(e.origin, 0) + 1
+            sug = Suggestion(e.start, e.end, e.label, e.score)
+            cands.append((priority_of(e.origin), e.score if e.score is not None else 1.0,
+                          e.end - e.start, -e.start, e.origin, sug))
+    # A longer span of the same label from another origin ("Владимира Путина" from the
+    # Russian NER around propagation's "Путина") is the better suggestion of the two.
+    spans = [(c[5], c[4]) for c in cands]
+    cands = [
+        c for c in cands
+        if not any(
+            o != c[4] and s.label == c[5].label and s.start <= c[5].start and c[5].end <= s.end
+            and (s.start, s.end) != (c[5].start, c[5].end)
+            for s, o in spans
+        )
+    ]
+    cands.sort(key=lambda c: c[:4], reverse=True)
+    chosen: list[tuple[int, int]] = []
+    winners: dict[str, list[Suggestion]] = {origin: [] for origin in new}
+    seen: set[tuple[int, int]] = set()
+    for *_, origin, sug in cands:
+        span = (sug.start, sug.end)
+        if span in seen or any(a < sug.end and sug.start < b for a, b in chosen):
+            continue
+        seen.add(span)
+        chosen.append(span)
+        winners.setdefault(origin, []).append(sug)
+    losing = {o for o, n in others.items() if len(winners.get(o, [])) < n}
+    return {o: w for o, w in winners.items() if o in new or o in losing}, losing
+
+
+def _store(
+    store: "Store",
+    doc_id: int,
+    new: dict[str, list[Suggestion]],
+    existing: list[_Existing],
+    labels: set[str],
+) -> dict[str, int]:
+    """Write one document's suggestions (inside the caller's transaction); new per origin."""
+    winners, losing = _resolve(new, existing, labels)
+    pending_origins = {e.origin for e in existing if e.state == "pending"}
+    # First drop what lost its place, so a range can move from one origin to another.
+    for origin in winners:
+        if origin in pending_origins:
+            mine = {(e.start, e.end) for e in existing if e.state == "pending" and e.origin == origin}
+            keep = [s for s in winners[origin] if (s.start, s.end) in mine]
+            store.add_suggestions(doc_id, keep, origin, replace=True)
+    added: dict[str, int] = {}
+    for origin, sugs in winners.items():
+        if origin in losing or not sugs:
+            continue
+        added[origin] = store.add_suggestions(doc_id, sugs, origin, replace=True)
+    return added
+
+
+def _existing_spans(store: "Store", doc_ids: Sequence[int]) -> dict[int, list[_Existing]]:
+    out: dict[int, list[_Existing]] = {d: [] for d in doc_ids}
+    if not doc_ids:
+        return out
+    marks = ",".join("?" * len(doc_ids))
+    rows = store.db.conn.execute(
+        f"SELECT doc_id, origin, start, end, label, score, state FROM spans"
+        f" WHERE annotator = ? AND doc_id IN ({marks})",
+        [store.annotator, *doc_ids],
+    )
+    for doc_id, origin, start, end, label, score, state in rows:
+        out[doc_id].append(_Existing(origin, start, end, label, score, state))
+    return out
+
+
+# -- running -------------------------------------------------------------------------------
+
+
+def _doc_query(status: str | None, with_ids: int | None) -> str:
+    where = ["d.id > ?"]
+    if status == "todo":
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM doc_status s WHERE s.doc_id = d.id AND s.annotator = ?"
+            " AND s.status != 'todo')"
+        )
+    if with_ids is not None:
+        where.append("d.id IN (" + ",".join("?" * with_ids) + ")")
+    return (
+        "SELECT d.id, d.text, d.lang, t.tokenizer, t.offsets FROM documents d"
+        " LEFT JOIN doc_tokens t ON t.doc_id = d.id WHERE " + " AND ".join(where)
+        + " ORDER BY d.id LIMIT ?"
+    )
+
+
+def _text_doc(doc_id: int, text: str, lang: str, tokenizer: str | None, blob: bytes | None) -> TextDoc:
+    tokens = None
+    if blob is not None and tokenizer in (tokenizer_id(lang), "import"):
+        tokens = Tokens.from_bytes(blob)
+    return TextDoc(text, lang, doc_id, tokens)
+
+
+def _count(store: "Store", status: str | None, doc_ids: list[int] | None) -> int:
+    if doc_ids is not None:
+        return len(doc_ids)
+    if status == "todo":
+        return store.progress()["todo"]
+    return store.count_documents()
+
+
+def run_recognisers(
+    store: "Store",
+    recognisers: Sequence[Recogniser],
+    *,
+    status: str | None = "todo",
+    doc_ids: Iterable[int] | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    prepare: bool = True,
+    batch: int = BATCH,
+) -> RunReport:
+    """Run ``recognisers`` over the store's documents and store their suggestions.
+
+    ``status="todo"`` visits only documents this annotator has not marked done or
+    skipped; ``None`` visits all. ``doc_ids`` restricts the run to those documents.
+    Each batch of documents is one write transaction, so a cancelled run keeps what it
+    finished and nothing half-written.
+    """
+    if status not in (None, "todo", "any"):
+        raise ValueError(f"unknown status filter {status!r}: use 'todo' or 'any'")
+    status = None if status == "any" else status
+    started = time.perf_counter()
+    report = RunReport(suggestions={r.name: 0 for r in recognisers})
+    for rec in recognisers:
+        reason = rec.unavailable()
+        if reason:
+            raise RecogniserError(f"recogniser {rec.name!r} cannot run: {reason}")
+    if prepare:
+        for rec in recognisers:
+            rec.prepare(store)
+    ids = sorted(set(doc_ids)) if doc_ids is not None else None
+    total = _count(store, status, ids)
+    labels = {lab.name for lab in store.labels()}
+    conn = store.db.conn
+    after = 0
+    remaining = list(ids) if ids is not None else None
+    if progress:
+        progress(0, total)
+    while True:
+        if cancel is not None and cancel.is_set():
+            report.cancelled = True
+            break
+        args: list[object] = [after]
+        if status == "todo":
+            args.append(store.annotator)
+        chunk = None
+        if remaining is not None:
+            chunk, remaining = remaining[:batch], remaining[batch:]
+            if not chunk:
+                break
+            args += chunk
+        args.append(batch)
+        rows = conn.execute(_doc_query(status, len(chunk) if chunk is not None else None), args).fetchall()
+        if not rows:
+            if remaining:
+                continue
+            break
+        after = rows[-1][0]
+        docs = [_text_doc(*row) for row in rows]
+        results = [suggest_for(doc, recognisers) for doc in docs]
+        existing = _existing_spans(store, [d.id for d in docs if d.id is not None])
+        with dbmod.write(store.db):
+            for doc, new in zip(docs, results):
+                assert doc.id is not None
+                ex = existing[doc.id]
+                if any(new.values()) or any(e.state == "pending" for e in ex):
+                    for origin, n in _store(store, doc.id, new, ex, labels).items():
+                        if origin in report.suggestions:
+                            report.suggestions[origin] += n
+                if doc.computed_tokens:
+                    report.tokenised += 1
+                    conn.execute(
+                        "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                        [doc.id, tokenizer_id(doc.lang), doc.tokens.to_bytes()],
+                    )
+        report.documents += len(docs)
+        if progress:
+            progress(report.documents, total)
+        if remaining is None and len(rows) < batch:
+            break
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# -- refreshing after an edit --------------------------------------------------------------
+
+_states: dict[tuple[str, str], LexiconState] = {}
+_states_lock = threading.Lock()
+
+
+def _state_key(store: "Store") -> tuple[str, str]:
+    path = str(store.path)
+    if path == ":memory:":
+        path = f":memory:{id(store.db.conn)}"
+    else:
+        path = str(store.path.resolve())
+    return path, store.annotator
+
+
+def _shared_state(store: "Store") -> LexiconState:
+    key = _state_key(store)
+    with _states_lock:
+        state = _states.get(key)
+        if state is None:
+            state = _states[key] = LexiconState(store.annotator)
+        return state
+
+
+def warm_up(store: "Store") -> int:
+    """Build the shared propagation lexicon now (call from a worker at start-up).
+
+    Returns the number of entities it knows. Later :func:`refresh_document` calls on any
+    store of the same file and annotator only catch up with new events.
+    """
+    state = _shared_state(store)
+    with state.lock:
+        state.sync(store)
+        return len(state.lexicon)
+
+
+def refresh_document(
+    store: "Store",
+    doc_id: int,
+    *,
+    recognisers: Sequence[Recogniser] | None = None,
+) -> RefreshResult:
+    """Refresh one document's propagation suggestions after a person's edit.
+
+    Call it right after ``store.add_span`` / ``accept`` / ``relabel_span`` /
+    ``delete_span`` / ``undo`` on the visible document: the lexicon catches up with the
+    event log (a few spans re-read) and the document's suggestions are replaced by the
+    current ones, in one short transaction. Other ``recognisers`` (already prepared) may
+    be passed to refresh theirs too. Safe from the event-loop thread; the rest of the
+    corpus is :func:`refresh_corpus`'s job, in a worker.
+    """
+    started = time.perf_counter()
+    state = _shared_state(store)
+    with state.lock:
+        state.sync(store)
+        recs: list[Recogniser] = [Propagation(state)]
+        recs += [r for r in recognisers or () if r.name != Propagation.name]
+        report = run_recognisers(store, recs, status=None, doc_ids=[doc_id], prepare=False)
+    return RefreshResult(doc_id, report.total, time.perf_counter() - started)
+
+
+def refresh_corpus(
+    store: "Store",
+    *,
+    status: str | None = "todo",
+    exclude: Iterable[int] = (),
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> RunReport:
+    """Refresh propagation suggestions across the corpus (for a worker thread).
+
+    Uses its own lexicon, built from the store at the start, so the event-loop thread's
+    :func:`refresh_document` never waits for it. ``exclude`` skips documents (the one on
+    screen, already refreshed).
+    """
+    skip = set(exclude)
+    rec = Propagation()
+    rec.prepare(store)
+    if not skip:
+        return run_recognisers(store, [rec], status=status, progress=progress, cancel=cancel,
+                               prepare=False)
+    query = "SELECT d.id FROM documents d"
+    args: list[object] = []
+    if status == "todo":
+        query += (" WHERE NOT EXISTS (SELECT 1 FROM doc_status s WHERE s.doc_id = d.id"
+                  " AND s.annotator = ? AND s.status != 'todo')")
+        args.append(store.annotator)
+    ids = [r[0] for r in store.db.conn.execute(query, args) if r[0] not in skip]
+    return run_recognisers(store, [rec], status=None, doc_ids=ids, progress=progress,
+                           cancel=cancel, prepare=False)
+

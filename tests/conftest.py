@@ -1,0 +1,96 @@
+"""Shared fixtures: a store on a fresh temp database, with or without the seed corpus.
+
+Every fixture works on a real SQLite file under ``tmp_path`` (never ``:memory:``), so WAL,
+triggers and migrations behave as in use. Helpers that tests call as functions are exposed
+as fixtures (``add_doc``, ``write_jsonl``, ``dump_db``) so no test imports from here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import pytest
+
+from annotations import Store, import_paths, import_seeds
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never pick up the developer's ``$ANNOTATE_DB``."""
+    monkeypatch.delenv("ANNOTATE_DB", raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where the test's database lives (not created yet)."""
+    return tmp_path / "annotations.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """A store on a new, empty database, as annotator ``alice``."""
+    s = Store(db_path, "alice")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def seeded_store(store: Store) -> Store:
+    """``store`` filled with the five bundled seed articles (ids 1-5, in file-name order)."""
+    report = import_seeds(store)
+    assert report.ok and report.added == 5, report.to_dict()
+    return store
+
+
+@pytest.fixture
+def add_doc(store: Store, tmp_path: Path) -> Callable[..., int]:
+    """``add_doc(text, lang=None) -> doc_id``: import one document as a .txt file."""
+    counter = iter(range(1_000_000))
+
+    def add(text: str, lang: str | None = None) -> int:
+        path = tmp_path / f"doc{next(counter)}.txt"
+        path.write_text(text, encoding="utf-8", newline="")
+        report = import_paths(store, [path], lang=lang)
+        assert report.ok, report.to_dict()
+        if report.doc_ids:
+            return report.doc_ids[0]
+        return store.db.conn.execute(
+            "SELECT id FROM documents WHERE source = ? ORDER BY id DESC", [path.name]
+        ).fetchone()[0]
+
+    return add
+
+
+@pytest.fixture
+def write_jsonl(tmp_path: Path) -> Callable[..., Path]:
+    """``write_jsonl(records, name="data.jsonl") -> path``: records (dicts or raw lines) to a file."""
+
+    def write(records: Iterable[Any], name: str = "data.jsonl") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="")
+        return path
+
+    return write
+
+
+def _dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    conn = store.db.conn
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+    ]
+    # FTS5's shadow tables (documents_fts_data, _idx, ...) are real tables, so the index is included.
+    return {t: sorted(conn.execute(f"SELECT * FROM [{t}]").fetchall(), key=repr) for t in tables}
+
+
+@pytest.fixture
+def dump_db() -> Callable[[Store], dict[str, list[tuple[Any, ...]]]]:
+    """``dump_db(store)``: every row of every table, for "nothing changed" comparisons."""
+    return _dump

@@ -1,0 +1,241 @@
+"""The consumers judge the exports: spaCy reads the DocBin, seqeval the CoNLL tags, brat re-imports."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+import spacy
+from seqeval.metrics import classification_report
+from seqeval.metrics.sequence_labeling import get_entities
+from seqeval.scheme import IOB2
+from spacy.tokens import DocBin
+from spacy.training import Corpus, Example, offsets_to_biluo_tags
+
+import annotations.formats  # noqa: F401
+from annotations import Store, import_paths
+from annotations.formats import ExportStats, Selection, run_export
+from annotations.formats.spacy_docbin import SHARD
+
+LABELS = ("PER", "LOC", "ORG")
+
+
+@pytest.fixture
+def annotated_seeds(seeded_store: Store) -> Store:
+    """The seeds with every run of capitalised words (up to three) labelled, on token boundaries."""
+    store = seeded_store
+    n = 0
+    for doc_id in store.document_ids():
+        doc = store.document(doc_id)
+        words = doc.tokens.words(doc.text)
+        i = 0
+        while i < len(words):
+            if words[i][:1].isupper() and words[i].isalpha():
+                j = i
+                while j + 1 < len(words) and j - i < 2 and words[j + 1][:1].isupper() and words[j + 1].isalpha() \
+                        and doc.tokens.starts[j + 1] == doc.tokens.ends[j] + 1:
+                    j += 1
+                store.add_span(doc_id, doc.tokens.starts[i], doc.tokens.ends[j], LABELS[n % 3])
+                n += 1
+                i = j + 1
+            else:
+                i += 1
+        store.set_status(doc_id, "done")
+    assert n > 100
+    return store
+
+
+def accepted(store: Store) -> int:
+    return store.db.conn.execute("SELECT count(*) FROM spans WHERE state = 'accepted'").fetchone()[0]
+
+
+# -- spaCy ----------------------------------------------------------------------------------
+
+
+def test_spacy_reads_the_docbin_and_builds_aligned_examples(annotated_seeds: Store, tmp_path: Path) -> None:
+    store = annotated_seeds
+    path = tmp_path / "train.spacy"
+    stats = run_export(store, "spacy", Selection(), path)
+    assert stats.misaligned == 0  # the issue's requirement on the seeds
+    assert stats.spans == accepted(store) and stats.records == 5
+    docs = list(DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab))
+    assert len(docs) == 5
+    n_ents = 0
+    for doc in docs:
+        info = doc.user_data["annotate"]
+        assert doc.text == store.text(info["id"])
+        assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == [
+            (s.start, s.end, s.label) for s in store.spans(info["id"], annotator=info["annotator"])
+        ]
+        nlp = spacy.blank(info["lang"])
+        entities = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # W030 (misaligned entities) would fail the test
+            assert "-" not in offsets_to_biluo_tags(nlp.make_doc(doc.text), entities)
+            example = Example.from_dict(nlp.make_doc(doc.text), {"entities": entities})
+            aligned = Example(nlp.make_doc(doc.text), doc).get_aligned_ner()
+        assert [(e.start_char, e.end_char, e.label_) for e in example.reference.ents] == entities
+        assert None not in aligned and "-" not in aligned
+        n_ents += len(entities)
+    assert n_ents == accepted(store)
+
+
+def test_spacy_corpus_reads_a_sharded_folder(annotated_seeds: Store, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("annotations.formats.spacy_docbin.SHARD", 2)
+    folder = tmp_path / "corpus"
+    stats = run_export(annotated_seeds, "spacy", Selection(), folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.spacy", "part-00001.spacy", "part-00002.spacy"]
+    assert stats.files == sorted(p.name for p in folder.iterdir())
+    examples = list(Corpus(folder)(spacy.blank("ky")))
+    assert len(examples) == 5
+    assert sum(len(ex.reference.ents) for ex in examples) == accepted(annotated_seeds)
+    assert SHARD == 10_000
+
+
+def test_docbin_carries_suggestions_in_a_span_group(store: Store, add_doc, tmp_path: Path) -> None:
+    doc_id = add_doc("Садыр Жапаров Бишкекте болду.")
+    store.add_span(doc_id, 0, 13, "PER")
+    store.add_suggestions(doc_id, [(14, 22, "LOC", 0.8)], "patterns")
+    store.set_status(doc_id, "done")
+    path = tmp_path / "s.spacy"
+    stats = run_export(store, "spacy", Selection(include_suggestions=True), path)
+    assert (stats.spans, stats.suggestions) == (1, 1)
+    (doc,) = DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab)
+    group = doc.spans["suggestions"]
+    assert [(s.text, s.label_) for s in group] == [("Бишкекте", "LOC")]
+    assert list(group.attrs["scores"]) == [0.8] and list(group.attrs["sources"]) == ["patterns"]
+    assert [e.text for e in doc.ents] == ["Садыр Жапаров"]
+
+
+# -- seqeval --------------------------------------------------------------------------------
+
+
+def conll_sentences(text: str) -> list[list[str]]:
+    """Tags per sentence of a token<TAB>tag file, -DOCSTART- blocks left out."""
+    sentences: list[list[str]] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            if current:
+                sentences.append(current)
+                current = []
+            continue
+        token, tag = line.split("\t")
+        assert token and not token.isspace()
+        if token != "-DOCSTART-":
+            current.append(tag)
+    if current:
+        sentences.append(current)
+    return sentences
+
+
+def seqeval_reads_cleanly(tags: list[list[str]]) -> int:
+    """Run seqeval over the tags with warnings as errors; returns the entities it saw."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        classification_report(tags, tags, zero_division=0)
+        classification_report(tags, tags, mode="strict", scheme=IOB2, zero_division=0)
+        return len(get_entities(tags))
+
+
+def test_seqeval_reads_the_conll_without_warnings(annotated_seeds: Store, tmp_path: Path) -> None:
+    path = tmp_path / "train.conll"
+    stats = run_export(annotated_seeds, "conll", Selection(), path)
+    text = path.read_text(encoding="utf-8")
+    assert text.count("-DOCSTART-\tO\n\n") == 5
+    sentences = conll_sentences(text)
+    assert len(sentences) > 5 * 3  # split into sentences, not one line per document
+    assert seqeval_reads_cleanly(sentences) == stats.spans == accepted(annotated_seeds)
+    # valid IOB2: an I- tag only continues an entity of its own label
+    for tags in sentences:
+        for prev, tag in zip(["O", *tags], tags):
+            if tag.startswith("I-"):
+                assert prev in (f"B-{tag[2:]}", tag)
+
+
+def test_the_seqeval_harness_does_fail_on_bad_tags() -> None:
+    with pytest.raises(UserWarning):
+        seqeval_reads_cleanly([["X-PER", "O"]])
+
+
+def test_conll_sentence_split_and_whitespace_tokens(store: Store, add_doc, tmp_path: Path) -> None:
+    doc_id = add_doc("Садыр Жапаров келди.\n\nОл «Бишкекте болдум.» деди  Ж. Садыров")
+    text = store.text(doc_id)
+    store.add_span(doc_id, 0, 13, "PER")
+    start = text.index("Бишкекте")
+    store.add_span(doc_id, start, start + 8, "LOC")
+    store.set_status(doc_id, "done")
+    path = tmp_path / "t.conll"
+    run_export(store, "conll", Selection(), path)
+    blocks = path.read_text(encoding="utf-8").split("\n\n")
+    assert blocks[0] == "-DOCSTART-\tO"
+    assert blocks[1].split("\n") == ["Садыр\tB-PER", "Жапаров\tI-PER", "келди\tO", ".\tO"]
+    assert blocks[2].split("\n")[:4] == ["Ол\tO", "«\tO", "Бишкекте\tB-LOC", "болдум\tO"]
+    assert blocks[2].split("\n")[4:] == [".\tO", "»\tO"]  # the closing quote stays in its sentence
+    assert all("\t" in line and not line.split("\t")[0].isspace() for b in blocks[1:] for line in b.split("\n") if line)
+
+
+def test_conll_never_splits_inside_an_entity(store: Store, add_doc, tmp_path: Path) -> None:
+    doc_id = add_doc("Бишкек шаары.\nОш облусу жана калган.")
+    text = store.text(doc_id)
+    store.add_span(doc_id, 0, text.index("Ош") + 2, "LOC")  # an entity across a line break
+    store.set_status(doc_id, "done")
+    path = tmp_path / "t.conll"
+    run_export(store, "conll", Selection(), path)
+    sentences = conll_sentences(path.read_text(encoding="utf-8"))
+    assert sentences[0] == ["B-LOC", "I-LOC", "I-LOC", "I-LOC", "O", "O", "O", "O"]
+    assert seqeval_reads_cleanly(sentences) == 1
+
+
+# -- Hugging Face ---------------------------------------------------------------------------
+
+
+def test_hf_records_and_labels_json(annotated_seeds: Store, tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    stats = run_export(annotated_seeds, "hf", Selection(), path)
+    names = json.loads((tmp_path / "labels.json").read_text(encoding="utf-8"))
+    assert names == ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
+    recs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(recs) == 5 and stats.files == ["labels.json"]
+    tags = []
+    for rec in recs:
+        assert set(rec) == {"id", "doc_id", "annotator", "tokens", "ner_tags"}
+        assert len(rec["tokens"]) == len(rec["ner_tags"])
+        assert all(tok.strip() == tok and tok for tok in rec["tokens"])
+        tags.append([names[t] for t in rec["ner_tags"]])
+    assert seqeval_reads_cleanly(tags) == accepted(annotated_seeds)
+
+
+# -- brat -----------------------------------------------------------------------------------
+
+
+def test_brat_export_reimports_identically(annotated_seeds: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "brat"
+    stats = run_export(annotated_seeds, "brat", Selection(), folder)
+    assert stats.records == 5 and len(list(folder.glob("*.ann"))) == 5
+    first_ann = sorted(folder.glob("*.ann"))[0].read_text(encoding="utf-8").splitlines()[0]
+    ident, middle, surface = first_ann.split("\t")
+    label, start, end = middle.split(" ")
+    assert ident == "T1" and label in LABELS and int(end) > int(start)
+    with Store(tmp_path / "copy.db", "carol") as copy:
+        report = import_paths(copy, [folder])
+        assert report.ok and report.added == 5 and report.text_mismatch == 0, report.to_dict()
+        got = {copy.text(d): [(s.start, s.end, s.label) for s in copy.spans(d)] for d in copy.document_ids()}
+    want = {
+        annotated_seeds.text(d): [(s.start, s.end, s.label) for s in annotated_seeds.spans(d)]
+        for d in annotated_seeds.document_ids()
+    }
+    assert got == want
+
+
+def test_brat_folder_output_merges_into_an_existing_folder(annotated_seeds: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    stats = run_export(annotated_seeds, "brat", Selection(), folder)
+    names = sorted(p.name for p in folder.iterdir())
+    assert "keep.txt" in names and len(names) == 11 and isinstance(stats, ExportStats)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".brat")]

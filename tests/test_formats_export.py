@@ -1,0 +1,292 @@
+"""Export selection (status, annotator, labels, suggestions), streaming, token cache and the JSONL layout."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import annotations.formats.export as export_mod
+from annotations import Store, import_paths
+from annotations.formats import ExportError, ExportStats, Selection, iter_items, run_export
+from annotations.formats.jsonl import input_hash, task_hash
+from annotations.tokenize import tokenizer_id
+
+TEXTS = [
+    "Садыр Жапаров Бишкекте Михаил Мишустинди кабыл алды.",
+    "Президент Путин встретился с Жапаровым в Москве.",
+    "Министр Кулубаев Москвага иш сапары менен барды.",
+    "Улуттук банк жаңы пайыздык чен жарыялады.",
+    "Ош шаарында жаңы мектеп ачылды.",
+    "Ала-Тоо аянтында майрамдык концерт өттү.",
+    "Жогорку Кеңеш мыйзам долбоорун кабыл алды.",
+]
+
+
+def word(store: Store, doc_id: int, w: str) -> tuple[int, int]:
+    start = store.text(doc_id).index(w)
+    return start, start + len(w)
+
+
+@pytest.fixture
+def corpus(store: Store, db_path: Path, add_doc: Callable[..., int]) -> dict[str, int]:
+    """Seven documents in every state an export must tell apart (annotators alice and bob)."""
+    ids = [add_doc(t) for t in TEXTS]
+    d1, d2, d3, d4, d5, d6, d7 = ids
+    store.add_span(d1, *word(store, d1, "Садыр Жапаров"), "PER")
+    store.add_span(d1, *word(store, d1, "Бишкекте"), "LOC")
+    store.add_suggestions(d1, [(*word(store, d1, "Михаил Мишустинди"), "PER", 0.75)], "patterns")
+    store.set_status(d1, "done")
+    store.add_span(d2, *word(store, d2, "Путин"), "PER")
+    store.set_status(d2, "skipped")
+    store.add_span(d3, *word(store, d3, "Кулубаев"), "PER")  # todo, with a span
+    store.add_suggestions(d4, [(*word(store, d4, "Улуттук банк"), "ORG", 0.5)], "patterns")  # pending only
+    store.add_suggestions(d5, [(*word(store, d5, "Ош"), "LOC", 0.9)], "patterns")
+    store.reject(store.spans(d5)[0].id)  # a rejected suggestion is a decision
+    store.set_status(d7, "done")  # done, no entities
+    with Store(db_path, "bob") as bob:
+        bob.add_span(d1, *word(bob, d1, "Михаил Мишустинди"), "PER")
+        bob.set_status(d1, "done")
+    return {f"d{i}": doc for i, doc in enumerate(ids, 1)}
+
+
+def records(store: Store, **selection: Any) -> list[dict[str, Any]]:
+    out = io.BytesIO()
+    run_export(store, "jsonl", Selection(**selection), None, stdout=out)
+    return [json.loads(line) for line in out.getvalue().decode("utf-8").splitlines()]
+
+
+def keys(recs: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    return [(r["meta"]["id"], r["_annotator_id"]) for r in recs]
+
+
+# -- the Prodigy layout, checked field by field -----------------------------------------------
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def prodigy_problems(rec: dict[str, Any]) -> list[str]:
+    """Everything in ``rec`` that breaks Prodigy's db-out layout for NER (empty list = valid)."""
+    problems: list[str] = []
+
+    def need(cond: bool, what: str) -> None:
+        if not cond:
+            problems.append(what)
+
+    need(isinstance(rec.get("text"), str), "text is a string")
+    text = rec.get("text", "")
+    meta = rec.get("meta")
+    need(isinstance(meta, dict), "meta is an object")
+    if isinstance(meta, dict):
+        need(_is_int(meta.get("id")), "meta.id is an int")
+        for k in ("source", "lang", "title"):
+            need(isinstance(meta.get(k), str), f"meta.{k} is a string")
+    for k in ("_input_hash", "_task_hash", "_timestamp"):
+        need(_is_int(rec.get(k)), f"{k} is an int")
+    for k in ("_input_hash", "_task_hash"):
+        need(_is_int(rec.get(k)) and -(2**31) <= rec[k] < 2**31, f"{k} fits 32 bits like Prodigy's")
+    need(isinstance(rec.get("_annotator_id"), str), "_annotator_id is a string")
+    need(rec.get("answer") in ("accept", "reject", "ignore"), "answer is accept/reject/ignore")
+    tokens = rec.get("tokens")
+    need(isinstance(tokens, list), "tokens is a list")
+    for i, tok in enumerate(tokens or []):
+        need(set(tok) == {"text", "start", "end", "id", "ws"}, f"token {i} has exactly text/start/end/id/ws")
+        if set(tok) != {"text", "start", "end", "id", "ws"}:
+            continue
+        need(tok.get("id") == i, f"token {i} id is its index")
+        need(text[tok["start"]:tok["end"]] == tok["text"], f"token {i} text matches its offsets")
+        need(isinstance(tok["ws"], bool), f"token {i} ws is a bool")
+        need(tok["ws"] == (text[tok["end"]:tok["end"] + 1] == " "), f"token {i} ws is right")
+    for key, extra in (("spans", set()), ("suggestions", {"source", "score"})):
+        for j, sp in enumerate(rec.get(key, [])):
+            need(set(sp) == {"start", "end", "token_start", "token_end", "label", "text"} | extra,
+                 f"{key}[{j}] keys")
+            need(text[sp["start"]:sp["end"]] == sp["text"], f"{key}[{j}] text matches offsets")
+            need(tokens[sp["token_start"]]["start"] == sp["start"], f"{key}[{j}] token_start")
+            need(tokens[sp["token_end"]]["end"] == sp["end"], f"{key}[{j}] token_end (inclusive)")
+    need(isinstance(rec.get("spans"), list), "spans is a list")
+    return problems
+
+
+def test_jsonl_passes_the_prodigy_layout_check(store: Store, corpus: dict[str, int]) -> None:
+    recs = records(store, status="any", include_suggestions=True)
+    assert recs
+    for rec in recs:
+        assert prodigy_problems(rec) == [], rec
+
+
+def test_prodigy_checker_catches_a_broken_record(store: Store, corpus: dict[str, int]) -> None:
+    rec = records(store)[0]
+    rec["spans"][0]["token_end"] += 1
+    rec["answer"] = "yes"
+    del rec["tokens"][0]["ws"]
+    problems = prodigy_problems(rec)
+    assert "answer is accept/reject/ignore" in problems
+    assert "spans[0] token_end (inclusive)" in problems
+    assert "token 0 has exactly text/start/end/id/ws" in problems
+
+
+# -- selection ------------------------------------------------------------------------------
+
+
+def test_default_is_done_documents_one_record_per_annotator(store: Store, corpus: dict[str, int]) -> None:
+    recs = records(store)
+    assert keys(recs) == [(corpus["d1"], "alice"), (corpus["d1"], "bob"), (corpus["d7"], "alice")]
+    alice, bob, empty = recs
+    assert [(s["text"], s["label"]) for s in alice["spans"]] == [("Садыр Жапаров", "PER"), ("Бишкекте", "LOC")]
+    assert [(s["text"], s["label"]) for s in bob["spans"]] == [("Михаил Мишустинди", "PER")]
+    assert "suggestions" not in alice
+    assert empty["spans"] == [] and empty["answer"] == "accept"
+    assert all(r["answer"] == "accept" for r in recs)
+
+
+def test_status_any_takes_every_decision_or_span(store: Store, corpus: dict[str, int]) -> None:
+    recs = records(store, status="any")
+    assert keys(recs) == [
+        (corpus["d1"], "alice"), (corpus["d1"], "bob"), (corpus["d2"], "alice"),
+        (corpus["d3"], "alice"), (corpus["d5"], "alice"), (corpus["d7"], "alice"),
+    ]
+    by_doc = {(r["meta"]["id"], r["_annotator_id"]): r for r in recs}
+    skipped, todo = by_doc[(corpus["d2"], "alice")], by_doc[(corpus["d3"], "alice")]
+    assert (skipped["answer"], skipped["meta"]["status"]) == ("ignore", "skipped")
+    assert (todo["answer"], todo["meta"]["status"]) == ("ignore", "todo")
+    assert by_doc[(corpus["d5"], "alice")]["spans"] == []  # rejected spans are never written
+
+
+def test_suggestions_are_kept_apart_with_source_and_score(store: Store, corpus: dict[str, int]) -> None:
+    recs = records(store, status="any", include_suggestions=True)
+    assert (corpus["d4"], "alice") in keys(recs)  # pending suggestions count as spans here
+    first = recs[0]
+    assert [s["label"] for s in first["spans"]] == ["PER", "LOC"]
+    (sug,) = first["suggestions"]
+    assert (sug["text"], sug["label"], sug["source"], sug["score"]) == (
+        "Михаил Мишустинди", "PER", "patterns", 0.75
+    )
+
+
+def test_annotator_filter(store: Store, corpus: dict[str, int]) -> None:
+    assert keys(records(store, annotator="bob")) == [(corpus["d1"], "bob")]
+    assert keys(records(store, annotator="nobody")) == []
+
+
+def test_label_filter_keeps_documents_and_drops_other_spans(store: Store, corpus: dict[str, int]) -> None:
+    recs = records(store, labels=("LOC",))
+    assert len(recs) == 3
+    assert [[s["label"] for s in r["spans"]] for r in recs] == [["LOC"], [], []]
+
+
+def test_unknown_label_and_suggestions_in_conll_are_refused(store: Store, corpus: dict[str, int]) -> None:
+    with pytest.raises(ExportError, match="no label 'EVENT'"):
+        run_export(store, "jsonl", Selection(labels=("EVENT",)), None, stdout=io.BytesIO())
+    with pytest.raises(ExportError, match="conll cannot keep suggestions apart"):
+        run_export(store, "conll", Selection(include_suggestions=True), None, stdout=io.BytesIO())
+    with pytest.raises(ExportError, match="brat needs an output"):
+        run_export(store, "brat", Selection(), None, stdout=io.BytesIO())
+
+
+def test_meta_hashes_and_timestamp(store: Store, corpus: dict[str, int]) -> None:
+    rec = records(store)[0]
+    doc = store.document(corpus["d1"])
+    assert rec["meta"]["id"] == doc.id and rec["meta"]["title"] == doc.title
+    assert rec["meta"]["lang"] == doc.lang and rec["meta"]["source"] == doc.source
+    assert rec["_input_hash"] == input_hash(doc.text)
+    assert rec["_task_hash"] == task_hash(rec["_input_hash"], [(s["start"], s["end"], s["label"]) for s in rec["spans"]])
+    assert rec["_timestamp"] > 1_700_000_000
+    assert rec["_view_id"] == "ner_manual"
+
+
+def test_hashes_are_stable_and_depend_on_the_right_things() -> None:
+    # Fixed values: a change here changes every exported hash, which consumers dedupe on.
+    assert input_hash("Бишкек") == input_hash("Бишкек") == -1942954581
+    assert input_hash("Бишкек ") != input_hash("Бишкек")
+    h = input_hash("Бишкек")
+    assert task_hash(h, [(0, 6, "LOC")]) == task_hash(h, [(0, 6, "LOC")])
+    assert task_hash(h, [(0, 6, "LOC")]) != task_hash(h, [(0, 6, "ORG")])
+    assert task_hash(h, [(0, 6, "LOC")]) != task_hash(h, [])
+
+
+# -- streaming and the token cache ------------------------------------------------------------
+
+
+def test_paging_gives_the_same_stream(store: Store, corpus: dict[str, int]) -> None:
+    sel = Selection(status="any", include_suggestions=True)
+    whole = [(i.doc_id, i.annotator, i.spans, i.suggestions) for i in iter_items(store, sel)]
+    paged = [(i.doc_id, i.annotator, i.spans, i.suggestions) for i in iter_items(store, sel, page=2)]
+    assert whole == paged and len(whole) == 7
+
+
+def test_progress_reports_documents(store: Store, corpus: dict[str, int]) -> None:
+    seen: list[tuple[int, int]] = []
+    list(iter_items(store, Selection(status="any"), page=2, progress=lambda d, t: seen.append((d, t))))
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+
+
+def test_tokens_are_cached_by_the_first_export(
+    store: Store, corpus: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.db.conn.execute("DELETE FROM doc_tokens")
+    records(store)
+    cached = dict(store.db.conn.execute("SELECT doc_id, tokenizer FROM doc_tokens").fetchall())
+    assert cached == {d: tokenizer_id(store.document(d).lang) for d in (corpus["d1"], corpus["d7"])}
+
+    def no_tokenising(text: str, lang: str) -> None:
+        raise AssertionError("tokenised again")
+
+    monkeypatch.setattr(export_mod, "tokenize", no_tokenising)
+    assert len(records(store)) == 3
+
+
+def test_misaligned_spans_are_counted_in_every_format(store: Store, tmp_path: Path, write_jsonl: Any) -> None:
+    text = "Садыр Жапаров Бишкекте болду."
+    path = write_jsonl([{"text": text, "spans": [{"start": 14, "end": 20, "label": "LOC"}], "answer": "accept"}])
+    report = import_paths(store, [path])
+    assert report.misaligned == 1  # "Бишкек" inside the token "Бишкекте": kept as given
+    out = io.BytesIO()
+    stats = run_export(store, "jsonl", Selection(), None, stdout=out)
+    rec = json.loads(out.getvalue())
+    assert stats.misaligned == 1
+    assert (rec["spans"][0]["token_start"], rec["spans"][0]["token_end"]) == (2, 2)
+    stats = run_export(store, "spacy", Selection(), tmp_path / "x.spacy")
+    assert (stats.misaligned, stats.spans) == (1, 0)
+    out = io.BytesIO()
+    stats = run_export(store, "conll", Selection(), None, stdout=out)
+    assert stats.misaligned == 1 and "Бишкекте\tB-LOC" in out.getvalue().decode()
+
+
+def test_reimported_jsonl_restores_statuses_and_spans(store: Store, corpus: dict[str, int], tmp_path: Path) -> None:
+    path = tmp_path / "alice.jsonl"
+    run_export(store, "jsonl", Selection(status="any", annotator="alice"), path)
+    with Store(tmp_path / "copy.db", "carol") as copy:
+        report = import_paths(copy, [path])
+        assert report.ok, report.to_dict()
+        got = {copy.text(d): (copy.status(d), [(s.start, s.end, s.label) for s in copy.spans(d)])
+               for d in copy.document_ids()}
+    want = {}
+    for doc_id in (corpus[k] for k in ("d1", "d2", "d3", "d5", "d7")):
+        want[store.text(doc_id)] = (
+            store.status(doc_id), [(s.start, s.end, s.label) for s in store.spans(doc_id, states=("accepted",))]
+        )
+    assert got == want
+
+
+def test_output_file_is_replaced_whole_and_failures_leave_it(store: Store, corpus: dict[str, int], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n")
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("annotations.formats.jsonl.prodigy_line", broken)
+    with pytest.raises(RuntimeError):
+        run_export(store, "jsonl", Selection(), target)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl")] == []
+    monkeypatch.undo()
+    stats = run_export(store, "jsonl", Selection(), target)
+    assert isinstance(stats, ExportStats) and len(target.read_text().splitlines()) == 3

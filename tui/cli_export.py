@@ -1,0 +1,132 @@
+"""``annotate export``: training data out, as Prodigy JSONL, spaCy DocBin, CoNLL, Hugging Face or brat."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from annotations import default_db_path
+from annotations.formats import (
+    EXPORT_STATUSES,
+    FORMATS,
+    ExportError,
+    ExportStats,
+    Selection,
+    guess_format,
+    run_export,
+)
+
+from .cli_common import CONTEXT_SETTINGS, db_option, err_console, get_store, plain, store_errors
+
+__all__ = ["export_command", "export_progress"]
+
+
+@contextlib.contextmanager
+def export_progress(console: Console | None = None, enabled: bool | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A documents-done progress bar on stderr, shown only when stderr is a terminal."""
+    console = console or err_console
+    show = console.is_terminal if enabled is None else enabled
+    if not show:
+        yield lambda done, total: None
+        return
+    progress = Progress(
+        TextColumn("Exporting"), BarColumn(), MofNCompleteColumn(), TextColumn("documents"),
+        TimeRemainingColumn(), console=console, transient=True,
+    )
+    with progress:
+        task = progress.add_task("export", total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _summary(stats: ExportStats, fmt: str, output: Path | None) -> None:
+    where = "stdout" if output is None else str(output)
+    line = (
+        f"Exported {stats.records} record(s) of {stats.documents} document(s) as {fmt} to {where}:"
+        f" {stats.spans} span(s)"
+    )
+    if stats.suggestions:
+        line += f", {stats.suggestions} suggestion(s)"
+    err_console.print(plain(line + "."))
+    if stats.files and fmt in ("spacy", "hf"):
+        err_console.print(plain("Files: " + ", ".join(stats.files)))
+    err_console.print(f"{stats.misaligned} span(s) could not be aligned to tokens.")
+    if stats.unwritten:
+        err_console.print(
+            f"{stats.unwritten} span(s) cover only whitespace tokens, which {fmt} does not write;"
+            " they were left out."
+        )
+
+
+@click.command("export", context_settings=CONTEXT_SETTINGS)
+@db_option
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Output file (folder for brat; folder for spaCy shards). Default: stdout (jsonl, conll).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: from the -o suffix: .spacy, .conll/.iob; else jsonl).")
+@click.option("--status", type=click.Choice(EXPORT_STATUSES), default="done", show_default=True,
+              help="done: documents marked done. any: every document with a decision or a span.")
+@click.option("--annotator", default=None, metavar="NAME",
+              help="Only this annotator's records (default: every annotator, one record each).")
+@click.option("--label", "labels", multiple=True, metavar="LABEL",
+              help="Only spans with this label (repeatable); documents are still written.")
+@click.option("--include-suggestions", is_flag=True,
+              help="Also write pending suggestions, apart from accepted spans, with source and score"
+                   " (jsonl: a \"suggestions\" key; spacy: doc.spans[\"suggestions\"]).")
+def export_command(
+    db_path: Path | None,
+    output: Path | None,
+    fmt: str | None,
+    status: str,
+    annotator: str | None,
+    labels: tuple[str, ...],
+    include_suggestions: bool,
+) -> None:
+    """Export annotations as training data.
+
+    One record per document and annotator, in document order, streamed with flat memory.
+    Formats: jsonl (Prodigy db-out layout), spacy (DocBin with doc.ents), conll (IOB2,
+    token<TAB>tag), hf (token-classification JSON lines + labels.json beside them) and
+    brat (.txt + .ann per document in a folder). A summary, with the count of spans that
+    could not be aligned to tokens, goes to stderr.
+
+    Example:
+
+        annotate export --db news.db -o train.spacy --label PER --label LOC
+    """
+    path = db_path or default_db_path()
+    if not path.exists():
+        raise click.ClickException(f"no database at {plain(str(path))}")
+    fmt = fmt or guess_format(output)
+    sel = Selection(status=status, annotator=annotator, labels=tuple(dict.fromkeys(labels)),
+                    include_suggestions=include_suggestions)
+    store = get_store(path)
+    stdout = click.get_binary_stream("stdout") if output is None else None
+    try:
+        with store, store_errors(), export_progress() as update:
+            stats = run_export(store, fmt, sel, output, stdout=stdout, progress=update)
+        if stdout is not None:
+            stdout.flush()
+    except ExportError as exc:
+        raise click.ClickException(str(plain(str(exc)))) from None
+    except BrokenPipeError:
+        # The reader went away (``annotate export | head``): stop quietly.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {plain(str(output or 'stdout'))}: {exc.strerror or exc}") from None
+    _summary(stats, fmt, output)
+    if stats.records == 0:
+        hint = " (try --status any)" if status == "done" else ""
+        err_console.print(f"Nothing matched the selection{hint}.")

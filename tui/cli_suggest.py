@@ -1,0 +1,228 @@
+"""``annotate suggest`` (run recognisers) and ``annotate evaluate`` (score against gold)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from annotations import inert
+from annotations.evaluate import WHAT, EvalReport, evaluate_store, read_gold
+from annotations.importer import ImportFailure
+from annotations.recognisers import (
+    RecogniserError,
+    build_recognisers,
+    recogniser_info,
+    recogniser_names,
+    run_recognisers,
+)
+from annotations.recognisers.patterns import Pattern, PatternError, read_patterns, save_patterns
+
+from .cli_common import (
+    CONTEXT_SETTINGS,
+    annotator_option,
+    console,
+    db_option,
+    err_console,
+    get_store,
+    plain,
+    store_errors,
+)
+
+
+@contextlib.contextmanager
+def doc_progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar over documents on stderr (only on a terminal)."""
+    if not err_console.is_terminal:
+        yield lambda done, total: None
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("documents"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _read_pattern_files(files: tuple[Path, ...]) -> list[tuple[Path, list[Pattern]]]:
+    out = []
+    for path in files:
+        try:
+            out.append((path, read_patterns(path)))
+        except PatternError as exc:
+            raise click.ClickException(inert(str(exc))) from None
+    return out
+
+
+def _recogniser_list() -> None:
+    table = Table("recogniser", "priority", "default", "description")
+    for name in recogniser_names():
+        info = recogniser_info(name)
+        table.add_row(plain(name), str(info.priority), "yes" if info.default else "no", plain(info.description))
+    console.print(table)
+
+
+@click.command("suggest", context_settings=CONTEXT_SETTINGS)
+@db_option
+@annotator_option
+@click.option("--recogniser", "--recognizer", "names", multiple=True, metavar="NAME",
+              help="Run only this recogniser (repeatable; default: every one that can run here). "
+                   "See --list.")
+@click.option("--patterns", "pattern_files", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="spaCy EntityRuler-style JSONL patterns to match in this run (repeatable).")
+@click.option("--keep-patterns", is_flag=True,
+              help="Also keep the --patterns in the database, for later runs and the app's refreshes "
+                   "(replacing patterns kept earlier from a file of the same name).")
+@click.option("--status", type=click.Choice(["todo", "any"]), default="todo", show_default=True,
+              help="Documents to visit: those you have not marked done or skipped, or all.")
+@click.option("--list", "list_only", is_flag=True, help="List the recognisers and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def suggest_command(
+    db_path: Path | None,
+    annotator: str | None,
+    names: tuple[str, ...],
+    pattern_files: tuple[Path, ...],
+    keep_patterns: bool,
+    status: str,
+    list_only: bool,
+    as_json: bool,
+) -> None:
+    """Suggest entities: run recognisers over the documents and store pending suggestions.
+
+    Recognisers: "propagation" finds the entities you labelled again, in all their Kyrgyz
+    and Russian word forms; "patterns" matches pattern files; "natasha" tags Russian
+    documents (needs pip install 'annotate[ru]'). A rerun replaces a recogniser's earlier
+    suggestions; your accepted spans and rejected suggestions are never touched.
+
+    Example:
+
+        annotate suggest --db news.db --recogniser propagation --patterns orgs.jsonl
+    """
+    if list_only:
+        _recogniser_list()
+        return
+    loaded = _read_pattern_files(pattern_files)
+    wanted = list(names)
+    if loaded and wanted and "patterns" not in wanted:
+        wanted.append("patterns")
+    extra = [p for _, pats in loaded for p in pats]
+    try:
+        recognisers, skipped = build_recognisers(
+            wanted or None, {"patterns": {"patterns": [] if keep_patterns else extra}}
+        )
+    except RecogniserError as exc:
+        raise click.ClickException(inert(str(exc))) from None
+    store = get_store(db_path, annotator)
+    with store, store_errors():
+        if keep_patterns:
+            for path, pats in loaded:
+                save_patterns(store, pats, path.name)
+        known = {lab.name for lab in store.labels()}
+        unknown = sorted({p.label for _, pats in loaded for p in pats} - known)
+        with doc_progress("Suggesting") as update:
+            try:
+                report = run_recognisers(store, recognisers, status=status, progress=update)
+            except RecogniserError as exc:
+                raise click.ClickException(inert(str(exc))) from None
+    report.skipped.update(skipped)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        per = ", ".join(f"{name} {n}" for name, n in report.suggestions.items()) or "no recogniser ran"
+        console.print(plain(
+            f"Suggested {report.total} new span(s) in {report.documents} document(s)"
+            f" in {report.seconds:.2f} s ({report.docs_per_second:.0f} documents/s): {per}."
+        ))
+    for name, reason in report.skipped.items():
+        err_console.print(plain(f"Skipped {name}: {reason}"))
+    for label in unknown:
+        err_console.print(plain(
+            f"Warning: patterns use the label {label}, which is not in the label set; "
+            f"add it with: annotate labels add {label}"
+        ))
+
+
+# -- evaluate ------------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _eval_table(report: EvalReport) -> Table:
+    table = Table("label", "gold", "predicted", "P", "R", "F1", "P overlap", "R overlap", "F1 overlap",
+                  title=f"{report.what} vs gold (exact spans; overlap in the last columns)",
+                  title_justify="left")
+    rows = [*sorted(report.labels.values(), key=lambda s: s.label), report.overall]
+    for s in rows:
+        table.add_row(
+            plain(s.label), str(s.gold), str(s.predicted),
+            _fmt(s.exact.precision), _fmt(s.exact.recall), _fmt(s.exact.f1),
+            _fmt(s.overlap.precision), _fmt(s.overlap.recall), _fmt(s.overlap.f1),
+        )
+    return table
+
+
+@click.command("evaluate", context_settings=CONTEXT_SETTINGS)
+@db_option
+@annotator_option
+@click.argument("gold", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--what", type=click.Choice(WHAT), default="annotations", show_default=True,
+              help="Score an annotator's accepted spans, or the pending suggestions.")
+@click.option("--origin", "origins", multiple=True, metavar="NAME",
+              help="With --what suggestions: only suggestions from this recogniser (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def evaluate_command(
+    db_path: Path | None,
+    annotator: str | None,
+    gold: Path,
+    what: str,
+    origins: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Score annotations or suggestions against a gold JSONL file.
+
+    GOLD holds one record per line with "text" and "spans" ([{"start", "end", "label"}]).
+    Documents are matched by text. Prints precision, recall and F1 per label and overall,
+    for exact span matches and for overlapping spans of the same label.
+
+    Example:
+
+        annotate evaluate --db news.db benchmarks/gold/gold.jsonl --what suggestions
+    """
+    try:
+        gold_docs = read_gold(gold)
+    except ImportFailure as exc:
+        raise click.ClickException(inert(str(exc))) from None
+    store = get_store(db_path, annotator)
+    with store, store_errors():
+        report = evaluate_store(store, gold_docs, what=what, annotator=annotator or store.annotator,
+                                origins=origins)
+    if report.documents == 0:
+        raise click.ClickException(
+            f"none of the {len(gold_docs)} gold document(s) are in the database; import their texts first"
+        )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    console.print(_eval_table(report))
+    console.print(plain(
+        f"Documents: {report.documents} scored"
+        + (f", {report.missing} gold document(s) not in the database." if report.missing else ".")
+    ))

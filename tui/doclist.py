@@ -1,0 +1,230 @@
+"""The document list: a lazily paged table of documents, a status filter and full-text search.
+
+The table never holds the whole corpus: it asks for one page of rows at a time
+(``fetch(after=..., limit=...)``, i.e. :meth:`annotations.Store.documents`) and asks for the
+next page when the cursor or the scroll position nears the end of what it has.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, ClassVar, Sequence
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Static
+
+from annotations import DocumentSummary, inert
+
+__all__ = ["DocList", "DocTable", "FILTERS"]
+
+Fetch = Callable[..., Sequence[DocumentSummary]]
+
+#: Status filters in the order ``f`` cycles through them (``None`` is every document).
+FILTERS: tuple[str | None, ...] = (None, "todo", "done", "skipped")
+
+_STATUS_TEXT = {"todo": ("todo", ""), "done": ("done", "bold"), "skipped": ("skip", "dim")}
+
+
+def status_cell(status: str) -> Text:
+    text, style = _STATUS_TEXT.get(status, (status[:4], ""))
+    return Text(text, style=style)
+
+
+def title_cell(title: str) -> Text:
+    return Text(inert(title) or "(untitled)", no_wrap=True, overflow="ellipsis")
+
+
+class DocTable(DataTable[Text]):
+    """Documents, one page of rows loaded at a time."""
+
+    PAGE: ClassVar[int] = 100
+    """Rows fetched per page."""
+
+    AHEAD: ClassVar[int] = 20
+    """Load the next page when the cursor or the view is this close to the last row."""
+
+    TITLE_WIDTH: ClassVar[int] = 18
+    """Cells of the title column (the list is a fixed-width side panel)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_header=True)
+        self._fetch: Fetch | None = None
+        self._filters: dict[str, object] = {}
+        self._last_id: int | None = None
+        self._loading = False
+        self.exhausted = True
+
+    def on_mount(self) -> None:
+        self.add_column("St", width=4, key="status")
+        self.add_column("La", width=2, key="lang")
+        self.add_column(Text("#", justify="right"), width=3, key="entities")
+        self.add_column("Title", width=self.TITLE_WIDTH, key="title")
+
+    def reset(self, fetch: Fetch, **filters: object) -> None:
+        """Show the first page of documents matching ``filters`` (status, search)."""
+        self._fetch = fetch
+        self._filters = {k: v for k, v in filters.items() if v}
+        self._last_id = None
+        self.exhausted = False
+        self.clear()
+        self.load_more()
+
+    def load_more(self) -> int:
+        """Append the next page; returns how many rows it added."""
+        if self.exhausted or self._fetch is None or self._loading:
+            return 0
+        self._loading = True
+        try:
+            page = self._fetch(after=self._last_id, limit=self.PAGE, **self._filters)
+            if page:
+                self._last_id = page[-1].id
+            if len(page) < self.PAGE:
+                self.exhausted = True
+            for doc in page:
+                self.add_row(*self._cells(doc), key=str(doc.id))
+        finally:
+            self._loading = False
+        return len(page)
+
+    @staticmethod
+    def _cells(doc: DocumentSummary) -> tuple[Text, Text, Text, Text]:
+        return (
+            status_cell(doc.status),
+            Text(inert(doc.lang)),
+            Text(str(doc.entities), justify="right"),
+            title_cell(doc.title),
+        )
+
+    def has_doc(self, doc_id: int) -> bool:
+        return str(doc_id) in self.rows
+
+    def update_doc(self, doc_id: int, status: str, entities: int) -> None:
+        """Show a document's new status and entity count (if its row is loaded)."""
+        key = str(doc_id)
+        if key in self.rows:
+            self.update_cell(key, "status", status_cell(status))
+            self.update_cell(key, "entities", Text(str(entities), justify="right"))
+
+    def highlight_doc(self, doc_id: int, *, max_pages: int = 5) -> None:
+        """Move the table's cursor to a document, loading a few more pages if it is near."""
+        key = str(doc_id)
+        pages = 0
+        while key not in self.rows and not self.exhausted and pages < max_pages:
+            if self._last_id is not None and doc_id < self._last_id:
+                break
+            self.load_more()
+            pages += 1
+        if key in self.rows:
+            self.move_cursor(row=self.get_row_index(key), animate=False)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self.row_count - self.AHEAD:
+            self.load_more()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new >= self.max_scroll_y - self.AHEAD:
+            self.load_more()
+
+
+class DocList(Vertical):
+    """The documents of the corpus: status filter, search box and table.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | f | Cycle the status filter: all, todo, done, skipped. |
+    | enter | Open the highlighted document. |
+    | escape | Back to the reader. |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "cycle_filter", "Filter", id="doclist.filter",
+                tooltip="Show all documents, or only todo, done or skipped ones."),
+        Binding("escape", "leave", "Back to reader", id="doclist.leave", show=False,
+                tooltip="Leave the list (or the search box) and go back to the reader."),
+    ]
+
+    status_filter: reactive[str | None] = reactive(None, init=False)
+    """Only documents with this status (``None``: all)."""
+
+    search: reactive[str] = reactive("", init=False)
+    """Full-text query over titles and texts ("" shows every document)."""
+
+    class Opened(Message):
+        """The user chose a document in the list."""
+
+        def __init__(self, doc_id: int) -> None:
+            super().__init__()
+            self.doc_id = doc_id
+
+    class Left(Message):
+        """The user left the list (escape)."""
+
+    def __init__(self, fetch: Fetch, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._fetch = fetch
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="doclist-header")
+        yield Input(placeholder="search titles and text…", id="doclist-search")
+        yield DocTable(id="doclist-table")
+
+    @property
+    def table(self) -> DocTable:
+        return self.query_one(DocTable)
+
+    @property
+    def search_box(self) -> Input:
+        return self.query_one("#doclist-search", Input)
+
+    def on_mount(self) -> None:
+        self.search_box.display = False
+        self._show_header()
+
+    def reload(self) -> None:
+        """Fetch the first page again with the current filter and search."""
+        self.table.reset(self._fetch, status=self.status_filter, search=self.search)
+        self._show_header()
+
+    def _show_header(self) -> None:
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append("Documents", style="bold")
+        header.append(f" · {self.status_filter or 'all'}")
+        if self.search:
+            header.append(" · «" + inert(self.search) + "»")
+        self.query_one("#doclist-header", Static).update(header)
+
+    def watch_status_filter(self) -> None:
+        self.reload()
+
+    def watch_search(self) -> None:
+        self.reload()
+
+    def action_cycle_filter(self) -> None:
+        i = FILTERS.index(self.status_filter)
+        self.status_filter = FILTERS[(i + 1) % len(FILTERS)]
+
+    def action_leave(self) -> None:
+        self.search_box.display = False
+        self.post_message(self.Left())
+
+    def start_search(self) -> None:
+        """Show the search box with the current query and focus it."""
+        box = self.search_box
+        box.display = True
+        box.value = self.search
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.search = event.value.strip()
+        self.search_box.display = bool(self.search)
+        self.table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.Opened(int(event.row_key.value)))

@@ -1,0 +1,76 @@
+"""The help screen: every key binding in effect (defaults with the user's keymap applied)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from annotations import inert
+
+from .keymap import BindingRow
+
+__all__ = ["HelpScreen"]
+
+
+class HelpScreen(ModalScreen[None]):
+    """A table of keys, what they do, and the binding ids a keymap file can remap.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | escape, q, ? | Close the help screen. |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close",
+                tooltip="Close the help screen."),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        & > Vertical {
+            width: 100%;
+            max-width: 110;
+            height: 100%;
+            max-height: 40;
+            border: round $accent;
+            background: $surface;
+        }
+        & #help-title { height: 1; text-style: bold; padding: 0 1; }
+        & #help-hint { height: 1; color: $text-muted; padding: 0 1; }
+        & DataTable { height: 1fr; }
+    }
+    """
+
+    def __init__(self, rows: Sequence[BindingRow]) -> None:
+        super().__init__()
+        self.rows = list(rows)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("Keys"), id="help-title")
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
+            yield Static(Text("escape closes · remap keys by id in keys.toml (annotate open --keys FILE)"),
+                         id="help-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Where", key="where")
+        table.add_column("Keys", key="keys")
+        table.add_column("Action", key="action")
+        table.add_column("Id", key="id")
+        for row in self.rows:
+            keys = " ".join(self.app.get_key_display(Binding(k, "")) for k in row.keys)
+            table.add_row(
+                Text(row.section, style="dim"),
+                Text(keys, style="bold"),
+                Text(inert(row.tooltip or row.description)),
+                Text(row.id, style="dim"),
+            )
+        table.focus()

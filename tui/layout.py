@@ -1,0 +1,255 @@
+"""Word wrapping for the reader: paragraphs, visual lines and label chips. Pure Python.
+
+A document is split into paragraphs on ``"\\n"``; each paragraph is wrapped greedily at
+spaces to the reader's width. Label chips (the small ``PER`` after an entity) are
+*virtual text*: they take cells on screen but no offsets in the document, so they count
+when wrapping. A chip at offset ``o`` is drawn right after the character ``o - 1``.
+
+:class:`DocumentLayout` keeps, per paragraph, the offsets where its visual lines start and
+prefix sums of the paragraphs' line counts, so a span change re-wraps only the paragraphs
+it touches and finding the visual line of an offset (or the offsets of a visual line) is
+a binary search.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from itertools import accumulate
+from typing import Callable, Iterable, NamedTuple, Sequence
+
+from rich.cells import cell_len, get_character_cell_size
+
+__all__ = [
+    "Chip",
+    "DocumentLayout",
+    "Line",
+    "split_paragraphs",
+    "wrap_paragraph",
+    "x_of",
+    "offset_at_x",
+]
+
+_WORD = re.compile(r"[^ ]+ *| +")
+
+
+class Chip(NamedTuple):
+    """Virtual text drawn after character ``offset - 1``: ``width`` cells, ``key`` for the renderer."""
+
+    offset: int
+    width: int
+    key: int = 0
+
+
+class Line(NamedTuple):
+    """One visual line: document offsets ``start``..``end`` of paragraph ``paragraph``."""
+
+    paragraph: int
+    index: int
+    start: int
+    end: int
+
+
+def split_paragraphs(text: str) -> tuple[list[int], list[int]]:
+    """Start and end offsets of the paragraphs of ``text`` (the ``"\\n"`` between them excluded)."""
+    starts = [0]
+    ends: list[int] = []
+    find = text.find
+    i = find("\n")
+    while i != -1:
+        ends.append(i)
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    ends.append(len(text))
+    return starts, ends
+
+
+def _hard_break(text: str, start: int, end: int, width: int, x: int, extra: dict[int, int], out: list[int]) -> int:
+    """Break ``text[start:end]`` (one over-long word) by characters; returns the cells used on the last line."""
+    for o in range(start, end):
+        w = get_character_cell_size(text[o]) + extra.get(o + 1, 0)
+        if x > 0 and x + w > width and w > 0:
+            out.append(o)
+            x = 0
+        x += w
+    return x
+
+
+def wrap_paragraph(
+    text: str, p0: int, p1: int, width: int, chips: Sequence[Chip] = ()
+) -> list[int]:
+    """Offsets where the visual lines of paragraph ``text[p0:p1]`` start, wrapped to ``width`` cells.
+
+    Lines break at spaces; a word longer than a line is broken between characters.
+    Spaces at the end of a line may run past ``width`` (they are cropped when drawn).
+    ``chips`` (sorted by offset) widen the word they follow.
+    """
+    width = max(width, 1)
+    if not chips and p1 - p0 <= width:
+        para = text[p0:p1]
+        if para.isascii() or cell_len(para) <= width:
+            return [p0]
+    starts = [p0]
+    n_chips = len(chips)
+    k = 0
+    x = 0
+    extra: dict[int, int] | None = None
+    for m in _WORD.finditer(text, p0, p1):
+        ws, we = m.start(), m.end()
+        word = m.group()
+        core_len = len(word.rstrip(" "))
+        ce = ws + core_len
+        cw = cell_len(word[:core_len]) if core_len else 0
+        chip_w = 0
+        while k < n_chips and chips[k].offset <= we:
+            chip_w += chips[k].width
+            k += 1
+        cw += chip_w
+        if x > 0 and x + cw > width:
+            starts.append(ws)
+            x = 0
+        if cw > width:
+            if extra is None:
+                extra = {}
+                for c in chips:
+                    extra[c.offset] = extra.get(c.offset, 0) + c.width
+            if ws == p0:
+                x += extra.get(p0, 0)
+            x = _hard_break(text, ws, ce, width, x, extra, starts)
+            x += sum(extra.get(o, 0) for o in range(ce + 1, we + 1))
+        else:
+            x += cw
+        x += we - ce
+    while k < n_chips:  # chips past the last word (an empty paragraph)
+        x += chips[k].width
+        k += 1
+    return starts
+
+
+def _line_chips(chips: Sequence[Chip], start: int, end: int, first: bool) -> list[Chip]:
+    """The chips drawn on the line ``start``..``end`` (a chip belongs to the line of the character before it)."""
+    return [c for c in chips if (start < c.offset <= end) or (first and c.offset == start)]
+
+
+def x_of(text: str, start: int, chips: Sequence[Chip], offset: int) -> int:
+    """Cell column of the character at ``offset`` on a line starting at ``start`` with ``chips``."""
+    x = cell_len(text[start:offset])
+    for c in chips:
+        if c.offset <= offset:
+            x += c.width
+    return x
+
+
+def offset_at_x(text: str, start: int, end: int, chips: Sequence[Chip], x: int) -> int:
+    """The offset of the character drawn at cell column ``x`` (chips map to the next character)."""
+    by_offset: dict[int, int] = {}
+    for c in chips:
+        by_offset[c.offset] = by_offset.get(c.offset, 0) + c.width
+    col = 0
+    for o in range(start, end):
+        col += by_offset.get(o, 0)
+        w = get_character_cell_size(text[o])
+        if x < col + w or (x < col and w == 0):
+            return o
+        col += w
+    return end
+
+
+class DocumentLayout:
+    """The visual lines of a whole document at one width, re-wrapped paragraph by paragraph.
+
+    ``chips_for(p0, p1)`` gives the sorted chips of a paragraph (the caller decides what
+    they mean); it is called again for the paragraphs passed to :meth:`relayout`.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        width: int,
+        chips_for: Callable[[int, int], Sequence[Chip]] = lambda a, b: (),
+    ) -> None:
+        self.text = text
+        self.width = max(width, 1)
+        self.chips_for = chips_for
+        self.p_starts, self.p_ends = split_paragraphs(text)
+        self.chips: list[Sequence[Chip]] = []
+        self.lines: list[list[int]] = []
+        for p0, p1 in zip(self.p_starts, self.p_ends):
+            chips = chips_for(p0, p1)
+            self.chips.append(chips)
+            self.lines.append(wrap_paragraph(text, p0, p1, self.width, chips))
+        self._counts = [len(ls) for ls in self.lines]
+        self._prefix = list(accumulate(self._counts, initial=0))
+
+    # -- queries -----------------------------------------------------------------------
+
+    @property
+    def height(self) -> int:
+        """Number of visual lines."""
+        return self._prefix[-1]
+
+    @property
+    def paragraphs(self) -> int:
+        return len(self.p_starts)
+
+    def paragraph_of(self, offset: int) -> int:
+        """Index of the paragraph holding ``offset`` (a newline belongs to the paragraph it ends)."""
+        return max(bisect_right(self.p_starts, offset) - 1, 0)
+
+    def paragraph_lines(self, p: int) -> tuple[int, int]:
+        """First visual line and line count of paragraph ``p``."""
+        return self._prefix[p], self._counts[p]
+
+    def line(self, y: int) -> Line:
+        """Visual line ``y`` (0 <= y < height)."""
+        p = bisect_right(self._prefix, y) - 1
+        i = y - self._prefix[p]
+        starts = self.lines[p]
+        end = starts[i + 1] if i + 1 < len(starts) else self.p_ends[p]
+        return Line(p, i, starts[i], end)
+
+    def y_of(self, offset: int) -> int:
+        """Visual line holding the character at ``offset``."""
+        p = self.paragraph_of(offset)
+        return self._prefix[p] + max(bisect_right(self.lines[p], offset) - 1, 0)
+
+    def chips_on(self, line: Line) -> list[Chip]:
+        """The chips drawn on ``line``."""
+        chips = self.chips[line.paragraph]
+        if not chips:
+            return []
+        return _line_chips(chips, line.start, line.end, line.index == 0)
+
+    def x_of(self, offset: int) -> tuple[int, int]:
+        """``(y, x)``: the visual line and cell column of the character at ``offset``."""
+        y = self.y_of(offset)
+        line = self.line(y)
+        return y, x_of(self.text, line.start, self.chips_on(line), offset)
+
+    def offset_at(self, y: int, x: int) -> int:
+        """The offset drawn at visual line ``y``, cell column ``x``."""
+        line = self.line(y)
+        return offset_at_x(self.text, line.start, line.end, self.chips_on(line), x)
+
+    # -- updates -----------------------------------------------------------------------
+
+    def relayout(self, paragraphs: Iterable[int]) -> tuple[int, bool]:
+        """Re-wrap ``paragraphs``; returns (first visual line touched, whether line counts changed)."""
+        first: int | None = None
+        changed_from: int | None = None
+        for p in sorted(set(paragraphs)):
+            p0, p1 = self.p_starts[p], self.p_ends[p]
+            chips = self.chips_for(p0, p1)
+            self.chips[p] = chips
+            lines = wrap_paragraph(self.text, p0, p1, self.width, chips)
+            self.lines[p] = lines
+            if first is None:
+                first = self._prefix[p]
+            if len(lines) != self._counts[p]:
+                self._counts[p] = len(lines)
+                if changed_from is None:
+                    changed_from = p
+        if changed_from is not None:
+            base = self._prefix[changed_from]
+            self._prefix[changed_from + 1 :] = list(accumulate(self._counts[changed_from:], initial=base))[1:]
+        return (first if first is not None else 0), changed_from is not None

@@ -1,0 +1,112 @@
+"""Command palette entries: jump to a document by title, mark it, label with any label, export.
+
+Titles and label names are data: hits are built as :class:`textual.content.Content` from
+plain text (never markup) and the fuzzy-match highlight is applied by offsets.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Callable, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
+
+from annotations import inert
+
+from .doclist import FILTERS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import AnnotateApp
+
+__all__ = ["AnnotateCommands", "highlight", "export_formats"]
+
+#: How many documents a palette search looks at (the full-text index picks them).
+DOCUMENT_HITS = 20
+
+
+def highlight(matcher: Matcher, text: str) -> Content:
+    """``text`` as plain content with the letters matching the query highlighted."""
+    content = Content(text)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+def export_formats() -> tuple[str, ...]:
+    """The export formats the library offers (none if ``annotations.formats`` is missing)."""
+    try:
+        from annotations.formats import FORMATS
+    except ImportError:  # pragma: no cover - the formats package is part of the library
+        return ()
+    return tuple(FORMATS)
+
+
+Command = tuple[str, Callable[[], object], str]
+
+
+class AnnotateCommands(Provider):
+    """The app's commands and its documents (found by title through the full-text index)."""
+
+    @property
+    def annotate_app(self) -> "AnnotateApp":
+        return cast("AnnotateApp", self.app)
+
+    def commands(self) -> list[Command]:
+        app = self.annotate_app
+        cmds: list[Command] = [
+            ("Mark document done", partial(app.action_mark, "done"),
+             "Mark this document done and open the next unfinished one."),
+            ("Mark document skipped", partial(app.action_mark, "skipped"),
+             "Mark this document skipped and open the next unfinished one."),
+            ("Mark document todo", partial(app.set_status_only, "todo"),
+             "Put this document back on the todo list."),
+            ("Accept all suggestions", app.reader.action_accept_all,
+             "Accept every pending suggestion in this document."),
+        ]
+        for label in app.labels:
+            key = f" (key {inert(label.key)})" if label.key else ""
+            cmds.append((
+                f"Label: {inert(label.name)}{key}",
+                partial(app.label_with, label.name),
+                inert(label.description) or f"Give the selection or the word under the cursor the label {inert(label.name)}.",
+            ))
+        for status in FILTERS:
+            cmds.append((
+                f"Show documents: {status or 'all'}",
+                partial(app.filter_documents, status),
+                "Filter the document list by status.",
+            ))
+        cmds.append(("Collapse or expand the document list", app.action_toggle_list, "ctrl+b"))
+        cmds.append(("Show keys", app.action_help, "Every key binding (?)."))
+        for fmt in export_formats():
+            cmds.append((
+                f"Export done documents as {fmt}",
+                partial(app.export, fmt),
+                f"Write your done documents to {app.export_path(fmt)}.",
+            ))
+        return cmds
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self.commands():
+            yield DiscoveryHit(Content(name), callback, text=name, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self.commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, highlight(matcher, name), callback, text=name, help=help_text)
+        app = self.annotate_app
+        for doc in app.store.documents(search=query, limit=DOCUMENT_HITS):
+            title = inert(doc.title) or "(untitled)"
+            score = matcher.match(title)
+            text = f"Open: {title}"
+            yield Hit(
+                max(score, 0.2),
+                Content("Open: ") + highlight(matcher, title),
+                partial(app.open_document, doc.id),
+                text=text,
+                help=f"#{doc.id} · {inert(doc.lang)} · {doc.status} · {doc.entities} entities",
+            )

@@ -1,0 +1,596 @@
+"""The document reader: a Line-API widget that draws only the visible lines.
+
+The text is wrapped by :mod:`tui.layout` (cached per width, re-wrapped per paragraph when a
+span changes) and drawn line by line from :class:`rich.segment.Segment` runs, never from
+markup, so a document holding ``[bold]`` or escape sequences shows them literally. A cursor
+and a selection move over words (non-whitespace tokens). Decisions (label, accept, reject,
+delete) are posted as messages; the app commits them to the store and then hands the
+resulting changes back through :meth:`Reader.apply_changes`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from typing import Any, Callable, ClassVar, Literal, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from annotations import Label, Span, inert
+
+from .colours import LabelStyle, label_styles
+from .docmodel import DocModel, chip_text
+from .layout import Chip, DocumentLayout
+
+__all__ = ["Reader"]
+
+SpanCommand = Literal["accept", "reject", "delete"]
+
+
+class Reader(ScrollView, can_focus=True):
+    """A document with its entities, a word cursor and a selection.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | right, l | Next word. |
+    | left, h | Previous word. |
+    | down, j | Word on the visual line below. |
+    | up, k | Word on the visual line above. |
+    | pagedown, pageup | A screen down / up. |
+    | home, end | First / last word of the document. |
+    | shift+right, shift+left | Extend / shrink the selection by one word. |
+    | n, N | Next / previous candidate (capitalised word not in an entity). |
+    | tab, shift+tab | Next / previous entity or suggestion. |
+    | 1-9 | Give the selection, span or word under the cursor that label. |
+    | enter | Accept the suggestion under the cursor. |
+    | x | Reject the suggestion under the cursor. |
+    | A | Accept every suggestion in the document. |
+    | backspace, delete | Remove the span under the cursor. |
+    | escape | Clear the selection. |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right,l", "move(1)", "Next word", id="reader.next_word", show=False,
+                tooltip="Move the cursor to the next word."),
+        Binding("left,h", "move(-1)", "Previous word", id="reader.previous_word", show=False,
+                tooltip="Move the cursor to the previous word."),
+        Binding("down,j", "vertical(1)", "Line down", id="reader.line_down", show=False,
+                tooltip="Move the cursor to the word below (visual lines)."),
+        Binding("up,k", "vertical(-1)", "Line up", id="reader.line_up", show=False,
+                tooltip="Move the cursor to the word above (visual lines)."),
+        Binding("pagedown", "page(1)", "Page down", id="reader.page_down", show=False,
+                tooltip="Move the cursor and the view a screen down."),
+        Binding("pageup", "page(-1)", "Page up", id="reader.page_up", show=False,
+                tooltip="Move the cursor and the view a screen up."),
+        Binding("home", "edge(0)", "First word", id="reader.first_word", show=False,
+                tooltip="Move the cursor to the first word of the document."),
+        Binding("end", "edge(1)", "Last word", id="reader.last_word", show=False,
+                tooltip="Move the cursor to the last word of the document."),
+        Binding("shift+right", "extend(1)", "Extend selection", id="reader.extend", show=False,
+                tooltip="Extend the selection by one word (starts one at the cursor)."),
+        Binding("shift+left", "extend(-1)", "Shrink selection", id="reader.shrink", show=False,
+                tooltip="Shrink the selection by one word (or extend it leftwards)."),
+        Binding("n", "candidate(1)", "Next candidate", id="reader.next_candidate",
+                tooltip="Jump to the next capitalised or all-caps word not in an entity."),
+        Binding("N", "candidate(-1)", "Previous candidate", id="reader.previous_candidate",
+                show=False, tooltip="Jump to the previous candidate word."),
+        Binding("tab", "entity(1)", "Next entity", id="reader.next_entity", show=False,
+                tooltip="Jump to the next entity or suggestion."),
+        Binding("shift+tab", "entity(-1)", "Previous entity", id="reader.previous_entity",
+                show=False, tooltip="Jump to the previous entity or suggestion."),
+        *[
+            Binding(str(k), f"label('{k}')", f"Label {k}", id=f"reader.label_{k}", show=False,
+                    tooltip=f"Give the label on key {k} to the selection, or the span or word under the cursor.")
+            for k in range(1, 10)
+        ],
+        Binding("enter", "span('accept')", "Accept", id="reader.accept", show=False,
+                tooltip="Accept the suggestion under the cursor."),
+        Binding("x", "span('reject')", "Reject", id="reader.reject", show=False,
+                tooltip="Reject the suggestion under the cursor."),
+        Binding("A", "accept_all", "Accept all", id="reader.accept_all", show=False,
+                tooltip="Accept every pending suggestion in this document."),
+        Binding("backspace,delete", "span('delete')", "Remove span", id="reader.delete", show=False,
+                tooltip="Remove the span (or suggestion) under the cursor."),
+        Binding("escape", "clear_selection", "Clear selection", id="reader.clear_selection",
+                show=False, tooltip="Clear the selection."),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"reader--cursor", "reader--selection", "reader--empty"}
+
+    DEFAULT_CSS = """
+    Reader {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-gutter: stable;
+        background: $surface;
+        & > .reader--cursor { text-style: bold reverse; }
+        & > .reader--selection { background: $accent; color: $text; text-style: bold; }
+        & > .reader--empty { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    cursor: var[int] = var(0, init=False)
+    """Index of the word under the cursor (in :attr:`DocModel.word_starts`)."""
+
+    anchor: var[int | None] = var(None, init=False)
+    """Word where the selection started, or ``None`` when nothing is selected."""
+
+    class Moved(Message):
+        """The cursor or the selection moved."""
+
+        def __init__(self, doc_id: int, offset: int, selection: str | None) -> None:
+            super().__init__()
+            self.doc_id = doc_id
+            self.offset = offset
+            self.selection = selection
+
+    class LabelRequested(Message):
+        """Give ``start``..``end`` the label on ``key`` (or named ``name``); ``span`` is the span to relabel."""
+
+        def __init__(
+            self, doc_id: int, key: str | None, start: int, end: int, span: Span | None, name: str | None = None
+        ) -> None:
+            super().__init__()
+            self.doc_id = doc_id
+            self.key = key
+            self.name = name
+            self.start = start
+            self.end = end
+            self.span = span
+
+    class SpanRequested(Message):
+        """Accept, reject or delete ``span``."""
+
+        def __init__(self, doc_id: int, command: SpanCommand, span: Span) -> None:
+            super().__init__()
+            self.doc_id = doc_id
+            self.command = command
+            self.span = span
+
+    class AcceptAllRequested(Message):
+        """Accept every pending suggestion of the document."""
+
+        def __init__(self, doc_id: int) -> None:
+            super().__init__()
+            self.doc_id = doc_id
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.model: DocModel | None = None
+        self.empty_message = ""
+        self._labels: list[Label] = []
+        self._styles: dict[str, LabelStyle] = {}
+        self._layouts: dict[int, DocumentLayout] = {}
+        self._goal_x: int | None = None
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    def _restyle(self) -> None:
+        _, _, background, foreground = self.colors
+        self._styles = label_styles(self._labels, background, foreground)
+        self.refresh()
+
+    def set_labels(self, labels: Sequence[Label]) -> None:
+        """Use this label set (colours and chip names)."""
+        self._labels = list(labels)
+        if self.model is not None:
+            self.model.set_labels(labels)
+        if self.is_mounted:
+            self._restyle()
+
+    @property
+    def wrap_width(self) -> int:
+        """Cells available for text (the width the layout wraps to)."""
+        return max(self.scrollable_content_region.width, 10)
+
+    @property
+    def layout_now(self) -> DocumentLayout | None:
+        """The layout at the current width (computed on first use)."""
+        model = self.model
+        if model is None:
+            return None
+        width = self.wrap_width
+        layout = self._layouts.get(width)
+        if layout is None:
+            layout = DocumentLayout(model.text, width, model.chips)
+            self._layouts[width] = layout
+        return layout
+
+    @property
+    def doc_id(self) -> int | None:
+        return self.model.doc_id if self.model is not None else None
+
+    def show(self, model: DocModel | None, offset: int | None = None, layout: DocumentLayout | None = None) -> None:
+        """Show a document with the cursor on the word at ``offset`` (first word if ``None``)."""
+        self.model = model
+        self._layouts = {layout.width: layout} if layout is not None else {}
+        self._goal_x = None
+        self.set_reactive(Reader.anchor, None)
+        if model is not None:
+            model.set_labels(self._labels)
+            word = model.word_at(offset) if offset is not None else (0 if len(model) else None)
+            self.set_reactive(Reader.cursor, word or 0)
+        else:
+            self.set_reactive(Reader.cursor, 0)
+        self._update_virtual_size()
+        self.scroll_to(y=0, animate=False)
+        self._scroll_to_cursor(centre=True)
+        self.refresh()
+        self._post_moved()
+
+    def _update_virtual_size(self) -> None:
+        layout = self.layout_now
+        height = layout.height if layout is not None else 1
+        self.virtual_size = Size(self.wrap_width, height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.model is None:
+            return
+        self._update_virtual_size()
+        self._scroll_to_cursor()
+        self.refresh()
+
+    # -- geometry helpers ------------------------------------------------------------------
+
+    @property
+    def has_words(self) -> bool:
+        return self.model is not None and len(self.model) > 0
+
+    @property
+    def cursor_range(self) -> tuple[int, int] | None:
+        """Offsets of the word under the cursor."""
+        if not self.has_words:
+            return None
+        assert self.model is not None
+        return self.model.word_range(self.cursor)
+
+    @property
+    def selection(self) -> tuple[int, int] | None:
+        """Offsets of the selection (whole words), or ``None``."""
+        if self.anchor is None or not self.has_words:
+            return None
+        assert self.model is not None
+        lo, hi = min(self.anchor, self.cursor), max(self.anchor, self.cursor)
+        return self.model.word_starts[lo], self.model.word_ends[hi]
+
+    @property
+    def selection_text(self) -> str | None:
+        sel = self.selection
+        if sel is None or self.model is None:
+            return None
+        return self.model.raw[sel[0] : sel[1]]
+
+    def _refresh_offsets(self, start: int, end: int) -> None:
+        layout = self.layout_now
+        if layout is None:
+            return
+        y0 = layout.y_of(start)
+        y1 = layout.y_of(max(start, end - 1))
+        self.refresh_lines(y0, y1 - y0 + 1)
+
+    def _scroll_to_cursor(self, centre: bool = False) -> None:
+        rng = self.cursor_range
+        layout = self.layout_now
+        if rng is None or layout is None:
+            return
+        y = layout.y_of(rng[0])
+        height = max(self.scrollable_content_region.height, 1)
+        top = round(self.scroll_offset.y)
+        margin = min(2, height // 4)
+        if centre and not (top <= y < top + height):
+            self.scroll_to(y=max(y - height // 3, 0), animate=False)
+        elif y < top + margin:
+            self.scroll_to(y=max(y - margin, 0), animate=False)
+        elif y >= top + height - margin:
+            self.scroll_to(y=y - height + margin + 1, animate=False)
+
+    def _post_moved(self) -> None:
+        rng = self.cursor_range
+        if self.model is not None:
+            self.post_message(self.Moved(self.model.doc_id, rng[0] if rng else 0, self.selection_text))
+
+    def _set_cursor(self, word: int, *, select: bool = False, keep_goal: bool = False) -> None:
+        """Move the cursor (and, with ``select``, the selection's moving end); redraw what changed."""
+        if not self.has_words:
+            return
+        assert self.model is not None
+        old_cursor = self.cursor_range
+        old_sel = self.selection
+        word = max(0, min(word, len(self.model) - 1))
+        if select and self.anchor is None:
+            self.set_reactive(Reader.anchor, self.cursor)
+        elif not select:
+            self.set_reactive(Reader.anchor, None)
+        self.set_reactive(Reader.cursor, word)
+        if not keep_goal:
+            self._goal_x = None
+        for rng in (old_cursor, self.cursor_range, old_sel, self.selection):
+            if rng is not None:
+                self._refresh_offsets(*rng)
+        self._scroll_to_cursor()
+        self._post_moved()
+
+    def clear_selection(self) -> None:
+        """Drop the selection (the cursor stays)."""
+        old = self.selection
+        self.set_reactive(Reader.anchor, None)
+        if old is not None:
+            self._refresh_offsets(*old)
+            self._post_moved()
+
+    def move_to_offset(self, offset: int) -> None:
+        """Put the cursor on the word at ``offset`` (clearing the selection)."""
+        if self.model is not None:
+            word = self.model.word_at(offset)
+            if word is not None:
+                self._set_cursor(word)
+
+    # -- actions: movement -----------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        self._set_cursor(self.cursor + step)
+
+    def action_edge(self, end: int) -> None:
+        if self.model is not None:
+            self._set_cursor(len(self.model) - 1 if end else 0)
+
+    def action_extend(self, step: int) -> None:
+        self._set_cursor(self.cursor + step, select=True)
+
+    def action_clear_selection(self) -> None:
+        self.clear_selection()
+
+    def _word_on_line(self, y: int, x: int) -> int | None:
+        """The word drawn at (or nearest before) column ``x`` of visual line ``y``; ``None`` if it has none."""
+        layout = self.layout_now
+        model = self.model
+        assert layout is not None and model is not None
+        line = layout.line(y)
+        j0 = bisect_left(model.word_starts, line.start)
+        j1 = bisect_left(model.word_starts, line.end)
+        if j0 == j1:
+            return None
+        offset = layout.offset_at(y, x)
+        here = model.word_index_at(offset)
+        if here is not None and j0 <= here < j1:
+            return here
+        k = bisect_right(model.word_starts, offset) - 1
+        return max(j0, min(k, j1 - 1))
+
+    def _vertical_target(self, lines: int) -> int | None:
+        layout = self.layout_now
+        rng = self.cursor_range
+        if layout is None or rng is None:
+            return None
+        y, x = layout.x_of(rng[0])
+        goal = self._goal_x if self._goal_x is not None else x
+        self._goal_x = goal
+        step = 1 if lines > 0 else -1
+        ty = max(0, min(y + lines, layout.height - 1))
+        if ty == y:
+            return None
+        while 0 <= ty < layout.height:
+            word = self._word_on_line(ty, goal)
+            if word is not None:
+                return word
+            ty += step
+        return None
+
+    def action_vertical(self, lines: int) -> None:
+        target = self._vertical_target(lines)
+        if target is not None:
+            self._set_cursor(target, keep_goal=True)
+
+    def action_page(self, direction: int) -> None:
+        layout = self.layout_now
+        if layout is None:
+            return
+        height = max(self.scrollable_content_region.height - 1, 1)
+        target = self._vertical_target(direction * height)
+        top = round(self.scroll_offset.y)
+        self.scroll_to(y=max(0, min(top + direction * height, self.max_scroll_y)), animate=False)
+        if target is not None:
+            self._set_cursor(target, keep_goal=True)
+
+    def action_candidate(self, step: int) -> None:
+        if not self.has_words:
+            return
+        assert self.model is not None
+        word = self.model.next_candidate(self.cursor, step)
+        if word is None:
+            self.notify("No more candidates in this direction.", timeout=2)
+        else:
+            self._set_cursor(word)
+
+    def action_entity(self, step: int) -> None:
+        if not self.has_words:
+            return
+        assert self.model is not None
+        word = self.model.next_span(self.cursor, step)
+        if word is None:
+            self.notify("No more entities or suggestions in this direction.", timeout=2)
+        else:
+            self._set_cursor(word)
+
+    # -- actions: decisions (posted to the app, which commits them) --------------------------
+
+    def action_label(self, key: str) -> None:
+        self.request_label(key=key)
+
+    def request_label(self, key: str | None = None, name: str | None = None) -> None:
+        """Ask for a label (by key or name) on the selection, else the span or word under the cursor."""
+        rng = self.cursor_range
+        if rng is None or self.model is None:
+            return
+        doc_id = self.model.doc_id
+        sel = self.selection
+        if sel is not None:
+            self.post_message(self.LabelRequested(doc_id, key, sel[0], sel[1], None, name))
+            return
+        span = self.model.span_at(*rng)
+        if span is not None:
+            self.post_message(self.LabelRequested(doc_id, key, span.start, span.end, span, name))
+        else:
+            self.post_message(self.LabelRequested(doc_id, key, rng[0], rng[1], None, name))
+
+    def action_span(self, command: SpanCommand) -> None:
+        rng = self.cursor_range
+        if rng is None or self.model is None:
+            return
+        if command == "delete":
+            span = self.model.span_at(*rng)
+            missing = "There is no span under the cursor."
+        else:
+            span = self.model.pending_at(*rng)
+            missing = "There is no suggestion under the cursor."
+        if span is None:
+            self.notify(missing, timeout=2)
+            return
+        self.post_message(self.SpanRequested(self.model.doc_id, command, span))
+
+    def action_accept_all(self) -> None:
+        if self.model is None:
+            return
+        if not self.model.spans.pending:
+            self.notify("This document has no pending suggestions.", timeout=2)
+            return
+        self.post_message(self.AcceptAllRequested(self.model.doc_id))
+
+    # -- applying committed changes ------------------------------------------------------------
+
+    def apply_changes(self, changes: Sequence[dict[str, Any]], fetch: Callable[[int], Span | None]) -> int | None:
+        """Show the store's committed ``changes``; re-wrap only the paragraphs they touch.
+
+        Returns the offset of the first span the changes touched (to put the cursor on).
+        """
+        if self.model is None:
+            return None
+        changed = self.model.apply(changes, fetch)
+        self._redraw_ranges(changed.ranges)
+        return changed.focus
+
+    def reload_spans(self, spans: Sequence[Span]) -> None:
+        """Replace the document's spans with ``spans`` (read again from the store)."""
+        if self.model is not None:
+            self._redraw_ranges(self.model.reload(spans).ranges)
+
+    def _redraw_ranges(self, ranges: Sequence[tuple[int, int]]) -> None:
+        layout = self.layout_now
+        if layout is None or not ranges:
+            return
+        width = layout.width
+        self._layouts = {width: layout}  # other widths are stale now
+        paragraphs: set[int] = set()
+        for start, end in ranges:
+            paragraphs.update(range(layout.paragraph_of(start), layout.paragraph_of(end) + 1))
+        first_y, moved = layout.relayout(paragraphs)
+        top = round(self.scroll_offset.y)
+        height = self.scrollable_content_region.height
+        if moved:
+            self.virtual_size = Size(width, layout.height)
+            start_y = max(first_y, top)
+            self.refresh_lines(start_y, max(top + height - start_y, 1))
+        else:
+            for p in paragraphs:
+                y, count = layout.paragraph_lines(p)
+                self.refresh_lines(y, count)
+        self._scroll_to_cursor()
+
+    # -- mouse ---------------------------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        layout = self.layout_now
+        offset = event.get_content_offset(self)
+        if layout is None or offset is None:
+            return
+        y = offset.y + round(self.scroll_offset.y)
+        if not 0 <= y < layout.height:
+            return
+        word = self._word_on_line(y, offset.x)
+        if word is not None:
+            self.focus()
+            self._set_cursor(word)
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        layout = self.layout_now
+        base = self.rich_style
+        vy = y + round(self.scroll_offset.y)
+        if layout is None or self.model is None:
+            if y == 0 and self.empty_message:
+                style = base + self.get_component_rich_style("reader--empty", partial=True)
+                return Strip([Segment(inert(self.empty_message), style)]).adjust_cell_length(width, base)
+            return Strip.blank(width, base)
+        if vy >= layout.height:
+            return Strip.blank(width, base)
+        return self._render_visual_line(layout, vy, base).adjust_cell_length(width, base)
+
+    def _render_visual_line(self, layout: DocumentLayout, vy: int, base: Style) -> Strip:
+        model = self.model
+        assert model is not None
+        line = layout.line(vy)
+        a, b = line.start, line.end
+        text = model.text
+        spans = model.spans.overlapping(a, b) if b > a else []
+        chips = layout.chips_on(line)
+        cuts = {a, b}
+        for s in spans:
+            if a < s.start < b:
+                cuts.add(s.start)
+            if a < s.end < b:
+                cuts.add(s.end)
+        chips_at: dict[int, list[Chip]] = {}
+        for c in chips:
+            cuts.add(c.offset)
+            chips_at.setdefault(c.offset, []).append(c)
+        cursor = self.cursor_range
+        sel = self.selection
+        for rng in (cursor, sel):
+            if rng is not None:
+                for o in rng:
+                    if a < o < b:
+                        cuts.add(o)
+        cursor_style = self.get_component_rich_style("reader--cursor", partial=True)
+        sel_style = self.get_component_rich_style("reader--selection", partial=True)
+        styles = self._styles
+        fallback = styles.get("")
+        segments: list[Segment] = []
+        points = sorted(cuts)
+        for i, x in enumerate(points):
+            for chip in chips_at.get(x, ()):
+                span = model.spans.get(chip.key)
+                if span is None:
+                    continue
+                ls = styles.get(span.label, fallback)
+                chip_style = (ls.chip if span.state == "accepted" else ls.pending_chip) if ls else base
+                segments.append(Segment(chip_text(span.label, span.state), base + chip_style))
+            if i + 1 == len(points):
+                break
+            y = points[i + 1]
+            style = base
+            covering = None
+            for s in spans:
+                if s.start <= x < s.end and (covering is None or s.state == "accepted"):
+                    covering = s
+            if covering is not None:
+                ls = styles.get(covering.label, fallback)
+                if ls is not None:
+                    style = style + (ls.span if covering.state == "accepted" else ls.pending)
+            if sel is not None and sel[0] <= x < sel[1]:
+                style = style + sel_style
+            if cursor is not None and cursor[0] <= x < cursor[1]:
+                style = style + cursor_style
+            segments.append(Segment(text[x:y], style))
+        return Strip(segments)
