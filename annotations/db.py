@@ -223,6 +223,51 @@ def m003_patterns(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_span_overlap_seek(db: sqlite_utils.Database) -> None:
+    """Check accepted-span overlaps with two index seeks instead of a scan.
+
+    Accepted spans of one annotator never overlap, so a new one overlaps an existing one
+    exactly when some span starts inside it, or the last span starting before it ends
+    after its start. The old triggers scanned every span starting before the new one's
+    end (several milliseconds per label on a document with 20,000 spans).
+    """
+    db.executescript(
+        """
+        DROP TRIGGER spans_no_overlap_insert;
+        DROP TRIGGER spans_no_overlap_update;
+        CREATE TRIGGER spans_no_overlap_insert BEFORE INSERT ON spans
+        WHEN NEW.state = 'accepted' BEGIN
+            SELECT RAISE(ABORT, 'accepted spans of one annotator must not overlap')
+            WHERE EXISTS (
+                SELECT 1 FROM spans
+                WHERE doc_id = NEW.doc_id AND annotator = NEW.annotator AND state = 'accepted'
+                  AND start >= NEW.start AND start < NEW.end
+            ) OR coalesce((
+                SELECT end FROM spans
+                WHERE doc_id = NEW.doc_id AND annotator = NEW.annotator AND state = 'accepted'
+                  AND start < NEW.start
+                ORDER BY start DESC LIMIT 1
+            ), 0) > NEW.start;
+        END;
+        CREATE TRIGGER spans_no_overlap_update BEFORE UPDATE OF start, end, state ON spans
+        WHEN NEW.state = 'accepted' BEGIN
+            SELECT RAISE(ABORT, 'accepted spans of one annotator must not overlap')
+            WHERE EXISTS (
+                SELECT 1 FROM spans
+                WHERE doc_id = NEW.doc_id AND annotator = NEW.annotator AND state = 'accepted'
+                  AND id != NEW.id AND start >= NEW.start AND start < NEW.end
+            ) OR coalesce((
+                SELECT end FROM spans
+                WHERE doc_id = NEW.doc_id AND annotator = NEW.annotator AND state = 'accepted'
+                  AND id != NEW.id AND start < NEW.start
+                ORDER BY start DESC LIMIT 1
+            ), 0) > NEW.start;
+        END;
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

@@ -438,9 +438,9 @@ def write_records(
             for sp in rec.spans:
                 if (sp.start, sp.end) in existing:
                     continue
-                if state == "accepted" and any(
-                    s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()
-                ):
+                if any(s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()):
+                    # An accepted span already there is a person's decision: an imported
+                    # span or suggestion never competes with it (as in Store.add_suggestions).
                     warnings.append(
                         f"{name}:{rec.line}: span {sp.start}-{sp.end} overlaps a span this annotator"
                         " already has on the same text; kept the existing one"

@@ -82,6 +82,7 @@ class Store:
         self.db: sqlite_utils.Database = dbmod.connect(self.path)
         self._stacks = UndoStacks(self.annotator)
         self._session_id: int | None = None
+        self._lengths: dict[int, int] = {}
         self._ensure_default_labels()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -475,6 +476,22 @@ class Store:
         return span
 
     def _overlapping(self, doc_id: int, start: int, end: int, state: str) -> list[Span]:
+        if state == "accepted":
+            # Accepted spans of one annotator never overlap (a trigger enforces it), so only
+            # the last one starting before ``start`` can reach into the range: two index
+            # seeks instead of scanning every span that starts before ``end``.
+            base = f"{_SPAN_SELECT} WHERE doc_id = ? AND annotator = ? AND state = 'accepted'"
+            rows = self.db.conn.execute(
+                base + " AND start >= ? AND start < ? ORDER BY start",
+                [doc_id, self.annotator, start, end],
+            ).fetchall()
+            before = self.db.conn.execute(
+                base + " AND start < ? ORDER BY start DESC LIMIT 1", [doc_id, self.annotator, start]
+            ).fetchone()
+            found = [_span(r) for r in rows]
+            if before is not None and _span(before).end > start:
+                found.insert(0, _span(before))
+            return found
         rows = self.db.conn.execute(
             f"{_SPAN_SELECT} WHERE doc_id = ? AND annotator = ? AND state = ?"
             " AND start < ? AND ? < end ORDER BY start",
@@ -488,10 +505,14 @@ class Store:
 
     def _check_range(self, doc_id: int, start: int, end: int) -> None:
         # The length is taken in Python: SQLite's length() stops at the first NUL character.
-        row = self.db.conn.execute("SELECT text FROM documents WHERE id = ?", [doc_id]).fetchone()
-        if row is None:
-            raise StoreError(f"no document {doc_id}")
-        n = len(row[0])
+        # Documents never change once imported, so it is remembered (reading a long text
+        # costs milliseconds on every span added).
+        n = self._lengths.get(doc_id)
+        if n is None:
+            row = self.db.conn.execute("SELECT text FROM documents WHERE id = ?", [doc_id]).fetchone()
+            if row is None:
+                raise StoreError(f"no document {doc_id}")
+            n = self._lengths[doc_id] = len(row[0])
         if not (0 <= start < end <= n):
             raise StoreError(f"span {start}-{end} is out of range for document {doc_id} ({n} characters)")
 

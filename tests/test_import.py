@@ -337,6 +337,17 @@ def test_overlap_with_spans_already_in_the_database_keeps_the_old_one(
     assert [s.label for s in store.spans(1)] == ["PER"]
 
 
+def test_imported_suggestions_never_compete_with_accepted_spans(
+    store: Store, write_jsonl: Callable[..., Path]
+) -> None:
+    import_paths(store, [write_jsonl([{"text": KY, "spans": [span(KY, "Садыр Жапаров", "PER")]}])])
+    path = write_jsonl([{"text": KY, "spans": [span(KY, "Жапаров", "ORG"), span(KY, "Бишкекте", "LOC")]}],
+                       name="model.jsonl")
+    report = import_paths(store, [path], mode="suggestions")
+    assert report.suggestions == 1 and len(report.warnings) == 1
+    assert [(s.label, s.state) for s in store.spans(1)] == [("PER", "accepted"), ("LOC", "pending")]
+
+
 # -- the full-text index under bulk import -----------------------------------------------------
 
 

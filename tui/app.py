@@ -96,6 +96,7 @@ class AnnotateApp(App[None]):
         self._cursor: tuple[int, int] | None = None
         self._cursor_saved: tuple[int, int] | None = None
         self._last_move = 0.0
+        self._row_stale: tuple[int, str, int] | None = None
 
     # -- composition ---------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class AnnotateApp(App[None]):
         self.reader.set_labels(self.labels)
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
-        self.set_interval(CURSOR_SAVE_DELAY / 2, self._save_cursor_if_idle)
+        self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
         if self.seed_if_empty and self.store.count_documents() == 0:
             self.reader.empty_message = "Importing the bundled seed documents…"
             self._import_seeds()
@@ -197,8 +198,9 @@ class AnnotateApp(App[None]):
         if message.serial != self._serial:
             return
         model = message.model
+        self._update_row()
         self.reader.show(model, message.offset, message.layout)
-        self._show_meta()
+        self._show_meta(list_now=True)
         self.doclist.table.highlight_doc(model.doc_id)
         self._save_cursor()
 
@@ -209,14 +211,25 @@ class AnnotateApp(App[None]):
 
     # -- showing state ---------------------------------------------------------------------------
 
-    def _show_meta(self) -> None:
-        """Title bar and the document's row in the list, from the reader's model."""
+    def _show_meta(self, *, list_now: bool = False) -> None:
+        """Title bar now; the document's row in the list now or once the keys pause.
+
+        Redrawing the table costs a few milliseconds, so after an action it waits for the
+        next pause (:meth:`_when_idle`) rather than slow the frame that shows the action.
+        """
         model = self.reader.model
         if model is None:
             return
         spans = model.spans
         self.query_one(DocTitle).show(model.title, model.lang, model.status, spans.accepted, spans.pending)
-        self.doclist.table.update_doc(model.doc_id, model.status, spans.accepted)
+        self._row_stale = (model.doc_id, model.status, spans.accepted)
+        if list_now:
+            self._update_row()
+
+    def _update_row(self) -> None:
+        if self._row_stale is not None:
+            self.doclist.table.update_doc(*self._row_stale)
+            self._row_stale = None
 
     def _update_progress(self) -> None:
         progress = self.store.progress()
@@ -236,6 +249,7 @@ class AnnotateApp(App[None]):
         if outcome.status_changed:
             self._update_progress()
         self._show_meta()
+        self._last_move = time.monotonic()
         self.status_bar.saved = "saved"
 
     def _commit(self, action: Callable[[], Outcome | None]) -> Outcome | None:
@@ -367,9 +381,11 @@ class AnnotateApp(App[None]):
                 return
             self._cursor_saved = cursor
 
-    def _save_cursor_if_idle(self) -> None:
+    def _when_idle(self) -> None:
+        """Every quarter second: once the keys have paused, save the cursor and update the list row."""
         if time.monotonic() - self._last_move >= CURSOR_SAVE_DELAY:
             self._save_cursor()
+            self._update_row()
 
     # -- app actions -----------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import click
 from rich.console import Console
@@ -47,6 +47,14 @@ def export_progress(console: Console | None = None, enabled: bool | None = None)
             progress.update(task, completed=done, total=total)
 
         yield update
+
+
+def _binary_stdout() -> BinaryIO:
+    """stdout as bytes: records are UTF-8 whatever the terminal's locale says."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        raise click.ClickException("stdout does not take bytes here; give -o FILE")
+    return buffer
 
 
 def _summary(stats: ExportStats, fmt: str, output: Path | None) -> None:
@@ -111,7 +119,7 @@ def export_command(
     sel = Selection(status=status, annotator=annotator, labels=tuple(dict.fromkeys(labels)),
                     include_suggestions=include_suggestions)
     store = get_store(path)
-    stdout = click.get_binary_stream("stdout") if output is None else None
+    stdout = _binary_stdout() if output is None else None
     try:
         with store, store_errors(), export_progress() as update:
             stats = run_export(store, fmt, sel, output, stdout=stdout, progress=update)

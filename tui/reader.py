@@ -169,6 +169,7 @@ class Reader(ScrollView, can_focus=True):
         self._styles: dict[str, LabelStyle] = {}
         self._layouts: dict[int, DocumentLayout] = {}
         self._goal_x: int | None = None
+        self._base: tuple[Style, Style, Style, Style] | None = None
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -178,7 +179,20 @@ class Reader(ScrollView, can_focus=True):
     def _restyle(self) -> None:
         _, _, background, foreground = self.colors
         self._styles = label_styles(self._labels, background, foreground)
+        self._base = None
         self.refresh()
+
+    @property
+    def base_styles(self) -> tuple[Style, Style, Style, Style]:
+        """(text, cursor, selection, empty-message) styles, computed once per theme."""
+        if self._base is None:
+            self._base = (
+                self.rich_style,
+                self.get_component_rich_style("reader--cursor", partial=True),
+                self.get_component_rich_style("reader--selection", partial=True),
+                self.get_component_rich_style("reader--empty", partial=True),
+            )
+        return self._base
 
     def set_labels(self, labels: Sequence[Label]) -> None:
         """Use this label set (colours and chip names)."""
@@ -376,14 +390,15 @@ class Reader(ScrollView, can_focus=True):
         goal = self._goal_x if self._goal_x is not None else x
         self._goal_x = goal
         step = 1 if lines > 0 else -1
-        ty = max(0, min(y + lines, layout.height - 1))
-        if ty == y:
-            return None
-        while 0 <= ty < layout.height:
+        target = max(0, min(y + lines, layout.height - 1))
+        # The first line with words from the target onwards; else the nearest one back
+        # towards the cursor (a page down near the end stops on the last line of text).
+        for ty in (*range(target, layout.height if step > 0 else -1, step), *range(target - step, y, -step)):
+            if ty == y:
+                break
             word = self._word_on_line(ty, goal)
             if word is not None:
                 return word
-            ty += step
         return None
 
     def action_vertical(self, lines: int) -> None:
@@ -526,18 +541,21 @@ class Reader(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         layout = self.layout_now
-        base = self.rich_style
+        base, cursor_style, sel_style, empty_style = self.base_styles
         vy = y + round(self.scroll_offset.y)
         if layout is None or self.model is None:
             if y == 0 and self.empty_message:
-                style = base + self.get_component_rich_style("reader--empty", partial=True)
+                style = base + empty_style
                 return Strip([Segment(inert(self.empty_message), style)]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         if vy >= layout.height:
             return Strip.blank(width, base)
-        return self._render_visual_line(layout, vy, base).adjust_cell_length(width, base)
+        line = self._render_visual_line(layout, vy, base, cursor_style, sel_style)
+        return line.adjust_cell_length(width, base)
 
-    def _render_visual_line(self, layout: DocumentLayout, vy: int, base: Style) -> Strip:
+    def _render_visual_line(
+        self, layout: DocumentLayout, vy: int, base: Style, cursor_style: Style, sel_style: Style
+    ) -> Strip:
         model = self.model
         assert model is not None
         line = layout.line(vy)
@@ -562,8 +580,6 @@ class Reader(ScrollView, can_focus=True):
                 for o in rng:
                     if a < o < b:
                         cuts.add(o)
-        cursor_style = self.get_component_rich_style("reader--cursor", partial=True)
-        sel_style = self.get_component_rich_style("reader--selection", partial=True)
         styles = self._styles
         fallback = styles.get("")
         segments: list[Segment] = []

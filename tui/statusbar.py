@@ -50,23 +50,38 @@ class StatusBar(Widget):
         super().__init__(id=id)
         self.set_reactive(StatusBar.annotator, annotator)
         self._labels: list[Label] = []
+        self._legend: Text | None = None
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.set_labels(self._labels))
 
     def set_labels(self, labels: Sequence[Label]) -> None:
+        """Show this label set (each key on its label's colour)."""
         self._labels = list(labels)
+        self._legend = None
         self.refresh()
 
+    @property
+    def legend(self) -> Text:
+        """The label keys and names, built once per label set and theme."""
+        if self._legend is None:
+            _, _, background, foreground = self.colors
+            styles = label_styles(self._labels, background, foreground)
+            legend = Text()
+            for lab in self._labels:
+                if lab.key:
+                    legend.append(f" {inert(lab.key)} ", style=styles[lab.name].key)
+                legend.append(f"{inert(lab.name)} ")
+            self._legend = legend
+        return self._legend
+
     def render(self) -> Text:
-        _, _, background, foreground = self.colors
-        styles = label_styles(self._labels, background, foreground)
         sep = Text(" │ ", style="dim")
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(" ")
         out.append(inert(self.annotator), style="bold")
         out.append_text(sep)
-        for lab in self._labels:
-            if lab.key:
-                out.append(f" {inert(lab.key)} ", style=styles[lab.name].key)
-            out.append(f"{inert(lab.name)} ")
+        out.append_text(self.legend)
         out.append_text(sep)
         if self.selection:
             out.append("«" + inert(_clip(self.selection, SELECTION_MAX)) + "»")

@@ -99,6 +99,9 @@ class ModelState:
     lexicon: bool = False
     params: dict[str, Any] = field(default_factory=dict)
     feature_version: int = FEATURE_VERSION
+    total_tokens: int = 0
+    iterations: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def f1(self) -> float | None:
@@ -146,17 +149,15 @@ class TrainReport:
 
 
 def default_params(tokens: int) -> dict[str, Any]:
-    """L-BFGS settings; iterations shrink with the data so a retrain stays within budget.
+    """L-BFGS settings for a one-off training (``annotate train``): up to 50 iterations.
 
-    Measured on two cores (benchmarks/bench_model.py): about 1 µs per token per
-    iteration, so 100 documents (~50,000 tokens) get 60 iterations and 1,000 documents
-    (~500,000 tokens) about 15; the L1 term (``c1``) keeps the model small and fast.
+    The loop (:mod:`.loop`) chooses fewer to stay within its time budget. The L1 term
+    (``c1``) keeps the model small; ``c2`` smooths the weights of rare features.
     """
-    iterations = max(15, min(100, int(3_000_000 / max(tokens, 1))))
     return {
         "c1": 0.05,
         "c2": 0.01,
-        "max_iterations": iterations,
+        "max_iterations": 50,
         "feature.possible_transitions": True,
     }
 
@@ -168,6 +169,8 @@ class _Trainer(pycrfsuite.Trainer):
         super().__init__(algorithm="lbfgs", verbose=True)
         self._total = total
         self._progress = progress
+        self.featgen_end: float | None = None
+        self.iterations_run = 0
 
     def on_start(self, log: str) -> None:
         pass
@@ -176,7 +179,7 @@ class _Trainer(pycrfsuite.Trainer):
         pass
 
     def on_featgen_end(self, log: str) -> None:
-        pass
+        self.featgen_end = time.perf_counter()
 
     def on_prepared(self, log: str) -> None:
         pass
@@ -185,6 +188,7 @@ class _Trainer(pycrfsuite.Trainer):
         pass
 
     def on_iteration(self, log: str, info: dict[str, Any]) -> None:
+        self.iterations_run += 1
         if self._progress:
             self._progress("training", min(int(info.get("num", 0)), self._total), self._total)
 
@@ -310,43 +314,59 @@ class CRFModel:
         progress: Progress | None = None,
         stage: str = "training",
         cache: FeatureCache | None = None,
+        max_tokens: int | None = None,
     ) -> "CRFModel":
         """Train on all of ``docs`` (no held-out part).
 
-        ``cache`` keeps the documents' features between calls (the loop passes one).
+        ``cache`` keeps the documents' features between calls (the loop passes one);
+        ``max_tokens`` trains on a stable sample of the sentences when there are more.
+        The state records where the time went (``timings``, seconds).
         """
         started = time.perf_counter()
         tick = (lambda done, total: progress("features", done, total)) if progress else None
-        data, n_tokens = training_sequences(docs, lexicon, cache=cache, progress=tick)
-        if not n_tokens:
+        data = training_sequences(docs, lexicon, cache=cache, max_tokens=max_tokens, progress=tick)
+        if not data.tokens:
             raise ModelError("no labelled documents to train on: the labelled documents hold no words")
-        settings = dict(default_params(n_tokens))
+        t_features = time.perf_counter()
+        settings = dict(default_params(data.tokens))
         settings.update(params or {})
         iterations = int(settings["max_iterations"])
         report = (lambda s, d, t: progress(stage, d, t)) if progress else None
         trainer = _Trainer(iterations, report)
-        for xseq, yseq in data:
+        for xseq, yseq in data.sequences:
             trainer.append(xseq, yseq)
         trainer.set_params(settings)
+        t_append = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="annotate-crf-") as tmp:
             path = Path(tmp) / MODEL_FILE
             trainer.train(str(path))
             blob = path.read_bytes()
+        done = time.perf_counter()
         if progress:
             progress(stage, iterations, iterations)
-        labels = sorted({t[2:] for _, tags in data for t in tags if t != "O"})
+        featgen_end = trainer.featgen_end or t_append
+        timings = {
+            "features": t_features - started,
+            "append": t_append - t_features,
+            "featgen": featgen_end - t_append,
+            "iterations": done - featgen_end,
+        }
+        labels = sorted({t[2:] for _, tags in data.sequences for t in tags if t != "O"})
         state = ModelState(
             kind=cls.kind,
             annotator=annotator,
             documents=len({d.doc_id for d in docs}),
             doc_ids=tuple(sorted({d.doc_id for d in docs})),
-            sentences=len(data),
-            tokens=n_tokens,
+            sentences=data.sentences,
+            tokens=data.tokens,
             labels=tuple(labels),
             trained_at=now(),
-            seconds=round(time.perf_counter() - started, 4),
+            seconds=round(done - started, 4),
             lexicon=lexicon is not None,
             params=settings,
+            total_tokens=data.total_tokens,
+            iterations=trainer.iterations_run,
+            timings={k: round(v, 4) for k, v in timings.items()},
         )
         return cls(blob, state, lexicon)
 

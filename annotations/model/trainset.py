@@ -15,6 +15,7 @@ labelled in two or more documents keep their lexicon features everywhere.
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,16 +24,22 @@ from typing import Any
 from .data import LabelledDocument
 from .features import FeatureExtractor, Lexicon, lexicon_keys
 
-__all__ = ["EncodedSentence", "FeatureCache", "training_sequences"]
+__all__ = ["EncodedSentence", "FeatureCache", "TrainingSet", "training_sequences"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EncodedSentence:
-    """A sentence's words, its encoded lexicon-free features and its BIO tags."""
+    """A sentence's words and BIO tags; its lexicon-free features, computed on first use."""
 
     words: tuple[str, ...]
-    features: list[list[Any]]
     tags: tuple[str, ...]
+    lang: str
+    _features: list[list[Any]] | None = None
+
+    def features(self, extract: FeatureExtractor) -> list[list[Any]]:
+        if self._features is None:
+            self._features = extract.base(self.words, self.lang, encoded=True)
+        return self._features
 
 
 def _fingerprint(doc: LabelledDocument) -> tuple[Any, ...]:
@@ -47,7 +54,7 @@ class FeatureCache:
     hits: int = 0
     misses: int = 0
 
-    def get(self, doc: LabelledDocument, extract: FeatureExtractor) -> list[EncodedSentence]:
+    def get(self, doc: LabelledDocument) -> list[EncodedSentence]:
         key = (doc.doc_id, doc.annotator)
         fp = _fingerprint(doc)
         found = self.entries.get(key)
@@ -55,7 +62,7 @@ class FeatureCache:
             self.hits += 1
             return found[1]
         self.misses += 1
-        encoded = encode_document(doc, extract)
+        encoded = [EncodedSentence(s.words, s.tags or (), doc.lang) for s in doc.sentences()]
         self.entries[key] = (fp, encoded)
         return encoded
 
@@ -63,14 +70,6 @@ class FeatureCache:
         """Drop documents that are no longer labelled."""
         for key in [k for k in self.entries if k not in keys]:
             del self.entries[key]
-
-
-def encode_document(doc: LabelledDocument, extract: FeatureExtractor) -> list[EncodedSentence]:
-    out = []
-    for sent in doc.sentences():
-        assert sent.tags is not None
-        out.append(EncodedSentence(sent.words, extract.base(sent.words, doc.lang, encoded=True), sent.tags))
-    return out
 
 
 def _span_words(doc: LabelledDocument, sents: Sequence[EncodedSentence]) -> dict[str, tuple[str, ...]]:
@@ -81,21 +80,42 @@ def _span_words(doc: LabelledDocument, sents: Sequence[EncodedSentence]) -> dict
     }
 
 
+def _keep(doc_id: int, index: int, rate: float) -> bool:
+    """A stable coin toss per sentence: the same sentences stay in as documents are added."""
+    return zlib.crc32(f"{doc_id}:{index}".encode()) < rate * 0xFFFFFFFF
+
+
+@dataclass(slots=True)
+class TrainingSet:
+    """What crfsuite gets: one ``(features, tags)`` pair per sentence, and how much was used."""
+
+    sequences: list[tuple[list[list[Any]], tuple[str, ...]]]
+    tokens: int
+    total_tokens: int
+    sentences: int
+    total_sentences: int
+
+
 def training_sequences(
     docs: Sequence[LabelledDocument],
     lexicon: Lexicon | None = None,
     *,
     cache: FeatureCache | None = None,
+    max_tokens: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[list[tuple[list[list[Any]], tuple[str, ...]]], int]:
-    """``([(features, tags), ...], tokens)`` for crfsuite, one pair per sentence."""
+) -> TrainingSet:
+    """The CRF's training sequences from labelled documents.
+
+    With ``max_tokens`` and more tokens than that, a stable sample of the sentences is
+    kept (each sentence in with the same probability; the same ones from one retrain to
+    the next), so training time stays within a budget however much is labelled.
+    """
     extract = FeatureExtractor(lexicon)
     cache = cache if cache is not None else FeatureCache()
-    encoded = []
-    for k, doc in enumerate(docs, 1):
-        encoded.append((doc, cache.get(doc, extract)))
-        if progress:
-            progress(k, len(docs))
+    encoded = [(doc, cache.get(doc)) for doc in docs]
+    total = sum(len(s.words) for _, sents in encoded for s in sents)
+    total_sentences = sum(len(sents) for _, sents in encoded)
+    rate = 1.0 if not max_tokens or total <= max_tokens else max_tokens / total
     words_by_doc: list[dict[str, tuple[str, ...]]] = []
     key_counts: Counter[str] = Counter()
     if lexicon is not None:
@@ -113,11 +133,15 @@ def training_sequences(
                 w for w, keys in words_by_doc[n].items()
                 if not any(key_counts[k] - (k in own) > 0 for k in keys)
             }
-        for s in sents:
-            tokens += len(s.words)
-            if lexicon is None:
-                data.append((s.features, s.tags))
+        for i, s in enumerate(sents):
+            if rate < 1.0 and not _keep(doc.doc_id, i, rate):
                 continue
-            lex = extract.lexicon_features(s.words, doc.lang, encoded=True, exclude=hide)
-            data.append(([f + x if x else f for f, x in zip(s.features, lex)], s.tags))
-    return data, tokens
+            tokens += len(s.words)
+            feats = s.features(extract)
+            if lexicon is not None:
+                lex = extract.lexicon_features(s.words, doc.lang, encoded=True, exclude=hide)
+                feats = [f + x if x else f for f, x in zip(feats, lex)]
+            data.append((feats, s.tags))
+        if progress:
+            progress(n + 1, len(encoded))
+    return TrainingSet(data, tokens, total, len(data), total_sentences)

@@ -77,8 +77,17 @@ def _gap(text: str) -> str:
     return " ".join(text.split())
 
 
+#: How many leading letters of a learned word the candidate scan looks for.
+PREFIX = 3
+
+
 def _prefix(word: str) -> str:
-    return word[:2].lower().replace("ё", "е")
+    """The leading letters a mention must share with a learned word (first letter's case kept).
+
+    The first letter keeps its case (a capitalised name only matches capitalised words);
+    the rest is lower-cased, with ё read as е ("Пётр" ~ "Петра").
+    """
+    return word[:1] + word[1:PREFIX].lower().replace("ё", "е")
 
 
 def _caps_variant(word: str) -> str | None:
@@ -156,6 +165,7 @@ class Lexicon:
         self._ky_first: dict[str, set[EntryKey]] = {}
         self._ru_first: dict[str, set[EntryKey]] = {}
         self._prefixes: Counter[str] = Counter()
+        self._finder: re.Pattern[str] | None = None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -213,6 +223,8 @@ class Lexicon:
             if pos == 0:
                 for f in fresh:
                     self._ky_first.setdefault(f, set()).add(key)
+                    if not self._prefixes[_prefix(f)]:
+                        self._finder = None
                     self._prefixes[_prefix(f)] += 1
                 for k in keys:
                     self._ru_first.setdefault(k, set()).add(key)
@@ -237,6 +249,7 @@ class Lexicon:
             self._prefixes[_prefix(f)] -= 1
             if self._prefixes[_prefix(f)] <= 0:
                 del self._prefixes[_prefix(f)]
+                self._finder = None
         for k in entry.ru_keys[0]:
             self._discard(self._ru_first, k, key)
 
@@ -260,54 +273,72 @@ class Lexicon:
             return True
         return last and any(s in forms for s in stems)
 
-    def _first(self, word: str, lang: str) -> set[EntryKey]:
-        """Entries whose first word may be ``word``."""
+    def _first(self, word: str, lang: str) -> list[EntryKey]:
+        """Entries whose first word may be ``word`` (no duplicates)."""
+        found: list[EntryKey] = []
         if lang == "ru":
-            found: set[EntryKey] = set()
             for k in ru.lemma_keys(word):
-                found |= self._ru_first.get(k, set())
-            return found
-        exact, stems = _ky_keys(word) if lang == "ky" else ((word,), ())
-        found = set()
-        for w in exact:
-            found |= self._ky_first.get(w, set())
-        for s in stems:
-            for key in self._ky_first.get(s, ()):
-                if len(self.entries[key]) == 1:
-                    found.add(key)
-        return found
+                got = self._ru_first.get(k)
+                if got:
+                    found.extend(got)
+        else:
+            exact, stems = _ky_keys(word) if lang == "ky" else ((word,), ())
+            for w in exact:
+                got = self._ky_first.get(w)
+                if got:
+                    found.extend(got)
+            for s in stems:
+                for key in self._ky_first.get(s, ()):
+                    if len(self.entries[key].forms) == 1:
+                        found.append(key)
+        return list(dict.fromkeys(found)) if len(found) > 1 else found
+
+    def _candidates(self) -> re.Pattern[str]:
+        """A regex finding words whose first two letters begin some learned entity.
+
+        Scanning in C and stopping only at likely words is what makes matching cost a few
+        microseconds per document rather than a Python step per word.
+        """
+        if self._finder is None:
+            by_first: dict[str, set[str]] = {}
+            for p in self._prefixes:
+                rest = "".join(
+                    "[ЕеЁё]" if c == "е" else f"[{re.escape(c)}{re.escape(c.upper())}]" if c != c.upper()
+                    else re.escape(c)
+                    for c in p[1:]
+                )
+                for f in {p[0], p[0].upper()}:  # "МОСКВА" in a dateline matches "Москва"
+                    by_first.setdefault(f, set()).add(rest)
+            if not by_first:
+                self._finder = re.compile(r"(?!x)x")
+                return self._finder
+            # A character class first lets the regex engine skip quickly to likely words;
+            # look-behinds then check the word start and dispatch on its first letter.
+            firsts = "".join(sorted(re.escape(f) for f in by_first))
+            branches = "|".join(
+                f"(?<={re.escape(f)})(?:{'|'.join(sorted(rests, key=lambda r: (-len(r), r)))})"
+                for f, rests in sorted(by_first.items())
+            )
+            self._finder = re.compile(
+                f"[{firsts}]" + r"(?<![\w\-‐‑.].)(?:" + branches + r")\w*(?:[-‐‑.]\w+)*"
+            )
+        return self._finder
 
     def matches(self, text: str, lang: str) -> list[tuple[int, int, list[Entry], bool]]:
         """Every mention in ``text``: ``(start, end, entries, exact form seen)``, overlapping."""
         if not self.entries:
             return []
         lang = lang if lang in ("ky", "ru") else "xx"
-        words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-        prefixes = self._prefixes
         found: dict[tuple[int, int], tuple[list[Entry], bool]] = {}
-        for i, (s, e) in enumerate(words):
-            word = text[s:e]
-            if _prefix(word) not in prefixes:
-                continue
-            for key in self._first(word, lang):
+        for m in self._candidates().finditer(text):
+            s, e = m.span()
+            first = m.group()
+            for key in self._first(first, lang):
                 entry = self.entries[key]
-                n = len(entry)
-                if i + n > len(words):
+                end = self._extend(text, e, entry, lang)
+                if end is None:
                     continue
-                ok = True
-                for j in range(1, n):
-                    gap = text[words[i + j - 1][1]:words[i + j][0]]
-                    if "\n" in gap or _gap(gap) != entry.gaps[j - 1]:
-                        ok = False
-                        break
-                    ws, we = words[i + j]
-                    if not self._word_matches(text[ws:we], entry, j, lang):
-                        ok = False
-                        break
-                if not ok:
-                    continue
-                end = words[i + n - 1][1]
-                surface = tuple(text[a:b] for a, b in words[i:i + n])
+                surface = tuple(w.group() for w in _WORD.finditer(text, s, end))
                 seen = surface in entry.surfaces
                 prev = found.get((s, end))
                 if prev is None:
@@ -316,6 +347,20 @@ class Lexicon:
                     prev[0].append(entry)
                     found[(s, end)] = (prev[0], prev[1] or seen)
         return [(s, e, entries, seen) for (s, e), (entries, seen) in found.items()]
+
+    def _extend(self, text: str, pos: int, entry: Entry, lang: str) -> int | None:
+        """Match the entry's words after its first one, from ``pos``; the end offset or None."""
+        for j in range(1, len(entry)):
+            w = _WORD.search(text, pos)
+            if w is None:
+                return None
+            gap = text[pos:w.start()]
+            if "\n" in gap or _gap(gap) != entry.gaps[j - 1]:
+                return None
+            if not self._word_matches(w.group(), entry, j, lang):
+                return None
+            pos = w.end()
+        return pos
 
     def suggest(self, doc: TextDoc) -> list[Suggestion]:
         """Non-overlapping suggestions for ``doc``, longest first, on whole tokens."""
@@ -361,7 +406,11 @@ def _aligned(doc: TextDoc, start: int, end: int) -> bool:
         j = bisect_left(toks.ends, end)
         return i < len(toks) and toks.starts[i] == start and j < len(toks) and toks.ends[j] == end
     text = doc.text
-    return _edge_is_boundary(text, start, doc.lang) and _edge_is_boundary(text, end, doc.lang)
+    left_free = start == 0 or text[start - 1].isspace()
+    right_free = end == len(text) or text[end].isspace()
+    return (left_free or _edge_is_boundary(text, start, doc.lang)) and (
+        right_free or _edge_is_boundary(text, end, doc.lang)
+    )
 
 
 def _edge_is_boundary(text: str, pos: int, lang: str) -> bool:

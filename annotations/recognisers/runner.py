@@ -159,6 +159,7 @@ def _resolve(
     new: dict[str, list[Suggestion]],
     existing: list[_Existing],
     labels: set[str],
+    priorities: dict[str, int],
 ) -> tuple[dict[str, list[Suggestion]], set[str]]:
     """Pick non-overlapping winners among new suggestions and other origins' pending ones.
 
@@ -168,8 +169,11 @@ def _resolve(
     accepted = [(e.start, e.end) for e in existing if e.state == "accepted"]
     rejected = {(e.start, e.end) for e in existing if e.state == "rejected"}
     cands: list[tuple[int, float, int, int, str, Suggestion]] = []
+    def prio_of(origin: str) -> int:
+        return priorities[origin] if origin in priorities else priority_of(origin)
+
     for origin, sugs in new.items():
-        prio = priority_of(origin)
+        prio = prio_of(origin)
         for s in sugs:
             if s.label not in labels or (s.start, s.end) in rejected:
                 continue
@@ -181,19 +185,20 @@ def _resolve(
         if e.state == "pending" and e.origin not in new:
             others[e.origin] = others.get(e.origin, 0) + 1
             sug = Suggestion(e.start, e.end, e.label, e.score)
-            cands.append((priority_of(e.origin), e.score if e.score is not None else 1.0,
+            cands.append((prio_of(e.origin), e.score if e.score is not None else 1.0,
                           e.end - e.start, -e.start, e.origin, sug))
     # A longer span of the same label from another origin ("Владимира Путина" from the
     # Russian NER around propagation's "Путина") is the better suggestion of the two.
     spans = [(c[5], c[4]) for c in cands]
-    cands = [
-        c for c in cands
-        if not any(
-            o != c[4] and s.label == c[5].label and s.start <= c[5].start and c[5].end <= s.end
-            and (s.start, s.end) != (c[5].start, c[5].end)
-            for s, o in spans
-        )
-    ]
+    if len({c[4] for c in cands}) > 1:
+        cands = [
+            c for c in cands
+            if not any(
+                o != c[4] and s.label == c[5].label and s.start <= c[5].start and c[5].end <= s.end
+                and (s.start, s.end) != (c[5].start, c[5].end)
+                for s, o in spans
+            )
+        ]
     cands.sort(key=lambda c: c[:4], reverse=True)
     chosen: list[tuple[int, int]] = []
     winners: dict[str, list[Suggestion]] = {origin: [] for origin in new}
@@ -215,9 +220,14 @@ def _store(
     new: dict[str, list[Suggestion]],
     existing: list[_Existing],
     labels: set[str],
+    priorities: dict[str, int],
 ) -> dict[str, int]:
     """Write one document's suggestions (inside the caller's transaction); new per origin."""
-    winners, losing = _resolve(new, existing, labels)
+    if not existing and len(new) == 1:
+        # The common case on a first run: one recogniser, nothing stored yet.
+        ((origin, sugs),) = new.items()
+        return {origin: store.add_suggestions(doc_id, sugs, origin)} if sugs else {}
+    winners, losing = _resolve(new, existing, labels, priorities)
     pending_origins = {e.origin for e in existing if e.state == "pending"}
     # First drop what lost its place, so a range can move from one origin to another.
     for origin in winners:
@@ -315,6 +325,7 @@ def run_recognisers(
     ids = sorted(set(doc_ids)) if doc_ids is not None else None
     total = _count(store, status, ids)
     labels = {lab.name for lab in store.labels()}
+    priorities = {r.name: r.priority for r in recognisers}
     conn = store.db.conn
     after = 0
     remaining = list(ids) if ids is not None else None
@@ -348,7 +359,7 @@ def run_recognisers(
                 assert doc.id is not None
                 ex = existing[doc.id]
                 if any(new.values()) or any(e.state == "pending" for e in ex):
-                    for origin, n in _store(store, doc.id, new, ex, labels).items():
+                    for origin, n in _store(store, doc.id, new, ex, labels, priorities).items():
                         if origin in report.suggestions:
                             report.suggestions[origin] += n
                 if doc.computed_tokens:

@@ -1,0 +1,72 @@
+"""Natasha's Russian NER: its known faults cleaned, Russian documents only, a clear message
+when the optional extra is missing. Natasha ships its models in its wheel, so this runs offline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from annotations import Store
+from annotations.recognisers import TextDoc, build_recognisers, run_recognisers
+from annotations.recognisers.natasha_ner import NATASHA_HINT, NatashaRecogniser
+
+pytest.importorskip("natasha", reason="the optional extra annotate[ru] is not installed")
+
+
+@pytest.fixture(scope="module")
+def natasha() -> NatashaRecogniser:
+    rec = NatashaRecogniser()
+    rec._tagger_ready = True  # noqa: SLF001 - prepare() only loads the model
+    return rec
+
+
+def tagged(rec: NatashaRecogniser, text: str, lang: str = "ru") -> list[tuple[str, str]]:
+    return [(text[s.start:s.end], s.label) for s in rec.suggest(TextDoc(text, lang))]
+
+
+def test_dateline_and_agency_are_split_and_relabelled(natasha: NatashaRecogniser) -> None:
+    text = "Новости\n\nАНКАРА (ИА Реалист). Турция внимательно следит за Ираном."
+    got = tagged(natasha, text)
+    assert ("АНКАРА", "LOC") in got and ("ИА Реалист", "ORG") in got
+    assert all("(" not in s and "\n" not in s for s, _ in got)
+
+
+def test_no_span_crosses_a_line_break(natasha: NatashaRecogniser) -> None:
+    text = "Лондон готовит встречу Стармера и Си\n\nЛОНДОН (ИА Реалист). Министры Британии готовили почву."
+    got = tagged(natasha, text)
+    assert all("\n" not in s for s, _ in got)
+    assert ("ЛОНДОН", "LOC") in got and ("Британии", "LOC") in got
+
+
+def test_capitalised_city_is_not_an_organisation(natasha: NatashaRecogniser) -> None:
+    got = tagged(natasha, "БИШКЕК, 20 ноября. Президент Кыргызстана Садыр Жапаров провел встречу.")
+    assert ("БИШКЕК", "LOC") in got and ("Садыр Жапаров", "PER") in got and ("Кыргызстана", "LOC") in got
+
+
+def test_sentence_initial_common_noun_is_dropped(natasha: NatashaRecogniser) -> None:
+    got = tagged(natasha, "Товарооборот, безопасность: Москва и Бишкек расширяют сотрудничество.")
+    assert [s for s, _ in got] == ["Москва", "Бишкек"]
+
+
+def test_only_russian_documents_are_tagged(natasha: NatashaRecogniser) -> None:
+    assert tagged(natasha, "Садыр Жапаров Москвага барды.", "ky") == []
+
+
+def test_spans_fall_on_token_boundaries(seeded_store: Store) -> None:
+    (rec,), _ = build_recognisers(["natasha"])
+    report = run_recognisers(seeded_store, [rec])
+    doc = seeded_store.document(5)
+    starts, ends = set(doc.tokens.starts), set(doc.tokens.ends)
+    assert report.suggestions["natasha"] > 20
+    assert all(s.start in starts and s.end in ends for s in doc.pending)
+    assert {s.label for s in doc.pending} == {"PER", "LOC", "ORG"}
+    assert all(not seeded_store.spans(d, states=("pending",)) for d in (1, 2, 3, 4))  # Kyrgyz
+
+
+def test_unavailable_without_natasha(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "natasha" else real(name, *a))
+    assert NatashaRecogniser().unavailable() == NATASHA_HINT
+    assert "pip install 'annotate[ru]'" in NATASHA_HINT
