@@ -169,11 +169,15 @@ def deferred_fts(db: sqlite_utils.Database) -> Iterator[Callable[[], None]]:
 
     Yields ``flush()``, which indexes the documents inserted since the last flush; the
     rest are indexed when the block ends. Must run inside :func:`write` (the flag row is
-    never committed).
+    never committed). Nested inside another ``deferred_fts`` block it does nothing: the
+    outer block indexes everything once.
     """
     conn = db.conn
     if not conn.in_transaction:
         raise RuntimeError("deferred_fts() needs an open write transaction")
+    if conn.execute("SELECT 1 FROM fts_deferred").fetchone():
+        yield lambda: None
+        return
     indexed = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
     conn.execute("INSERT INTO fts_deferred (flag) VALUES (1)")
 

@@ -501,7 +501,10 @@ def _reader(path: Path, fmt: str | None) -> Callable[..., Iterator[Record]]:
         return read_jsonl
     reader = EXTRA_READERS.get(kind)
     if reader is None:
-        raise ImportFailure(str(path), f"unknown file type {path.suffix or '(none)'}: use .txt or .jsonl")
+        known = ", ".join(["txt", "jsonl", *sorted(EXTRA_READERS)])
+        raise ImportFailure(
+            str(path), f"unknown file type {fmt or path.suffix or '(none)'}: use one of {known} (or --format)"
+        )
     return reader
 
 

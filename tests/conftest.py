@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 import pytest
 
 from annotations import Store, import_paths, import_seeds
+from annotations.text import content_hash, decode
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,10 @@ def seeded_store(store: Store) -> Store:
 
 @pytest.fixture
 def add_doc(store: Store, tmp_path: Path) -> Callable[..., int]:
-    """``add_doc(text, lang=None) -> doc_id``: import one document as a .txt file."""
+    """``add_doc(text, lang=None) -> doc_id``: import one document as a .txt file.
+
+    Adding the same text twice returns the same id (the store keeps one copy).
+    """
     counter = iter(range(1_000_000))
 
     def add(text: str, lang: str | None = None) -> int:
@@ -56,9 +60,11 @@ def add_doc(store: Store, tmp_path: Path) -> Callable[..., int]:
         assert report.ok, report.to_dict()
         if report.doc_ids:
             return report.doc_ids[0]
-        return store.db.conn.execute(
-            "SELECT id FROM documents WHERE source = ? ORDER BY id DESC", [path.name]
-        ).fetchone()[0]
+        # Already in the database (same text): find it by its content hash.
+        stored = decode(text.encode("utf-8"))
+        row = store.db.conn.execute("SELECT id FROM documents WHERE hash = ?", [content_hash(stored)]).fetchone()
+        assert row is not None, f"{text!r} was not imported: {report.to_dict()}"
+        return row[0]
 
     return add
 

@@ -239,3 +239,26 @@ def test_brat_folder_output_merges_into_an_existing_folder(annotated_seeds: Stor
     names = sorted(p.name for p in folder.iterdir())
     assert "keep.txt" in names and len(names) == 11 and isinstance(stats, ExportStats)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".brat")]
+
+
+def test_documents_with_imported_tokens_export_aligned(store: Store, tmp_path: Path) -> None:
+    """CoNLL tokens are kept as given (multi-word, line breaks between sentences not tokens):
+    the DocBin still rebuilds the text exactly and every entity aligns."""
+    data = Path(__file__).parent / "data" / "formats" / "mixed.conll"
+    assert import_paths(store, [data]).ok
+    for doc_id in store.document_ids():
+        store.set_status(doc_id, "done")
+    path = tmp_path / "x.spacy"
+    stats = run_export(store, "spacy", Selection(), path)
+    assert stats.misaligned == 0 and stats.spans == 6
+    docs = list(DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab))
+    assert [d.text for d in docs] == [store.text(i) for i in store.document_ids()]
+    assert [e.text for e in docs[0].ents] == ["Садыр Жапаров", "Бишкек шаары", "Ала-Тоо аянты", "Жогорку Кеңеш"]
+    assert "Бишкек шаары" in [t.text for t in docs[0]]  # the multi-word token stays one token
+    out = tmp_path / "x.jsonl"
+    stats = run_export(store, "jsonl", Selection(), out)
+    assert stats.misaligned == 0
+    rec = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    bishkek = rec["spans"][1]
+    assert rec["tokens"][bishkek["token_start"]]["text"] == "Бишкек шаары"
+    assert bishkek["token_start"] == bishkek["token_end"]

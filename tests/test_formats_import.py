@@ -273,3 +273,10 @@ def test_importing_formats_does_not_load_spacy() -> None:
     code = "import sys, annotations.formats; print('spacy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_import_prints_the_i_start_warnings(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "x.db"), str(DATA / "mixed.conll")])
+    assert result.exit_code == 0, result.output
+    assert "Warning: mixed.conll: line 10: entity starts with I-LOC; read as B-LOC" in result.stderr
+    assert "line 13: entity starts with I-ORG" in result.stderr

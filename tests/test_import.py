@@ -371,6 +371,18 @@ def test_bulk_import_indexes_every_batch(store: Store, write_jsonl: Callable[...
     fts_ok(store)
 
 
+def test_nested_bulk_imports_index_each_document_once(store: Store, write_jsonl: Callable[..., Path]) -> None:
+    from annotations.db import deferred_fts, write
+
+    first = write_jsonl([{"text": "Ош шаары"}], name="first.jsonl")
+    second = write_jsonl([{"text": "Нарын шаары"}], name="second.jsonl")
+    with write(store.db), deferred_fts(store.db):
+        import_paths(store, [first])
+        import_paths(store, [second])
+    assert [d.title for d in store.documents(search="шаары")] == ["Ош шаары", "Нарын шаары"]
+    fts_ok(store)
+
+
 def test_failed_import_leaves_the_index_consistent(store: Store, write_jsonl: Callable[..., Path], dump_db: Dump) -> None:
     import_paths(store, [write_jsonl([{"text": "Ош"}], name="first.jsonl")])
     before = dump_db(store)

@@ -10,27 +10,36 @@ import pytest
 
 from annotations import Store
 from annotations.recognisers import TextDoc, build_recognisers, run_recognisers
-from annotations.recognisers.natasha_ner import NATASHA_HINT, NatashaRecogniser
+from annotations.recognisers.natasha_ner import NATASHA_HINT, NatashaRecogniser, clean
 
 pytest.importorskip("natasha", reason="the optional extra annotate[ru] is not installed")
 
 
 @pytest.fixture(scope="module")
 def natasha() -> NatashaRecogniser:
-    rec = NatashaRecogniser()
-    rec._tagger_ready = True  # noqa: SLF001 - prepare() only loads the model
-    return rec
+    return NatashaRecogniser()
 
 
 def tagged(rec: NatashaRecogniser, text: str, lang: str = "ru") -> list[tuple[str, str]]:
     return [(text[s.start:s.end], s.label) for s in rec.suggest(TextDoc(text, lang))]
 
 
-def test_dateline_and_agency_are_split_and_relabelled(natasha: NatashaRecogniser) -> None:
-    text = "Новости\n\nАНКАРА (ИА Реалист). Турция внимательно следит за Ираном."
-    got = tagged(natasha, text)
-    assert ("АНКАРА", "LOC") in got and ("ИА Реалист", "ORG") in got
-    assert all("(" not in s and "\n" not in s for s, _ in got)
+def test_a_span_running_over_a_bracket_is_split_and_each_piece_relabelled() -> None:
+    text = "АНКАРА (ИА Реалист). Турция следит."
+    raw = [(0, text.index(")"), "ORG")]  # what Natasha returns for seed 004's datelines
+    assert [(text[a:b], lab) for a, b, lab in clean(text, raw)] == [("АНКАРА", "LOC"), ("ИА Реалист", "ORG")]
+
+
+def test_the_russian_seed_is_cleaned(seeded_store: Store) -> None:
+    (rec,), _ = build_recognisers(["natasha"])
+    run_recognisers(seeded_store, [rec], doc_ids=[5])
+    doc = seeded_store.document(5)
+    got = [(doc.text[s.start:s.end], s.label) for s in doc.pending]
+    for expected in [("АНКАРА", "LOC"), ("ТЕГЕРАН", "LOC"), ("ИА Реалист", "ORG"), ("БИШКЕК", "LOC"),
+                     ("Владимира Путина", "PER"), ("Стармера", "PER")]:
+        assert expected in got
+    assert all(not set(s) & set("()\n") for s, _ in got)
+    assert ("Товарооборот", "LOC") not in got
 
 
 def test_no_span_crosses_a_line_break(natasha: NatashaRecogniser) -> None:
@@ -70,3 +79,10 @@ def test_unavailable_without_natasha(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "natasha" else real(name, *a))
     assert NatashaRecogniser().unavailable() == NATASHA_HINT
     assert "pip install 'annotate[ru]'" in NATASHA_HINT
+
+
+def test_generic_designators_are_trimmed_from_places() -> None:
+    text = "Рудник в Джети-Огузском районе Иссык-Кульской области."
+    raw = [(text.index("Джети"), text.index("районе") + 6, "LOC"),
+           (text.index("Иссык"), text.index("области") + 7, "LOC")]
+    assert [text[a:b] for a, b, _ in clean(text, raw)] == ["Джети-Огузском", "Иссык-Кульской"]

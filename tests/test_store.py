@@ -684,6 +684,11 @@ def test_stats(seeded_store: Store) -> None:
     assert stats["annotators"]["alice"]["documents"] == {"todo": 4, "done": 1, "skipped": 0}
 
 
+def test_same_text_twice_is_one_document(store: Store, add_doc: Callable[..., int]) -> None:
+    assert add_doc(TEXT) == add_doc(TEXT)
+    assert store.count_documents() == 1
+
+
 def test_reopen_gives_an_independent_connection(store: Store, doc: int) -> None:
     other = store.reopen()
     try:

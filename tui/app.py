@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
@@ -93,7 +94,6 @@ class AnnotateApp(App[None]):
         #: The session summary, set when the app quits.
         self.summary: dict[str, Any] | None = None
         self._serial = 0
-        self._cursor: tuple[int, int] | None = None
         self._cursor_saved: tuple[int, int] | None = None
         self._last_move = 0.0
         self._row_stale: tuple[int, str, int] | None = None
@@ -363,15 +363,15 @@ class AnnotateApp(App[None]):
 
     # -- cursor persistence --------------------------------------------------------------------------
 
-    def on_reader_moved(self, message: Reader.Moved) -> None:
-        self._cursor = (message.doc_id, message.offset)
-        self._last_move = time.monotonic()
-        if self.status_bar.selection != message.selection:
-            self.status_bar.selection = message.selection
+    def on_reader_selection_changed(self, message: Reader.SelectionChanged) -> None:
+        self.status_bar.selection = message.selection
 
     def _save_cursor(self) -> None:
         """Save the cursor now (on every action, on document change and on quit)."""
-        cursor = self._cursor
+        try:
+            cursor = self.reader.position
+        except NoMatches:  # the app is closing
+            return
         if cursor is not None and cursor != self._cursor_saved:
             try:
                 self.store.save_cursor(*cursor)
@@ -383,7 +383,7 @@ class AnnotateApp(App[None]):
 
     def _when_idle(self) -> None:
         """Every quarter second: once the keys have paused, save the cursor and update the list row."""
-        if time.monotonic() - self._last_move >= CURSOR_SAVE_DELAY:
+        if time.monotonic() - max(self._last_move, self.reader.moved_at) >= CURSOR_SAVE_DELAY:
             self._save_cursor()
             self._update_row()
 

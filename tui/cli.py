@@ -121,7 +121,8 @@ def print_report(report: ImportReport) -> None:
 @click.option("--lang", type=click.Choice(LANGUAGES), default=None,
               help="Language of every document (default: detected per document).")
 @click.option("--format", "fmt", default=None, metavar="FORMAT",
-              help="Input format (default: from the file extension).")
+              help="Input format: txt, jsonl (plain or Prodigy), conll (IOB1/IOB2/BIOES), hf, brat,"
+                   " spacy (default: from the file extension and content).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_command(
@@ -138,7 +139,9 @@ def import_command(
     A .txt file is one document; a .jsonl file holds one record per line with "text",
     optional "meta" and optional "spans" ([{"start", "end", "label"}], code-point
     offsets, end exclusive). Each file is imported whole or not at all; the same text
-    is never added twice.
+    is never added twice. Also read: Prodigy db-out JSONL, CoNLL/IOB (.conll, .iob),
+    Hugging Face token-classification JSONL (+ labels.json), brat .txt+.ann pairs and
+    spaCy .spacy files.
 
     Example:
 

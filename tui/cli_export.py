@@ -29,12 +29,18 @@ __all__ = ["export_command", "export_progress"]
 
 
 @contextlib.contextmanager
-def export_progress(console: Console | None = None, enabled: bool | None = None) -> Iterator[Callable[[int, int], None]]:
-    """A documents-done progress bar on stderr, shown only when stderr is a terminal."""
+def export_progress(
+    console: Console | None = None, enabled: bool | None = None
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A documents-done progress bar on stderr, shown only when stderr is a terminal.
+
+    Yields ``update(done, total)``, or None when no bar is shown (so the export does not
+    count its documents for nothing).
+    """
     console = console or err_console
     show = console.is_terminal if enabled is None else enabled
     if not show:
-        yield lambda done, total: None
+        yield None
         return
     progress = Progress(
         TextColumn("Exporting"), BarColumn(), MofNCompleteColumn(), TextColumn("documents"),

@@ -56,7 +56,7 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Move the focus to the document list."),
     Binding("question_mark", "help", "Help", id="app.help",
             tooltip="Show every key binding."),
-    Binding("ctrl+p", "command_palette", "Palette", id="app.palette",
+    Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False,
             tooltip="Open the command palette: jump to a document, mark done, label, export."),
     Binding("q", "quit", "Quit", id="app.quit",
             tooltip="Save and quit, printing a summary of this session."),

@@ -11,8 +11,10 @@ resulting changes back through :meth:`Reader.apply_changes`.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from time import monotonic
 from typing import Any, Callable, ClassVar, Literal, Sequence
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -32,6 +34,9 @@ from .layout import Chip, DocumentLayout
 __all__ = ["Reader"]
 
 SpanCommand = Literal["accept", "reject", "delete"]
+
+#: Blank cells left and right of the text.
+MARGIN = 1
 
 
 class Reader(ScrollView, can_focus=True):
@@ -122,13 +127,11 @@ class Reader(ScrollView, can_focus=True):
     anchor: var[int | None] = var(None, init=False)
     """Word where the selection started, or ``None`` when nothing is selected."""
 
-    class Moved(Message):
-        """The cursor or the selection moved."""
+    class SelectionChanged(Message):
+        """The selection changed (``selection`` is its text, ``None`` when nothing is selected)."""
 
-        def __init__(self, doc_id: int, offset: int, selection: str | None) -> None:
+        def __init__(self, selection: str | None) -> None:
             super().__init__()
-            self.doc_id = doc_id
-            self.offset = offset
             self.selection = selection
 
     class LabelRequested(Message):
@@ -170,6 +173,8 @@ class Reader(ScrollView, can_focus=True):
         self._layouts: dict[int, DocumentLayout] = {}
         self._goal_x: int | None = None
         self._base: tuple[Style, Style, Style, Style] | None = None
+        #: ``time.monotonic()`` of the last cursor or selection change.
+        self.moved_at = 0.0
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -205,7 +210,7 @@ class Reader(ScrollView, can_focus=True):
     @property
     def wrap_width(self) -> int:
         """Cells available for text (the width the layout wraps to)."""
-        return max(self.scrollable_content_region.width, 10)
+        return max(self.scrollable_content_region.width - 2 * MARGIN, 10)
 
     @property
     def layout_now(self) -> DocumentLayout | None:
@@ -240,7 +245,7 @@ class Reader(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False)
         self._scroll_to_cursor(centre=True)
         self.refresh()
-        self._post_moved()
+        self._moved(True)
 
     def _update_virtual_size(self) -> None:
         layout = self.layout_now
@@ -308,10 +313,18 @@ class Reader(ScrollView, can_focus=True):
         elif y >= top + height - margin:
             self.scroll_to(y=y - height + margin + 1, animate=False)
 
-    def _post_moved(self) -> None:
+    @property
+    def position(self) -> tuple[int, int] | None:
+        """``(doc_id, offset of the word under the cursor)``, to save and restore."""
+        if self.model is None:
+            return None
         rng = self.cursor_range
-        if self.model is not None:
-            self.post_message(self.Moved(self.model.doc_id, rng[0] if rng else 0, self.selection_text))
+        return self.model.doc_id, rng[0] if rng else 0
+
+    def _moved(self, selection_changed: bool) -> None:
+        self.moved_at = monotonic()
+        if selection_changed:
+            self.post_message(self.SelectionChanged(self.selection_text))
 
     def _set_cursor(self, word: int, *, select: bool = False, keep_goal: bool = False) -> None:
         """Move the cursor (and, with ``select``, the selection's moving end); redraw what changed."""
@@ -328,11 +341,12 @@ class Reader(ScrollView, can_focus=True):
         self.set_reactive(Reader.cursor, word)
         if not keep_goal:
             self._goal_x = None
-        for rng in (old_cursor, self.cursor_range, old_sel, self.selection):
+        new_sel = self.selection
+        for rng in (old_cursor, self.cursor_range, old_sel, new_sel):
             if rng is not None:
                 self._refresh_offsets(*rng)
         self._scroll_to_cursor()
-        self._post_moved()
+        self._moved(old_sel != new_sel)
 
     def clear_selection(self) -> None:
         """Drop the selection (the cursor stays)."""
@@ -340,7 +354,7 @@ class Reader(ScrollView, can_focus=True):
         self.set_reactive(Reader.anchor, None)
         if old is not None:
             self._refresh_offsets(*old)
-            self._post_moved()
+            self._moved(True)
 
     def move_to_offset(self, offset: int) -> None:
         """Put the cursor on the word at ``offset`` (clearing the selection)."""
@@ -531,7 +545,7 @@ class Reader(ScrollView, can_focus=True):
         y = offset.y + round(self.scroll_offset.y)
         if not 0 <= y < layout.height:
             return
-        word = self._word_on_line(y, offset.x)
+        word = self._word_on_line(y, max(offset.x - MARGIN, 0))
         if word is not None:
             self.focus()
             self._set_cursor(word)
@@ -545,17 +559,22 @@ class Reader(ScrollView, can_focus=True):
         vy = y + round(self.scroll_offset.y)
         if layout is None or self.model is None:
             if y == 0 and self.empty_message:
-                style = base + empty_style
-                return Strip([Segment(inert(self.empty_message), style)]).adjust_cell_length(width, base)
+                segments = [Segment(" " * MARGIN, base), Segment(inert(self.empty_message), base + empty_style)]
+                return Strip(segments).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         if vy >= layout.height:
             return Strip.blank(width, base)
-        line = self._render_visual_line(layout, vy, base, cursor_style, sel_style)
-        return line.adjust_cell_length(width, base)
+        segments, cells = self._line_segments(layout, vy, base, cursor_style, sel_style)
+        cells += MARGIN
+        if cells <= width:
+            segments.append(Segment(" " * (width - cells), base))
+            return Strip(segments, width)
+        return Strip(segments, cells).crop(0, width)  # spaces at the end of a line run over
 
-    def _render_visual_line(
+    def _line_segments(
         self, layout: DocumentLayout, vy: int, base: Style, cursor_style: Style, sel_style: Style
-    ) -> Strip:
+    ) -> tuple[list[Segment], int]:
+        """The segments of visual line ``vy`` (left margin included) and their width in cells."""
         model = self.model
         assert model is not None
         line = layout.line(vy)
@@ -582,8 +601,10 @@ class Reader(ScrollView, can_focus=True):
                         cuts.add(o)
         styles = self._styles
         fallback = styles.get("")
-        segments: list[Segment] = []
+        segments: list[Segment] = [Segment(" " * MARGIN, base)]
+        cells = 0
         points = sorted(cuts)
+        last = len(points) - 1
         for i, x in enumerate(points):
             for chip in chips_at.get(x, ()):
                 span = model.spans.get(chip.key)
@@ -592,7 +613,8 @@ class Reader(ScrollView, can_focus=True):
                 ls = styles.get(span.label, fallback)
                 chip_style = (ls.chip if span.state == "accepted" else ls.pending_chip) if ls else base
                 segments.append(Segment(chip_text(span.label, span.state), base + chip_style))
-            if i + 1 == len(points):
+                cells += chip.width
+            if i == last:
                 break
             y = points[i + 1]
             style = base
@@ -608,5 +630,7 @@ class Reader(ScrollView, can_focus=True):
                 style = style + sel_style
             if cursor is not None and cursor[0] <= x < cursor[1]:
                 style = style + cursor_style
-            segments.append(Segment(text[x:y], style))
-        return Strip(segments)
+            piece = text[x:y]
+            segments.append(Segment(piece, style))
+            cells += cell_len(piece)
+        return segments, cells

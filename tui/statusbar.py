@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
-from rich.text import Text
+from rich.style import Style
 from textual.reactive import reactive
-from textual.widget import Widget
 
-from annotations import Label, inert
+from annotations import Label
 
 from .colours import label_styles
+from .oneline import OneLine, Piece
 
 __all__ = ["StatusBar"]
 
 SELECTION_MAX = 28
+_DIM = Style(dim=True)
+_BOLD = Style(bold=True)
+_ERROR = Style(bold=True, color="red")
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters with "…"."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class StatusBar(Widget):
-    """One line: ``annotator │ 1 PER 2 LOC │ selection │ 3 / 5 done │ saved``."""
+class StatusBar(OneLine):
+    """One line: ``annotator │ 1 PER 2 LOC │ «selection» │ 3 / 5 done │ ✓ saved``."""
 
     DEFAULT_CSS = """
     StatusBar {
-        height: 1;
-        width: 1fr;
         background: $panel;
         color: $text;
     }
@@ -44,13 +46,13 @@ class StatusBar(Widget):
     """(documents done, documents in total) for this annotator."""
 
     saved: reactive[str] = reactive("saved", layout=False)
-    """``saved`` once the last action is on disk; an error text if it could not be saved."""
+    """``saved`` once the last action is on disk; otherwise what went wrong."""
 
     def __init__(self, annotator: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.set_reactive(StatusBar.annotator, annotator)
         self._labels: list[Label] = []
-        self._legend: Text | None = None
+        self._legend: list[Piece] | None = None
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.set_labels(self._labels))
@@ -62,37 +64,35 @@ class StatusBar(Widget):
         self.refresh()
 
     @property
-    def legend(self) -> Text:
+    def legend(self) -> list[Piece]:
         """The label keys and names, built once per label set and theme."""
         if self._legend is None:
             _, _, background, foreground = self.colors
             styles = label_styles(self._labels, background, foreground)
-            legend = Text()
+            legend: list[Piece] = []
             for lab in self._labels:
                 if lab.key:
-                    legend.append(f" {inert(lab.key)} ", style=styles[lab.name].key)
-                legend.append(f"{inert(lab.name)} ")
+                    legend.append((f" {lab.key} ", styles[lab.name].key))
+                legend.append((f"{lab.name} ", None))
             self._legend = legend
         return self._legend
 
-    def render(self) -> Text:
-        sep = Text(" │ ", style="dim")
-        out = Text(no_wrap=True, overflow="ellipsis")
-        out.append(" ")
-        out.append(inert(self.annotator), style="bold")
-        out.append_text(sep)
-        out.append_text(self.legend)
-        out.append_text(sep)
+    def pieces(self) -> Iterable[Piece]:
+        sep: Piece = (" │ ", _DIM)
+        yield (" ", None)
+        yield (self.annotator, _BOLD)
+        yield sep
+        yield from self.legend
+        yield sep
         if self.selection:
-            out.append("«" + inert(_clip(self.selection, SELECTION_MAX)) + "»")
+            yield ("«" + clip(self.selection, SELECTION_MAX) + "»", None)
         else:
-            out.append("no selection", style="dim")
-        out.append_text(sep)
+            yield ("no selection", _DIM)
+        yield sep
         done, total = self.progress
-        out.append(f"{done} / {total} done")
-        out.append_text(sep)
+        yield (f"{done} / {total} done", None)
+        yield sep
         if self.saved == "saved":
-            out.append("✓ saved", style="bold")
+            yield ("✓ saved", _BOLD)
         else:
-            out.append("✗ " + inert(self.saved), style="bold red")
-        return out
+            yield ("✗ " + self.saved, _ERROR)

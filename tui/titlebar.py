@@ -1,26 +1,27 @@
-"""The line above the reader: the document's title, language, status and counts."""
+"""The line above the reader: the document's language, status, counts and title."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
+from typing import Iterable
 
-from annotations import inert
+from rich.style import Style
+from textual.reactive import reactive
+
+from .oneline import OneLine, Piece
 
 __all__ = ["DocTitle"]
 
+_DIM = Style(dim=True)
+_BOLD = Style(bold=True)
 
-class DocTitle(Widget):
+
+class DocTitle(OneLine):
     """``ky · todo · 4 entities · 1 suggestion │ Title`` for the open document."""
 
     DEFAULT_CSS = """
     DocTitle {
-        height: 1;
-        width: 1fr;
         background: $boost;
         color: $text;
-        text-style: bold;
     }
     """
 
@@ -37,10 +38,8 @@ class DocTitle(Widget):
             parts.append(f"{suggestions} suggestion{'' if suggestions == 1 else 's'}")
         self.details = " · ".join(parts)
 
-    def render(self) -> Text:
-        out = Text(no_wrap=True, overflow="ellipsis")
+    def pieces(self) -> Iterable[Piece]:
         if self.details:
-            out.append(" " + self.details + " │", style="not bold dim")
-        out.append(" ")
-        out.append(inert(self.title) or "(untitled)")
-        return out
+            yield (" " + self.details + " │", _DIM)
+        yield (" ", None)
+        yield (self.title or "(untitled)", _BOLD)

@@ -40,6 +40,7 @@ __all__ = [
     "ExportStats",
     "PAGE",
     "Selection",
+    "clean_meta",
     "count_documents",
     "iter_items",
     "span_tokens",
@@ -164,14 +165,16 @@ def _page_tokens(
     }
     out: dict[int, Tokens] = {}
     fresh: list[tuple[int, str, bytes]] = []
+    ids: dict[str, str] = {}
     for doc_id, text, _title, lang, *_ in rows:
+        want = ids.get(lang) or ids.setdefault(lang, tokenizer_id(lang))
         hit = cached.get(doc_id)
-        if hit is not None and hit[0] in (tokenizer_id(lang), "import"):
+        if hit is not None and (hit[0] == want or hit[0] == "import"):
             out[doc_id] = Tokens.from_bytes(hit[1])
             continue
         toks = tokenize(text, lang)
         out[doc_id] = toks
-        fresh.append((doc_id, tokenizer_id(lang), toks.to_bytes()))
+        fresh.append((doc_id, want, toks.to_bytes()))
     if fresh:
         try:
             with write(store.db):
@@ -196,62 +199,72 @@ def iter_items(
     conn = store.db.conn
     cond, cond_args = _doc_filter(sel)
     total = count_documents(store, sel) if progress else 0
-    wanted_labels = set(sel.labels)
+    wanted_labels = frozenset(sel.labels)
+    suggestions = sel.include_suggestions
     ann_sql = " AND annotator = ?" if sel.annotator is not None else ""
     ann_args = [sel.annotator] if sel.annotator is not None else []
-    states = ("accepted", "pending", "rejected") if sel.status == "any" or sel.include_suggestions else ("accepted",)
+    states = ("accepted", "pending", "rejected") if sel.status == "any" or suggestions else ("accepted",)
     state_marks = ",".join("?" * len(states))
+    doc_sql = (
+        "SELECT d.id, d.text, d.title, d.lang, d.source, d.line, d.meta FROM documents d"
+        f" WHERE d.id > ? AND {cond} ORDER BY d.id LIMIT ?"
+    )
+    status_sql = f"SELECT doc_id, annotator, status, updated FROM doc_status WHERE doc_id BETWEEN ? AND ?{ann_sql}"
+    span_sql = (
+        "SELECT doc_id, annotator, start, end, label, state, updated, origin, score FROM spans"
+        f" WHERE doc_id BETWEEN ? AND ? AND state IN ({state_marks}){ann_sql}"
+    )
     done = 0
     after = 0
     while True:
-        rows = conn.execute(
-            "SELECT d.id, d.text, d.title, d.lang, d.source, d.line, d.meta FROM documents d"
-            f" WHERE d.id > ? AND {cond} ORDER BY d.id LIMIT ?",
-            [after, *cond_args, page],
-        ).fetchall()
+        rows = conn.execute(doc_sql, [after, *cond_args, page]).fetchall()
         if not rows:
             return
         first, last = rows[0][0], rows[-1][0]
         after = last
         statuses: dict[int, dict[str, tuple[str, str]]] = {}
-        for doc_id, annotator, status, updated in conn.execute(
-            "SELECT doc_id, annotator, status, updated FROM doc_status"
-            f" WHERE doc_id BETWEEN ? AND ?{ann_sql}",
-            [first, last, *ann_args],
-        ):
+        for doc_id, annotator, status, updated in conn.execute(status_sql, [first, last, *ann_args]):
             statuses.setdefault(doc_id, {})[annotator] = (status, updated)
-        spans: dict[int, dict[str, list[tuple[Any, ...]]]] = {}
-        for row in conn.execute(
-            "SELECT doc_id, annotator, start, end, label, origin, state, score, updated FROM spans"
-            f" WHERE doc_id BETWEEN ? AND ? AND state IN ({state_marks}){ann_sql}"
-            " ORDER BY doc_id, annotator, start, end",
-            [first, last, *states, *ann_args],
-        ):
-            spans.setdefault(row[0], {}).setdefault(row[1], []).append(row)
+        spans: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        owners: dict[int, list[str]] = {}  # doc id -> annotators with spans in it
+        for row in conn.execute(span_sql, [first, last, *states, *ann_args]):
+            key = (row[0], row[1])
+            own = spans.get(key)
+            if own is None:
+                spans[key] = own = []
+                owners.setdefault(row[0], []).append(row[1])
+            own.append(row)
         tokens = _page_tokens(store, rows, first, last)
         for doc_id, text, title, lang, source, line, meta in rows:
             doc_status = statuses.get(doc_id, {})
-            doc_spans = spans.get(doc_id, {})
+            doc_spans = {a: spans[(doc_id, a)] for a in owners.get(doc_id, ())} if sel.status == "any" else {}
             for annotator in _annotators(sel, doc_status, doc_spans):
-                status, updated = doc_status.get(annotator, ("todo", ""))
-                item = ExportItem(
-                    doc_id=doc_id, text=text, title=title, lang=lang, source=source, line=line,
-                    meta=json.loads(meta) if meta and meta != "{}" else {},
-                    tokens=tokens[doc_id], annotator=annotator, status=status, updated=updated,
+                status, updated = doc_status.get(annotator, _TODO)
+                accepted: list[ExportSpan] = []
+                pending: list[ExportSpan] = []
+                own = spans.get((doc_id, annotator))
+                if own:
+                    own.sort()  # by start, end (doc and annotator are the same)
+                    for _d, _a, start, end, label, state, sp_updated, origin, score in own:
+                        if sp_updated > updated:
+                            updated = sp_updated
+                        if wanted_labels and label not in wanted_labels:
+                            continue
+                        if state == "accepted":
+                            accepted.append(ExportSpan(start, end, label, origin, score))
+                        elif state == "pending" and suggestions:
+                            pending.append(ExportSpan(start, end, label, origin, score))
+                yield ExportItem(
+                    doc_id, text, title, lang, source, line,
+                    json.loads(meta) if meta and meta != "{}" else {},
+                    tokens[doc_id], annotator, status, updated, accepted, pending,
                 )
-                for _d, _a, start, end, label, origin, state, score, sp_updated in doc_spans.get(annotator, ()):
-                    if sp_updated > item.updated:
-                        item.updated = sp_updated
-                    if wanted_labels and label not in wanted_labels:
-                        continue
-                    if state == "accepted":
-                        item.spans.append(ExportSpan(start, end, label, origin, score))
-                    elif state == "pending" and sel.include_suggestions:
-                        item.suggestions.append(ExportSpan(start, end, label, origin, score))
-                yield item
         done += len(rows)
         if progress:
             progress(done, total)
+
+
+_TODO = ("todo", "")
 
 
 def _annotators(
@@ -259,14 +272,24 @@ def _annotators(
     doc_status: dict[str, tuple[str, str]],
     doc_spans: dict[str, list[tuple[Any, ...]]],
 ) -> list[str]:
-    """The annotators of one document that get a record, by name."""
+    """The annotators of one document that get a record, by name (``doc_spans`` only for ``any``)."""
     if sel.status == "done":
-        return sorted(a for a, (status, _) in doc_status.items() if status == "done")
-    names = {a for a, (status, _) in doc_status.items() if status in ("done", "skipped")}
+        names = [a for a, (status, _) in doc_status.items() if status == "done"]
+        return names if len(names) < 2 else sorted(names)
+    found = {a for a, (status, _) in doc_status.items() if status in ("done", "skipped")}
     for annotator, rows in doc_spans.items():
-        if any(r[6] in ("accepted", "rejected") or sel.include_suggestions for r in rows):
-            names.add(annotator)
-    return sorted(names)
+        if any(r[5] in ("accepted", "rejected") or sel.include_suggestions for r in rows):
+            found.add(annotator)
+    return sorted(found)
+
+
+#: Keys a Prodigy row brings into ``meta`` on import that are the record's own, not metadata.
+_BOOKKEEPING = frozenset({"answer", "suggestions", "spans", "tokens", "text", "meta"})
+
+
+def clean_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """A document's stored meta without Prodigy bookkeeping (``_input_hash``, ``answer``...)."""
+    return {k: v for k, v in meta.items() if not k.startswith("_") and k not in _BOOKKEEPING}
 
 
 # -- tokens --------------------------------------------------------------------------------

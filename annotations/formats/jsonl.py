@@ -32,19 +32,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from datetime import datetime
 from json.encoder import encode_basestring
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO, Iterable, Sequence
 
-from .export import ExportItem, ExportSpan, ExportStats, span_tokens
+from .export import ExportItem, ExportSpan, ExportStats, clean_meta, span_tokens
 
 __all__ = ["ANSWERS", "input_hash", "task_hash", "prodigy_line", "prodigy_record", "write_jsonl"]
 
 #: Our status -> Prodigy's answer.
 ANSWERS = {"done": "accept", "skipped": "ignore", "todo": "ignore"}
-
-#: Keys the importer folds into ``meta`` from a Prodigy row; not written back into ``meta``.
-_BOOKKEEPING = frozenset({"answer", "suggestions", "spans", "tokens", "text", "meta"})
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _TOKEN = '{"text":%s,"start":%d,"end":%d,"id":%d,"ws":%s}'
@@ -62,7 +61,7 @@ def input_hash(text: str) -> int:
 
 def task_hash(in_hash: int, spans: Iterable[tuple[int, int, str]]) -> int:
     """Stable signed 32-bit hash of the input hash and the accepted spans (``_task_hash``)."""
-    return _hash32(json.dumps([in_hash, sorted([list(s) for s in spans])], ensure_ascii=False))
+    return _hash32(f"{in_hash}|" + "|".join(f"{s},{e},{label}" for s, e, label in sorted(spans)))
 
 
 def _timestamp(updated: str) -> int:
@@ -75,59 +74,74 @@ def _timestamp(updated: str) -> int:
 
 
 def _meta(item: ExportItem) -> dict[str, Any]:
-    meta = {k: v for k, v in item.meta.items() if not k.startswith("_") and k not in _BOOKKEEPING}
+    meta = clean_meta(item.meta)
     meta.update(id=item.doc_id, source=item.source, lang=item.lang, title=item.title, status=item.status)
     if item.line is not None:
         meta["line"] = item.line
     return meta
 
 
-def _span_dict(item: ExportItem, sp: ExportSpan, stats: ExportStats, suggestion: bool) -> dict[str, Any]:
-    first, last, aligned = span_tokens(item.tokens, sp.start, sp.end)
-    if not aligned:
-        stats.misaligned += 1
-        top = max(len(item.tokens) - 1, 0)
-        first, last = min(first, top), max(min(last, top), min(first, top))
-    out: dict[str, Any] = {
-        "start": sp.start,
-        "end": sp.end,
-        "token_start": first,
-        "token_end": last,
-        "label": sp.label,
-        "text": item.text[sp.start:sp.end],
-    }
-    if suggestion:
-        out["source"] = sp.origin
-        out["score"] = sp.score
-    return out
+#: Characters JSON must escape; texts without them are quoted as they are (the fast path).
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+_TOKEN_PLAIN = '{"text":"%s","start":%d,"end":%d,"id":%d,"ws":%s}'
+_SPAN = '{"start":%d,"end":%d,"token_start":%d,"token_end":%d,"label":%s,"text":%s'
 
 
-def _tokens_json(item: ExportItem) -> str:
-    text = item.text
-    starts, ends = item.tokens.starts, item.tokens.ends
-    ws = ["true" if text[e:e + 1] == " " else "false" for e in ends]
-    words = [encode_basestring(text[s:e]) for s, e in zip(starts, ends)]
-    return "[" + ",".join([_TOKEN % t for t in zip(words, starts, ends, range(len(starts)), ws)]) + "]"
+def _tokens_json(text: str, starts: Sequence[int], ends: Sequence[int]) -> str:
+    """The ``tokens`` list as JSON text, built by string formatting (the export's hot loop)."""
+    if _NEEDS_ESCAPE.search(text) is None:
+        parts = [
+            _TOKEN_PLAIN % (text[s:e], s, e, i, "true" if text[e:e + 1] == " " else "false")
+            for i, (s, e) in enumerate(zip(starts, ends))
+        ]
+    else:
+        parts = [
+            _TOKEN % (encode_basestring(text[s:e]), s, e, i, "true" if text[e:e + 1] == " " else "false")
+            for i, (s, e) in enumerate(zip(starts, ends))
+        ]
+    return "[" + ",".join(parts) + "]"
+
+
+def _spans_json(item: ExportItem, spans: list[ExportSpan], stats: ExportStats, suggestion: bool) -> str:
+    tokens = item.tokens
+    top = len(tokens) - 1
+    parts = []
+    for sp in spans:
+        first, last, aligned = span_tokens(tokens, sp.start, sp.end)
+        if not aligned:
+            stats.misaligned += 1
+            first = min(first, max(top, 0))
+            last = max(min(last, top), first)
+        body = _SPAN % (
+            sp.start, sp.end, first, last, encode_basestring(sp.label),
+            encode_basestring(item.text[sp.start:sp.end]),
+        )
+        if suggestion:
+            body += ',"source":%s,"score":%s' % (
+                encode_basestring(sp.origin), "null" if sp.score is None or not math.isfinite(sp.score) else repr(float(sp.score))
+            )
+        parts.append(body + "}")
+    return "[" + ",".join(parts) + "]"
 
 
 def prodigy_line(item: ExportItem, stats: ExportStats) -> str:
     """One record as a JSON line (no newline); counts spans into ``stats``."""
     in_hash = input_hash(item.text)
-    spans = [_span_dict(item, sp, stats, False) for sp in item.spans]
-    t_hash = task_hash(in_hash, ((sp.start, sp.end, sp.label) for sp in item.spans))
-    stats.spans += len(spans)
-    head = _encode({"text": item.text, "meta": _meta(item), "_input_hash": in_hash, "_task_hash": t_hash})
-    tail: dict[str, Any] = {"spans": spans}
-    if item.suggestions:
-        tail["suggestions"] = [_span_dict(item, sp, stats, True) for sp in item.suggestions]
-        stats.suggestions += len(item.suggestions)
-    tail.update(
-        _view_id="ner_manual",
-        answer=ANSWERS.get(item.status, "ignore"),
-        _timestamp=_timestamp(item.updated),
-        _annotator_id=item.annotator,
+    t_hash = task_hash(in_hash, [(sp.start, sp.end, sp.label) for sp in item.spans])
+    stats.spans += len(item.spans)
+    head = _encode({"text": item.text, "meta": _meta(item)})
+    line = (
+        f'{head[:-1]},"_input_hash":{in_hash},"_task_hash":{t_hash},"tokens":'
+        f"{_tokens_json(item.text, item.tokens.starts, item.tokens.ends)},"
+        f'"spans":{_spans_json(item, item.spans, stats, False)}'
     )
-    return head[:-1] + ',"tokens":' + _tokens_json(item) + "," + _encode(tail)[1:]
+    if item.suggestions:
+        line += f',"suggestions":{_spans_json(item, item.suggestions, stats, True)}'
+        stats.suggestions += len(item.suggestions)
+    return (
+        f'{line},"_view_id":"ner_manual","answer":"{ANSWERS.get(item.status, "ignore")}",'
+        f'"_timestamp":{_timestamp(item.updated)},"_annotator_id":{encode_basestring(item.annotator)}}}'
+    )
 
 
 def prodigy_record(item: ExportItem, stats: ExportStats | None = None) -> dict[str, Any]:

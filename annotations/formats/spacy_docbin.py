@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from ..importer import ImportFailure, Record, RecordSpan
 from ..text import LANGUAGES
 from ..tokenize import Tokens, blank_nlp
-from .export import ExportItem, ExportStats
+from .export import ExportItem, ExportStats, clean_meta
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc, DocBin
@@ -99,7 +99,7 @@ def make_doc(item: ExportItem, stats: ExportStats) -> "Doc":
             doc, name="suggestions", spans=group, attrs={"scores": scores, "sources": sources}
         )
         stats.suggestions += len(group)
-    meta = {k: v for k, v in item.meta.items() if not k.startswith("_")}
+    meta = clean_meta(item.meta)
     doc.user_data["annotate"] = {
         "id": item.doc_id, "annotator": item.annotator, "status": item.status,
         "source": item.source, "title": item.title, "lang": item.lang, "line": item.line,

@@ -10,8 +10,11 @@ are cleaned here before anything is suggested:
   Natasha tags the whole piece, with the label it gives it there.
 - **Capitals.** It calls capitalised datelines organisations ("БИШКЕК" ORG). An
   all-capitals span of five letters or more is tagged again in title case ("Бишкек").
-- **Sentence-initial common nouns.** A one-word span that pymorphy3 knows as an ordinary
-  noun (no name, surname, place or organisation reading: "Товарооборот") is dropped.
+- **Sentence-initial common nouns.** A one-word span that pymorphy3 knows first as an
+  ordinary noun (no name, surname, place or organisation reading: "Товарооборот") is dropped.
+- **Generic designators.** Our guidelines leave "район", "область", "город"... out of a
+  place name; a trailing lower-case designator is trimmed ("Джети-Огузском районе" →
+  "Джети-Огузском").
 - **Token boundaries.** Spans are widened to whole spaCy tokens, never across a line break.
 
 Labels map to ours: PER, LOC, ORG. Only documents in Russian (``ru``) are tagged.
@@ -32,7 +35,7 @@ from .base import BaseRecogniser, Suggestion, TextDoc, register
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
 
-__all__ = ["NatashaRecogniser", "NATASHA_HINT", "LABELS"]
+__all__ = ["NatashaRecogniser", "NATASHA_HINT", "LABELS", "clean"]
 
 NATASHA_HINT = "Natasha is not installed; install the Russian extra: pip install 'annotate[ru]'"
 
@@ -46,6 +49,12 @@ _BREAKS = re.compile(r"[\n\r()\[\]{}«»\"“”„]")
 _EDGE = " \t.,;:!?-–—'’/\\|*"
 #: pymorphy3 grammemes that make a one-word span a name rather than a common noun.
 _NAME_TAGS = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr"})
+
+#: Lemmas of generic place words trimmed from the end of a LOC span.
+_DESIGNATORS = frozenset({
+    "район", "область", "город", "село", "посёлок", "поселок", "край", "округ", "провинция",
+    "штат", "улица", "площадь", "аймак", "шаар", "облус",
+})
 
 _lock = threading.Lock()
 
@@ -87,7 +96,10 @@ def _common_noun(word: str) -> bool:
     lower = word.lower()
     if not analyser.word_is_known(lower):
         return False
-    return not any(_NAME_TAGS & p.tag.grammemes for p in analyser.parse(lower))
+    parses = analyser.parse(lower)
+    if parses[0].tag.POS != "NOUN":  # "Иссык-Кульской": an adjective of a place name stays
+        return False
+    return not any(_NAME_TAGS & p.tag.grammemes for p in parses)
 
 
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -107,6 +119,23 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if b > a:
             trimmed.append((a, b))
     return trimmed
+
+
+def _trim_designator(text: str, a: int, b: int) -> int:
+    """The end of ``a``..``b`` without trailing lower-case designator words."""
+    from .inflection_ru import _analyser
+
+    while True:
+        space = text.rfind(" ", a, b)
+        if space < 0:
+            return b
+        word = text[space + 1:b]
+        if not word.islower():
+            return b
+        lemmas = {p.normal_form for p in _analyser().parse(word)}
+        if not lemmas & _DESIGNATORS:
+            return b
+        b = space
 
 
 def _title(text: str) -> str:
@@ -130,6 +159,9 @@ def clean(text: str, raw: list[tuple[int, int, str]]) -> list[tuple[int, int, st
                 label = _alone(piece)
             if label is None:
                 continue
+            if label == "LOC":
+                b = _trim_designator(text, a, b)
+                piece = text[a:b]
             if " " not in piece and _common_noun(piece):
                 continue
             out.append((a, b, label))

@@ -330,15 +330,20 @@ class Lexicon:
             return []
         lang = lang if lang in ("ky", "ru") else "xx"
         found: dict[tuple[int, int], tuple[list[Entry], bool]] = {}
+        entries = self.entries
         for m in self._candidates().finditer(text):
             s, e = m.span()
             first = m.group()
             for key in self._first(first, lang):
-                entry = self.entries[key]
-                end = self._extend(text, e, entry, lang)
-                if end is None:
-                    continue
-                surface = tuple(w.group() for w in _WORD.finditer(text, s, end))
+                entry = entries[key]
+                if len(entry.forms) == 1:
+                    end, surface = e, (first,)
+                else:
+                    got = self._extend(text, e, entry, lang)
+                    if got is None:
+                        continue
+                    end, rest = got
+                    surface = (first, *rest)
                 seen = surface in entry.surfaces
                 prev = found.get((s, end))
                 if prev is None:
@@ -346,49 +351,58 @@ class Lexicon:
                 else:
                     prev[0].append(entry)
                     found[(s, end)] = (prev[0], prev[1] or seen)
-        return [(s, e, entries, seen) for (s, e), (entries, seen) in found.items()]
+        return [(s, e, ents, seen) for (s, e), (ents, seen) in found.items()]
 
-    def _extend(self, text: str, pos: int, entry: Entry, lang: str) -> int | None:
-        """Match the entry's words after its first one, from ``pos``; the end offset or None."""
-        for j in range(1, len(entry)):
+    def _extend(self, text: str, pos: int, entry: Entry, lang: str) -> tuple[int, list[str]] | None:
+        """Match the entry's words after its first one, from ``pos``: (end, words) or None."""
+        words = []
+        for j in range(1, len(entry.forms)):
             w = _WORD.search(text, pos)
             if w is None:
                 return None
             gap = text[pos:w.start()]
             if "\n" in gap or _gap(gap) != entry.gaps[j - 1]:
                 return None
-            if not self._word_matches(w.group(), entry, j, lang):
+            word = w.group()
+            if not self._word_matches(word, entry, j, lang):
                 return None
+            words.append(word)
             pos = w.end()
-        return pos
+        return pos, words
 
     def suggest(self, doc: TextDoc) -> list[Suggestion]:
         """Non-overlapping suggestions for ``doc``, longest first, on whole tokens."""
         scored: list[Suggestion] = []
         for start, end, entries, seen in self.matches(doc.text, doc.lang):
-            weights: Counter[str] = Counter()
-            derived_only = all(e.derived for e in entries)
-            for entry in entries:
-                if entry.derived and not derived_only:
-                    continue
-                weights.update(entry.labels)
+            if len(entries) == 1:
+                derived_only = entries[0].derived
+                weights: dict[str, int] = entries[0].labels
+            else:
+                derived_only = all(e.derived for e in entries)
+                weights = {}
+                for entry in entries:
+                    if entry.derived and not derived_only:
+                        continue
+                    for lab, n in entry.labels.items():
+                        weights[lab] = weights.get(lab, 0) + n
             total = sum(weights.values())
             if not total:
                 continue
-            label, weight = max(weights.items(), key=lambda kv: (kv[1], kv[0]))
+            if len(weights) == 1:
+                ((label, weight),) = weights.items()
+            else:
+                label, weight = max(weights.items(), key=lambda kv: (kv[1], kv[0]))
             score = weight / total
             if not seen:
                 score *= UNSEEN_FORM
             if derived_only:
                 score *= SURNAME
             scored.append(Suggestion(start, end, label, round(score, 3)))
-        scored.sort(key=lambda s: (s.start, -(s.end - s.start)))
+        scored.sort(key=lambda s: (s.start, s.start - s.end))
         out: list[Suggestion] = []
         taken_end = -1
         for sug in scored:
-            if sug.start < taken_end:
-                continue
-            if not _aligned(doc, sug.start, sug.end):
+            if sug.start < taken_end or not _aligned(doc, sug.start, sug.end):
                 continue
             out.append(sug)
             taken_end = sug.end

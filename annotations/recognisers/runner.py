@@ -69,6 +69,7 @@ class RunReport:
     suggestions: dict[str, int] = field(default_factory=dict)
     tokenised: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     cancelled: bool = False
     skipped: dict[str, str] = field(default_factory=dict)
 
@@ -87,6 +88,7 @@ class RunReport:
             "total": self.total,
             "tokenised": self.tokenised,
             "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "docs_per_second": round(self.docs_per_second, 1),
             "cancelled": self.cancelled,
             "skipped": dict(self.skipped),
@@ -227,19 +229,23 @@ def _store(
         # The common case on a first run: one recogniser, nothing stored yet.
         ((origin, sugs),) = new.items()
         return {origin: store.add_suggestions(doc_id, sugs, origin)} if sugs else {}
-    winners, losing = _resolve(new, existing, labels, priorities)
-    pending_origins = {e.origin for e in existing if e.state == "pending"}
-    # First drop what lost its place, so a range can move from one origin to another.
-    for origin in winners:
-        if origin in pending_origins:
-            mine = {(e.start, e.end) for e in existing if e.state == "pending" and e.origin == origin}
-            keep = [s for s in winners[origin] if (s.start, s.end) in mine]
+    winners, _losing = _resolve(new, existing, labels, priorities)
+    stored: dict[str, dict[tuple[int, int], tuple[str, float | None]]] = {o: {} for o in winners}
+    for e in existing:
+        if e.state == "pending" and e.origin in stored:
+            stored[e.origin][(e.start, e.end)] = (e.label, e.score)
+    wanted = {o: {(s.start, s.end): (s.label, s.score) for s in sugs} for o, sugs in winners.items()}
+    # First drop or change what lost its place, so a range can move to another origin;
+    # then add what is new. An origin whose suggestions did not change is not touched.
+    for origin, want in wanted.items():
+        have = stored[origin]
+        if any(want.get(r) != v for r, v in have.items()):
+            keep = [Suggestion(r[0], r[1], *want[r]) for r in have if r in want]
             store.add_suggestions(doc_id, keep, origin, replace=True)
     added: dict[str, int] = {}
-    for origin, sugs in winners.items():
-        if origin in losing or not sugs:
-            continue
-        added[origin] = store.add_suggestions(doc_id, sugs, origin, replace=True)
+    for origin, want in wanted.items():
+        if want.keys() - stored[origin].keys():
+            added[origin] = store.add_suggestions(doc_id, winners[origin], origin, replace=True)
     return added
 
 
@@ -313,7 +319,7 @@ def run_recognisers(
     if status not in (None, "todo", "any"):
         raise ValueError(f"unknown status filter {status!r}: use 'todo' or 'any'")
     status = None if status == "any" else status
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = RunReport(suggestions={r.name: 0 for r in recognisers})
     for rec in recognisers:
         reason = rec.unavailable()
@@ -374,6 +380,7 @@ def run_recognisers(
         if remaining is None and len(rows) < batch:
             break
     report.seconds = time.perf_counter() - started
+    report.cpu_seconds = time.process_time() - cpu
     return report
 
 
