@@ -2,7 +2,8 @@
 
 Measures, on a fresh database:
 
-* the library import (``annotations.import_paths``) in a child process: docs/s and peak RSS;
+* the library import (``annotations.import_paths``) in a child process: docs/s (wall and
+  per CPU-second, the latter steadier on a busy machine) and peak RSS;
 * the command-line path (``annotate import``) in another child process, same figures;
 * listing one page of 50 documents (plain, with a status filter, deep by ``after``);
 * a full-text search for a rare and a common term (and a prefix of the common one).
@@ -12,9 +13,10 @@ Query times are medians over repeats, in milliseconds. Targets (issue 2): import
 
 Usage::
 
-    python -m benchmarks.bench_import            # 100,000 documents
-    python -m benchmarks.bench_import --quick    # 2,000 documents, smoke run
-    python -m benchmarks.bench_import --json     # one JSON object
+    python -m benchmarks.bench_import                  # 100,000 documents
+    python -m benchmarks.bench_import --quick          # 2,000 documents, smoke run
+    python -m benchmarks.bench_import --json           # one JSON object
+    python -m benchmarks.bench_import --diagnose-fts   # also import without the FTS5 index
 """
 
 from __future__ import annotations
@@ -151,7 +153,6 @@ def iter_documents(docs: int, seed: int = 2) -> Iterator[str]:
     gen = TextGenerator(seed)
     for i in range(docs):
         yield gen.document(i)
-
 
 
 # -- child processes (measured on their own) ------------------------------------------------

@@ -20,6 +20,9 @@ labelled gold documents, then:
 * the first refresh in a process (the lexicon is built from the store) and a corpus-wide
   background refresh (``refresh_corpus``).
 
+Both wall-clock and CPU-time rates are printed: on a shared machine the CPU figure is the
+one that says what the code costs; the wall figure is what a user waited.
+
 Usage::
 
     python -m benchmarks.bench_suggest            # 10,000 documents
@@ -280,8 +283,10 @@ def main(argv: list[str] | None = None) -> None:
                        ("suggest_tokens_cached", "suggest, all tokens cached")):
         if key in s:
             rate = s[key]["docs_per_second"]
-            rows.append((f"  {label}", f"{rate:,.0f} docs/s",
-                         f"target >= {TARGET_DOCS_PER_S:,}: {'met' if rate >= TARGET_DOCS_PER_S else 'NOT met'}"))
+            cpu = s[key]["documents"] / s[key]["cpu_seconds"] if s[key]["cpu_seconds"] else 0.0
+            rows.append((f"  {label}", f"{rate:,.0f} docs/s wall, {cpu:,.0f} per CPU-second",
+                         f"target >= {TARGET_DOCS_PER_S:,}: {'met' if rate >= TARGET_DOCS_PER_S else 'NOT met'}"
+                         f" (wall)"))
     r = s["refresh_ms"]
     rows.append(("  refresh one document (median / max)", f"{r['median']:.1f} / {r['max']:.1f} ms",
                  f"target <= {TARGET_REFRESH_MS} ms: {'met' if r['max'] <= TARGET_REFRESH_MS else 'NOT met'}"))

@@ -262,3 +262,25 @@ def test_documents_with_imported_tokens_export_aligned(store: Store, tmp_path: P
     bishkek = rec["spans"][1]
     assert rec["tokens"][bishkek["token_start"]]["text"] == "Бишкек шаары"
     assert bishkek["token_start"] == bishkek["token_end"]
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        (" Ош  шаары\n", [(1, 3), (5, 10)]),  # leading space, double space, trailing line break
+        ("Ош,шаары", [(0, 2), (3, 8)]),  # a character no token covers
+        ("а б", [(0, 1), (2, 3)]),
+        ("\n\nОш", [(2, 4)]),
+    ],
+)
+def test_doc_words_rebuild_the_text_from_any_tokens(text: str, pairs: list[tuple[int, int]]) -> None:
+    from spacy.tokens import Doc
+
+    from annotations.formats.spacy_docbin import doc_words
+    from annotations.tokenize import Tokens
+
+    words, spaces = doc_words(text, Tokens.from_pairs(pairs))
+    doc = Doc(spacy.blank("xx").vocab, words=words, spaces=spaces)
+    assert doc.text == text
+    for s, e in pairs:
+        assert doc.char_span(s, e, alignment_mode="strict") is not None

@@ -290,3 +290,11 @@ def test_output_file_is_replaced_whole_and_failures_leave_it(store: Store, corpu
     monkeypatch.undo()
     stats = run_export(store, "jsonl", Selection(), target)
     assert isinstance(stats, ExportStats) and len(target.read_text().splitlines()) == 3
+
+
+def test_duplicate_suggestions_with_and_without_score_export(store: Store, write_jsonl: Any) -> None:
+    spans = [{"start": 0, "end": 5, "label": "PER"}, {"start": 0, "end": 5, "label": "PER", "score": 0.5}]
+    path = write_jsonl([{"text": "Садыр келди.", "spans": spans}])
+    assert import_paths(store, [path], mode="suggestions").suggestions == 2
+    recs = records(store, status="any", include_suggestions=True)
+    assert [(s["start"], s["end"], s["score"]) for s in recs[0]["suggestions"]] == [(0, 5, None), (0, 5, 0.5)]

@@ -186,3 +186,33 @@ def test_unknown_and_unavailable_recognisers_are_refused(monkeypatch: pytest.Mon
         build_recognisers(["natasha"])
     recs, skipped = build_recognisers()
     assert "natasha" in skipped and [r.name for r in recs] == ["propagation", "patterns"]
+
+
+def test_bulk_store_keeps_the_rules_of_add_suggestions(seeded_store: Store) -> None:
+    store = seeded_store
+    acc = label(store, 1, "Садыр Жапаров", "PER")
+    text = store.text(1)
+    i = text.index("Михаил Мишустинди")
+    store.add_suggestions(1, [(i, i + 17, "PER", 0.5)], "x")
+    rejected = store.spans(1, states=("pending",))[0]
+    store.reject(rejected.id)
+    j = text.index("Садыр Жапаров")
+    k = text.index("Кыргызстан")
+    counts = store.add_suggestions_many([
+        (1, [(j, j + 5, "PER", 0.9),  # overlaps the accepted span
+             (i, i + 17, "PER", 0.9),  # the rejected range
+             (k, k + 10, "EVENT", 0.9),  # unknown label
+             (k, k + 10, "LOC", 0.9)]),
+        (2, [(0, 5, "PER", 0.7), (6, 10, "LOC", None)]),
+    ], "bulk")
+    assert counts == {1: 1, 2: 2}
+    spans = store.spans(2, states=("pending",))
+    assert [(s.start, s.end, s.origin, s.score) for s in spans] == [(0, 5, "bulk", 0.7), (6, 10, "bulk", None)]
+    assert spans[1].id == spans[0].id + 1
+    suggest_events = [e for e in store.events(limit=5) if e["action"] == "suggest"]
+    assert {e["doc_id"] for e in suggest_events[:2]} == {1, 2}
+    store.undo()  # the person's last action (the reject), not the bulk suggestions
+    assert store.span(rejected.id).state == "pending"
+    store.undo()  # and then the label
+    assert acc not in {s.id for s in store.spans(1, states=("accepted", "pending"))}
+    assert len(store.spans(2, states=("pending",))) == 2

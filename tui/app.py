@@ -19,7 +19,6 @@ from rich.console import Console
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import Footer
 from textual.worker import get_current_worker
@@ -101,11 +100,11 @@ class AnnotateApp(App[None]):
     # -- composition ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield DocList(self.store.documents, id="doclist")
-            with Vertical(id="reading"):
-                yield DocTitle(id="title")
-                yield Reader(id="reader")
+        # Flat on purpose: the screen's grid places these without container widgets, so a
+        # key press repaints fewer layers (see app.tcss).
+        yield DocList(self.store.documents, id="doclist")
+        yield DocTitle(id="title")
+        yield Reader(id="reader")
         yield StatusBar(self.store.annotator, id="status")
         yield Footer(id="footer")
 
@@ -366,6 +365,9 @@ class AnnotateApp(App[None]):
     def on_reader_selection_changed(self, message: Reader.SelectionChanged) -> None:
         self.status_bar.selection = message.selection
 
+    def on_reader_scrolled(self, message: Reader.Scrolled) -> None:
+        self.query_one(DocTitle).percent = message.percent
+
     def _save_cursor(self) -> None:
         """Save the cursor now (on every action, on document change and on quit)."""
         try:
@@ -437,22 +439,30 @@ class AnnotateApp(App[None]):
     def action_redo(self) -> None:
         self._history(self.editor.redo, "redo")
 
+    @property
+    def list_shown(self) -> bool:
+        """Whether the document list is expanded."""
+        return not self.screen.has_class("-list-collapsed")
+
+    def show_list(self, shown: bool = True) -> None:
+        """Expand or collapse the document list (the reader takes the whole width)."""
+        self.screen.set_class(not shown, "-list-collapsed")
+        if not shown and self.focused is not None and self.doclist in self.focused.ancestors_with_self:
+            self.reader.focus()
+
     def action_search(self) -> None:
-        self.doclist.display = True
+        self.show_list()
         self.doclist.start_search()
 
     def action_toggle_list(self) -> None:
-        doclist = self.doclist
-        doclist.display = not doclist.display
-        if not doclist.display:
-            self.reader.focus()
+        self.show_list(not self.list_shown)
 
     def action_focus_list(self) -> None:
-        self.doclist.display = True
+        self.show_list()
         self.doclist.table.focus()
 
     def filter_documents(self, status: str | None) -> None:
-        self.doclist.display = True
+        self.show_list()
         self.doclist.status_filter = status
 
     def action_help(self) -> None:

@@ -55,6 +55,7 @@ class MainGroup(LazyGroup):
         "export": "tui.cli_export:export_command",
         "suggest": "tui.cli_suggest:suggest_command",
         "evaluate": "tui.cli_suggest:evaluate_command",
+        "train": "tui.cli_train:train_command",
     }
 
 

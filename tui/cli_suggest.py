@@ -166,8 +166,8 @@ def _fmt(x: float) -> str:
 
 
 def _eval_table(report: EvalReport) -> Table:
-    table = Table("label", "gold", "predicted", "P", "R", "F1", "P overlap", "R overlap", "F1 overlap",
-                  title=f"{report.what} vs gold (exact spans; overlap in the last columns)",
+    table = Table("label", "gold", "pred", "P", "R", "F1", "P ovl", "R ovl", "F1 ovl",
+                  title=f"{report.what} vs gold: exact spans, then overlapping spans (ovl)",
                   title_justify="left")
     rows = [*sorted(report.labels.values(), key=lambda s: s.label), report.overall]
     for s in rows:

@@ -46,7 +46,7 @@ class DocTable(DataTable[Text]):
     AHEAD: ClassVar[int] = 20
     """Load the next page when the cursor or the view is this close to the last row."""
 
-    TITLE_WIDTH: ClassVar[int] = 18
+    TITLE_WIDTH: ClassVar[int] = 14
     """Cells of the title column (the list is a fixed-width side panel)."""
 
     def __init__(self, *, id: str | None = None) -> None:

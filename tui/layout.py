@@ -24,6 +24,7 @@ __all__ = [
     "Chip",
     "DocumentLayout",
     "Line",
+    "Relayout",
     "split_paragraphs",
     "wrap_paragraph",
     "x_of",
@@ -39,6 +40,15 @@ class Chip(NamedTuple):
     offset: int
     width: int
     key: int = 0
+
+
+class Relayout(NamedTuple):
+    """What a re-wrap changed: visual lines to redraw, and where lines below started to move."""
+
+    lines: tuple[int, ...]
+    #: First visual line whose content moved (a paragraph above grew or shrank), or ``None``.
+    moved_from: int | None
+    paragraphs: tuple[int, ...]
 
 
 class Line(NamedTuple):
@@ -89,12 +99,31 @@ def wrap_paragraph(
         para = text[p0:p1]
         if para.isascii() or cell_len(para) <= width:
             return [p0]
-    starts = [p0]
+    return wrap_from(text, p0, p0, p1, width, chips)[0]
+
+
+def wrap_from(
+    text: str,
+    begin: int,
+    p0: int,
+    p1: int,
+    width: int,
+    chips: Sequence[Chip] = (),
+    stop: Callable[[int], bool] | None = None,
+) -> tuple[list[int], int | None]:
+    """Wrap ``text[begin:p1]`` (``begin`` is a line start of paragraph ``p0``..``p1``).
+
+    Returns the line starts from ``begin`` on; if ``stop(offset)`` is true for a new line's
+    start, wrapping ends there and that offset is returned too (the caller already knows
+    the lines from it on).
+    """
+    starts = [begin]
+    chips = [c for c in chips if c.offset > begin or begin == p0]
     n_chips = len(chips)
     k = 0
     x = 0
     extra: dict[int, int] | None = None
-    for m in _WORD.finditer(text, p0, p1):
+    for m in _WORD.finditer(text, begin, p1):
         ws, we = m.start(), m.end()
         word = m.group()
         core_len = len(word.rstrip(" "))
@@ -106,6 +135,8 @@ def wrap_paragraph(
             k += 1
         cw += chip_w
         if x > 0 and x + cw > width:
+            if stop is not None and stop(ws):
+                return starts, ws
             starts.append(ws)
             x = 0
         if cw > width:
@@ -120,10 +151,7 @@ def wrap_paragraph(
         else:
             x += cw
         x += we - ce
-    while k < n_chips:  # chips past the last word (an empty paragraph)
-        x += chips[k].width
-        k += 1
-    return starts
+    return starts, None
 
 
 def _line_chips(chips: Sequence[Chip], start: int, end: int, first: bool) -> list[Chip]:
@@ -233,23 +261,62 @@ class DocumentLayout:
 
     # -- updates -----------------------------------------------------------------------
 
-    def relayout(self, paragraphs: Iterable[int]) -> tuple[int, bool]:
-        """Re-wrap ``paragraphs``; returns (first visual line touched, whether line counts changed)."""
-        first: int | None = None
-        changed_from: int | None = None
+    def relayout(
+        self, paragraphs: Iterable[int], ranges: Sequence[tuple[int, int]] = ()
+    ) -> Relayout:
+        """Re-wrap ``paragraphs`` after the spans over ``ranges`` changed.
+
+        Returns the visual lines to redraw: those whose offsets changed or that hold a
+        changed range (or a chip at its end), and the first paragraph whose line count
+        changed (every line below it moved).
+        """
+        dirty: list[tuple[int, int]] = []
+        moved_from: int | None = None
+        text = self.text
         for p in sorted(set(paragraphs)):
             p0, p1 = self.p_starts[p], self.p_ends[p]
             chips = self.chips_for(p0, p1)
             self.chips[p] = chips
-            lines = wrap_paragraph(self.text, p0, p1, self.width, chips)
-            self.lines[p] = lines
-            if first is None:
-                first = self._prefix[p]
-            if len(lines) != self._counts[p]:
-                self._counts[p] = len(lines)
-                if changed_from is None:
-                    changed_from = p
-        if changed_from is not None:
-            base = self._prefix[changed_from]
-            self._prefix[changed_from + 1 :] = list(accumulate(self._counts[changed_from:], initial=base))[1:]
-        return (first if first is not None else 0), changed_from is not None
+            old = self.lines[p]
+            mine = [(max(a, p0), min(b, p1)) for a, b in ranges if a <= p1 and b >= p0]
+            if not mine:
+                mine = [(p0, p1)]
+            lo = min(a for a, _ in mine)
+            hi = max(b for _, b in mine)
+            # Lines before the change wrap as before: start at the line before the one
+            # holding it (a narrower word may move up), at a space (not inside a word broken
+            # across lines), and stop once a new line starts where an old one did after the
+            # change; from there on nothing moved.
+            i0 = max(bisect_right(old, lo) - 1, 0)
+            for back in (False, True):
+                if back:
+                    i0 = max(i0 - 1, 0)
+                while i0 > 0 and text[old[i0] - 1] != " ":
+                    i0 -= 1
+            old_at = {start: i for i, start in enumerate(old)}
+
+            def stop(ws: int, _hi: int = hi, _old_at: dict[int, int] = old_at) -> bool:
+                return ws >= _hi and ws in _old_at and text[ws - 1] == " "
+
+            tail, resumed = wrap_from(text, old[i0], p0, p1, self.width, chips, stop)
+            new = old[:i0] + tail + (old[old_at[resumed]:] if resumed is not None else [])
+            self.lines[p] = new
+            ends = [*new[1:], p1]
+            for i, (a, b) in enumerate(zip(new, ends)):
+                same = i < len(old) and old[i] == a and (old[i + 1] if i + 1 < len(old) else p1) == b
+                touched = any(a <= end and start <= b for start, end in ranges)
+                if not same or touched:
+                    dirty.append((p, i))
+            if len(new) != self._counts[p]:
+                self._counts[p] = len(new)
+                if moved_from is None:
+                    moved_from = p
+        if moved_from is not None:
+            base = self._prefix[moved_from]
+            self._prefix[moved_from + 1 :] = list(accumulate(self._counts[moved_from:], initial=base))[1:]
+        ys = sorted(self._prefix[p] + i for p, i in dirty)
+        return Relayout(
+            tuple(ys),
+            self._prefix[moved_from + 1] if moved_from is not None else None,
+            tuple(sorted(set(paragraphs))),
+        )

@@ -29,7 +29,7 @@ from annotations import Label, Span, inert
 
 from .colours import LabelStyle, label_styles
 from .docmodel import DocModel, chip_text
-from .layout import Chip, DocumentLayout
+from .layout import Chip, DocumentLayout, Line
 
 __all__ = ["Reader"]
 
@@ -37,6 +37,12 @@ SpanCommand = Literal["accept", "reject", "delete"]
 
 #: Blank cells left and right of the text.
 MARGIN = 1
+
+#: Blank lines the reader can scroll past the end of the document.
+END_SLACK = 8
+
+#: Paragraphs whose drawn lines are kept (the cache is emptied when it holds more).
+STRIP_CACHE_PARAGRAPHS = 400
 
 
 class Reader(ScrollView, can_focus=True):
@@ -113,7 +119,7 @@ class Reader(ScrollView, can_focus=True):
     Reader {
         overflow-x: hidden;
         overflow-y: auto;
-        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 0;
         background: $surface;
         & > .reader--cursor { text-style: bold reverse; }
         & > .reader--selection { background: $accent; color: $text; text-style: bold; }
@@ -133,6 +139,13 @@ class Reader(ScrollView, can_focus=True):
         def __init__(self, selection: str | None) -> None:
             super().__init__()
             self.selection = selection
+
+    class Scrolled(Message):
+        """The view moved: ``percent`` of the document lies above its bottom line."""
+
+        def __init__(self, percent: int) -> None:
+            super().__init__()
+            self.percent = percent
 
     class LabelRequested(Message):
         """Give ``start``..``end`` the label on ``key`` (or named ``name``); ``span`` is the span to relabel."""
@@ -173,6 +186,10 @@ class Reader(ScrollView, can_focus=True):
         self._layouts: dict[int, DocumentLayout] = {}
         self._goal_x: int | None = None
         self._base: tuple[Style, Style, Style, Style] | None = None
+        #: Drawn lines without cursor or selection, by paragraph then (start, end), so lines
+        #: that only moved (a paragraph above grew) are not drawn again.
+        self._strips: dict[int, dict[tuple[int, int], Strip]] = {}
+        self._percent = -1
         #: ``time.monotonic()`` of the last cursor or selection change.
         self.moved_at = 0.0
 
@@ -185,6 +202,7 @@ class Reader(ScrollView, can_focus=True):
         _, _, background, foreground = self.colors
         self._styles = label_styles(self._labels, background, foreground)
         self._base = None
+        self._strips.clear()
         self.refresh()
 
     @property
@@ -233,6 +251,7 @@ class Reader(ScrollView, can_focus=True):
         """Show a document with the cursor on the word at ``offset`` (first word if ``None``)."""
         self.model = model
         self._layouts = {layout.width: layout} if layout is not None else {}
+        self._strips.clear()
         self._goal_x = None
         self.set_reactive(Reader.anchor, None)
         if model is not None:
@@ -246,13 +265,40 @@ class Reader(ScrollView, can_focus=True):
         self._scroll_to_cursor(centre=True)
         self.refresh()
         self._moved(True)
+        self._percent = self.percent
+        self.post_message(self.Scrolled(self._percent))
 
-    def _update_virtual_size(self) -> None:
+    def _update_virtual_size(self, *, only_if_needed: bool = False) -> None:
+        """Scrollable size: the document's lines plus :data:`END_SLACK` blank lines.
+
+        The slack lets a label add or remove a line without changing the size, which
+        would make Textual lay out and repaint the whole widget and its scrollbar.
+        """
         layout = self.layout_now
         height = layout.height if layout is not None else 1
-        self.virtual_size = Size(self.wrap_width, height)
+        current = self.virtual_size.height
+        if only_if_needed and height <= current <= height + 2 * END_SLACK:
+            return
+        self.virtual_size = Size(self.wrap_width, height + END_SLACK)
+
+    @property
+    def percent(self) -> int:
+        """How far through the document the view is (its bottom line), 0-100."""
+        layout = self.layout_now
+        if layout is None or layout.height == 0:
+            return 0
+        bottom = round(self.scroll_offset.y) + self.scrollable_content_region.height
+        return min(100, round(100 * min(bottom, layout.height) / layout.height))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        percent = self.percent
+        if percent != self._percent:
+            self._percent = percent
+            self.post_message(self.Scrolled(percent))
 
     def on_resize(self, event: events.Resize) -> None:
+        self._strips.clear()
         if self.model is None:
             return
         self._update_virtual_size()
@@ -522,17 +568,19 @@ class Reader(ScrollView, can_focus=True):
         paragraphs: set[int] = set()
         for start, end in ranges:
             paragraphs.update(range(layout.paragraph_of(start), layout.paragraph_of(end) + 1))
-        first_y, moved = layout.relayout(paragraphs)
+        change = layout.relayout(paragraphs, ranges)
+        for p in change.paragraphs:
+            self._strips.pop(p, None)
         top = round(self.scroll_offset.y)
-        height = self.scrollable_content_region.height
-        if moved:
-            self.virtual_size = Size(width, layout.height)
-            start_y = max(first_y, top)
-            self.refresh_lines(start_y, max(top + height - start_y, 1))
-        else:
-            for p in paragraphs:
-                y, count = layout.paragraph_lines(p)
-                self.refresh_lines(y, count)
+        bottom = top + self.scrollable_content_region.height
+        for y in change.lines:
+            if top <= y < bottom:
+                self.refresh_lines(y)
+        if change.moved_from is not None:
+            self._update_virtual_size(only_if_needed=True)
+            start_y = max(change.moved_from, top)
+            if start_y < bottom:
+                self.refresh_lines(start_y, bottom - start_y)
         self._scroll_to_cursor()
 
     # -- mouse ---------------------------------------------------------------------------------
@@ -564,20 +612,40 @@ class Reader(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         if vy >= layout.height:
             return Strip.blank(width, base)
-        segments, cells = self._line_segments(layout, vy, base, cursor_style, sel_style)
+        line = layout.line(vy)
+        key = (line.start, line.end)
+        plain = not self._touches(line.start, line.end)
+        cache = self._strips.setdefault(line.paragraph, {}) if plain else None
+        if cache is not None:
+            cached = cache.get(key)
+            if cached is not None and cached.cell_length == width:
+                return cached
+        segments, cells = self._line_segments(layout, line, base, cursor_style, sel_style)
         cells += MARGIN
         if cells <= width:
             segments.append(Segment(" " * (width - cells), base))
-            return Strip(segments, width)
-        return Strip(segments, cells).crop(0, width)  # spaces at the end of a line run over
+            strip = Strip(segments, width)
+        else:
+            strip = Strip(segments, cells).crop(0, width)  # spaces at the end of a line run over
+        if cache is not None:
+            if len(self._strips) > STRIP_CACHE_PARAGRAPHS:
+                self._strips.clear()
+            cache[key] = strip
+        return strip
+
+    def _touches(self, start: int, end: int) -> bool:
+        """Whether the cursor or the selection is drawn on the line ``start``..``end``."""
+        for rng in (self.cursor_range, self.selection):
+            if rng is not None and rng[0] <= end and start < rng[1]:
+                return True
+        return False
 
     def _line_segments(
-        self, layout: DocumentLayout, vy: int, base: Style, cursor_style: Style, sel_style: Style
+        self, layout: DocumentLayout, line: Line, base: Style, cursor_style: Style, sel_style: Style
     ) -> tuple[list[Segment], int]:
-        """The segments of visual line ``vy`` (left margin included) and their width in cells."""
+        """The segments of a visual line (left margin included) and their width in cells."""
         model = self.model
         assert model is not None
-        line = layout.line(vy)
         a, b = line.start, line.end
         text = model.text
         spans = model.spans.overlapping(a, b) if b > a else []

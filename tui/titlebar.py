@@ -16,7 +16,7 @@ _BOLD = Style(bold=True)
 
 
 class DocTitle(OneLine):
-    """``ky · todo · 4 entities · 1 suggestion │ Title`` for the open document."""
+    """``ky · todo · 4 entities · 1 suggestion · 35% │ Title`` for the open document."""
 
     DEFAULT_CSS = """
     DocTitle {
@@ -31,6 +31,9 @@ class DocTitle(OneLine):
     details: reactive[str] = reactive("", layout=False)
     """Language, status and counts."""
 
+    percent: reactive[int | None] = reactive(None, layout=False)
+    """How far through the document the reader's view is (``None``: no document)."""
+
     def show(self, title: str, lang: str, status: str, entities: int, suggestions: int) -> None:
         self.title = title
         parts = [lang, status, f"{entities} entit{'y' if entities == 1 else 'ies'}"]
@@ -40,6 +43,7 @@ class DocTitle(OneLine):
 
     def pieces(self) -> Iterable[Piece]:
         if self.details:
-            yield (" " + self.details + " │", _DIM)
+            where = f" · {self.percent}%" if self.percent is not None else ""
+            yield (" " + self.details + where + " │", _DIM)
         yield (" ", None)
         yield (self.title or "(untitled)", _BOLD)

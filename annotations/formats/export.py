@@ -27,6 +27,7 @@ import json
 import sqlite3
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Callable, Iterator
 
 from ..db import write
@@ -244,7 +245,7 @@ def iter_items(
                 pending: list[ExportSpan] = []
                 own = spans.get((doc_id, annotator))
                 if own:
-                    own.sort()  # by start, end (doc and annotator are the same)
+                    own.sort(key=_START_END)
                     for _d, _a, start, end, label, state, sp_updated, origin, score in own:
                         if sp_updated > updated:
                             updated = sp_updated
@@ -265,6 +266,7 @@ def iter_items(
 
 
 _TODO = ("todo", "")
+_START_END = itemgetter(2, 3)
 
 
 def _annotators(

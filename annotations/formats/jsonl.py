@@ -22,6 +22,8 @@ Each line::
   digest of the text; ``_task_hash`` from the digest of the input hash and the sorted
   ``(start, end, label)`` of the accepted spans. Both are stable across runs and machines;
   they are not bit-identical to Prodigy's own (which hashes with MurmurHash).
+* ``meta`` also carries the document's own metadata from its import (Prodigy bookkeeping
+  keys such as ``_input_hash`` or ``answer`` left out) and its ``line`` in the source file.
 * ``_timestamp`` is the Unix time (seconds) of the annotator's last change to the document.
 * Reading: the importer's ``.jsonl`` reader takes this layout back (rows without
   ``spans``, ``answer`` ``reject``/``ignore`` -> skipped, span ``text`` disagreeing with the

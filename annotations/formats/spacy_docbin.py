@@ -31,8 +31,9 @@ from .export import ExportItem, ExportStats, clean_meta
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc, DocBin
+    from spacy.vocab import Vocab
 
-__all__ = ["SHARD", "doc_words", "make_doc", "write_docbin", "read_docbin"]
+__all__ = ["SHARD", "doc_words", "make_doc", "user_data", "write_docbin", "read_docbin"]
 
 SHARD = 10_000
 _ATTRS = ["ENT_IOB", "ENT_TYPE"]
@@ -61,7 +62,10 @@ def doc_words(text: str, tokens: Tokens) -> tuple[list[str], list[bool]]:
             spaces.append(False)
 
     for s, e in zip(tokens.starts, tokens.ends):
-        gap(s)
+        if s == pos + 1 and words and text[pos] == " ":
+            spaces[-1] = True  # the usual case: one space between two tokens
+        elif s > pos:
+            gap(s)
         words.append(text[s:e])
         spaces.append(False)
         pos = e
@@ -69,13 +73,20 @@ def doc_words(text: str, tokens: Tokens) -> tuple[list[str], list[bool]]:
     return words, spaces
 
 
-def make_doc(item: ExportItem, stats: ExportStats) -> "Doc":
-    """The spaCy Doc of one record, with ``ents`` (and suggestions) set; counts into ``stats``."""
+def make_doc(
+    item: ExportItem, stats: ExportStats, vocab: "Vocab | None" = None, *, with_user_data: bool = True
+) -> "Doc":
+    """The spaCy Doc of one record, with ``ents``, suggestions and (unless told not to)
+    ``user_data["annotate"]`` set; counts into ``stats``.
+
+    ``vocab`` defaults to ``spacy.blank(lang)``'s; the export passes a private one it can
+    drop, because every new word added to a vocab stays there (memory would grow with the
+    corpus).
+    """
     from spacy.tokens import Doc, SpanGroup
 
-    nlp = blank_nlp(item.lang)
     words, spaces = doc_words(item.text, item.tokens)
-    doc = Doc(nlp.vocab, words=words, spaces=spaces)
+    doc = Doc(vocab or blank_nlp(item.lang).vocab, words=words, spaces=spaces)
     ents = []
     for sp in item.spans:
         span = doc.char_span(sp.start, sp.end, label=sp.label, alignment_mode="strict")
@@ -99,34 +110,51 @@ def make_doc(item: ExportItem, stats: ExportStats) -> "Doc":
             doc, name="suggestions", spans=group, attrs={"scores": scores, "sources": sources}
         )
         stats.suggestions += len(group)
-    meta = clean_meta(item.meta)
-    doc.user_data["annotate"] = {
-        "id": item.doc_id, "annotator": item.annotator, "status": item.status,
-        "source": item.source, "title": item.title, "lang": item.lang, "line": item.line,
-        "meta": meta,
-    }
+    if with_user_data:
+        doc.user_data["annotate"] = user_data(item)
     return doc
 
 
+def user_data(item: ExportItem) -> dict[str, Any]:
+    """What ``doc.user_data["annotate"]`` holds for one record."""
+    return {
+        "id": item.doc_id, "annotator": item.annotator, "status": item.status,
+        "source": item.source, "title": item.title, "lang": item.lang, "line": item.line,
+        "meta": clean_meta(item.meta),
+    }
+
+
 def _new_bin() -> "DocBin":
+    """A DocBin that gets its ``user_data`` from us, already packed (see :func:`write_docbin`)."""
     from spacy.tokens import DocBin
 
-    return DocBin(attrs=_ATTRS, store_user_data=True)
+    return DocBin(attrs=_ATTRS, store_user_data=False)
 
 
 def write_docbin(
     items: Iterable[ExportItem], target: Path, stats: ExportStats, *, shard: int | None = None
 ) -> None:
     """Write records to the ``.spacy`` file ``target``, or with ``shard`` to shards in the folder ``target``."""
+    import srsly.msgpack
+    from spacy.vocab import Vocab
+
+    # DocBin.add packs each Doc's user_data with a new srsly Packer, whose set-up scans the
+    # installed packages' entry points (milliseconds per Doc). We add the Docs without
+    # user_data and append the same msgpack bytes from one reused Packer instead.
+    packer = srsly.msgpack.Packer(use_bin_type=True)
     docbin = _new_bin()
+    vocab = Vocab()
     part = 0
     last_doc = None
     for item in items:
-        docbin.add(make_doc(item, stats))
+        docbin.add(make_doc(item, stats, vocab, with_user_data=False))
+        docbin.user_data.append(packer.pack({"annotate": user_data(item)}))
         stats.records += 1
         if item.doc_id != last_doc:
             stats.documents += 1
             last_doc = item.doc_id
+        if stats.records % SHARD == 0:
+            vocab = Vocab()  # the DocBin keeps its own strings; the old vocab can go
         if shard and len(docbin) >= shard:
             _save(docbin, target / f"part-{part:05d}.spacy", stats)
             part += 1
@@ -139,6 +167,7 @@ def write_docbin(
 
 
 def _save(docbin: "DocBin", path: Path, stats: ExportStats) -> None:
+    docbin.store_user_data = True  # the user_data list is complete: write it
     path.write_bytes(docbin.to_bytes())
     stats.files.append(path.name)
 
@@ -148,35 +177,45 @@ def _save(docbin: "DocBin", path: Path, stats: ExportStats) -> None:
 
 def read_docbin(path: Path, name: str) -> Iterator[Record]:
     """Read a ``.spacy`` file; each Doc's position is its ``line`` in error messages."""
+    import srsly.msgpack
     from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFailure(name, f"cannot read: {exc.strerror}") from None
-    vocab = blank_nlp("xx").vocab
     try:
-        docs = DocBin(store_user_data=True).from_bytes(data).get_docs(vocab)
+        docbin = DocBin(store_user_data=True).from_bytes(data)
+        # get_docs would unpack each Doc's user_data with a new (slow to set up) unpacker:
+        # take the bytes out and unpack them here with one.
+        packed, docbin.user_data = docbin.user_data, [None] * len(docbin)
+        docs = docbin.get_docs(Vocab())
     except Exception as exc:  # zlib, msgpack, numpy: any of them means "not a DocBin"
         raise ImportFailure(name, f"not a spaCy DocBin (.spacy) file: {_reason(exc)}") from None
+    unpacker = srsly.msgpack.Unpacker(raw=False, use_list=False)
     index = 0
     while True:
         index += 1
         try:
             doc = next(docs)
+            info = None
+            if index <= len(packed) and packed[index - 1]:
+                unpacker.feed(packed[index - 1])
+                info = unpacker.unpack()
         except StopIteration:
             return
         except Exception as exc:
             raise ImportFailure(name, f"Doc {index} of the DocBin cannot be read: {_reason(exc)}", index) from None
-        yield _record(doc, index)
+        yield _record(doc, info, index)
 
 
 def _reason(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:200] or type(exc).__name__
 
 
-def _record(doc: "Doc", index: int) -> Record:
-    info: Any = doc.user_data.get("annotate") if hasattr(doc.user_data, "get") else None
+def _record(doc: "Doc", user: Any, index: int) -> Record:
+    info: Any = user.get("annotate") if isinstance(user, dict) else None
     info = info if isinstance(info, dict) else {}
     meta = dict(info.get("meta") or {}) if isinstance(info.get("meta"), dict) else {}
     meta["format"] = "spacy"

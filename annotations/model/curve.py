@@ -89,7 +89,7 @@ def _bar(value: float, width: int) -> str:
 
 def curve_table(points: Sequence[CurvePoint], width: int = 30) -> Table:
     """The curve as a rich table: documents, P, R, F1 and an F1 bar."""
-    table = Table("documents", "precision", "recall", "F1", Text("F1 (0 … 1)"),
+    table = Table("documents", "precision", "recall", "F1", "F1 (0 … 1)",
                   title="Learning curve (held-out, exact spans)", title_justify="left")
     for p in points:
         o = p.scores.overall

@@ -1,7 +1,11 @@
 """Exact-span precision, recall and F1 per label, for a model's held-out report.
 
 A predicted span counts only if a gold span has the same document, start, end and label
-(the CoNLL rule). ``overall`` is the micro average over all labels.
+(the CoNLL rule). ``overall`` is the micro average over all labels. The counting is
+:func:`annotations.evaluate.score_documents` (the scorer of ``annotate evaluate``), so a
+model's held-out figures and ``annotate evaluate``'s are the same arithmetic; this module
+only groups keyed spans by document and keeps the compact shape the model reports use
+(with the overlap F1 alongside).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class LabelScores:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    overlap_f1: float = 0.0
 
     @property
     def precision(self) -> float:
@@ -46,7 +51,7 @@ class LabelScores:
         return {
             "precision": round(self.precision, 4), "recall": round(self.recall, 4),
             "f1": round(self.f1, 4), "tp": self.tp, "fp": self.fp, "fn": self.fn,
-            "support": self.support,
+            "support": self.support, "overlap_f1": round(self.overlap_f1, 4),
         }
 
 
@@ -77,18 +82,21 @@ def score_spans(
 
     ``documents`` is how many documents were scored (default: those with any span).
     """
-    gold_set, pred_set = set(gold), set(predicted)
-    per: dict[str, LabelScores] = {}
-    for span in gold_set | pred_set:
-        s = per.setdefault(span[3], LabelScores())
-        if span in gold_set and span in pred_set:
-            s.tp += 1
-        elif span in gold_set:
-            s.fn += 1
-        else:
-            s.fp += 1
-    overall = LabelScores(
-        sum(s.tp for s in per.values()), sum(s.fp for s in per.values()), sum(s.fn for s in per.values())
+    from ..evaluate import score_documents
+
+    by_doc: dict[Hashable, tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
+    for key, start, end, label in gold:
+        by_doc.setdefault(key, ([], []))[0].append((start, end, label))
+    for key, start, end, label in predicted:
+        by_doc.setdefault(key, ([], []))[1].append((start, end, label))
+    labels, overall = score_documents(by_doc.values())
+
+    def counts(score: Any) -> LabelScores:
+        e = score.exact
+        return LabelScores(e.tp_gold, e.predicted - e.tp_pred, e.gold - e.tp_gold, score.overlap.f1)
+
+    return Scores(
+        {name: counts(s) for name, s in sorted(labels.items())},
+        counts(overall),
+        documents if documents is not None else len(by_doc),
     )
-    docs = documents if documents is not None else len({span[0] for span in gold_set | pred_set})
-    return Scores(dict(sorted(per.items())), overall, docs)

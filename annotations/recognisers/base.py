@@ -126,9 +126,6 @@ class BaseRecogniser:
     def prepare(self, store: "Store") -> None:
         return None
 
-    def handles(self, lang: str) -> bool:
-        return self.languages is None or lang in self.languages
-
     def suggest(self, doc: TextDoc) -> list[Suggestion]:  # pragma: no cover - abstract
         raise NotImplementedError
 

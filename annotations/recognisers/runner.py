@@ -162,11 +162,11 @@ def _resolve(
     existing: list[_Existing],
     labels: set[str],
     priorities: dict[str, int],
-) -> tuple[dict[str, list[Suggestion]], set[str]]:
+) -> dict[str, list[Suggestion]]:
     """Pick non-overlapping winners among new suggestions and other origins' pending ones.
 
-    Returns the winners per origin (every origin in ``new`` and every other origin whose
-    pending suggestions lost a place) and the set of those other origins.
+    Returns the winners per origin: every origin in ``new``, and every other origin whose
+    pending suggestions lost a place (its remaining ones).
     """
     accepted = [(e.start, e.end) for e in existing if e.state == "accepted"]
     rejected = {(e.start, e.end) for e in existing if e.state == "rejected"}
@@ -213,40 +213,42 @@ def _resolve(
         chosen.append(span)
         winners.setdefault(origin, []).append(sug)
     losing = {o for o, n in others.items() if len(winners.get(o, [])) < n}
-    return {o: w for o, w in winners.items() if o in new or o in losing}, losing
+    return {o: w for o, w in winners.items() if o in new or o in losing}
 
 
-def _store(
-    store: "Store",
-    doc_id: int,
+def _plan(
     new: dict[str, list[Suggestion]],
     existing: list[_Existing],
     labels: set[str],
     priorities: dict[str, int],
-) -> dict[str, int]:
-    """Write one document's suggestions (inside the caller's transaction); new per origin."""
-    if not existing and len(new) == 1:
-        # The common case on a first run: one recogniser, nothing stored yet.
-        ((origin, sugs),) = new.items()
-        return {origin: store.add_suggestions(doc_id, sugs, origin)} if sugs else {}
-    winners, _losing = _resolve(new, existing, labels, priorities)
+) -> tuple[dict[str, list[Suggestion]], dict[str, list[Suggestion]]]:
+    """What to write for one document: ``(keep, add)`` per origin.
+
+    ``keep`` lists, for each origin whose stored suggestions must shrink or change, the
+    ones it keeps (written with ``replace`` first, so a range can move to another origin);
+    ``add`` lists each origin's new ranges. An origin whose suggestions did not change
+    appears in neither.
+    """
+    live = {o: s for o, s in new.items() if s}
+    if not existing:  # a first run: nothing stored, nothing to settle but overlaps
+        if len(live) <= 1:
+            return {}, live
+    winners = _resolve(new, existing, labels, priorities)
     stored: dict[str, dict[tuple[int, int], tuple[str, float | None]]] = {o: {} for o in winners}
     for e in existing:
         if e.state == "pending" and e.origin in stored:
             stored[e.origin][(e.start, e.end)] = (e.label, e.score)
-    wanted = {o: {(s.start, s.end): (s.label, s.score) for s in sugs} for o, sugs in winners.items()}
-    # First drop or change what lost its place, so a range can move to another origin;
-    # then add what is new. An origin whose suggestions did not change is not touched.
-    for origin, want in wanted.items():
+    keep: dict[str, list[Suggestion]] = {}
+    add: dict[str, list[Suggestion]] = {}
+    for origin, sugs in winners.items():
+        want = {(s.start, s.end): (s.label, s.score) for s in sugs}
         have = stored[origin]
         if any(want.get(r) != v for r, v in have.items()):
-            keep = [Suggestion(r[0], r[1], *want[r]) for r in have if r in want]
-            store.add_suggestions(doc_id, keep, origin, replace=True)
-    added: dict[str, int] = {}
-    for origin, want in wanted.items():
-        if want.keys() - stored[origin].keys():
-            added[origin] = store.add_suggestions(doc_id, winners[origin], origin, replace=True)
-    return added
+            keep[origin] = [Suggestion(r[0], r[1], *want[r]) for r in have if r in want]
+        fresh = [s for s in sugs if (s.start, s.end) not in have]
+        if fresh:
+            add[origin] = fresh
+    return keep, add
 
 
 def _existing_spans(store: "Store", doc_ids: Sequence[int]) -> dict[int, list[_Existing]]:
@@ -361,13 +363,21 @@ def run_recognisers(
         results = [suggest_for(doc, recognisers) for doc in docs]
         existing = _existing_spans(store, [d.id for d in docs if d.id is not None])
         with dbmod.write(store.db):
+            # Shrinking or changed suggestions are settled document by document; new ones
+            # go to the store in bulk, after every removal, one call per recogniser.
+            bulk: dict[str, list[tuple[int, list[Suggestion]]]] = {}
             for doc, new in zip(docs, results):
                 assert doc.id is not None
-                ex = existing[doc.id]
-                if any(new.values()) or any(e.state == "pending" for e in ex):
-                    for origin, n in _store(store, doc.id, new, ex, labels, priorities).items():
-                        if origin in report.suggestions:
-                            report.suggestions[origin] += n
+                keep, add = _plan(new, existing[doc.id], labels, priorities)
+                for origin, sugs in keep.items():
+                    store.add_suggestions(doc.id, sugs, origin, replace=True)
+                for origin, sugs in add.items():
+                    bulk.setdefault(origin, []).append((doc.id, sugs))
+            for origin, items in bulk.items():
+                counts = store.add_suggestions_many(items, origin)
+                if origin in report.suggestions:
+                    report.suggestions[origin] += sum(counts.values())
+            for doc in docs:
                 if doc.computed_tokens:
                     report.tokenised += 1
                     conn.execute(
