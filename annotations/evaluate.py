@@ -174,7 +174,9 @@ def _overlap_hits(gold: list[SpanT], pred: list[SpanT]) -> int:
     return len(used_g)
 
 
-def score_documents(pairs: Iterable[tuple[Sequence[SpanT], Sequence[SpanT]]]) -> tuple[dict[str, LabelScore], LabelScore]:
+def score_documents(
+    pairs: Iterable[tuple[Sequence[SpanT], Sequence[SpanT]]],
+) -> tuple[dict[str, LabelScore], LabelScore]:
     """Score ``(gold spans, predicted spans)`` per document; per-label and overall scores."""
     labels: dict[str, LabelScore] = {}
     overall = LabelScore("overall")

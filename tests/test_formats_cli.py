@@ -165,3 +165,10 @@ def test_progress_bar_only_on_a_terminal() -> None:
     with export_progress(Console(file=quiet, force_terminal=False)) as update:
         assert update is None
     assert quiet.getvalue() == ""
+
+
+def test_refuses_to_write_over_the_database(db: str) -> None:
+    before = Path(db).read_bytes()
+    result = run("--db", db, "-o", db)
+    assert result.exit_code == 1 and "is the database itself" in result.stderr
+    assert Path(db).read_bytes() == before

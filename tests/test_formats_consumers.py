@@ -284,3 +284,26 @@ def test_doc_words_rebuild_the_text_from_any_tokens(text: str, pairs: list[tuple
     assert doc.text == text
     for s, e in pairs:
         assert doc.char_span(s, e, alignment_mode="strict") is not None
+
+
+def test_streamed_docbin_equals_spacys_own(annotated_seeds: Store, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file written chunk by chunk decodes to the very message ``DocBin.to_bytes`` makes."""
+    import zlib
+
+    import srsly
+
+    from annotations.formats import iter_items
+    from annotations.formats.spacy_docbin import make_doc
+
+    monkeypatch.setattr("annotations.formats.spacy_docbin._CHUNK", 2)  # 5 Docs: three chunks
+    path = tmp_path / "streamed.spacy"
+    run_export(annotated_seeds, "spacy", Selection(), path)
+    reference = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=True)
+    for item in iter_items(annotated_seeds, Selection()):
+        reference.add(make_doc(item, ExportStats()))
+    ours = srsly.msgpack_loads(zlib.decompress(path.read_bytes()))
+    theirs = srsly.msgpack_loads(zlib.decompress(reference.to_bytes()))
+    assert ours.keys() == theirs.keys()
+    for key in theirs:
+        assert ours[key] == theirs[key], key

@@ -6,6 +6,9 @@ text, so a failure names the word form that was missed or wrongly taken.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Callable
+
 import pytest
 
 from annotations import Store
@@ -248,3 +251,26 @@ def test_lexicon_is_per_annotator(seeded_store: Store) -> None:
     rec.prepare(other)
     assert len(rec.lexicon) == 1
     other.close()
+
+
+def test_lexicon_state_follows_label_renames_removals_and_imports(
+    seeded_store: Store, write_jsonl: Callable[..., Path],
+) -> None:
+    from annotations import import_paths
+
+    store = seeded_store
+    state = LexiconState(store.annotator)
+    text = store.text(1)
+    i = text.index("Москвага")
+    store.add_span(1, i, i + len("Москвага"), "LOC")
+    state.sync(store)
+    store.edit_label("LOC", new_name="PLACE")
+    state.sync(store)
+    assert [dict(e.labels) for e in state.lexicon.entries.values()] == [{"PLACE": 1}]
+    path = write_jsonl([{"text": "Ош шаары", "spans": [{"start": 0, "end": 2, "label": "PLACE"}]}])
+    assert import_paths(store, [path]).ok
+    state.sync(store)
+    assert sorted(e.key[1] for e in state.lexicon.entries.values()) == ["Москва", "Ош"]
+    store.remove_label("PLACE", force=True)
+    state.sync(store)
+    assert len(state.lexicon) == 0

@@ -19,7 +19,7 @@ from rich.console import Console
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
@@ -96,29 +96,27 @@ class AnnotateApp(App[None]):
         self._cursor_saved: tuple[int, int] | None = None
         self._last_move = 0.0
         self._row_stale: tuple[int, str, int] | None = None
+        # The widgets are kept (not queried) so every handler reaches them whichever
+        # screen is on top, and so the cursor can still be saved while the app closes.
+        self.doclist = DocList(self.store.documents, id="doclist")
+        self.title_bar = DocTitle(id="title")
+        self.reader = Reader(id="reader")
+        self.status_bar = StatusBar(self.store.annotator, id="status")
 
     # -- composition ---------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        """The main screen, ``#main`` (app.tcss lays it out; other screens keep their own layout)."""
+        return Screen(id="main")
 
     def compose(self) -> ComposeResult:
         # Flat on purpose: the screen's grid places these without container widgets, so a
         # key press repaints fewer layers (see app.tcss).
-        yield DocList(self.store.documents, id="doclist")
-        yield DocTitle(id="title")
-        yield Reader(id="reader")
-        yield StatusBar(self.store.annotator, id="status")
+        yield self.doclist
+        yield self.title_bar
+        yield self.reader
+        yield self.status_bar
         yield Footer(id="footer")
-
-    @property
-    def reader(self) -> Reader:
-        return self.query_one(Reader)
-
-    @property
-    def doclist(self) -> DocList:
-        return self.query_one(DocList)
-
-    @property
-    def status_bar(self) -> StatusBar:
-        return self.query_one(StatusBar)
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -220,7 +218,7 @@ class AnnotateApp(App[None]):
         if model is None:
             return
         spans = model.spans
-        self.query_one(DocTitle).show(model.title, model.lang, model.status, spans.accepted, spans.pending)
+        self.title_bar.show(model.title, model.lang, model.status, spans.accepted, spans.pending)
         self._row_stale = (model.doc_id, model.status, spans.accepted)
         if list_now:
             self._update_row()
@@ -366,14 +364,11 @@ class AnnotateApp(App[None]):
         self.status_bar.selection = message.selection
 
     def on_reader_scrolled(self, message: Reader.Scrolled) -> None:
-        self.query_one(DocTitle).percent = message.percent
+        self.title_bar.percent = message.percent
 
     def _save_cursor(self) -> None:
         """Save the cursor now (on every action, on document change and on quit)."""
-        try:
-            cursor = self.reader.position
-        except NoMatches:  # the app is closing
-            return
+        cursor = self.reader.position
         if cursor is not None and cursor != self._cursor_saved:
             try:
                 self.store.save_cursor(*cursor)
@@ -442,11 +437,11 @@ class AnnotateApp(App[None]):
     @property
     def list_shown(self) -> bool:
         """Whether the document list is expanded."""
-        return not self.screen.has_class("-list-collapsed")
+        return not self.reader.screen.has_class("-list-collapsed")
 
     def show_list(self, shown: bool = True) -> None:
         """Expand or collapse the document list (the reader takes the whole width)."""
-        self.screen.set_class(not shown, "-list-collapsed")
+        self.reader.screen.set_class(not shown, "-list-collapsed")
         if not shown and self.focused is not None and self.doclist in self.focused.ancestors_with_self:
             self.reader.focus()
 

@@ -61,16 +61,14 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Where", key="where")
         table.add_column("Keys", key="keys")
-        table.add_column("Action", key="action")
-        table.add_column("Id", key="id")
+        table.add_column("Binding id", key="id")
+        table.add_column("What it does", key="action")
         for row in self.rows:
             keys = " ".join(self.app.get_key_display(Binding(k, "")) for k in row.keys)
             table.add_row(
-                Text(row.section, style="dim"),
                 Text(keys, style="bold"),
+                Text(row.id or row.section, style="dim"),
                 Text(inert(row.tooltip or row.description)),
-                Text(row.id, style="dim"),
             )
         table.focus()

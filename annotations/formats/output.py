@@ -91,6 +91,15 @@ def _atomic_folder(target: Path) -> Iterator[Path]:
         raise
 
 
+def _same_file(output: Path, db: Path) -> bool:
+    """Whether ``output`` would overwrite the database (or its WAL files)."""
+    try:
+        target, base = output.resolve(), db.resolve()
+    except OSError:
+        return False
+    return target in (base, base.with_name(base.name + "-wal"), base.with_name(base.name + "-shm"))
+
+
 def _tag_labels(store: Store, sel: Selection) -> list[str]:
     names = [lab.name for lab in store.labels()]
     return [n for n in names if n in sel.labels] if sel.labels else names
@@ -122,6 +131,8 @@ def run_export(
         what = {"spacy": "a .spacy file or a folder", "hf": "a .jsonl file (labels.json goes beside it)",
                 "brat": "a folder"}[fmt]
         raise ExportError(f"{fmt} needs an output: give -o with {what}")
+    if output is not None and _same_file(output, store.path):
+        raise ExportError(f"{output} is the database itself; give another output name")
     stats = ExportStats()
     items = iter_items(store, sel, progress=progress)
     if fmt == "brat":

@@ -1,18 +1,22 @@
 """spaCy ``DocBin`` (``.spacy``) export and import. spaCy is imported only inside these functions.
 
-Export: one ``Doc`` per (document, annotator), built on ``spacy.blank(lang)``'s vocab from
-the store's own tokens (``Doc(vocab, words, spaces)``), so ``doc.text`` is the document text
+Export: one ``Doc`` per (document, annotator), built from the store's own tokens (spaCy's
+blank tokenizer's) with ``Doc(vocab, words, spaces)``, so ``doc.text`` is the document text
 exactly and every span that lies on token boundaries becomes an entity with
 ``doc.char_span(start, end, label, alignment_mode="strict")``. A span that does not (only
 possible for spans imported off token boundaries) is left out and counted in
 ``ExportStats.misaligned``. Suggestions (``include_suggestions``) go into the span group
 ``doc.spans["suggestions"]`` with ``attrs["scores"]`` and ``attrs["sources"]`` (the layout
 spaCy's spancat uses). ``doc.user_data["annotate"]`` holds the document id, annotator,
-status, source, title, language and meta.
+status, source, title, language and meta. The vocab is ``spacy.blank(lang)``'s for
+:func:`make_doc` on its own; the export uses private vocabs it renews every 1,000 Docs
+(a vocab keeps every word it has seen). A DocBin stores only strings, token attributes and
+spans, so the file is the same either way (a test compares it with spaCy's own).
 
-A single ``.spacy`` file is one compressed blob, so it is built in memory; exporting to a
-folder instead writes shards of :data:`SHARD` documents (``part-00000.spacy``, ...), which
-``spacy train`` reads as one corpus, with flat memory.
+A ``.spacy`` file is one compressed msgpack message, which ``DocBin.to_bytes`` builds in
+memory; here it is written as a stream (see :class:`_StreamingDocBin`), so memory stays
+flat. Exporting to a folder writes shards of :data:`SHARD` Docs (``part-00000.spacy``,
+...), which ``spacy train`` reads as one corpus.
 
 Import: every ``Doc`` becomes a document with its text, its tokens (kept as they are) and
 its ``doc.ents`` as spans; status, language and meta come back from ``user_data`` when the
@@ -125,50 +129,160 @@ def user_data(item: ExportItem) -> dict[str, Any]:
 
 
 def _new_bin() -> "DocBin":
-    """A DocBin that gets its ``user_data`` from us, already packed (see :func:`write_docbin`)."""
+    """A DocBin that gets its ``user_data`` from us, already packed (see :class:`_StreamingDocBin`)."""
     from spacy.tokens import DocBin
 
     return DocBin(attrs=_ATTRS, store_user_data=False)
 
 
+#: Docs handed to spaCy's own ``DocBin.add`` before its arrays are spooled to disk.
+_CHUNK = 1_000
+#: The DocBin message's lists, in the order ``DocBin.to_bytes`` writes them.
+_LISTS = ("cats", "flags", "span_groups", "user_data")
+
+
+def _bin_header(n: int) -> bytes:
+    """msgpack ``bin`` header for ``n`` bytes."""
+    if n < 1 << 8:
+        return b"\xc4" + n.to_bytes(1, "big")
+    if n < 1 << 16:
+        return b"\xc5" + n.to_bytes(2, "big")
+    return b"\xc6" + n.to_bytes(4, "big")
+
+
+def _array_header(n: int) -> bytes:
+    """msgpack ``array`` header for ``n`` items."""
+    if n < 16:
+        return bytes([0x90 | n])
+    if n < 1 << 16:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
+
+
+class _StreamingDocBin:
+    """Writes one ``.spacy`` file with flat memory.
+
+    ``DocBin.to_bytes`` builds the whole file in memory (several copies of every token
+    array at once: about 8 kB per 35-token Doc at its peak). Here spaCy's own
+    ``DocBin.add`` does the per-Doc work on a small DocBin; every :data:`_CHUNK` Docs its
+    arrays and lists are appended to temporary files and it starts again. :meth:`save`
+    then writes the same msgpack message ``to_bytes`` would (``version``, ``attrs``,
+    ``tokens``, ``spaces``, ``lengths``, ``strings``, ``cats``, ``flags``, ``span_groups``,
+    ``user_data``), zlib-compressed as it streams. Only the set of distinct strings
+    stays in memory.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        import tempfile
+
+        import srsly.msgpack
+
+        self.packer = srsly.msgpack.Packer(use_bin_type=True)
+        self.spools = {
+            name: tempfile.TemporaryFile(dir=folder, prefix=".spacy-export-")
+            for name in ("tokens", "spaces", "lengths", *_LISTS)
+        }
+        self.strings: set[str] = set()
+        self.count = 0
+        self.attrs: list[int] = []
+        self.chunk = _new_bin()
+
+    def add(self, doc: "Doc", user: dict[str, Any]) -> None:
+        self.chunk.add(doc)
+        self.chunk.user_data.append(self.packer.pack(user))
+        if len(self.chunk) >= _CHUNK:
+            self._spool()
+
+    def _spool(self) -> None:
+        import numpy
+
+        chunk, spools, pack = self.chunk, self.spools, self.packer.pack
+        self.attrs = list(chunk.attrs)
+        for tokens, spaces in zip(chunk.tokens, chunk.spaces):
+            spools["tokens"].write(tokens.tobytes("C"))
+            spools["spaces"].write(spaces.tobytes("C"))
+        spools["lengths"].write(numpy.asarray([len(t) for t in chunk.tokens], dtype="int32").tobytes("C"))
+        for name in _LISTS:
+            spool = spools[name]
+            for value in getattr(chunk, name):
+                spool.write(pack(value))
+        self.strings |= chunk.strings
+        self.count += len(chunk)
+        self.chunk = _new_bin()
+
+    def save(self, path: Path) -> None:
+        import zlib
+
+        self._spool()
+        pack = self.packer.pack
+        attrs = self.attrs or list(self.chunk.attrs)
+        z = zlib.compressobj()
+        with path.open("wb") as out:
+            def put(data: bytes) -> None:
+                out.write(z.compress(data))
+
+            def put_spool(name: str) -> None:
+                spool = self.spools[name]
+                spool.seek(0)
+                while block := spool.read(1 << 20):
+                    put(block)
+
+            put(b"\x8a")  # a map of ten entries
+            put(pack("version") + pack("0.1") + pack("attrs") + pack(attrs))
+            for name in ("tokens", "spaces", "lengths"):
+                put(pack(name) + _bin_header(self.spools[name].tell()))
+                put_spool(name)
+            put(pack("strings") + _array_header(len(self.strings)))
+            for string in sorted(self.strings):
+                put(pack(string))
+            for name in _LISTS:
+                put(pack(name) + _array_header(self.count))
+                put_spool(name)
+            out.write(z.flush())
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+
 def write_docbin(
     items: Iterable[ExportItem], target: Path, stats: ExportStats, *, shard: int | None = None
 ) -> None:
-    """Write records to the ``.spacy`` file ``target``, or with ``shard`` to shards in the folder ``target``."""
-    import srsly.msgpack
+    """Write records to the ``.spacy`` file ``target``, or with ``shard`` to shards of that
+    many Docs in the folder ``target``. Memory stays flat either way."""
     from spacy.vocab import Vocab
 
-    # DocBin.add packs each Doc's user_data with a new srsly Packer, whose set-up scans the
-    # installed packages' entry points (milliseconds per Doc). We add the Docs without
-    # user_data and append the same msgpack bytes from one reused Packer instead.
-    packer = srsly.msgpack.Packer(use_bin_type=True)
-    docbin = _new_bin()
+    folder = target if shard else target.parent
+    out = _StreamingDocBin(folder)
     vocab = Vocab()
     part = 0
     last_doc = None
-    for item in items:
-        docbin.add(make_doc(item, stats, vocab, with_user_data=False))
-        docbin.user_data.append(packer.pack({"annotate": user_data(item)}))
-        stats.records += 1
-        if item.doc_id != last_doc:
-            stats.documents += 1
-            last_doc = item.doc_id
-        if stats.records % SHARD == 0:
-            vocab = Vocab()  # the DocBin keeps its own strings; the old vocab can go
-        if shard and len(docbin) >= shard:
-            _save(docbin, target / f"part-{part:05d}.spacy", stats)
-            part += 1
-            docbin = _new_bin()
-    if shard:
-        if len(docbin) or part == 0:
-            _save(docbin, target / f"part-{part:05d}.spacy", stats)
-    else:
-        _save(docbin, target, stats)
+    try:
+        for item in items:
+            out.add(make_doc(item, stats, vocab, with_user_data=False), {"annotate": user_data(item)})
+            stats.records += 1
+            if item.doc_id != last_doc:
+                stats.documents += 1
+                last_doc = item.doc_id
+            if stats.records % _CHUNK == 0:
+                vocab = Vocab()  # every new word stays in a vocab: start a fresh one now and then
+            if shard and stats.records % shard == 0:
+                _save(out, target / f"part-{part:05d}.spacy", stats)
+                part += 1
+                out = _StreamingDocBin(folder)
+        if not shard:
+            _save(out, target, stats)
+        elif out.count + len(out.chunk) or part == 0:
+            _save(out, target / f"part-{part:05d}.spacy", stats)
+    finally:
+        out.close()
 
 
-def _save(docbin: "DocBin", path: Path, stats: ExportStats) -> None:
-    docbin.store_user_data = True  # the user_data list is complete: write it
-    path.write_bytes(docbin.to_bytes())
+def _save(out: _StreamingDocBin, path: Path, stats: ExportStats) -> None:
+    try:
+        out.save(path)
+    finally:
+        out.close()
     stats.files.append(path.name)
 
 

@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -288,12 +288,10 @@ class CRFModel:
                 model = cls.fit(docs, lexicon, annotator=annotator, params=params, progress=progress,
                                 stage="refit")
                 timings["refit"] = time.perf_counter() - t0
-        state = model.state
         if scores is not None:
-            from dataclasses import replace
-
-            state = replace(state, held_out=scores.to_dict(), held_out_documents=len({d.doc_id for d in held}))
-            model.state = state
+            model.state = replace(
+                model.state, held_out=scores.to_dict(), held_out_documents=len({d.doc_id for d in held})
+            )
         report = TrainReport(
             train_documents=len({d.doc_id for d in train}),
             held_out_documents=len({d.doc_id for d in held}),
@@ -401,9 +399,11 @@ class CRFModel:
             tagger.set(extract(sent.words, lang, encoded=True))
             tags = tagger.tag()
             worst = max(worst, 1.0 - tagger.probability(tags))
-            marg = [tagger.marginal(tag, i) for i, tag in enumerate(tags)]
-            for i in range(len(tags)):
-                sum_max += max(tagger.marginal(lab, i) for lab in labels)
+            marg = []
+            for i, tag in enumerate(tags):
+                row = [tagger.marginal(lab, i) for lab in labels]
+                sum_max += max(row)
+                marg.append(row[labels.index(tag)])
             n_tok += len(tags)
             for first, last, label in spans_from_tags(tags):
                 score = min(marg[first:last + 1])

@@ -110,7 +110,9 @@ def script(word: str) -> str:
     return "digit" if digit else "punct"
 
 
-@lru_cache(maxsize=100_000)
+# Cache sizes bound memory (a word's features are ~1 KB): the most frequent 30,000 words
+# cover almost every token; the rest are recomputed when they come back.
+@lru_cache(maxsize=30_000)
 def _word(word: str, lang: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str]:
     """A word type's own features, those it lends a ±1 and a ±2 neighbour, and its
     capitalisation."""
@@ -136,7 +138,7 @@ def _word(word: str, lang: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple
     return own, near, far, cap
 
 
-@lru_cache(maxsize=1_000_000)
+@lru_cache(maxsize=100_000)
 def encode(feature: str) -> bytes:
     """A feature's id as the CRF stores it: 8 ASCII bytes of a BLAKE2b hash.
 
@@ -147,7 +149,7 @@ def encode(feature: str) -> bytes:
     return base64.b64encode(hashlib.blake2b(feature.encode("utf-8"), digest_size=6).digest())
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=30_000)
 def _slots(word: str, lang: str, encoded: bool) -> tuple[tuple[Any, ...], ...]:
     """Features ``word`` gives: its own, to the tokens at -2, -1, +1, +2, and at sentence start.
 

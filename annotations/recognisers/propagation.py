@@ -139,10 +139,21 @@ class Entry:
     labels: Counter[str] = field(default_factory=Counter)
     surfaces: Counter[tuple[str, ...]] = field(default_factory=Counter)
     derived: bool = False
-    ru_keys: list[frozenset[str]] = field(default_factory=list)
+    _ru: list[frozenset[str] | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.forms)
+
+    def ru_keys(self, pos: int) -> frozenset[str]:
+        """Russian lemma keys of the base forms at ``pos``, computed on first use.
+
+        pymorphy3 costs up to a millisecond for an unknown word, so a lexicon learned from
+        Kyrgyz text asks for it only when a Russian document needs this entry.
+        """
+        keys = self._ru[pos]
+        if keys is None:
+            keys = self._ru[pos] = frozenset().union(*(ru.lemma_keys(f) for f in self.forms[pos]))
+        return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +173,9 @@ class Lexicon:
     def __init__(self) -> None:
         self.entries: dict[EntryKey, Entry] = {}
         self._learned: dict[int, _Learned] = {}
+        self._wordless: dict[int, str] = {}
         self._ky_first: dict[str, set[EntryKey]] = {}
-        self._ru_first: dict[str, set[EntryKey]] = {}
-        self._prefixes: Counter[str] = Counter()
+        self._by_prefix: dict[str, set[EntryKey]] = {}
         self._finder: re.Pattern[str] | None = None
 
     def __len__(self) -> int:
@@ -177,6 +188,7 @@ class Lexicon:
         self.forget(span_id)
         words, gaps = words_of(text)
         if not words:
+            self._wordless[span_id] = label
             return False
         key = (lang if lang in ("ky", "ru") else "xx", *_canonical(words, lang), "|", *gaps)
         self._add(key, tuple(gaps), _forms(words, lang), label, tuple(words), derived=False)
@@ -191,6 +203,7 @@ class Lexicon:
 
     def forget(self, span_id: int) -> None:
         """Take back what span ``span_id`` taught (no-op if it taught nothing)."""
+        self._wordless.pop(span_id, None)
         learned = self._learned.pop(span_id, None)
         if learned is None:
             return
@@ -211,23 +224,21 @@ class Lexicon:
         entry = self.entries.get(key)
         if entry is None:
             entry = Entry(key, gaps, [set() for _ in forms], derived=derived)
-            entry.ru_keys = [frozenset() for _ in forms]
+            entry._ru = [None for _ in forms]
             self.entries[key] = entry
         for pos, new in enumerate(forms):
             fresh = new - entry.forms[pos]
             if not fresh:
                 continue
             entry.forms[pos] |= fresh
-            keys = frozenset().union(*(ru.lemma_keys(f) for f in fresh))
-            entry.ru_keys[pos] = entry.ru_keys[pos] | keys
+            entry._ru[pos] = None
             if pos == 0:
                 for f in fresh:
                     self._ky_first.setdefault(f, set()).add(key)
-                    if not self._prefixes[_prefix(f)]:
+                    p = _prefix(f)
+                    if p not in self._by_prefix:
                         self._finder = None
-                    self._prefixes[_prefix(f)] += 1
-                for k in keys:
-                    self._ru_first.setdefault(k, set()).add(key)
+                    self._by_prefix.setdefault(p, set()).add(key)
         entry.labels[label] += 1
         entry.surfaces[surface] += 1
 
@@ -246,12 +257,14 @@ class Lexicon:
         del self.entries[key]
         for f in entry.forms[0]:
             self._discard(self._ky_first, f, key)
-            self._prefixes[_prefix(f)] -= 1
-            if self._prefixes[_prefix(f)] <= 0:
-                del self._prefixes[_prefix(f)]
+            p = _prefix(f)
+            self._discard(self._by_prefix, p, key)
+            if p not in self._by_prefix:
                 self._finder = None
-        for k in entry.ru_keys[0]:
-            self._discard(self._ru_first, k, key)
+
+    def span_labels(self) -> dict[int, str]:
+        """The label each learned span was learned with."""
+        return {**self._wordless, **{i: learned.label for i, learned in self._learned.items()}}
 
     @staticmethod
     def _discard(index: dict[str, set[EntryKey]], k: str, key: EntryKey) -> None:
@@ -266,7 +279,7 @@ class Lexicon:
     def _word_matches(self, word: str, entry: Entry, pos: int, lang: str) -> bool:
         last = pos == len(entry) - 1
         if lang == "ru":
-            return bool(ru.lemma_keys(word) & entry.ru_keys[pos])
+            return not ru.lemma_keys(word).isdisjoint(entry.ru_keys(pos))
         exact, stems = _ky_keys(word) if lang == "ky" else ((word,), ())
         forms = entry.forms[pos]
         if any(w in forms for w in exact):
@@ -277,10 +290,11 @@ class Lexicon:
         """Entries whose first word may be ``word`` (no duplicates)."""
         found: list[EntryKey] = []
         if lang == "ru":
-            for k in ru.lemma_keys(word):
-                got = self._ru_first.get(k)
-                if got:
-                    found.extend(got)
+            near = self._by_prefix.get(_prefix(word))
+            if near:
+                keys = ru.lemma_keys(word)
+                found = [k for k in near if not keys.isdisjoint(self.entries[k].ru_keys(0))]
+            return found
         else:
             exact, stems = _ky_keys(word) if lang == "ky" else ((word,), ())
             for w in exact:
@@ -301,7 +315,7 @@ class Lexicon:
         """
         if self._finder is None:
             by_first: dict[str, set[str]] = {}
-            for p in self._prefixes:
+            for p in self._by_prefix:
                 rest = "".join(
                     "[ЕеЁё]" if c == "е" else f"[{re.escape(c)}{re.escape(c.upper())}]" if c != c.upper()
                     else re.escape(c)
@@ -480,7 +494,11 @@ class LexiconState:
         self.last_event = last
 
     def sync(self, store: "Store") -> None:
-        """Catch up with the event log (a full rebuild on the first call or after an import)."""
+        """Catch up with the event log: the spans its events touched are learned again.
+
+        The first call learns everything. An import or a label change (which change spans
+        without listing them) is caught up by comparing the learned spans with the store's.
+        """
         if self.last_event < 0:
             self.rebuild(store)
             return
@@ -492,15 +510,27 @@ class LexiconState:
         if not rows:
             return
         touched: set[int] = set()
+        bulk = False
         for _id, annotator, action, changes in rows:
             if action == "labels" or (action == "import" and annotator == self.annotator):
-                self.rebuild(store)
-                return
+                bulk = True  # spans renamed, deleted or added without change records
+                continue
             if annotator != self.annotator or action in _SKIP_ACTIONS:
                 continue
             touched |= _span_ids(json.loads(changes))
+        if bulk:
+            touched |= self._differences(store)
         self._relearn(store, touched)
         self.last_event = rows[-1][0]
+
+    def _differences(self, store: "Store") -> set[int]:
+        """Accepted spans added, removed or relabelled since they were learned."""
+        current = dict(store.db.conn.execute(
+            "SELECT id, label FROM spans WHERE annotator = ? AND state = 'accepted'", [self.annotator]
+        ).fetchall())
+        learned = self.lexicon.span_labels()
+        changed = {i for i, label in learned.items() if current.get(i) != label}
+        return changed | (current.keys() - learned.keys())
 
     def _relearn(self, store: "Store", span_ids: Iterable[int]) -> None:
         conn = store.db.conn

@@ -171,6 +171,7 @@ def _resolve(
     accepted = [(e.start, e.end) for e in existing if e.state == "accepted"]
     rejected = {(e.start, e.end) for e in existing if e.state == "rejected"}
     cands: list[tuple[int, float, int, int, str, Suggestion]] = []
+
     def prio_of(origin: str) -> int:
         return priorities[origin] if origin in priorities else priority_of(origin)
 
@@ -233,6 +234,13 @@ def _plan(
     if not existing:  # a first run: nothing stored, nothing to settle but overlaps
         if len(live) <= 1:
             return {}, live
+    elif len(new) == 1:  # a rerun of one recogniser that found what it had found before
+        ((origin, sugs),) = new.items()
+        pending = [e for e in existing if e.state == "pending"]
+        if all(e.origin == origin for e in pending) and {
+            (e.start, e.end, e.label, e.score) for e in pending
+        } == {(x.start, x.end, x.label, x.score) for x in sugs}:
+            return {}, {}
     winners = _resolve(new, existing, labels, priorities)
     stored: dict[str, dict[tuple[int, int], tuple[str, float | None]]] = {o: {} for o in winners}
     for e in existing:
