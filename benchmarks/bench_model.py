@@ -43,8 +43,9 @@ import tempfile
 import threading
 import time
 from bisect import bisect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from annotations import Store, detect_language, import_paths
 from annotations.evaluate import read_gold
@@ -52,9 +53,9 @@ from annotations.importer import ImportFailure
 from annotations.model import CRFModel, LabelledDocument, labelled_documents
 from annotations.model.curve import learning_curve
 from annotations.model.features import lexicon_keys
-from annotations.tokenize import tokenize
 from annotations.model.loop import ModelLoop
 from annotations.model.process import TrainingProcess
+from annotations.tokenize import tokenize
 
 from ._util import format_table
 
@@ -195,8 +196,8 @@ RU_FILLERS = [
 
 
 _SYLLABLES = {
-    "ky": "ка кы көр бер ал жа ма на та са ба ты кү тү бү сү ор өз үй ке ше ле ре жол бол кол тоо суу жер эл баш иш".split(),
-    "ru": "ра про го ве ст но ли ко мо за пре де ти ни ва ло ре ми ту ба ны по ста ви жи ку".split(),
+    "ky": ["ка", "кы", "көр", "бер", "ал", "жа", "ма", "на", "та", "са", "ба", "ты", "кү", "тү", "бү", "сү", "ор", "өз", "үй", "ке", "ше", "ле", "ре", "жол", "бол", "кол", "тоо", "суу", "жер", "эл", "баш", "иш"],
+    "ru": ["ра", "про", "го", "ве", "ст", "но", "ли", "ко", "мо", "за", "пре", "де", "ти", "ни", "ва", "ло", "ре", "ми", "ту", "ба", "ны", "по", "ста", "ви", "жи", "ку"],
 }
 _SUFFIXES = {
     "ky": ("", "", "", "дун", "дүн", "нын", "га", "ге", "да", "де", "дан", "лар", "лер", "ды", "ган", "уу"),
@@ -476,8 +477,9 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             (f"[{n} docs] loop retrain, cold (cpu)", f"{r['loop_cold_s']:.3f} s ({r['loop_cold_cpu_s']:.3f} s)", ""),
             (f"[{n} docs] tokens trained / iterations", f"{r['loop_tokens_trained']} / {r['loop_iterations']}", "budget"),
             (f"[{n} docs] retrain in child process, warm", f"{r['process_warm_s']:.3f} s", target),
-            (f"[{n} docs] longest pause: thread / child", f"{r['thread_retrain_pauses']['max_ms']} / "
-             f"{r['process_retrain_pauses']['max_ms']} ms", "key-press latency"),
+            (f"[{n} docs] longest pause: thread / child",
+             f"{r['thread_retrain_pauses']['max_ms']} / {r['process_retrain_pauses']['max_ms']} ms",
+             "key-press latency"),
             (f"[{n} docs] predict per document", f"{r['predict_ms_per_document']:.2f} ms", ""),
             (f"[{n} docs] unseen-entity F1: loop model", f"{r['loop_held_out_f1']:.3f}", ""),
         ]

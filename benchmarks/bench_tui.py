@@ -41,8 +41,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ._util import print_results
 
@@ -170,7 +171,7 @@ class FrameClock:
             self.frame.clear()
             try:
                 await asyncio.wait_for(self.frame.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return None
         last = len(self.times)
         while True:
@@ -308,10 +309,10 @@ async def first_frames(small: Path, large: Path, repeats: int) -> dict[str, floa
 def run(quick: bool) -> dict[str, Any]:
     rng = random.Random(3)
     words = vocabulary()
-    big_bytes, big_spans = (50_000, 1_000) if quick else (1_000_000, 20_000)
-    small_docs, large_docs = (100, 2_000) if quick else (100, 100_000)
-    samples = 12 if quick else 80
-    repeats = 2 if quick else 5
+    big_bytes, big_spans = (20_000, 300) if quick else (1_000_000, 20_000)
+    small_docs, large_docs = (20, 200) if quick else (100, 100_000)
+    samples = 6 if quick else 80
+    repeats = 1 if quick else 5
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         tmpdir = Path(tmp)
         t = time.perf_counter()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -277,12 +278,14 @@ def test_loop_retrains_with_cache_and_progressive_scores(labelled_store: Store) 
 
 
 def test_cost_model_samples_when_the_budget_is_short() -> None:
-    cost = CostModel(fixed=20e-6, per_iteration=1e-6, overhead=0.1)
+    cost = CostModel(fixed=20e-6, per_iteration=1e-6, margin=0.07)
     assert cost.plan(10_000, 1.0) == (40, None)  # small data: all of it, most iterations
     iterations, cap = cost.plan(25_000, 1.0)
     assert 15 <= iterations < 40 and cap is None
     iterations, cap = cost.plan(500_000, 1.0)
-    assert iterations == 15 and cap is not None and cap < 500_000
+    assert iterations == 15 and cap == int(0.9 / 35e-6)
+    iterations, cap = cost.plan(500_000, 0.0)  # budget already spent: still a small model
+    assert iterations == 15 and cap is not None and 1000 <= cap < 2000
 
 
 def test_fit_with_a_token_cap_trains_on_a_stable_sample(labelled_store: Store) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -46,6 +46,11 @@ def test_retrain_in_a_child_process(store: Store, add_doc: Callable[..., int], d
         model, report = trainer.retrain()
         assert model.state.documents == 4
         assert report.held_out is not None and report.held_out.documents == 1  # the newly labelled one
+        calm = add_doc("Президент Садыр Жапаров Бишкекте жолукту. Бул жакшы.")
+        odd = add_doc("Тамчы Бостери Кара-Ой Чолпон-Ата Барскоон.")
+        ranked = trainer.rank([calm, odd])
+        assert [doc_id for doc_id, _ in ranked] == [odd, calm]
+        assert ranked == model.rank(store, [calm, odd])  # the same as ranking here
     assert not trainer.alive
 
 
@@ -55,4 +60,6 @@ def test_errors_come_back_as_model_errors(store: Store, db_path: Path) -> None:
             trainer.retrain()
         with pytest.raises(ModelError, match="cannot be sent"):
             trainer.retrain(lambda word: False)  # a lambda does not pickle
+        with pytest.raises(ModelError, match="no model yet"):
+            trainer.rank([1])
         assert trainer.alive  # the child survives a failed request

@@ -7,8 +7,8 @@ spans and statuses the store committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from tui_helpers import SAMPLE, accepted, loaded, make_app, offset_of, sync, until
@@ -158,7 +158,7 @@ async def test_digit_keys_1_to_9_give_their_labels(store: Store, add_doc: Callab
         reader = await loaded(pilot, doc)
         for key in "123456789":
             await pilot.press(key)
-            await until(pilot, lambda: len(accepted(store, doc)) == int(key))
+            await until(pilot, lambda n=int(key): len(accepted(store, doc)) == n)
             await pilot.press("l")
         assert reader.model is not None and reader.model.spans.accepted == 9
     words = [SAMPLE[s:e] for s, e, _ in accepted(store, doc)]

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from annotations import Document, Label, Span, Tokens
 from tui.docmodel import DocModel, SpanIndex, chip_text, is_candidate
-from tui.layout import Chip, DocumentLayout, offset_at_x, split_paragraphs, wrap_paragraph, x_of
+from tui.layout import (
+    Chip,
+    DocumentLayout,
+    offset_at_x,
+    split_paragraphs,
+    wrap_paragraph,
+    x_of,
+)
 
 
 def lines_of(text: str, starts: list[int], end: int) -> list[str]:

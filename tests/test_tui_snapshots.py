@@ -7,7 +7,8 @@ read before the shot is taken. Regenerate with ``pytest tests/test_tui_snapshots
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from rich.console import Console
 from textual import on, work
@@ -25,13 +26,19 @@ from textual.worker import get_current_worker
 
 from annotations import Label, Store, StoreError, import_seeds, inert
 
-from .docmodel import DocModel
 from .doclist import DocList
+from .docmodel import DocModel
 from .editor import Editor, Outcome
 from .help import HelpScreen
 from .keymap import APP_BINDINGS, binding_rows
 from .layout import DocumentLayout
-from .messages import DocumentLoaded, ExportFinished, LoadFailed, SeedsImported, SuggestionsRefreshed
+from .messages import (
+    DocumentLoaded,
+    ExportFinished,
+    LoadFailed,
+    SeedsImported,
+    SuggestionsRefreshed,
+)
 from .palette import AnnotateCommands
 from .reader import Reader
 from .statusbar import StatusBar

@@ -5,12 +5,19 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from annotations import inert
@@ -25,7 +32,14 @@ from annotations.model import (
 )
 from annotations.model.curve import CurvePoint, curve_sizes, curve_table
 
-from .cli_common import CONTEXT_SETTINGS, console, db_option, err_console, get_store, plain
+from .cli_common import (
+    CONTEXT_SETTINGS,
+    console,
+    db_option,
+    err_console,
+    get_store,
+    plain,
+)
 
 #: ``update(description, done, total)``.
 Update = Callable[[str, int, int], None]

@@ -7,16 +7,16 @@ label colour over the reader's own background, underlined, in the theme's text c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from rich.color import Color as RichColor
 from rich.style import Style
-from textual.color import Color
+from textual.color import Color, ColorParseError
 
 from annotations import Label
 
-__all__ = ["LabelStyle", "label_styles", "contrast_text", "FALLBACK_COLOUR"]
+__all__ = ["FALLBACK_COLOUR", "LabelStyle", "contrast_text", "label_styles"]
 
 FALLBACK_COLOUR = "#888888"
 
@@ -44,7 +44,7 @@ class LabelStyle:
 def _one(colour_hex: str, background: Color, foreground: Color) -> LabelStyle:
     try:
         colour = Color.parse(colour_hex)
-    except Exception:
+    except ColorParseError:
         colour = Color.parse(FALLBACK_COLOUR)
     chip_bg = colour.darken(0.25)
     tint = background.blend(colour, 0.35)

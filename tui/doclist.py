@@ -7,7 +7,8 @@ next page when the cursor or the scroll position nears the end of what it has.
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -18,7 +19,7 @@ from textual.widgets import DataTable, Input, Static
 
 from annotations import DocumentSummary, inert
 
-__all__ = ["DocList", "DocTable", "FILTERS"]
+__all__ = ["FILTERS", "DocList", "DocTable"]
 
 Fetch = Callable[..., Sequence[DocumentSummary]]
 

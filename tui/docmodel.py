@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from rich.cells import cell_len
 
@@ -20,7 +21,7 @@ from annotations import Document, Label, Span, inert
 
 from .layout import Chip
 
-__all__ = ["SpanIndex", "DocModel", "chip_text", "is_candidate"]
+__all__ = ["DocModel", "SpanIndex", "chip_text", "is_candidate"]
 
 SHOWN_STATES = ("accepted", "pending")
 

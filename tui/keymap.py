@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from textual.binding import Binding, BindingType
 
@@ -25,8 +26,8 @@ from .reader import Reader
 
 __all__ = [
     "APP_BINDINGS",
-    "KeymapError",
     "BindingRow",
+    "KeymapError",
     "all_bindings",
     "binding_rows",
     "default_keymap_path",

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 from rich.cells import cell_len, get_character_cell_size
 
@@ -25,10 +26,10 @@ __all__ = [
     "DocumentLayout",
     "Line",
     "Relayout",
+    "offset_at_x",
     "split_paragraphs",
     "wrap_paragraph",
     "x_of",
-    "offset_at_x",
 ]
 
 _WORD = re.compile(r"[^ ]+ *| +")

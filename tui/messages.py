@@ -13,9 +13,9 @@ from .layout import DocumentLayout
 
 __all__ = [
     "DocumentLoaded",
+    "ExportFinished",
     "LoadFailed",
     "SeedsImported",
-    "ExportFinished",
     "SuggestionsRefreshed",
 ]
 

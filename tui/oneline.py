@@ -7,7 +7,7 @@ fraction of a millisecond. Text given here is data and is made inert before draw
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.cells import cell_len
 from rich.segment import Segment

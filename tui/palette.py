@@ -6,8 +6,9 @@ plain text (never markup) and the fuzzy-match highlight is applied by offsets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Callable, cast
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
@@ -19,7 +20,7 @@ from .doclist import FILTERS
 if TYPE_CHECKING:  # pragma: no cover
     from .app import AnnotateApp
 
-__all__ = ["AnnotateCommands", "highlight", "export_formats"]
+__all__ = ["AnnotateCommands", "export_formats", "highlight"]
 
 #: How many documents a palette search looks at (the full-text index picks them).
 DOCUMENT_HITS = 20
@@ -50,7 +51,7 @@ class AnnotateCommands(Provider):
     """The app's commands and its documents (found by title through the full-text index)."""
 
     @property
-    def annotate_app(self) -> "AnnotateApp":
+    def annotate_app(self) -> AnnotateApp:
         return cast("AnnotateApp", self.app)
 
     def commands(self) -> list[Command]:

@@ -11,8 +11,9 @@ resulting changes back through :meth:`Reader.apply_changes`.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
 from time import monotonic
-from typing import Any, Callable, ClassVar, Literal, Sequence
+from typing import Any, ClassVar, Literal
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -98,7 +99,7 @@ class Reader(ScrollView, can_focus=True):
                 show=False, tooltip="Jump to the previous entity or suggestion."),
         *[
             Binding(str(k), f"label('{k}')", f"Label {k}", id=f"reader.label_{k}", show=False,
-                    tooltip=f"Give the label on key {k} to the selection, or the span or word under the cursor.")
+                    tooltip=f"Label the selection (else the span or word under the cursor) with label {k}.")
             for k in range(1, 10)
         ],
         Binding("enter", "span('accept')", "Accept", id="reader.accept", show=False,

@@ -14,9 +14,22 @@ Public surface (see ARCHITECTURE.md and each module's docstring):
 
 from __future__ import annotations
 
-from .crf import CRFModel, DocumentUncertainty, ModelError, ModelState, Prediction, TrainReport
+from .crf import (
+    CRFModel,
+    DocumentUncertainty,
+    ModelError,
+    ModelState,
+    Prediction,
+    TrainReport,
+)
 from .curve import CurvePoint, curve_sizes, learning_curve
-from .data import LabelledDocument, Sentence, labelled_documents, sentences, split_documents
+from .data import (
+    LabelledDocument,
+    Sentence,
+    labelled_documents,
+    sentences,
+    split_documents,
+)
 from .evaluate import LabelScores, Scores, score_spans
 from .features import FeatureExtractor, Lexicon, sentence_features
 from .spacy_train import train_spacy

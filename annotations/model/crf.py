@@ -34,7 +34,14 @@ import pycrfsuite
 from ..models import Document
 from ..store import Store, now
 from ..tokenize import Tokens
-from .data import LabelledDocument, Sentence, labelled_documents, sentences, spans_from_tags, split_documents
+from .data import (
+    LabelledDocument,
+    Sentence,
+    labelled_documents,
+    sentences,
+    spans_from_tags,
+    split_documents,
+)
 from .evaluate import Scores, score_spans
 from .features import FEATURE_VERSION, FeatureExtractor, Lexicon
 from .trainset import FeatureCache, training_sequences
@@ -120,7 +127,7 @@ class ModelState:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ModelState":
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelState:
         known = set(cls.__dataclass_fields__)
         values = {k: v for k, v in d.items() if k in known}
         values["doc_ids"] = tuple(values.get("doc_ids", ()))
@@ -243,7 +250,7 @@ class CRFModel:
         refit: bool = True,
         params: Mapping[str, Any] | None = None,
         progress: Progress | None = None,
-    ) -> tuple["CRFModel", TrainReport]:
+    ) -> tuple[CRFModel, TrainReport]:
         """Train on the labelled documents of ``store`` (one annotator, or all).
 
         A share ``eval_split`` of the documents is held out and scored; with ``refit`` the
@@ -271,7 +278,7 @@ class CRFModel:
         refit: bool = True,
         params: Mapping[str, Any] | None = None,
         progress: Progress | None = None,
-    ) -> tuple["CRFModel", TrainReport]:
+    ) -> tuple[CRFModel, TrainReport]:
         """:meth:`train` on documents already read from a store."""
         train, held = split_documents(docs, eval_split, seed)
         timings: dict[str, float] = {}
@@ -313,7 +320,7 @@ class CRFModel:
         stage: str = "training",
         cache: FeatureCache | None = None,
         max_tokens: int | None = None,
-    ) -> "CRFModel":
+    ) -> CRFModel:
         """Train on all of ``docs`` (no held-out part).
 
         ``cache`` keeps the documents' features between calls (the loop passes one);
@@ -497,7 +504,7 @@ class CRFModel:
         return folder
 
     @classmethod
-    def load(cls, path: str | Path) -> "CRFModel":
+    def load(cls, path: str | Path) -> CRFModel:
         """Read a model directory written by :meth:`save`."""
         folder = Path(path)
         try:
@@ -510,7 +517,7 @@ class CRFModel:
         return cls._from_meta(blob, meta, str(folder))
 
     @classmethod
-    def _from_meta(cls, blob: bytes, meta: Any, where: str) -> "CRFModel":
+    def _from_meta(cls, blob: bytes, meta: Any, where: str) -> CRFModel:
         if not isinstance(meta, dict) or not isinstance(meta.get("state"), dict):
             raise ModelError(f"{where}: model description is not valid")
         state = ModelState.from_dict(meta["state"])
@@ -532,7 +539,7 @@ class CRFModel:
         return _MAGIC + struct.pack("<Q", len(meta)) + meta + self._bytes
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "CRFModel":
+    def from_bytes(cls, data: bytes) -> CRFModel:
         """The model :meth:`to_bytes` wrote."""
         if not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + 8:
             raise ModelError("not a saved CRF model")

@@ -20,7 +20,7 @@ from .data import LabelledDocument
 from .evaluate import Scores
 from .features import Lexicon
 
-__all__ = ["CurvePoint", "curve_sizes", "learning_curve", "curve_table"]
+__all__ = ["CurvePoint", "curve_sizes", "curve_table", "learning_curve"]
 
 _STEPS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 

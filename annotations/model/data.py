@@ -21,13 +21,13 @@ from ..store import Store, snap_to_tokens
 from ..tokenize import Tokens, tokenizer_id
 
 __all__ = [
-    "Sentence",
     "LabelledDocument",
-    "labelled_documents",
-    "split_documents",
-    "sentences",
+    "Sentence",
     "bio_tags",
+    "labelled_documents",
+    "sentences",
     "spans_from_tags",
+    "split_documents",
 ]
 
 #: Tokens after which a sentence may end.
@@ -170,11 +170,11 @@ def labelled_documents(store: Store, annotator: str | None = None) -> list[Label
         args,
     ):
         spans.setdefault((doc_id, who_), []).append((start, end, label))
-    status = dict(
-        ((doc_id, who_), st) for doc_id, who_, st in conn.execute(
+    status = {
+        (doc_id, who_): st for doc_id, who_, st in conn.execute(
             "SELECT doc_id, annotator, status FROM doc_status WHERE status != 'todo'" + who, args
         )
-    )
+    }
     keys = sorted(
         k for k in {*spans, *(k for k, st in status.items() if st == "done")}
         if status.get(k) != "skipped"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-__all__ = ["KY_ENDINGS", "RU_ENDINGS", "MIN_STEM", "split_ending"]
+__all__ = ["KY_ENDINGS", "MIN_STEM", "RU_ENDINGS", "split_ending"]
 
 #: The shortest stem an ending may leave ("Ош" keeps its letters).
 MIN_STEM = 3

@@ -31,7 +31,7 @@ from .evaluate import Scores, score_spans
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
 
-__all__ = ["SpacyResult", "train_spacy", "spacy_lang"]
+__all__ = ["SpacyResult", "spacy_lang", "train_spacy"]
 
 #: ``progress(step, max_steps)`` during training.
 StepProgress = Callable[[int, int], None]
@@ -91,7 +91,7 @@ def _register_progress() -> None:
         _registered = True
 
 
-def _doc(nlp: "Language", item: LabelledDocument) -> Any:
+def _doc(nlp: Language, item: LabelledDocument) -> Any:
     """A spaCy Doc with the store's tokens and the document's spans as entities (or None)."""
     from spacy.tokens import Doc
 
@@ -108,7 +108,7 @@ def _doc(nlp: "Language", item: LabelledDocument) -> Any:
     return doc
 
 
-def _predict(nlp: "Language", item: LabelledDocument) -> list[tuple[int, int, str]]:
+def _predict(nlp: Language, item: LabelledDocument) -> list[tuple[int, int, str]]:
     from spacy.tokens import Doc
 
     doc = Doc(nlp.vocab, words=item.tokens.words(item.text), spaces=item.tokens.spaces(item.text))
@@ -136,9 +136,9 @@ def train_spacy(
     if not train:
         raise ModelError("no labelled documents to train on")
     import spacy
+    from spacy.cli.init_config import init_config
     from spacy.tokens import DocBin
     from spacy.training.initialize import init_nlp
-    from spacy.cli.init_config import init_config
     from spacy.training.loop import train as train_loop
 
     started = time.perf_counter()
