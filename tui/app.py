@@ -131,6 +131,8 @@ class AnnotateApp(App[None]):
         self.store.start_session()
         self.labels = self.store.labels()
         self.reader.set_labels(self.labels)
+        self.reader.selection_signal.subscribe(self, self._show_selection)
+        self.reader.scroll_signal.subscribe(self, self._show_percent)
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
         self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
@@ -367,11 +369,11 @@ class AnnotateApp(App[None]):
 
     # -- cursor persistence --------------------------------------------------------------------------
 
-    def on_reader_selection_changed(self, message: Reader.SelectionChanged) -> None:
-        self.status_bar.selection = message.selection
+    def _show_selection(self, selection: str | None) -> None:
+        self.status_bar.selection = selection
 
-    def on_reader_scrolled(self, message: Reader.Scrolled) -> None:
-        self.title_bar.percent = message.percent
+    def _show_percent(self, percent: int) -> None:
+        self.title_bar.percent = percent
 
     def _save_cursor(self) -> None:
         """Save the cursor now (on every action, on document change and on quit)."""

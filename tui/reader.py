@@ -24,6 +24,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
+from textual.signal import Signal
 from textual.strip import Strip
 
 from annotations import Label, Span, inert
@@ -134,20 +135,6 @@ class Reader(ScrollView, can_focus=True):
     anchor: var[int | None] = var(None, init=False)
     """Word where the selection started, or ``None`` when nothing is selected."""
 
-    class SelectionChanged(Message):
-        """The selection changed (``selection`` is its text, ``None`` when nothing is selected)."""
-
-        def __init__(self, selection: str | None) -> None:
-            super().__init__()
-            self.selection = selection
-
-    class Scrolled(Message):
-        """The view moved: ``percent`` of the document lies above its bottom line."""
-
-        def __init__(self, percent: int) -> None:
-            super().__init__()
-            self.percent = percent
-
     class LabelRequested(Message):
         """Give ``start``..``end`` the label on ``key`` (or named ``name``); ``span`` is the span to relabel."""
 
@@ -191,6 +178,11 @@ class Reader(ScrollView, can_focus=True):
         #: that only moved (a paragraph above grew) are not drawn again.
         self._strips: dict[int, dict[tuple[int, int], Strip]] = {}
         self._percent = -1
+        #: Published with the selected text (``None``: nothing selected) when the selection
+        #: changes; subscribers run at once, so they redraw in the same frame as the reader.
+        self.selection_signal: Signal[str | None] = Signal(self, "selection")
+        #: Published with how far through the document the view is (0-100) when that changes.
+        self.scroll_signal: Signal[int] = Signal(self, "scroll")
         #: ``time.monotonic()`` of the last cursor or selection change.
         self.moved_at = 0.0
 
@@ -267,7 +259,7 @@ class Reader(ScrollView, can_focus=True):
         self.refresh()
         self._moved(True)
         self._percent = self.percent
-        self.post_message(self.Scrolled(self._percent))
+        self.scroll_signal.publish(self._percent)
 
     def _update_virtual_size(self, *, only_if_needed: bool = False) -> None:
         """Scrollable size: the document's lines plus :data:`END_SLACK` blank lines.
@@ -296,7 +288,7 @@ class Reader(ScrollView, can_focus=True):
         percent = self.percent
         if percent != self._percent:
             self._percent = percent
-            self.post_message(self.Scrolled(percent))
+            self.scroll_signal.publish(percent)
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
@@ -371,7 +363,7 @@ class Reader(ScrollView, can_focus=True):
     def _moved(self, selection_changed: bool) -> None:
         self.moved_at = monotonic()
         if selection_changed:
-            self.post_message(self.SelectionChanged(self.selection_text))
+            self.selection_signal.publish(self.selection_text)
 
     def _set_cursor(self, word: int, *, select: bool = False, keep_goal: bool = False) -> None:
         """Move the cursor (and, with ``select``, the selection's moving end); redraw what changed."""
