@@ -230,3 +230,16 @@ def test_output_never_carries_terminal_escapes_from_data(tmp_path: Path, write_j
     assert "␛[2J" in table and "[bold]Ош[/bold]" in table
     refused = fails("labels", "add", "BAD\x1b[31m", "--db", db).stderr
     assert "invalid label name" in refused and "\x1b" not in refused
+
+
+def test_db_before_the_command_is_honoured(tmp_path: Path) -> None:
+    """``annotate --db X import ...`` writes to X, not ./annotations.db."""
+    db = tmp_path / "before.db"
+    doc = tmp_path / "a.txt"
+    doc.write_text("Садыр Жапаров Москвага барды.", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--db", str(db), "--annotator", "zed", "import", str(doc)])
+    assert result.exit_code == 0, result.output
+    with open_store(db) as store:
+        assert store.count_documents() == 1
+    result = CliRunner().invoke(main, ["--db", str(db), "docs", "--json"])
+    assert "Садыр Жапаров" in result.output

@@ -175,3 +175,34 @@ async def test_palette_export_writes_the_done_documents(seeded_store: Store, db_
     assert len(records) == 1
     [span] = records[0]["spans"]
     assert (span["start"], span["end"], span["label"]) == (name, name + len("Садыр Жапаров"), "PER")
+
+
+@sync
+async def test_palette_labels_with_any_label(store: Store, add_doc: Callable[..., int]) -> None:
+    doc = add_doc(SAMPLE)
+    async with make_app(store).run_test(size=SIZE) as pilot:
+        await loaded(pilot, doc)
+        await pilot.press("l", "ctrl+p", *"Label: ORG")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(accepted(store, doc)))
+    assert accepted(store, doc) == [(6, 13, "ORG")]
+
+
+@sync
+async def test_the_document_list_loads_a_page_at_a_time(
+    store: Store, write_jsonl: Callable[..., Path]
+) -> None:
+    from annotations import import_paths
+
+    import_paths(store, [write_jsonl({"text": f"Документ {i} жөнүндө кабар."} for i in range(250))])
+    async with make_app(store).run_test(size=SIZE) as pilot:
+        await loaded(pilot, 1)
+        table = pilot.app.doclist.table  # type: ignore[attr-defined]
+        assert table.row_count == table.PAGE
+        await pilot.press("ctrl+l", "end")
+        await until(pilot, lambda: table.row_count == 2 * table.PAGE)
+        await pilot.press("end")
+        await until(pilot, lambda: table.row_count == 250)
+        await pilot.press("end", "enter")
+        await loaded(pilot, 250)

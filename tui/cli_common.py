@@ -45,8 +45,14 @@ def annotator_option(func: F) -> F:
 
 
 def get_store(db_path: Path | None, annotator: str | None = None) -> Store:
-    """Open the store, turning failures into a clean click error."""
-    path = db_path or default_db_path()
+    """Open the store, turning failures into a clean click error.
+
+    ``--db``/``--annotator`` given before the command (``annotate --db X docs``) count too.
+    """
+    root = click.get_current_context(silent=True)
+    params = root.find_root().params if root is not None else {}
+    path = db_path or params.get("db_path") or default_db_path()
+    annotator = annotator or params.get("annotator")
     try:
         return open_store(path, annotator or default_annotator())
     except StoreError as exc:
