@@ -45,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._util import print_results
+from ._util import print_results, run_child
 
 SIZE = (120, 40)
 ANNOTATOR = "bench"
@@ -325,9 +325,12 @@ def run(quick: bool) -> dict[str, Any]:
         build_db(many_db, small_records(large_docs, rng, words))
         setup_s = time.perf_counter() - t
 
-        big = asyncio.run(measure_actions(big_db, samples, page_alternate=False))
-        small = asyncio.run(measure_actions(small_db, samples, page_alternate=True))
-        frames = asyncio.run(first_frames(few_db, many_db, repeats))
+        # Each measurement in a fresh interpreter: no heap or cache left over from another.
+        big = run_child(["benchmarks.bench_tui", "--child", "actions", str(big_db), str(samples)])
+        small = run_child(["benchmarks.bench_tui", "--child", "actions", str(small_db), str(samples), "--alternate"])
+        frames = run_child(["benchmarks.bench_tui", "--child", "frames", str(few_db), str(many_db), str(repeats)])
+        for child in (big, small, frames):
+            child.pop("wall_s", None)
     ratios = {
         a: round(big[a]["median_ms"] / small[a]["median_ms"], 3) if small[a]["median_ms"] else float("nan")
         for a in ACTIONS
@@ -372,11 +375,23 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
+def child(args: list[str], alternate: bool) -> dict[str, Any]:
+    """One measurement in this (fresh) process: ``actions DB SAMPLES`` or ``frames SMALL LARGE REPEATS``."""
+    if args[0] == "actions":
+        return asyncio.run(measure_actions(Path(args[1]), int(args[2]), page_alternate=alternate))
+    return asyncio.run(first_frames(Path(args[1]), Path(args[2]), int(args[3])))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and few samples (smoke run)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--alternate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.alternate)))
+        return 0
     result = run(args.quick)
     print_results(result, rows(result), args.json)
     return 0

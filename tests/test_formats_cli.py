@@ -172,3 +172,9 @@ def test_refuses_to_write_over_the_database(db: str) -> None:
     result = run("--db", db, "-o", db)
     assert result.exit_code == 1 and "is the database itself" in result.stderr
     assert Path(db).read_bytes() == before
+
+
+def test_db_and_annotator_before_the_command_apply(db: str) -> None:
+    result = CliRunner().invoke(main, ["--db", db, "--annotator", "bob", "export"])
+    assert result.exit_code == 0, result.output
+    assert [(r["meta"]["id"], r["_annotator_id"]) for r in lines(result)] == [(5, "bob")]

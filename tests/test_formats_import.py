@@ -280,3 +280,13 @@ def test_cli_import_prints_the_i_start_warnings(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Warning: mixed.conll: line 10: entity starts with I-LOC; read as B-LOC" in result.stderr
     assert "line 13: entity starts with I-ORG" in result.stderr
+
+
+def test_cli_import_of_a_malformed_file_names_file_and_line_and_exits_nonzero(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(main, ["import", "--db", str(db), str(DATA / "bad" / "bad_tag.conll")])
+    assert result.exit_code == 1
+    assert "bad_tag.conll:4: tag 'X-PER' is not O or B-/I-/E-/S-/L-/U- followed by a label" in result.stderr
+    assert "Traceback" not in result.output
+    with Store(db, "alice") as store:
+        assert store.count_documents() == 0

@@ -85,7 +85,8 @@ def _summary(stats: ExportStats, fmt: str, output: Path | None) -> None:
 @click.command("export", context_settings=CONTEXT_SETTINGS)
 @db_option
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Output file (folder for brat; folder for spaCy shards). Default: stdout (jsonl, conll).")
+              help="Output file; a folder for brat, and for spacy a folder (no suffix) gets shards of"
+                   " 10,000 Docs. Default: stdout (jsonl and conll only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format (default: from the -o suffix: .spacy, .conll/.iob; else jsonl).")
 @click.option("--status", type=click.Choice(EXPORT_STATUSES), default="done", show_default=True,
@@ -117,8 +118,12 @@ def export_command(
     Example:
 
         annotate export --db news.db -o train.spacy --label PER --label LOC
+
+        annotate export --db news.db --status any --include-suggestions > all.jsonl
     """
-    path = db_path or default_db_path()
+    root = click.get_current_context().find_root().params  # annotate --db X export counts too
+    path = db_path or root.get("db_path") or default_db_path()
+    annotator = annotator or root.get("annotator")
     if not path.exists():
         raise click.ClickException(f"no database at {plain(str(path))}")
     fmt = fmt or guess_format(output)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
@@ -39,7 +40,19 @@ def title_cell(title: str) -> Text:
 
 
 class DocTable(DataTable[Text]):
-    """Documents, one page of rows loaded at a time."""
+    """Documents, one page of rows loaded at a time.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | home, end | First / last loaded document (end loads the next page). |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "First", id="doclist.first", show=False,
+                tooltip="Go to the first document of the list."),
+        Binding("end", "scroll_bottom", "Last", id="doclist.last", show=False,
+                tooltip="Go to the last loaded document (the next page loads as you get there)."),
+    ]
 
     PAGE: ClassVar[int] = 100
     """Rows fetched per page."""
@@ -168,7 +181,7 @@ class DocList(Vertical):
         super().__init__(id=id)
         self._fetch = fetch
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(id="doclist-header")
         yield Input(placeholder="search titles and text…", id="doclist-search")
         yield DocTable(id="doclist-table")

@@ -21,7 +21,7 @@ from typing import Any
 
 from textual.binding import Binding, BindingType
 
-from .doclist import DocList
+from .doclist import DocList, DocTable
 from .reader import Reader
 
 __all__ = [
@@ -73,7 +73,7 @@ def all_bindings() -> list[tuple[str, list[Binding]]]:
     return [
         ("Reader", list(Binding.make_bindings(Reader.BINDINGS))),
         ("Documents", list(Binding.make_bindings(APP_BINDINGS))),
-        ("Document list", list(Binding.make_bindings(DocList.BINDINGS))),
+        ("Document list", list(Binding.make_bindings([*DocList.BINDINGS, *DocTable.BINDINGS]))),
     ]
 
 

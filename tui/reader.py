@@ -220,8 +220,8 @@ class Reader(ScrollView, can_focus=True):
 
     @property
     def wrap_width(self) -> int:
-        """Cells available for text (the width the layout wraps to)."""
-        return max(self.scrollable_content_region.width - 2 * MARGIN, 10)
+        """Cells available for text (the width the layout wraps to; the reader has no scrollbar)."""
+        return max(self.size.width - 2 * MARGIN, 10)
 
     @property
     def layout_now(self) -> DocumentLayout | None:
@@ -594,26 +594,33 @@ class Reader(ScrollView, can_focus=True):
     # -- drawing -------------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        layout = self.layout_now
+        # Called for every line of every frame that redraws the reader: read each piece of
+        # widget state once here and hand it down.
+        width = self.size.width
         base, cursor_style, sel_style, empty_style = self.base_styles
-        vy = y + round(self.scroll_offset.y)
-        if layout is None or self.model is None:
+        model = self.model
+        layout = self._layouts.get(width - 2 * MARGIN) if model is not None else None
+        if layout is None:
+            layout = self.layout_now
+        if layout is None or model is None:
             if y == 0 and self.empty_message:
                 segments = [Segment(" " * MARGIN, base), Segment(inert(self.empty_message), base + empty_style)]
                 return Strip(segments).adjust_cell_length(width, base)
             return Strip.blank(width, base)
+        vy = y + round(self.scroll_y)
         if vy >= layout.height:
             return Strip.blank(width, base)
         line = layout.line(vy)
-        key = (line.start, line.end)
-        plain = not self._touches(line.start, line.end)
+        cursor = self.cursor_range
+        sel = self.selection
+        plain = not any(rng is not None and rng[0] <= line.end and line.start < rng[1] for rng in (cursor, sel))
         cache = self._strips.setdefault(line.paragraph, {}) if plain else None
+        key = (line.start, line.end)
         if cache is not None:
             cached = cache.get(key)
             if cached is not None and cached.cell_length == width:
                 return cached
-        segments, cells = self._line_segments(layout, line, base, cursor_style, sel_style)
+        segments, cells = self._line_segments(model, layout, line, base, (cursor, cursor_style), (sel, sel_style))
         cells += MARGIN
         if cells <= width:
             segments.append(Segment(" " * (width - cells), base))
@@ -626,19 +633,18 @@ class Reader(ScrollView, can_focus=True):
             cache[key] = strip
         return strip
 
-    def _touches(self, start: int, end: int) -> bool:
-        """Whether the cursor or the selection is drawn on the line ``start``..``end``."""
-        for rng in (self.cursor_range, self.selection):
-            if rng is not None and rng[0] <= end and start < rng[1]:
-                return True
-        return False
-
     def _line_segments(
-        self, layout: DocumentLayout, line: Line, base: Style, cursor_style: Style, sel_style: Style
+        self,
+        model: DocModel,
+        layout: DocumentLayout,
+        line: Line,
+        base: Style,
+        cursor_at: tuple[tuple[int, int] | None, Style],
+        sel_at: tuple[tuple[int, int] | None, Style],
     ) -> tuple[list[Segment], int]:
         """The segments of a visual line (left margin included) and their width in cells."""
-        model = self.model
-        assert model is not None
+        cursor, cursor_style = cursor_at
+        sel, sel_style = sel_at
         a, b = line.start, line.end
         text = model.text
         spans = model.spans.overlapping(a, b) if b > a else []
@@ -653,8 +659,6 @@ class Reader(ScrollView, can_focus=True):
         for c in chips:
             cuts.add(c.offset)
             chips_at.setdefault(c.offset, []).append(c)
-        cursor = self.cursor_range
-        sel = self.selection
         for rng in (cursor, sel):
             if rng is not None:
                 for o in rng:

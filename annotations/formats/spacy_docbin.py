@@ -9,9 +9,9 @@ possible for spans imported off token boundaries) is left out and counted in
 ``doc.spans["suggestions"]`` with ``attrs["scores"]`` and ``attrs["sources"]`` (the layout
 spaCy's spancat uses). ``doc.user_data["annotate"]`` holds the document id, annotator,
 status, source, title, language and meta. The vocab is ``spacy.blank(lang)``'s for
-:func:`make_doc` on its own; the export uses private vocabs it renews every 1,000 Docs
-(a vocab keeps every word it has seen). A DocBin stores only strings, token attributes and
-spans, so the file is the same either way (a test compares it with spaCy's own).
+:func:`make_doc` on its own; the export uses fresh vocabs with the same language settings
+(:func:`fresh_vocab`), renewed every 1,000 Docs, because a vocab keeps every word it has
+seen. The file is the same either way (a test compares it with spaCy's own).
 
 A ``.spacy`` file is one compressed msgpack message, which ``DocBin.to_bytes`` builds in
 memory; here it is written as a stream (see :class:`_StreamingDocBin`), so memory stays
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc, DocBin
     from spacy.vocab import Vocab
 
-__all__ = ["SHARD", "doc_words", "make_doc", "user_data", "write_docbin", "read_docbin"]
+__all__ = ["SHARD", "doc_words", "fresh_vocab", "make_doc", "user_data", "write_docbin", "read_docbin"]
 
 SHARD = 10_000
 _ATTRS = ["ENT_IOB", "ENT_TYPE"]
@@ -77,6 +77,14 @@ def doc_words(text: str, tokens: Tokens) -> tuple[list[str], list[bool]]:
     return words, spaces
 
 
+def fresh_vocab(lang: str) -> "Vocab":
+    """A new, empty vocab with the lexical attributes of ``spacy.blank(lang)``'s."""
+    from spacy.vocab import create_vocab
+
+    nlp = blank_nlp(lang)
+    return create_vocab(nlp.lang, nlp.Defaults)
+
+
 def make_doc(
     item: ExportItem, stats: ExportStats, vocab: "Vocab | None" = None, *, with_user_data: bool = True
 ) -> "Doc":
@@ -90,7 +98,9 @@ def make_doc(
     from spacy.tokens import Doc, SpanGroup
 
     words, spaces = doc_words(item.text, item.tokens)
-    doc = Doc(vocab or blank_nlp(item.lang).vocab, words=words, spaces=spaces)
+    if vocab is None:  # not "vocab or ...": an empty Vocab is falsy (it has no lexemes yet)
+        vocab = blank_nlp(item.lang).vocab
+    doc = Doc(vocab, words=words, spaces=spaces)
     ents = []
     for sp in item.spans:
         span = doc.char_span(sp.start, sp.end, label=sp.label, alignment_mode="strict")
@@ -184,7 +194,7 @@ class _StreamingDocBin:
         }
         self.strings: set[str] = set()
         self.count = 0
-        self.attrs: list[int] = []
+        self.attrs: list[Any] = []
         self.chunk = _new_bin()
 
     def add(self, doc: "Doc", user: dict[str, Any]) -> None:
@@ -250,22 +260,23 @@ def write_docbin(
 ) -> None:
     """Write records to the ``.spacy`` file ``target``, or with ``shard`` to shards of that
     many Docs in the folder ``target``. Memory stays flat either way."""
-    from spacy.vocab import Vocab
-
     folder = target if shard else target.parent
     out = _StreamingDocBin(folder)
-    vocab = Vocab()
+    vocabs: dict[str, Vocab] = {}
     part = 0
     last_doc = None
     try:
         for item in items:
+            vocab = vocabs.get(item.lang)
+            if vocab is None:
+                vocab = vocabs[item.lang] = fresh_vocab(item.lang)
             out.add(make_doc(item, stats, vocab, with_user_data=False), {"annotate": user_data(item)})
             stats.records += 1
             if item.doc_id != last_doc:
                 stats.documents += 1
                 last_doc = item.doc_id
             if stats.records % _CHUNK == 0:
-                vocab = Vocab()  # every new word stays in a vocab: start a fresh one now and then
+                vocabs.clear()  # every new word stays in a vocab: start fresh ones now and then
             if shard and stats.records % shard == 0:
                 _save(out, target / f"part-{part:05d}.spacy", stats)
                 part += 1
