@@ -40,7 +40,11 @@ def tokenizer_id(lang: str) -> str:
 def _blank(code: str) -> "Language":
     import spacy
 
-    return spacy.blank(code)
+    nlp = spacy.blank(code)
+    # spaCy refuses texts over 1,000,000 characters to protect parsers' memory; a blank
+    # tokenizer needs no such guard, and a long document must still be annotatable.
+    nlp.max_length = 10**9
+    return nlp
 
 
 def blank_nlp(lang: str) -> "Language":

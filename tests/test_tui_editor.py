@@ -7,7 +7,7 @@ m004): a new accepted span replaces any accepted span it touches, wherever that 
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from tui_helpers import SAMPLE
