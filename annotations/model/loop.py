@@ -114,6 +114,14 @@ class ModelLoop:
         self._trained: set[tuple[int, str]] = set()
         self._recent: deque[tuple[_Spans, _Spans]] = deque(maxlen=window)
 
+    def adopt(self, model: CRFModel) -> None:
+        """Continue from a model trained earlier (loaded from disk): it becomes the current
+        model, and the documents it learned from count as seen, so the next retrain scores
+        only the documents labelled since (progressive validation)."""
+        self.model = model
+        who = model.state.annotator or self.annotator
+        self._trained = {(d, who) for d in model.state.doc_ids} if who else set()
+
     def retrain(
         self,
         store: Store,

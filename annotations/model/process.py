@@ -9,7 +9,11 @@ releases the lock), so call :meth:`TrainingProcess.retrain` from a thread worker
 The child keeps a :class:`~.loop.ModelLoop` between retrains (warm feature cache,
 progressive held-out score) and reads the database through its own connection. It also
 ranks documents by uncertainty with its latest model (:meth:`TrainingProcess.rank`),
-which is as much CPU as a retrain for a large corpus. It is
+which is as much CPU as a retrain for a large corpus, and runs any other module-level
+function on the child's store and model (:meth:`TrainingProcess.call`: the app's corpus
+suggestion pass), which may stop early when the parent asks (:meth:`TrainingProcess.cancel`).
+A model trained earlier (saved on disk) can be handed to the child (:meth:`TrainingProcess.adopt`)
+so it ranks and suggests before its first retrain. It is
 started with ``spawn`` (never ``fork``: the app has threads) and exits with its parent.
 """
 
@@ -17,18 +21,39 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from .crf import CRFModel, DocumentUncertainty, ModelError, Progress, TrainReport
 from .features import Lexicon
 
-__all__ = ["TrainingProcess"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..store import Store
+    from .loop import ModelLoop
+
+__all__ = ["ChildContext", "TrainingProcess"]
 
 
-def _serve(conn: Connection, db_path: str, annotator: str | None, params: dict[str, Any]) -> None:
+@dataclass
+class ChildContext:
+    """What a function run by :meth:`TrainingProcess.call` gets in the child: its store,
+    the loop (``loop.model`` is the latest model, or ``None``) and the cancel flag."""
+
+    store: Store
+    loop: ModelLoop
+    cancel: Any  # a multiprocessing Event: ``is_set()`` once the parent asked to stop
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self.cancel.is_set())
+
+
+def _serve(
+    conn: Connection, db_path: str, annotator: str | None, params: dict[str, Any], cancel: Any = None
+) -> None:
     """The child's loop: one request in, progress messages and one answer out."""
     from ..store import Store
     from .loop import ModelLoop
@@ -45,6 +70,14 @@ def _serve(conn: Connection, db_path: str, annotator: str | None, params: dict[s
         try:
             if store is None:
                 store = Store(db_path, annotator or "model")
+            if request[0] == "adopt":
+                loop.adopt(CRFModel.from_bytes(request[1]))
+                conn.send(("done", None))
+                continue
+            if request[0] == "call":
+                _, fn, args = request
+                conn.send(("done", fn(ChildContext(store, loop, cancel), *args)))
+                continue
             if request[0] == "rank":
                 _, doc_ids, by, lexicon = request
                 if loop.model is None:
@@ -87,8 +120,9 @@ class TrainingProcess:
     ) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
+        self._cancel = ctx.Event()
         self._proc = ctx.Process(
-            target=_serve, args=(child, str(db_path), annotator, dict(params or {})),
+            target=_serve, args=(child, str(db_path), annotator, dict(params or {}), self._cancel),
             name="annotate-retrain", daemon=True,
         )
         self._proc.start()
@@ -98,6 +132,33 @@ class TrainingProcess:
     @property
     def alive(self) -> bool:
         return self._proc.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (it is not this process: the GIL is not shared)."""
+        return self._proc.pid
+
+    def cancel(self) -> None:
+        """Ask the running :meth:`call` to stop early (safe from any thread, lock-free).
+
+        The flag is cleared before each new request is sent, so it only ever stops the
+        request running now. Retrains are short and are not stopped.
+        """
+        self._cancel.set()
+
+    def adopt(self, model: CRFModel, *, timeout: float | None = None) -> None:
+        """Give the child a model trained earlier (it ranks and suggests with it, and the
+        next retrain scores the documents labelled since as held out)."""
+        self._request(("adopt", model.to_bytes(lexicon=False)), None, timeout)
+
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
+        """Run ``fn(context, *args)`` in the child (:class:`ChildContext`) and return its result.
+
+        ``fn`` must be a module-level function and ``args`` and the result picklable. A
+        :class:`~.crf.ModelError` or ``ValueError`` it raises comes back as a
+        :class:`~.crf.ModelError`.
+        """
+        return self._request(("call", fn, args), None, timeout)
 
     def retrain(
         self,
@@ -132,6 +193,7 @@ class TrainingProcess:
 
     def _request(self, request: tuple[Any, ...], progress: Progress | None, timeout: float | None) -> Any:
         with self._lock:
+            self._cancel.clear()
             try:
                 self._conn.send(request)
             except (OSError, ValueError) as exc:

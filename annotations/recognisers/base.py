@@ -40,6 +40,7 @@ __all__ = [
     "recogniser_names",
     "recogniser_info",
     "priority_of",
+    "widens_others",
     "BUILTIN_MODULES",
     "UNREGISTERED_PRIORITY",
 ]
@@ -49,6 +50,7 @@ BUILTIN_MODULES: list[str] = [
     "annotations.recognisers.propagation",
     "annotations.recognisers.patterns",
     "annotations.recognisers.natasha_ner",
+    "annotations.recognisers.crf",
 ]
 
 #: Priority of an origin no recogniser owns (an imported suggestion file): never displaced.
@@ -139,6 +141,7 @@ class RecogniserInfo:
     description: str
     priority: int
     default: bool = True
+    widens: bool = True
 
 
 _registry: dict[str, RecogniserInfo] = {}
@@ -153,9 +156,14 @@ def register(
     description: str,
     priority: int,
     default: bool = True,
+    widens: bool = True,
 ) -> None:
-    """Make a recogniser available by ``name`` (``default``: run when none is named)."""
-    _registry[name] = RecogniserInfo(name, factory, description, priority, default)
+    """Make a recogniser available by ``name`` (``default``: run when none is named).
+
+    ``widens``: whether a longer span of this recogniser displaces another origin's
+    suggestion of the same label inside it (see :func:`widens_others`).
+    """
+    _registry[name] = RecogniserInfo(name, factory, description, priority, default, widens)
 
 
 def _load_builtins() -> None:
@@ -196,3 +204,14 @@ def priority_of(origin: str) -> int:
     _load_builtins()
     info = _registry.get(origin)
     return info.priority if info else UNREGISTERED_PRIORITY
+
+
+def widens_others(origin: str) -> bool:
+    """Whether a longer suggestion of ``origin`` displaces another origin's suggestion of the
+    same label inside it, whatever their priorities ("Владимира Путина" from the Russian NER
+    around propagation's "Путина"). A statistical model's longer span is more often a
+    neighbouring word swept in ("Вечером Жапаров"), so the ``crf`` recogniser does not.
+    Origins no recogniser owns (imported suggestions) do."""
+    _load_builtins()
+    info = _registry.get(origin)
+    return info.widens if info else True

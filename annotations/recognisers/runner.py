@@ -37,6 +37,7 @@ from .base import (
     create,
     priority_of,
     recogniser_info,
+    widens_others,
     recogniser_names,
 )
 from .propagation import LexiconState, Propagation
@@ -191,8 +192,9 @@ def _resolve(
             cands.append((prio_of(e.origin), e.score if e.score is not None else 1.0,
                           e.end - e.start, -e.start, e.origin, sug))
     # A longer span of the same label from another origin ("Владимира Путина" from the
-    # Russian NER around propagation's "Путина") is the better suggestion of the two.
-    spans = [(c[5], c[4]) for c in cands]
+    # Russian NER around propagation's "Путина") is the better suggestion of the two,
+    # unless its origin does not widen others (the CRF: see ``widens_others``).
+    spans = [(c[5], c[4]) for c in cands if widens_others(c[4])]
     if len({c[4] for c in cands}) > 1:
         cands = [
             c for c in cands

@@ -1,0 +1,344 @@
+"""The ``crf`` recogniser: the in-loop CRF's predictions as scored suggestions.
+
+Where the model lives: next to the database, one directory per annotator —
+``<db>.models/<annotator>/model.crfsuite`` + ``model.json`` (:func:`model_dir`; the
+annotator's name is percent-encoded so any name is one safe directory). The app's model
+loop saves every retrained model there, ``annotate suggest --recogniser crf`` trains and
+saves one when there is none or when the labelled documents changed since, and the
+recogniser loads the latest one in :meth:`CRFRecogniser.prepare`. Files rather than a
+table: a model is a few hundred kilobytes rewritten on every retrain, which the event log
+and WAL of the database should not carry, and ``annotate train -o DIR`` writes the same
+directory format. A database in memory has no model directory (the model is kept in memory).
+
+The lexicon feature is the propagation lexicon (:mod:`.propagation`: the entities this
+annotator accepted), turned into a mapping from the lower-case words of those entities
+and their stems (the CRF's :func:`~annotations.model.features.lexicon_keys`) to their
+label (:func:`lexicon_mapping`); the recogniser reads it afresh in ``prepare``, so a
+person's newest labels count even before the next retrain.
+
+Suggestions carry the model's marginal probability (the smallest of the span's tag
+marginals) as their score; those under ``min_score`` are not suggested. The default,
+:data:`MIN_SCORE`, was chosen on the gold benchmark (``benchmarks/bench_model_loop.py``):
+it keeps the model's precision close to propagation's while adding most of its recall.
+
+Priority: below propagation and patterns (a person's own labels and curated patterns
+win an overlap), above Natasha (the model has learned this corpus' conventions).
+
+:func:`suggest_corpus_job` and :func:`rank_job` run in the training child process
+(:meth:`annotations.model.TrainingProcess.call`), so tagging a whole corpus never takes
+the GIL from the app's event loop.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from ..model import CRFModel, ModelError
+from ..model.features import lexicon_keys
+from .base import BaseRecogniser, RecogniserError, Suggestion, TextDoc, register
+from .propagation import Lexicon as PropagationLexicon
+from .propagation import LexiconState, Propagation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import DocumentUncertainty, TrainReport
+    from ..model.process import ChildContext
+    from ..store import Store
+    from .runner import RunReport
+
+__all__ = [
+    "CRFRecogniser",
+    "MIN_SCORE",
+    "ORDERS",
+    "ensure_model",
+    "labelled_ids",
+    "lexicon_mapping",
+    "load_model",
+    "model_dir",
+    "propagation_lexicon",
+    "rank_documents",
+    "rank_job",
+    "save_model",
+    "suggest_corpus_job",
+    "train_model",
+]
+
+#: Suggestions with a lower marginal probability are dropped (see the module docstring).
+MIN_SCORE = 0.5
+
+#: Document orders: import order, least confident first, most predicted entities first.
+ORDERS = ("import", "uncertainty", "entities")
+
+#: Documents per write transaction in a background corpus pass (a cancel waits for one batch).
+CORPUS_BATCH = 50
+
+
+# -- where models live ---------------------------------------------------------------------
+
+
+def model_dir(db_path: str | Path, annotator: str) -> Path | None:
+    """``<db>.models/<annotator>/`` (``None`` for a database in memory)."""
+    path = Path(db_path)
+    if str(db_path) == ":memory:":
+        return None
+    name = urllib.parse.quote(annotator, safe="")
+    if name.startswith("."):  # never "." or "..": a name is always a child directory
+        name = "%2E" + name[1:]
+    return path.with_name(path.name + ".models") / name
+
+
+def save_model(model: CRFModel, db_path: str | Path, annotator: str) -> Path | None:
+    """Write ``model`` where :func:`load_model` finds it (files replaced atomically)."""
+    folder = model_dir(db_path, annotator)
+    if folder is None:
+        return None
+    return model.save(folder)
+
+
+def load_model(db_path: str | Path, annotator: str) -> CRFModel | None:
+    """The annotator's latest saved model, or ``None`` if there is none.
+
+    Raises :class:`~annotations.model.ModelError` for a directory that holds a broken or
+    outdated model (the message says to retrain).
+    """
+    folder = model_dir(db_path, annotator)
+    if folder is None or not (folder / "model.json").exists():
+        return None
+    return CRFModel.load(folder)
+
+
+# -- the lexicon feature -----------------------------------------------------------------
+
+
+def lexicon_mapping(lexicon: PropagationLexicon) -> dict[str, str]:
+    """The propagation lexicon as the CRF's lexicon: entity word (lower case, stem) -> label.
+
+    Every word of every labelled form counts, and the base forms propagation matches by
+    (Kyrgyz stems, Russian lemmas); a word that belongs to entities of several labels
+    takes the label it was given most often. One-letter words are left out.
+    """
+    votes: dict[str, Counter[str]] = {}
+    for key, entry in lexicon.entries.items():
+        if not entry.labels:
+            continue
+        lang = key[1] if key[0] == "~" else key[0]
+        words: set[str] = {w for surface in entry.surfaces for w in surface}
+        for forms in entry.forms:
+            words |= forms
+        for word in words:
+            if len(word) < 2:
+                continue
+            for k in set(lexicon_keys(word, lang)[1:]):
+                votes.setdefault(k, Counter()).update(entry.labels)
+    return {k: max(c.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, c in votes.items()}
+
+
+def propagation_lexicon(store: Store, state: LexiconState | None = None) -> dict[str, str]:
+    """:func:`lexicon_mapping` of the annotator's accepted spans in ``store``.
+
+    Uses the runner's shared lexicon (kept in step incrementally) unless ``state`` is given.
+    """
+    if state is None:
+        from .runner import _shared_state
+
+        state = _shared_state(store)
+    with state.lock:
+        state.sync(store)
+        return lexicon_mapping(state.lexicon)
+
+
+# -- training --------------------------------------------------------------------------------
+
+
+def labelled_ids(store: Store, annotator: str | None = None) -> list[int]:
+    """Documents the annotator labelled: marked done or holding accepted spans, not skipped
+    (the documents :func:`annotations.model.labelled_documents` trains on)."""
+    who = annotator or store.annotator
+    rows = store.db.conn.execute(
+        "SELECT doc_id FROM spans WHERE annotator = ? AND state = 'accepted'"
+        " UNION SELECT doc_id FROM doc_status WHERE annotator = ? AND status = 'done'"
+        " EXCEPT SELECT doc_id FROM doc_status WHERE annotator = ? AND status = 'skipped'",
+        [who, who, who],
+    )
+    return sorted(r[0] for r in rows)
+
+
+def train_model(
+    store: Store, lexicon: Mapping[str, str] | None = None, progress: Any = None
+) -> tuple[CRFModel, TrainReport]:
+    """Train the loop's model on the annotator's labelled documents and save it.
+
+    The same training as the app's retrain (:class:`annotations.model.ModelLoop`, within
+    its time budget), with the propagation lexicon unless ``lexicon`` is given. Raises
+    :class:`~annotations.model.ModelError` when nothing is labelled.
+    """
+    from ..model import ModelLoop
+
+    if lexicon is None:
+        lexicon = propagation_lexicon(store, LexiconState(store.annotator))
+    model, report = ModelLoop(store.annotator).retrain(store, lexicon, progress)
+    save_model(model, store.path, store.annotator)
+    return model, report
+
+
+def ensure_model(store: Store) -> tuple[CRFModel, str | None]:
+    """The annotator's saved model, trained (and saved) first if there is none or if the
+    labelled documents changed since it was trained.
+
+    Returns the model and why it was trained (``None`` if the saved one was current).
+    Raises :class:`~annotations.model.ModelError` when nothing is labelled.
+    """
+    try:
+        model = load_model(store.path, store.annotator)
+    except ModelError as exc:
+        why = f"the saved model could not be used ({exc})"
+        model = None
+    else:
+        why = "no model was trained yet"
+    if model is not None:
+        if list(model.state.doc_ids) == labelled_ids(store):
+            return model, None
+        why = "documents were labelled since the saved model was trained"
+    model, _ = train_model(store)
+    return model, why
+
+
+# -- the recogniser --------------------------------------------------------------------------
+
+
+class CRFRecogniser(BaseRecogniser):
+    """Entities the in-loop CRF predicts, scored by its marginal probability."""
+
+    name = "crf"
+    priority = 5
+
+    def __init__(
+        self,
+        model: CRFModel | None = None,
+        *,
+        lexicon: Mapping[str, str] | None = None,
+        min_score: float = MIN_SCORE,
+        state: LexiconState | None = None,
+    ) -> None:
+        self.model = model
+        self.lexicon = lexicon
+        self.min_score = min_score
+        self._state = state
+        self._fixed_lexicon = lexicon is not None
+
+    def prepare(self, store: Store) -> None:
+        """Load the latest saved model (unless one was given) and read the lexicon afresh."""
+        if self.model is None:
+            try:
+                self.model = load_model(store.path, store.annotator)
+            except ModelError as exc:
+                raise RecogniserError(str(exc)) from None
+            if self.model is None:
+                raise RecogniserError(
+                    f"no trained model for annotator {store.annotator!r}: mark documents done in the"
+                    " app (it retrains as you go) or run `annotate suggest --recogniser crf`"
+                )
+        if not self._fixed_lexicon:
+            self.lexicon = propagation_lexicon(store, self._state)
+
+    def suggest(self, doc: TextDoc) -> list[Suggestion]:
+        if self.model is None:
+            raise RecogniserError("prepare(store) first: no model")
+        lexicon = self.lexicon if self.lexicon is not None else {}
+        return [
+            Suggestion(p.start, p.end, p.label, round(p.score, 4))
+            for p in self.model.predict(doc.text, doc.tokens, doc.lang, lexicon)
+            if p.score >= self.min_score
+        ]
+
+
+register(
+    "crf",
+    CRFRecogniser,
+    description="The model that learns from your labels (a CRF, retrained as you mark documents "
+                "done); run by name: trains first if needed.",
+    priority=CRFRecogniser.priority,
+    default=False,
+    widens=False,
+)
+
+
+# -- ordering --------------------------------------------------------------------------------
+
+
+def _todo_ids(store: Store) -> list[int]:
+    return [
+        r[0] for r in store.db.conn.execute(
+            "SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM doc_status s"
+            " WHERE s.doc_id = d.id AND s.annotator = ? AND s.status != 'todo') ORDER BY d.id",
+            [store.annotator],
+        )
+    ]
+
+
+def rank_documents(
+    store: Store,
+    model: CRFModel,
+    by: str,
+    doc_ids: Sequence[int] | None = None,
+    *,
+    lexicon: Mapping[str, str] | None = None,
+    cancelled: Any = None,
+) -> list[tuple[int, DocumentUncertainty]]:
+    """Documents in the order ``by`` (``uncertainty``: least confident first; ``entities``:
+    most predicted entities first; ties in import order), with the model's figures.
+
+    ``doc_ids`` defaults to the annotator's todo documents. ``cancelled()`` is checked
+    between documents; when it turns true, :class:`~annotations.model.ModelError` is raised.
+    """
+    if by not in ("uncertainty", "entities"):
+        raise ValueError(f"unknown order {by!r}: use one of {', '.join(ORDERS)}")
+    ids = list(doc_ids) if doc_ids is not None else _todo_ids(store)
+    scored: list[tuple[int, DocumentUncertainty]] = []
+    for doc_id in ids:
+        if cancelled is not None and cancelled():
+            raise ModelError("ranking cancelled")
+        doc = store.document(doc_id)
+        scored.append((doc_id, model.document_uncertainty(doc.text, doc.tokens, doc.lang, lexicon)))
+    if by == "uncertainty":
+        return sorted(scored, key=lambda p: (-p[1].uncertainty, p[0]))
+    return sorted(scored, key=lambda p: (-p[1].entities, p[0]))
+
+
+# -- jobs for the training child process -----------------------------------------------------
+
+
+def rank_job(
+    ctx: ChildContext, by: str, lexicon: Mapping[str, str] | None
+) -> list[tuple[int, float, int]]:
+    """In the child: the todo documents ranked ``by`` with its latest model.
+
+    Returns ``(doc_id, uncertainty, predicted entities)`` in order.
+    """
+    model = ctx.loop.model
+    if model is None:
+        raise ModelError("no model yet: retrain first")
+    ranked = rank_documents(ctx.store, model, by, lexicon=lexicon, cancelled=lambda: ctx.cancelled)
+    return [(doc_id, round(u.uncertainty, 6), u.entities) for doc_id, u in ranked]
+
+
+def suggest_corpus_job(
+    ctx: ChildContext,
+    lexicon: Mapping[str, str] | None,
+    exclude: Sequence[int],
+    min_score: float = MIN_SCORE,
+) -> RunReport:
+    """In the child: propagation and the latest model over the todo documents (but
+    ``exclude``), storing their suggestions batch by batch until done or cancelled."""
+    from .runner import run_recognisers
+
+    model = ctx.loop.model
+    if model is None:
+        raise ModelError("no model yet: retrain first")
+    skip = set(exclude)
+    ids = [d for d in _todo_ids(ctx.store) if d not in skip]
+    recs = [Propagation(), CRFRecogniser(model, lexicon=lexicon, min_score=min_score)]
+    return run_recognisers(ctx.store, recs, status=None, doc_ids=ids, cancel=ctx.cancel,
+                           batch=CORPUS_BATCH)
