@@ -1,0 +1,250 @@
+"""Hostile input through the real command line: every file either imports with its offsets
+intact or is refused cleanly.
+
+``tests/data/hostile/`` holds the files (written by its ``make_hostile.py``) and
+``expected.json``, what must happen to each. One parametrised test runs ``annotate import``
+on each file with click's ``CliRunner`` and then:
+
+* **imports**: exit 0; the database holds exactly the expected documents (text and status);
+  ``annotate export --status any --format jsonl`` (after marking the documents still to do
+  as done) writes each document's text unchanged and every span with the expected offsets,
+  label and ``text[start:end]``; for ``.txt`` and ``.jsonl`` inputs the texts and span texts
+  are also read back from the input file itself, as the importer documents it (byte-order
+  mark dropped, CRLF turned into LF), so expected.json cannot drift from the files.
+* **refused**: exit non-zero; one ``Error:`` line names the file (with ``:line`` and the
+  byte offset where they apply) and what was wrong; every table of the database is exactly
+  as before.
+
+Either way no traceback, and nothing in the output can act on a terminal (no ESC, BEL, C1
+controls or bidi overrides: hostile data quoted in messages is made inert).
+
+The two 50 MB cases are written on the fly into ``tmp_path`` (streamed, so the test itself
+holds no 50 MB buffer); the import's peak Python memory is measured with ``tracemalloc``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from click.testing import CliRunner, Result
+
+from annotations import Store
+from tui.cli import main
+
+HOSTILE = Path(__file__).parent / "data" / "hostile"
+EXPECTED: dict[str, Any] = json.loads((HOSTILE / "expected.json").read_text(encoding="utf-8"))
+CASES = sorted(name for name in EXPECTED if not name.startswith("_"))
+OWN_FILES = {"make_hostile.py", "expected.json", "README.md"}
+ANNOTATOR = "hostile"
+#: What must never reach a terminal from our output: ESC, BEL, NUL, C1 CSI/OSC/ST, bidi controls.
+RAW_CONTROLS = ("\x1b", "\x07", "\x00", "\x9b", "\x9c", "\x9d", "\u202e", "\u202d", "\u2066", "\u2067")
+
+Dump = Callable[[Store], dict[str, list[tuple[Any, ...]]]]
+SpanRow = tuple[int, int, str, str]
+
+
+def run(*args: str) -> Result:
+    """``annotate ARGS`` in-process; the result must carry no traceback and no raw control characters."""
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    for ch in RAW_CONTROLS:
+        assert ch not in result.stderr, f"raw {ch!r} in stderr: {result.stderr!r}"
+    return result
+
+
+def import_file(db: Path, path: Path, *extra: str) -> Result:
+    result = run("import", "--db", str(db), "--annotator", ANNOTATOR, *extra, str(path))
+    for ch in RAW_CONTROLS:
+        assert ch not in result.output, f"raw {ch!r} in output: {result.output!r}"
+    return result
+
+
+def export_records(db: Path) -> list[dict[str, Any]]:
+    """Every record ``annotate export --status any --format jsonl`` writes."""
+    result = run("export", "--db", str(db), "--status", "any", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line]
+
+
+def mark_todo_done(db: Path) -> dict[str, str]:
+    """Each document's text -> its status after import; then documents still to do are marked done."""
+    with Store(db, ANNOTATOR) as store:
+        docs = store.documents(limit=10_000)
+        statuses = {store.text(d.id): d.status for d in docs}
+        for d in docs:
+            if d.status == "todo":
+                store.set_status(d.id, "done")
+    return statuses
+
+
+def input_view(path: Path) -> tuple[set[str], list[tuple[str, str]]] | None:
+    """Texts and ``(label, span text)`` read straight from a ``.txt``/``.jsonl`` input, as the
+    importer documents them (BOM dropped, CRLF -> LF; offsets count the CRs they had); None
+    for other formats."""
+    if path.suffix == ".txt":
+        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+        return ({text} if text.strip() else set()), []
+    if path.suffix != ".jsonl" or path.name.startswith("hf_"):
+        return None
+    texts: set[str] = set()
+    spans: list[tuple[str, str]] = []
+    seen_spans: set[tuple[str, int, int]] = set()
+    for line in path.read_bytes().decode("utf-8-sig").split("\n"):
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        raw = rec["text"]
+        texts.add(raw.replace("\r\n", "\n"))
+        for sp in rec.get("spans") or ():
+            if (raw, sp["start"], sp["end"]) not in seen_spans:
+                seen_spans.add((raw, sp["start"], sp["end"]))
+                spans.append((sp["label"], raw[sp["start"]:sp["end"]].replace("\r\n", "\n")))
+    return texts, spans
+
+
+def check_refused(name: str, case: dict[str, Any], result: Result, before: Any, after: Any) -> None:
+    assert result.exit_code != 0, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("Error: ") and name.split(".")[0] in ln]
+    assert lines, f"no error line names {name}: {result.output}"
+    assert any(all(word in ln for word in case["error"]) for ln in lines), (case["error"], lines)
+    assert after == before, "a refused file changed the database"
+
+
+def check_imported(name: str, case: dict[str, Any], result: Result, db: Path) -> None:
+    assert result.exit_code == 0, result.output
+    for word in case["output"]:
+        assert word in result.output, (word, result.output)
+    warnings = [ln for ln in result.output.splitlines() if ln.startswith("Warning:")]
+    assert len(warnings) == case["warnings"], warnings
+    expected = {d["text"]: d for d in case["documents"]}
+    assert len(expected) == len(case["documents"])
+    statuses = mark_todo_done(db)
+    assert statuses == {text: d["status"] for text, d in expected.items()}
+    records = export_records(db)
+    assert sorted(r["text"] for r in records) == sorted(expected)
+    exported: list[SpanRow] = []
+    for rec in records:
+        spans: list[SpanRow] = []
+        for sp in rec["spans"]:
+            assert rec["text"][sp["start"]:sp["end"]] == sp["text"], (sp, rec["text"])
+            spans.append((sp["start"], sp["end"], sp["label"], sp["text"]))
+        assert sorted(spans) == sorted(tuple(s) for s in expected[rec["text"]]["spans"]), rec["text"]
+        exported += spans
+    from_input = input_view(HOSTILE / name)
+    if from_input is not None:
+        texts, input_spans = from_input
+        assert set(expected) == texts
+        assert sorted((label, text) for _s, _e, label, text in exported) == sorted(input_spans)
+
+
+def test_every_file_has_an_expected_outcome() -> None:
+    files = {p.name for p in HOSTILE.iterdir() if p.is_file()} - OWN_FILES
+    companions = {c for name in CASES for c in EXPECTED[name].get("companions", ())}
+    assert files == set(CASES) | companions
+    assert len(files) >= 30
+    assert {EXPECTED[name]["outcome"] for name in CASES} == {"imports", "refused"}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_hostile_file(name: str, tmp_path: Path, dump_db: Dump) -> None:
+    case = EXPECTED[name]
+    db = tmp_path / "hostile.db"
+    with Store(db, ANNOTATOR) as store:
+        before = dump_db(store)
+    result = import_file(db, HOSTILE / name, *case.get("args", ()))
+    if case["outcome"] == "refused":
+        with Store(db, ANNOTATOR) as store:
+            after = dump_db(store)
+        check_refused(name, case, result, before, after)
+    else:
+        check_imported(name, case, result, db)
+
+
+# -- 50 MB on one line ------------------------------------------------------------------------
+
+FIFTY_MB = 50 * 1024 * 1024
+
+
+def filler_block(filler: str, size: int) -> tuple[bytes, int]:
+    """A block of about 1 MB of ``filler`` and how many such blocks make about ``size`` bytes."""
+    block = filler.encode() * ((1 << 20) // len(filler.encode()))
+    return block, size // len(block)
+
+
+def stream(path: Path, head: str, filler: str, tail: str, size: int) -> str:
+    """Write ``head``, ``filler`` repeated to about ``size`` bytes, then ``tail``, one block at a
+    time (the test never holds 50 MB); the sha256 of what was written."""
+    digest = hashlib.sha256()
+    block, count = filler_block(filler, size)
+    with path.open("wb") as out:
+        for piece in (head.encode(), *([block] * count), tail.encode()):
+            out.write(piece)
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def traced_import(db: Path, path: Path) -> tuple[Result, float, float]:
+    """Import ``path``; also the seconds it took and its peak traced Python memory in MB."""
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        result = import_file(db, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, time.perf_counter() - t0, peak / 2**20
+
+
+def test_fifty_megabyte_single_line_txt(tmp_path: Path) -> None:
+    """A 50 MB line with no line break imports whole, with flat-ish memory (a few copies at most)."""
+    path = tmp_path / "one_line.txt"
+    words, tail = "Садыр Жапаров Бишкекке келди, Путин Москвада. ", "[bold]\x1b[31m аягы"
+    sha = stream(path, "", words, tail, FIFTY_MB)
+    block, count = filler_block(words, FIFTY_MB)
+    length = count * len(block.decode()) + len(tail)
+    size = path.stat().st_size
+    assert size >= FIFTY_MB
+    result, seconds, peak_mb = traced_import(tmp_path / "big.db", path)
+    print(f"\n50 MB .txt line: import {seconds:.1f} s, peak traced memory {peak_mb:.0f} MB")
+    assert result.exit_code == 0, result.output
+    assert "Imported 1 new document(s)" in result.output
+    # The bytes, the text and an encoded copy or two are fine; a structure per line or
+    # per character would take gigabytes.
+    assert peak_mb < 8 * size / 2**20
+    with Store(tmp_path / "big.db", ANNOTATOR) as store:
+        (summary,) = store.documents()
+        assert store.db.conn.execute("SELECT hash, length(text) FROM documents").fetchone() == (sha, length)
+        assert summary.title == (words * 5)[:200].strip()
+        assert summary.lang == "ky"
+
+
+def test_fifty_megabyte_jsonl_record(tmp_path: Path) -> None:
+    """A 50 MB JSON line (with its tokens, so export needs no tokenizer) keeps its spans exact."""
+    path = tmp_path / "one_record.jsonl"
+    head, filler, tail = "Садыр Жапаров ", "ж" * 512, " Бишкекке"
+    block, count = filler_block(filler, FIFTY_MB)
+    middle = count * len(block.decode())
+    length = len(head) + middle + len(tail)
+    loc = (len(head) + middle + 1, length)
+    rest = json.dumps({
+        "tokens": [{"start": s, "end": e} for s, e in ((0, 5), (6, 13), (14, 14 + middle), loc)],
+        "spans": [{"start": 0, "end": 13, "label": "PER"}, {"start": loc[0], "end": loc[1], "label": "LOC"}],
+    }, ensure_ascii=False)
+    stream(path, '{"text": "' + head, filler, tail + '", ' + rest[1:] + "\n", FIFTY_MB)
+    assert path.stat().st_size >= FIFTY_MB
+    result, seconds, peak_mb = traced_import(tmp_path / "big.db", path)
+    print(f"\n50 MB .jsonl line: import {seconds:.1f} s, peak traced memory {peak_mb:.0f} MB")
+    assert result.exit_code == 0, result.output
+    assert "Spans: 2 accepted" in result.output
+    (record,) = export_records(tmp_path / "big.db")
+    assert len(record["text"]) == length
+    assert [(s["text"], s["label"]) for s in record["spans"]] == [("Садыр Жапаров", "PER"), ("Бишкекке", "LOC")]
+    for sp in record["spans"]:
+        assert record["text"][sp["start"]:sp["end"]] == sp["text"]
