@@ -24,6 +24,7 @@ from .text import (
     content_hash,
     decode,
     detect_language,
+    foreign_bom,
     is_grapheme_boundary,
     normalise_newlines,
     title_of,
@@ -276,7 +277,10 @@ def read_jsonl(path: Path, name: str, progress: Callable[[int], None] | None = N
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ImportFailure(
-                    name, f"invalid UTF-8 at byte {line_start + exc.start}: {exc.reason}", lineno
+                    name,
+                    (lineno == 1 and foreign_bom(raw))
+                    or f"invalid UTF-8 at byte {line_start + exc.start}: {exc.reason}",
+                    lineno,
                 ) from None
             if lineno == 1 and line.startswith("\ufeff"):
                 line = line[1:]
@@ -286,6 +290,8 @@ def read_jsonl(path: Path, name: str, progress: Callable[[int], None] | None = N
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ImportFailure(name, f"not valid JSON: {exc.msg} (column {exc.colno})", lineno) from None
+            except RecursionError:  # e.g. 100,000 nested arrays: the parser gives up
+                raise ImportFailure(name, "not valid JSON: nested too deeply", lineno) from None
             yield parse_jsonl_record(obj, name, lineno)
 
 

@@ -303,14 +303,18 @@ class Store:
         after: int | None = None,
         offset: int = 0,
         annotator: str | None = None,
+        ids: Sequence[int] | None = None,
     ) -> list[DocumentSummary]:
         """One page of documents in import order, with this annotator's status and counts.
 
         ``after`` pages by id (fast at any depth); ``offset`` is also accepted (it walks
         the skipped rows, so deep offsets are slower). ``search`` is a full-text query over
         title and text: every word must match, the last one as a prefix (see
-        :func:`_fts_query`).
+        :func:`_fts_query`). ``ids`` keeps only those documents (a page of a list in
+        another order: the caller puts the rows in its order).
         """
+        if ids is not None and not ids:
+            return []
         annotator = annotator or self.annotator
         where, args = self._doc_filters(status, lang, annotator)
         source, order = "documents d", "d.id"
@@ -328,6 +332,9 @@ class Store:
         if after is not None:
             where.append(f"{order} > ?")
             args.append(after)
+        if ids is not None:
+            where.append("d.id IN (" + ",".join("?" * len(ids)) + ")")
+            args += list(ids)
         sql = (
             "SELECT d.id, d.title, d.lang, d.source, d.line,"
             " coalesce((SELECT status FROM doc_status WHERE doc_id = d.id AND annotator = ?), 'todo'),"

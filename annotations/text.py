@@ -12,6 +12,7 @@ import unicodedata
 __all__ = [
     "DecodeError",
     "decode",
+    "foreign_bom",
     "normalise_newlines",
     "title_of",
     "detect_language",
@@ -44,10 +45,37 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n")
 
 
+#: Byte-order marks of encodings other than UTF-8 (UTF-32 first: its little-endian mark
+#: starts with UTF-16's).
+_FOREIGN_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)", "UTF-32"),
+    (b"\xff\xfe", "UTF-16 (little-endian)", "UTF-16"),
+    (b"\xfe\xff", "UTF-16 (big-endian)", "UTF-16"),
+)
+
+
+def foreign_bom(head: bytes) -> str | None:
+    """Why a file starting with ``head`` is refused, if it starts with a UTF-16/32 byte-order mark.
+
+    Such files are refused rather than decoded: every reader takes UTF-8 (line-based
+    formats split on the byte ``\\n``, which UTF-16 does not keep whole), so the message
+    says how to convert the file instead.
+    """
+    for bom, name, codec in _FOREIGN_BOMS:
+        if head.startswith(bom):
+            return (
+                f"not UTF-8: the file starts with a {name} byte-order mark at byte 0;"
+                f" convert it to UTF-8 first (e.g. iconv -f {codec} -t UTF-8)"
+            )
+    return None
+
+
 def decode(data: bytes) -> str:
     """Decode UTF-8 bytes as a document: drop a BOM, turn CRLF into LF.
 
-    Raises :class:`DecodeError` with the byte offset of the first invalid byte.
+    Raises :class:`DecodeError` with the byte offset of the first invalid byte (and says so
+    when the bytes are UTF-16/32 or look binary: NUL bytes near a byte that is not UTF-8).
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -57,9 +85,10 @@ def decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DecodeError(
-            f"invalid UTF-8 at byte {exc.start + shift}: {exc.reason}", exc.start + shift
-        ) from None
+        message = (shift == 0 and foreign_bom(data)) or f"invalid UTF-8 at byte {exc.start + shift}: {exc.reason}"
+        if b"\x00" in data[:8192] and not message.startswith("not UTF-8"):
+            message += " (this looks like a binary file, not text)"
+        raise DecodeError(message, exc.start + shift) from None
     return normalise_newlines(text)
 
 

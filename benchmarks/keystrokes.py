@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -264,10 +265,11 @@ def accept_all_result(accepted: Sequence[Any], pending: Sequence[Any]) -> set[Go
 class Planner:
     """Chooses the next step from the reader's state and the gold spans of the open document."""
 
-    def __init__(self, gold: frozenset[Gold], keys: dict[str, str], strict: bool) -> None:
+    def __init__(self, gold: frozenset[Gold], keys: dict[str, str], strict: bool, policy: str = "nearest") -> None:
         self.gold = gold
         self.keys = keys  # label name -> key
         self.strict = strict
+        self.policy = policy
 
     def tasks(self, reader: Any) -> tuple[list[Task], list[Task], list[Task], bool]:
         """(individual tasks, correct suggestions, wrong suggestions, accept-all is clean)."""
@@ -369,20 +371,40 @@ class Planner:
             if not search.expand():
                 return best[1] if best else None
 
-    def tour(self, reader: Any, nav: Navigator, start: tuple[int, int | None], tasks: list[Task]) -> int:
-        """Estimated keys to do ``tasks`` one after another, nearest first (spans as now)."""
+    @staticmethod
+    def ahead(reader: Any, tasks: Sequence[Task]) -> Task:
+        """The first task in reading order that ends after the cursor (else the first of all)."""
+        here = reader.model.word_starts[reader.cursor]
+        later = [t for t in tasks if t.end > here]
+        return min(later or tasks, key=lambda t: t.start)
+
+    def choose(self, reader: Any, tasks: Sequence[Task], nav: Navigator, start: tuple[int, int | None],
+               policy: str) -> Step | None:
+        """The next step among ``tasks`` by ``policy`` (see :data:`POLICIES`)."""
+        if policy == "nearest":
+            return self.best(reader, tasks, nav.search(start))
+        if policy == "sweep":
+            return self.best(reader, [self.ahead(reader, tasks)], nav.search(start))
+        plans = [(self.tour(reader, nav, start, tasks, p), i, p) for i, p in enumerate(("sweep", "nearest"))]
+        return self.choose(reader, tasks, nav, start, min(plans)[2])
+
+    def tour(self, reader: Any, nav: Navigator, start: tuple[int, int | None], tasks: Sequence[Task],
+             policy: str | None = None) -> int:
+        """Estimated keys to do ``tasks`` one after another by ``policy`` (spans as they are now)."""
+        policy = policy or ("sweep" if self.policy == "lookahead" else self.policy)
         left = list(tasks)
         state = start
         total = 0
-        fake = _Cursor(reader, state[0])
+        fake: Any = reader
         while left:
-            step = self.best(fake, left, nav.search(state))
-            if step is None:
+            step = self.choose(fake, left, nav, state, policy)
+            if step is None or step.task is None:
                 return 10**9
             total += step.cost
-            left.remove(step.task)  # type: ignore[arg-type]
-            state = (step.word, None)
-            fake = _Cursor(reader, step.word)
+            left = [t for t in left if t is not step.task]
+            word = step.word + step.keys.count("shift+right") - step.keys.count("shift+left")
+            state = (word, None)
+            fake = _Cursor(reader, word)
         return total
 
     def next_step(self, reader: Any) -> Step | None:
@@ -393,19 +415,19 @@ class Planner:
         nav = Navigator(reader)
         start = (reader.cursor, reader._goal_x)
         if tasks:
-            return self.best(reader, tasks, nav.search(start))
+            return self.choose(reader, tasks, nav, start, self.policy)
         if correct and (clean or not wrong):
             if clean and not (self.strict and wrong):
                 return Step((), reader.cursor, ("A",), None, 1)
         if not correct:
-            return self.best(reader, wrong, nav.search(start))
+            return self.choose(reader, wrong, nav, start, self.policy)
         # Correct and wrong suggestions left: accept the right ones one by one, or reject
         # the wrong ones and accept the rest with A, whichever costs fewer keys.
         one_by_one = self.tour(reader, nav, start, correct) + (self.tour(reader, nav, start, wrong) if self.strict else 0)
         clean_up = self.tour(reader, nav, start, wrong) + 1
         if one_by_one < clean_up:
-            return self.best(reader, correct, nav.search(start))
-        return self.best(reader, wrong, nav.search(start))
+            return self.choose(reader, correct, nav, start, self.policy)
+        return self.choose(reader, wrong, nav, start, self.policy)
 
 
 @dataclass
@@ -458,23 +480,101 @@ def _stored(store: Any, doc_id: int) -> set[tuple[int, int, int, str, str]]:
     return {(s.id, s.start, s.end, s.label, s.state) for s in store.spans(doc_id, states=("accepted", "pending"))}
 
 
+def _newest_event(store: Any) -> int:
+    events = store.events(annotator=store.annotator, limit=1)
+    return int(events[0]["id"]) if events else 0
+
+
+class Keyboard:
+    """Sends key events the way Pilot does (through the driver), then waits only as long as needed.
+
+    ``Pilot.press`` sleeps at least 40 ms per key waiting for the process to look idle;
+    here each key is followed by rounds of "every widget has handled its queued messages"
+    until a condition the caller names holds (the cursor moved, the store logged the
+    decision), which is exact and fast.
+    """
+
+    def __init__(self, pilot: Any, result: "DocResult | None" = None) -> None:
+        self.pilot = pilot
+        self.app = pilot.app
+        self.result = result
+
+    @staticmethod
+    def event(key: str) -> Any:
+        import unicodedata
+
+        from textual import events
+        from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        original = REPLACED_KEYS.get(key, key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        return events.Key(key, char)
+
+    async def drain(self) -> None:
+        """One round: every widget on the screen (and the app) handled the messages queued now."""
+        wait = getattr(self.pilot, "_wait_for_screen", None)
+        if wait is not None:
+            await wait()
+        else:  # pragma: no cover - older/newer Textual without the helper
+            await self.pilot.pause()
+        await asyncio.sleep(0)
+
+    async def until(self, predicate: Any, rounds: int = 400) -> bool:
+        """Drain until ``predicate()`` holds; ``False`` if it still does not after ``rounds``."""
+        for i in range(rounds):
+            if predicate():
+                return True
+            await self.drain()
+            if i > 20:
+                await asyncio.sleep(0.005)
+        return bool(predicate())
+
+    async def press(self, keys: Sequence[str]) -> None:
+        """Press ``keys`` one after another (each handled before the next is sent)."""
+        driver = self.app._driver
+        for key in keys:
+            event = self.event(key)
+            event.set_sender(self.app)
+            driver.send_message(event)
+            for _ in range(4):  # app -> screen -> focused widget -> bindings
+                await self.drain()
+            if self.result is not None:
+                self.result.keys += 1
+                self.result.by_key[key] += 1
+
+    async def decide(self, keys: Sequence[str]) -> bool:
+        """Press decision keys; wait until the store logged the last one's event and the app settled."""
+        store = self.app.store
+        before = _newest_event(store)
+        await self.press(keys)
+        logged = await self.until(lambda: _newest_event(store) != before)
+        await settle(self.pilot)
+        return logged
+
+
 async def settle(pilot: Any, timeout: float = 60.0) -> None:
     """Wait until the app's workers are done and the reader shows what the store holds."""
     from textual.worker import WorkerState
 
     app = pilot.app
+    keyboard = Keyboard(pilot)
     deadline = time.monotonic() + timeout
     while True:
-        await pilot.pause()
+        await keyboard.drain()
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await keyboard.drain()
         busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
         reader = app.reader
         if not busy and (reader.model is None or _shown(reader) == _stored(app.store, reader.doc_id)):
             return
         if time.monotonic() > deadline:
             raise KeystrokeError("the app did not settle (workers busy or reader out of step with the store)")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.005)
 
 
 async def wait_for_document(pilot: Any, doc_id: int, timeout: float = 60.0) -> None:
@@ -491,31 +591,25 @@ async def annotate_document(pilot: Any, planner: Planner, result: DocResult, ver
     """Press keys until the open document's accepted spans equal the gold, then ``d``."""
     app = pilot.app
     reader = app.reader
+    keyboard = Keyboard(pilot, result)
     started = time.perf_counter()
     limit = 20 * (len(planner.gold) + len(reader.model.spans)) + 50
-
-    async def press(keys: Sequence[str]) -> None:
-        if keys:
-            await pilot.press(*keys)
-            result.keys += len(keys)
-            result.by_key.update(keys)
-
     while True:
         if reader.selection is not None:  # never expected: start each step without a selection
-            await press(("escape",))
+            await keyboard.press(("escape",))
         step = planner.next_step(reader)
         if step is None:
             break
         result.steps += 1
         if result.steps > limit:
             raise KeystrokeError(f"document {result.doc_id}: no end in sight after {limit} steps")
-        await press(step.nav)
-        if reader.cursor != step.word:
-            result.misses += 1  # the model of the keys was wrong: re-plan from here
+        await keyboard.press(step.nav)
+        if not await keyboard.until(lambda: reader.cursor == step.word, rounds=30):
+            result.misses += 1  # the model of the keys was wrong: re-plan from what the app shows
             await settle(pilot)
             continue
-        await press(step.keys)
-        await settle(pilot)
+        if not await keyboard.decide(step.keys):
+            raise KeystrokeError(f"document {result.doc_id}: keys {step.keys} changed nothing in the store")
         if verbose and step.task is not None:
             text = reader.model.raw[step.task.start:step.task.end]
             print(f"  {step.task.kind:7} {text!r:40} {' '.join((*step.nav, *step.keys))}", file=sys.stderr)
@@ -525,7 +619,7 @@ async def annotate_document(pilot: Any, planner: Planner, result: DocResult, ver
             if task.gold not in shown:
                 result.misses += 1
     result.left_pending = reader.model.spans.pending
-    await press(("d",))
+    await keyboard.decide(("d",))
     result.seconds = time.perf_counter() - started
 
 
@@ -607,7 +701,7 @@ async def run_mode(gold: list[GoldDoc], suggestions: bool, patterns: Path | None
                     result = DocResult(doc_id, app.reader.model.title, len(doc.spans))
                     if verbose:
                         print(f"document {doc_id}: {result.title}", file=sys.stderr)
-                    await annotate_document(pilot, Planner(doc.spans, keys, strict), result, verbose)
+                    await annotate_document(pilot, Planner(doc.spans, keys, strict, os.environ.get("KS_POLICY", "nearest")), result, verbose)
                     results.append(result)
                 await settle(pilot)
             diffs = compare(store, gold)

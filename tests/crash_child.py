@@ -37,16 +37,19 @@ import os
 import random
 import sqlite3
 import sys
+import traceback
 import unicodedata
 from pathlib import Path
 from time import monotonic, time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
-from annotations import Store
+from annotations import Span, Store
 import tui.app as tui_app
 from tui.app import AnnotateApp
 from tui.docmodel import DocModel
@@ -213,7 +216,7 @@ class Driver:
         self.seq += 1
         expect = self.predict(key)
         self.write({"kind": "intent", "seq": self.seq, "action": action, "key": key, "expect": expect})
-        self.app._driver.send_message(key_event(key))
+        self.app.post_message(key_event(key))
         state = await self.shown()
         if action != "move":
             self.decisions += 1
@@ -225,32 +228,41 @@ class Driver:
 
     async def move_to(self, word: int) -> None:
         """Walk the cursor to ``word`` with ``right``/``left`` (one logged step per key)."""
-        for _ in range(40):
+        for _ in range(12):
             cursor = self.app.reader.cursor
             if cursor == word:
                 return
             await self.step("move", "right" if word > cursor else "left")
 
-    async def tab_to(self, wanted: Any) -> bool:
-        """Press ``tab``/``shift+tab`` until the cursor is on a span ``wanted(span)`` accepts."""
-        step = self.rng.choice(["tab", "shift+tab"])
-        for _ in range(8):
-            if self.span_here(wanted) is not None:
-                return True
-            before = self.app.reader.cursor
-            await self.step("move", step)
-            if self.app.reader.cursor == before:
-                step = "tab" if step == "shift+tab" else "shift+tab"
-        return self.span_here(wanted) is not None
-
-    def span_here(self, wanted: Any) -> Any:
-        rng = self.app.reader.cursor_range
-        if rng is None:
-            return None
-        for span in self.model().spans.overlapping(*rng):
+    def span_here(self, wanted: Callable[[Span], bool], word: int | None = None) -> Span | None:
+        """A span under the cursor (or ``word``) that ``wanted`` accepts."""
+        model = self.model()
+        rng = model.word_range(self.app.reader.cursor if word is None else word)
+        for span in model.spans.overlapping(*rng):
             if wanted(span):
                 return span
         return None
+
+    async def tab_to(self, wanted: Callable[[Span], bool], most: int = 5) -> Span | None:
+        """Go to a span ``wanted`` accepts with the fewest ``tab``/``shift+tab`` (at most ``most``)."""
+        model = self.model()
+        best: tuple[int, str] | None = None
+        for key, step in (("tab", 1), ("shift+tab", -1)):
+            word = self.app.reader.cursor
+            for presses in range(most + 1):
+                if self.span_here(wanted, word) is not None:
+                    if best is None or presses < best[0]:
+                        best = (presses, key)
+                    break
+                found = model.next_span(word, step)
+                if found is None:
+                    break
+                word = found
+        if best is None:
+            return None
+        for _ in range(best[0]):
+            await self.step("move", best[1])
+        return self.span_here(wanted)
 
     # -- one decision ------------------------------------------------------------------------
 
@@ -260,21 +272,24 @@ class Driver:
         model = self.model()
         cursor = self.app.reader.cursor
         if kind in ("label", "label_selection"):
-            await self.move_to(max(0, min(cursor + rng.randint(-6, 6), len(model) - 1)))
+            if rng.random() < 0.5:
+                await self.step("move", "n")
+            else:
+                await self.move_to(max(0, min(cursor + rng.randint(-3, 3), len(model) - 1)))
             if kind == "label_selection":
                 for _ in range(rng.randint(1, 2)):
                     await self.step("move", "shift+right")
             await self.step(kind, rng.choice(LABEL_KEYS))
         elif kind == "relabel":
-            if await self.tab_to(lambda s: s.state == "accepted"):
-                span = self.span_here(lambda s: s.state == "accepted")
+            span = await self.tab_to(lambda s: s.state == "accepted")
+            if span is not None:
                 keys = [k for k, name in zip(LABEL_KEYS, ("PER", "LOC", "ORG")) if name != span.label]
                 await self.step(kind, rng.choice(keys))
         elif kind == "delete":
-            if await self.tab_to(lambda s: True):
+            if await self.tab_to(lambda s: True) is not None:
                 await self.step(kind, rng.choice(["backspace", "delete"]))
         elif kind in ("accept", "reject"):
-            if await self.tab_to(lambda s: s.state == "pending"):
+            if await self.tab_to(lambda s: s.state == "pending") is not None:
                 await self.step(kind, "enter" if kind == "accept" else "x")
         elif kind == "accept_all":
             if model.spans.pending:
@@ -323,10 +338,234 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decisions", type=int, default=10**9)
     parser.add_argument("--stop-file", default=None)
     parser.add_argument("--no-suggest", dest="suggest", action="store_false")
-    parser.add_argument("--pace", type=float, default=0.0)
+    parser.add_argument("--pace", type=float, default=0.0, help="seconds to wait between decisions")
     args = parser.parse_args(argv)
     return asyncio.run(run(args))
 
 
+# -- fork server ---------------------------------------------------------------------------------
+
+
+def serve() -> int:
+    """Start children by ``fork()`` from a process that has already imported everything.
+
+    Importing Textual, the library and the recognisers takes about a second, and the crash
+    test starts 21 children: forked from here they start in a fraction of that and run
+    exactly the same app code. Requests and replies are JSON lines on stdin/stdout:
+    ``{"run": [argv...], "output": PATH}`` -> ``{"pid": N}`` (the child's stdout and stderr
+    go to ``PATH``); ``{"wait": N, "block": bool}`` -> ``{"done": bool, "signal": n|null,
+    "code": n|null}``. This process is single-threaded and holds no database connection,
+    so forking it is safe.
+    """
+    import annotations.recognisers  # noqa: F401 - loaded once here rather than in every child
+
+    def reply(data: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.flush()
+
+    reply({"ready": True})
+    for line in sys.stdin:
+        request = json.loads(line)
+        if "run" in request:
+            sys.stdout.flush()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns into the server loop
+                code = 1
+                try:
+                    out = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                    os.dup2(out, 1)
+                    os.dup2(out, 2)
+                    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                    code = main(request["run"])
+                except BaseException:  # noqa: BLE001 - reported in the output file
+                    traceback.print_exc()
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(code)
+            reply({"pid": pid})
+        elif "wait" in request:
+            pid, status = os.waitpid(request["wait"], 0 if request.get("block") else os.WNOHANG)
+            if pid == 0:
+                reply({"done": False})
+            else:
+                reply({
+                    "done": True,
+                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                })
+    return 0
+
+
+# -- reading the log and the database (used by the tests) ---------------------------------------
+
+#: A span as the replay keeps it: (doc_id, start, end, label, state).
+SpanRow = tuple[int, int, int, str, str]
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    """The complete records of a log (a line cut short by SIGKILL was never logged)."""
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # the empty tail after the last newline, or a line cut by the kill
+    return records
+
+
+@dataclass
+class Event:
+    """One row of the event log."""
+
+    id: int
+    action: str
+    doc_id: int | None
+    changes: list[dict[str, Any]]
+
+
+@dataclass
+class Replay:
+    """One annotator's spans (every state) and statuses, as the tables hold them or as replayed."""
+
+    spans: dict[int, SpanRow] = field(default_factory=dict)
+    statuses: dict[int, str] = field(default_factory=dict)
+
+    def copy(self) -> "Replay":
+        return Replay(dict(self.spans), dict(self.statuses))
+
+    def apply(self, changes: list[dict[str, Any]]) -> None:
+        """Apply an event's change records (the same records undo and redo use)."""
+        for ch in changes:
+            op = ch["op"]
+            if op == "insert":
+                sp = ch["span"]
+                self.spans[sp["id"]] = (sp["doc_id"], sp["start"], sp["end"], sp["label"], sp["state"])
+            elif op == "delete":
+                self.spans.pop(ch["span"]["id"], None)
+            elif op == "update":
+                doc, start, end, label, state = self.spans[ch["id"]]
+                after = {"start": start, "end": end, "label": label, "state": state, **ch["after"]}
+                self.spans[ch["id"]] = (doc, after["start"], after["end"], after["label"], after["state"])
+            elif op == "status":
+                if ch["after"] in (None, "todo"):
+                    self.statuses.pop(ch["doc_id"], None)
+                else:
+                    self.statuses[ch["doc_id"]] = ch["after"]
+
+    def view(self, doc_id: int) -> tuple[list[list[Any]], str]:
+        """What the reader shows of a document: accepted and pending spans, and its status."""
+        spans = sorted(
+            [sid, start, end, label, state]
+            for sid, (doc, start, end, label, state) in self.spans.items()
+            if doc == doc_id and state in ("accepted", "pending")
+        )
+        return spans, self.statuses.get(doc_id, "todo")
+
+
+def snapshot(conn: sqlite3.Connection, annotator: str) -> Replay:
+    """What the tables hold for ``annotator``."""
+    spans = {
+        row[0]: tuple(row[1:])
+        for row in conn.execute(
+            "SELECT id, doc_id, start, end, label, state FROM spans WHERE annotator = ?", [annotator]
+        )
+    }
+    statuses = {
+        doc: status
+        for doc, status in conn.execute(
+            "SELECT doc_id, status FROM doc_status WHERE annotator = ?", [annotator]
+        )
+        if status != "todo"
+    }
+    return Replay(spans, statuses)  # type: ignore[arg-type]
+
+
+def newest_event(conn: sqlite3.Connection, annotator: str) -> int:
+    return int(conn.execute(
+        "SELECT coalesce(max(id), 0) FROM events WHERE annotator = ?", [annotator]
+    ).fetchone()[0])
+
+
+def events_after(conn: sqlite3.Connection, annotator: str, after: int) -> list[Event]:
+    """``annotator``'s events with an id above ``after``, oldest first."""
+    return [
+        Event(eid, action, doc_id, json.loads(changes))
+        for eid, action, doc_id, changes in conn.execute(
+            "SELECT id, action, doc_id, changes FROM events WHERE annotator = ? AND id > ? ORDER BY id",
+            [annotator, after],
+        )
+    ]
+
+
+#: The event a decision key may log (a key may also log nothing: e.g. a refusal or "nothing to redo").
+EVENT_OF = {
+    "label": {"add", "relabel"}, "label_selection": {"add"}, "relabel": {"relabel"},
+    "delete": {"delete"}, "accept": {"accept"}, "reject": {"reject"}, "accept_all": {"accept_all"},
+    "undo": {"undo"}, "redo": {"redo"}, "done": {"status"}, "skip": {"status"}, "move": set(),
+}
+#: Events the app writes on its own after a decision (the recogniser's refreshed suggestions).
+BACKGROUND = {"suggest"}
+
+
+@dataclass
+class Checked:
+    """What :func:`check_records` found: per record, the events its key logged."""
+
+    screens: int = 0
+    committed: int = 0
+    last: dict[str, Any] | None = None
+    replay: Replay = field(default_factory=Replay)
+    action_events: dict[int, Event] = field(default_factory=dict)
+
+
+def check_records(records: list[dict[str, Any]], base: Replay, events: list[Event]) -> Checked:
+    """Check that every screen a child logged is the database's state at that point of its log.
+
+    ``base`` is the annotator's state when the child started and ``events`` its events since
+    (oldest first). For each ``open``/``shown`` record, replaying the events up to the
+    record's ``event`` mark onto ``base`` must give exactly the spans and status the screen
+    showed for its document; the key between two records may have logged at most one event
+    of its own (of the kind :data:`EVENT_OF` allows) plus recogniser suggestions; and no
+    record may list an error or a cursor that differs from the one predicted for a move.
+    Raises ``AssertionError`` naming the record otherwise.
+    """
+    result = Checked(replay=base.copy())
+    pending = list(events)
+    mark = None
+    for rec in records:
+        if rec["kind"] not in ("open", "shown"):
+            continue
+        assert not rec["errors"], f"the app showed an error: {rec}"
+        assert not rec.get("mismatch"), f"a move key did not lead where the screen said: {rec}"
+        if mark is not None:
+            assert rec["event"] >= mark, f"the event log went backwards at {rec}"
+        mine: list[Event] = []
+        while pending and pending[0].id <= rec["event"]:
+            ev = pending.pop(0)
+            result.replay.apply(ev.changes)
+            if ev.action not in BACKGROUND:
+                mine.append(ev)
+        if rec["kind"] == "shown":
+            assert len(mine) <= 1, f"one key logged {len(mine)} actions: {rec}, {mine}"
+            if mine:
+                assert mine[0].action in EVENT_OF[rec["action"]], f"key {rec['key']} logged {mine[0].action}"
+                result.action_events[rec["seq"]] = mine[0]
+                result.committed += 1
+        else:
+            assert not mine, f"opening the app logged actions: {mine}"
+        spans, status = result.replay.view(rec["doc"])
+        assert (rec["spans"], rec["status"]) == (spans, status), (
+            f"record {rec['seq']} ({rec['kind']} {rec.get('action')}) showed document {rec['doc']} as"
+            f" {rec['spans']} ({rec['status']}) but the database had {spans} ({status})"
+        )
+        result.screens += 1
+        result.last = rec
+        mark = rec["event"]
+    return result
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve() if sys.argv[1:] == ["--serve"] else main())

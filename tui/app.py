@@ -6,6 +6,8 @@ first (one transaction per action) and only then shown, from the change records 
 logged, so what the screen shows is already on disk. Opening a document (tokenising and
 wrapping it), importing the seeds, exporting and refreshing suggestions run in thread
 workers with their own connection (``store.reopen()``) and post typed messages back.
+The in-loop model (retraining in a child process when a document is marked done, its
+suggestions, the model's document order) is :class:`tui.model.ModelController`'s.
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ from .messages import (
     LoadFailed,
     SeedsImported,
     SuggestionsRefreshed,
+)
+from .model import (
+    CorpusSuggested,
+    DocumentsRanked,
+    ModelController,
+    ModelFailed,
+    ModelLoaded,
+    ModelRetrained,
+    ModelTraining,
 )
 from .palette import AnnotateCommands
 from .reader import Reader
@@ -89,6 +100,8 @@ class AnnotateApp(App[None]):
         keymap: dict[str, str] | None = None,
         suggest: bool = True,
         seed_if_empty: bool = True,
+        model: bool | None = None,
+        order: str = "import",
     ) -> None:
         super().__init__()
         self.store = store
@@ -96,6 +109,11 @@ class AnnotateApp(App[None]):
         self.keymap = dict(keymap or {})
         self.suggest = suggest
         self.seed_if_empty = seed_if_empty
+        #: The in-loop model (``model`` defaults to ``suggest``): retrains on ``d`` and from
+        #: the palette, suggests, orders the list. ``None`` when turned off.
+        self.model_loop: ModelController | None = (
+            ModelController(self, order=order) if (suggest if model is None else model) else None
+        )
         self.labels: list[Label] = []
         #: The session summary, set when the app quits.
         self.summary: dict[str, Any] | None = None
@@ -136,6 +154,8 @@ class AnnotateApp(App[None]):
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
         self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
+        if self.model_loop is not None:
+            self.model_loop.start()
         if self.seed_if_empty and self.store.count_documents() == 0:
             self.reader.empty_message = "Importing the bundled seed documents…"
             self._import_seeds()
@@ -344,7 +364,10 @@ class AnnotateApp(App[None]):
             return
         try:
             with self.store.reopen() as store:
-                added = refresh(store, doc_id)
+                # Once there is a model, its suggestions are refreshed too (with the lexicon
+                # this decision just grew).
+                extra = self.model_loop.recognisers(store) if self.model_loop is not None else []
+                added = refresh(store, doc_id, recognisers=extra) if extra else refresh(store, doc_id)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.post_message(SuggestionsRefreshed(doc_id, 0, str(exc)))
             return
@@ -415,11 +438,24 @@ class AnnotateApp(App[None]):
             return
         self._show_outcome(outcome)
         self._save_cursor()
-        target = self.store.first_unfinished(after=doc_id)
+        if status == "done" and self.model_loop is not None:
+            self.model_loop.request_retrain("done")
+        target = self._next_unfinished(doc_id)
         if target is None or target == doc_id:
             self.notify("Every document is done or skipped.", title="All done")
         else:
             self.open_document(target)
+
+    def _next_unfinished(self, doc_id: int) -> int | None:
+        """The next todo document in the list's order (import order unless the model's)."""
+        ranking = self.doclist.ranking
+        if ranking:
+            at = self.doclist.position(doc_id)
+            start = 0 if at is None else at + 1
+            for candidate in ranking[start:] + ranking[:start]:
+                if candidate != doc_id and self.store.status(candidate) == "todo":
+                    return candidate
+        return self.store.first_unfinished(after=doc_id)
 
     def set_status_only(self, status: str) -> None:
         """Set the open document's status and stay on it."""
@@ -484,6 +520,85 @@ class AnnotateApp(App[None]):
         self.keymap = dict(keymap)
         super().set_keymap(keymap)
 
+    # -- the model in the loop ----------------------------------------------------------------------------
+
+    def retrain_model(self) -> None:
+        """Retrain the model now, in the background (the palette's "Retrain model")."""
+        if self.model_loop is None:
+            self.notify("The model is off in this session.", severity="warning", markup=False)
+            return
+        self.model_loop.request_retrain("palette")
+
+    def order_documents(self, by: str) -> None:
+        """Order the document list by import, model uncertainty or predicted entities."""
+        if self.model_loop is None:
+            self.notify("The model is off in this session: the list stays in import order.",
+                        severity="warning", markup=False)
+            return
+        self.model_loop.request_order(by)
+        if by == "import":
+            self.doclist.set_order("import")
+            self.doclist.table.highlight_doc(self.reader.doc_id or 0)
+        else:
+            self.notify(f"Ordering the documents: {by} (the model ranks them in the background)…",
+                        timeout=2, markup=False)
+
+    def show_model_state(self) -> None:
+        """Say what the model learned from and how well it does (a notification)."""
+        loop = self.model_loop
+        model = loop.model if loop is not None else None
+        if model is None:
+            self.notify("No model yet: mark a document done (d) or run Retrain model.", title="Model",
+                        markup=False)
+            return
+        st = model.state
+        lines = [
+            f"Learned from {st.documents} labelled document(s): {st.sentences} sentences,"
+            f" {st.tokens} tokens; labels {', '.join(st.labels) or '–'}.",
+            f"Last retrain {st.trained_at} ({st.seconds:.2f} s, {st.iterations} iterations).",
+        ]
+        if st.held_out:
+            o = st.held_out["overall"]
+            lines.append(
+                f"Held out ({st.held_out_documents} document(s) labelled after the model that"
+                f" tagged them): P {o['precision']:.2f} R {o['recall']:.2f} F1 {o['f1']:.2f}."
+            )
+        else:
+            lines.append("Held-out F1: not measured yet (it scores documents labelled after a retrain).")
+        self.notify(inert("\n".join(lines), keep_newlines=True), title="Model", timeout=10, markup=False)
+
+    def _show_model(self) -> None:
+        if self.model_loop is not None:
+            self.status_bar.model = self.model_loop.status_text()
+
+    def on_model_loaded(self, message: ModelLoaded) -> None:
+        self._show_model()
+
+    def on_model_training(self, message: ModelTraining) -> None:
+        self._show_model()
+
+    def on_model_retrained(self, message: ModelRetrained) -> None:
+        self._show_model()
+
+    def on_model_failed(self, message: ModelFailed) -> None:
+        self._show_model()
+        what = {"retrain": "Retraining", "rank": "Ordering the documents", "corpus": "Suggesting",
+                "load": "Loading the model"}.get(message.stage, message.stage)
+        self.notify(f"{what} failed: {inert(message.error)}", severity="warning", markup=False)
+
+    def on_documents_ranked(self, message: DocumentsRanked) -> None:
+        if message.notice:
+            self.notify(inert(message.notice), title="Document order", markup=False)
+        loop = self.model_loop
+        if message.order is None or loop is None or loop.order != message.by:
+            return
+        self.doclist.set_order(message.by, message.order)
+        if self.reader.doc_id is not None:
+            self.doclist.table.highlight_doc(self.reader.doc_id)
+
+    def on_corpus_suggested(self, message: CorpusSuggested) -> None:
+        self.reload_current_spans()
+
     # -- export -------------------------------------------------------------------------------------------
 
     def export_path(self, fmt: str) -> Path:
@@ -533,6 +648,8 @@ class AnnotateApp(App[None]):
 
     def on_unmount(self) -> None:
         self.finish()
+        if self.model_loop is not None:
+            self.model_loop.close()
 
 
 def summary_line(summary: dict[str, Any]) -> str:
@@ -545,9 +662,9 @@ def summary_line(summary: dict[str, Any]) -> str:
     )
 
 
-def run_app(store: Store, keymap: dict[str, str] | None = None) -> None:
-    """Run the app on ``store``; on quit print the one-line session summary."""
-    app = AnnotateApp(store, keymap=keymap)
+def run_app(store: Store, keymap: dict[str, str] | None = None, order: str = "import") -> None:
+    """Run the app on ``store`` (documents listed in ``order``); on quit print the session summary."""
+    app = AnnotateApp(store, keymap=keymap, order=order)
     try:
         app.run()
     finally:

@@ -21,14 +21,27 @@ from .cli_common import CONTEXT_SETTINGS, annotator_option, db_option, get_store
     show_envvar=True,
     help="Keymap file (TOML: binding id = keys). Default: $XDG_CONFIG_HOME/annotate/keys.toml if it exists.",
 )
-def open_command(db_path: Path | None, annotator: str | None, keys_path: Path | None = None) -> None:
+@click.option(
+    "--order",
+    type=click.Choice(["import", "uncertainty", "entities"]),
+    default="import",
+    show_default=True,
+    help="Document order: import order, the model's least confident documents first, or the most "
+         "predicted entities first (the model is the one the app retrains as you mark documents done; "
+         "with none yet, import order until the first retrain).",
+)
+def open_command(
+    db_path: Path | None, annotator: str | None, keys_path: Path | None = None, order: str = "import"
+) -> None:
     """Open the annotator app (a new database is first filled with the bundled seeds).
 
-    Press ? in the app for every key; remap keys by binding id in a keymap file.
+    Press ? in the app for every key; remap keys by binding id in a keymap file. The app
+    retrains its model whenever you mark a document done (d); --order uncertainty lists
+    the documents it is least sure about first.
 
     Example:
 
-        annotate open --db news.db --annotator aida --keys my-keys.toml
+        annotate open --db news.db --annotator aida --keys my-keys.toml --order uncertainty
     """
     from annotations import inert
 
@@ -42,4 +55,4 @@ def open_command(db_path: Path | None, annotator: str | None, keys_path: Path | 
     from .app import run_app
 
     store = get_store(db_path, annotator)
-    run_app(store, keymap)
+    run_app(store, keymap, order=order)

@@ -2,7 +2,9 @@
 
 The table never holds the whole corpus: it asks for one page of rows at a time
 (``fetch(after=..., limit=...)``, i.e. :meth:`annotations.Store.documents`) and asks for the
-next page when the cursor or the scroll position nears the end of what it has.
+next page when the cursor or the scroll position nears the end of what it has. In import
+order pages follow the ids; in a model's order (least confident first, most predicted
+entities first) :class:`RankedFetch` pages through the ranking the app was given.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from textual.widgets import DataTable, Input, Static
 
 from annotations import DocumentSummary, inert
 
-__all__ = ["FILTERS", "DocList", "DocTable"]
+__all__ = ["FILTERS", "ORDER_NAMES", "DocList", "DocTable", "RankedFetch"]
 
 Fetch = Callable[..., Sequence[DocumentSummary]]
 
 #: Status filters in the order ``f`` cycles through them (``None`` is every document).
 FILTERS: tuple[str | None, ...] = (None, "todo", "done", "skipped")
+
+#: How the list header names each order.
+ORDER_NAMES = {"import": "import order", "uncertainty": "least confident first",
+               "entities": "most entities first"}
 
 _STATUS_TEXT = {"todo": ("todo", ""), "done": ("done", "bold"), "skipped": ("skip", "dim")}
 
@@ -37,6 +43,37 @@ def status_cell(status: str) -> Text:
 
 def title_cell(title: str) -> Text:
     return Text(inert(title) or "(untitled)", no_wrap=True, overflow="ellipsis")
+
+
+class RankedFetch:
+    """Pages of documents in a given order of ids (filters still apply), for :class:`DocTable`.
+
+    ``after`` is the id of the last row shown, as in import order; each page is read with
+    :meth:`annotations.Store.documents` restricted to the next ids of the ranking.
+    """
+
+    def __init__(self, fetch: Fetch, order: Sequence[int]) -> None:
+        self._fetch = fetch
+        self.order = list(order)
+        self._position = {doc_id: i for i, doc_id in enumerate(self.order)}
+
+    def position(self, doc_id: int) -> int | None:
+        return self._position.get(doc_id)
+
+    def __call__(self, *, after: int | None = None, limit: int = 100, **filters: object) -> list[DocumentSummary]:
+        pos = 0 if after is None else self._position.get(after, len(self.order) - 1) + 1
+        out: list[DocumentSummary] = []
+        chunk = max(limit, 1) * 4
+        while len(out) < limit and pos < len(self.order):
+            ids = self.order[pos:pos + chunk]
+            rows = {d.id: d for d in self._fetch(ids=ids, limit=len(ids), **filters)}
+            for doc_id in ids:
+                pos += 1
+                if doc_id in rows:
+                    out.append(rows[doc_id])
+                    if len(out) == limit:
+                        break
+        return out
 
 
 class DocTable(DataTable[Text]):
@@ -70,6 +107,8 @@ class DocTable(DataTable[Text]):
         self._last_id: int | None = None
         self._loading = False
         self.exhausted = True
+        #: Rows come in id order (import order); False in a model's order.
+        self.by_id = True
 
     def on_mount(self) -> None:
         self.add_column("St", width=4, key="status")
@@ -80,6 +119,7 @@ class DocTable(DataTable[Text]):
     def reset(self, fetch: Fetch, **filters: object) -> None:
         """Show the first page of documents matching ``filters`` (status, search)."""
         self._fetch = fetch
+        self.by_id = not isinstance(fetch, RankedFetch)
         self._filters = {k: v for k, v in filters.items() if v}
         self._last_id = None
         self.exhausted = False
@@ -127,7 +167,7 @@ class DocTable(DataTable[Text]):
         key = str(doc_id)
         pages = 0
         while key not in self.rows and not self.exhausted and pages < max_pages:
-            if self._last_id is not None and doc_id < self._last_id:
+            if self.by_id and self._last_id is not None and doc_id < self._last_id:
                 break
             self.load_more()
             pages += 1
@@ -180,6 +220,9 @@ class DocList(Vertical):
     def __init__(self, fetch: Fetch, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._fetch = fetch
+        self._ranked: RankedFetch | None = None
+        #: The list's order: ``import``, or the model's (``uncertainty``, ``entities``).
+        self.order = "import"
 
     def compose(self) -> ComposeResult:
         yield Static(id="doclist-header")
@@ -200,13 +243,30 @@ class DocList(Vertical):
 
     def reload(self) -> None:
         """Fetch the first page again with the current filter and search."""
-        self.table.reset(self._fetch, status=self.status_filter, search=self.search)
+        self.table.reset(self._ranked or self._fetch, status=self.status_filter, search=self.search)
         self._show_header()
+
+    def set_order(self, order: str, ranking: Sequence[int] | None = None) -> None:
+        """Show the documents in ``ranking`` (every id, in order), or in import order."""
+        self.order = order if ranking is not None else "import"
+        self._ranked = RankedFetch(self._fetch, ranking) if ranking is not None else None
+        self.reload()
+
+    @property
+    def ranking(self) -> list[int] | None:
+        """The ids in the list's order (``None`` in import order)."""
+        return self._ranked.order if self._ranked is not None else None
+
+    def position(self, doc_id: int) -> int | None:
+        """Where ``doc_id`` is in the list's model order (``None`` in import order)."""
+        return self._ranked.position(doc_id) if self._ranked is not None else None
 
     def _show_header(self) -> None:
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append("Documents", style="bold")
         header.append(f" · {self.status_filter or 'all'}")
+        if self.order != "import":
+            header.append(f" · {ORDER_NAMES.get(self.order, self.order)}")
         if self.search:
             header.append(" · «" + inert(self.search) + "»")
         self.query_one("#doclist-header", Static).update(header)

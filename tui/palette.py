@@ -1,4 +1,5 @@
-"""Command palette entries: jump to a document by title, mark it, label with any label, export.
+"""Command palette entries: jump to a document by title, mark it, label with any label, export,
+and (when the model is on) retrain it, show its state and order the list by it.
 
 Titles and label names are data: hits are built as :class:`textual.content.Content` from
 plain text (never markup) and the fuzzy-match highlight is applied by offsets.
@@ -79,6 +80,16 @@ class AnnotateCommands(Provider):
                 partial(app.filter_documents, status),
                 "Filter the document list by status.",
             ))
+        if app.model_loop is not None:
+            cmds.append(("Retrain model", app.retrain_model,
+                         "Train the model on your labelled documents now (in the background)."))
+            cmds.append(("Show model state", app.show_model_state,
+                         "Documents the model learned from, its last retrain and held-out F1."))
+            for order, what in (("import", "import order"),
+                                ("uncertainty", "the model's least confident documents first"),
+                                ("entities", "the most predicted entities first")):
+                cmds.append((f"Order documents: {order}", partial(app.order_documents, order),
+                             f"List the documents in {what}; d opens the next one in this order."))
         cmds.append(("Collapse or expand the document list", app.action_toggle_list, "ctrl+b"))
         cmds.append(("Show keys", app.action_help, "Every key binding (?)."))
         for fmt in export_formats():

@@ -1,4 +1,5 @@
-"""The status bar: who is annotating, the label keys, the selection, progress and saved state."""
+"""The status bar: who is annotating, the label keys, the selection, progress, saved state
+and (once there is one) the in-loop model's state."""
 
 from __future__ import annotations
 
@@ -27,7 +28,11 @@ def clip(text: str, limit: int) -> str:
 
 
 class StatusBar(OneLine):
-    """One line: ``annotator │ 1 PER 2 LOC │ «selection» │ 3 / 5 done │ ✓ saved``."""
+    """One line: ``annotator │ 1 PER 2 LOC │ «selection» │ 3 / 5 done │ ✓ saved │ CRF · 3 docs · F1 0.71 · 14:02 UTC``.
+
+    The model's part is last (the first to be cut on a narrow terminal) and absent until
+    there is a model.
+    """
 
     DEFAULT_CSS = """
     StatusBar {
@@ -47,6 +52,9 @@ class StatusBar(OneLine):
 
     saved: reactive[str] = reactive("saved", layout=False)
     """``saved`` once the last action is on disk; otherwise what went wrong."""
+
+    model: reactive[str] = reactive("", layout=False)
+    """The in-loop model's state (documents learned from, held-out F1, last retrain), or ""."""
 
     def __init__(self, annotator: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -96,3 +104,6 @@ class StatusBar(OneLine):
             yield ("✓ saved", _BOLD)
         else:
             yield ("✗ " + self.saved, _ERROR)
+        if self.model:
+            yield sep
+            yield (self.model, _DIM)

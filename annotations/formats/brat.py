@@ -28,6 +28,7 @@ from typing import Iterable, Iterator
 
 from ..importer import ImportFailure, Record, RecordSpan
 from ..labels import valid_label_name
+from ..text import foreign_bom
 from .export import ExportItem, ExportStats
 
 __all__ = ["brat_ann", "write_brat", "read_brat", "sniff_brat"]
@@ -88,7 +89,7 @@ def _read_text(path: Path, name: str) -> tuple[str, list[int]]:
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ImportFailure(name, f"invalid UTF-8 at byte {exc.start}: {exc.reason}") from None
+        raise ImportFailure(name, foreign_bom(data) or f"invalid UTF-8 at byte {exc.start}: {exc.reason}") from None
     dropped = [0] if raw.startswith("\ufeff") else []
     dropped += [m.start() for m in re.finditer("\r\n", raw)]
     text = raw[1:] if raw.startswith("\ufeff") else raw
@@ -119,7 +120,8 @@ def read_brat(path: Path, name: str) -> Iterator[Record]:
         try:
             line = raw.decode("utf-8").rstrip("\r")
         except UnicodeDecodeError as exc:
-            raise ImportFailure(ann_name, f"invalid UTF-8 at column {exc.start + 1}: {exc.reason}", lineno) from None
+            why = (lineno == 1 and foreign_bom(raw)) or f"invalid UTF-8 at column {exc.start + 1}: {exc.reason}"
+            raise ImportFailure(ann_name, why, lineno) from None
         if lineno == 1:
             line = line.lstrip("\ufeff")
         if not line.strip():

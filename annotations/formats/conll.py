@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
 from ..importer import ImportFailure, Record, RecordSpan
+from ..text import foreign_bom
 from .export import ExportItem, ExportStats, token_tags, written_tokens
 from .iob import TagError, TagReader, is_tag
 
@@ -208,7 +209,8 @@ def read_conll(path: Path, name: str) -> Iterator[Record]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise ImportFailure(name, f"invalid UTF-8 at column {exc.start + 1}: {exc.reason}", lineno) from None
+                why = (lineno == 1 and foreign_bom(raw)) or f"invalid UTF-8 at column {exc.start + 1}: {exc.reason}"
+                raise ImportFailure(name, why, lineno) from None
             if lineno == 1 and line.startswith("\ufeff"):
                 line = line[1:]
             line = line.rstrip("\r\n")

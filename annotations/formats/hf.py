@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
 from ..importer import ImportFailure, Record, RecordSpan
+from ..text import foreign_bom
 from .export import ExportItem, ExportStats, token_tags, written_tokens
 from .iob import TagError, TagReader
 
@@ -71,7 +72,7 @@ def load_names(path: Path, name: str) -> list[str] | None:
     where = str(Path(name).parent / LABELS_FILE)
     try:
         data = json.loads(labels.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ImportFailure(where, f"cannot read the tag names: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("names"), list):
         data = data["names"]
@@ -98,13 +99,16 @@ def read_hf(path: Path, name: str) -> Iterator[Record]:
             try:
                 line = raw.decode("utf-8").lstrip("\ufeff")
             except UnicodeDecodeError as exc:
-                raise ImportFailure(name, f"invalid UTF-8 at column {exc.start + 1}: {exc.reason}", lineno) from None
+                why = (lineno == 1 and foreign_bom(raw)) or f"invalid UTF-8 at column {exc.start + 1}: {exc.reason}"
+                raise ImportFailure(name, why, lineno) from None
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ImportFailure(name, f"not valid JSON: {exc.msg} (column {exc.colno})", lineno) from None
+            except RecursionError:  # e.g. 100,000 nested arrays: the parser gives up
+                raise ImportFailure(name, "not valid JSON: nested too deeply", lineno) from None
             yield _record(obj, names, name, lineno)
 
 
@@ -162,7 +166,7 @@ def sniff_hf(path: Path) -> str | None:
         return None
     try:
         obj = json.loads(first.decode("utf-8").lstrip("\ufeff"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     if isinstance(obj, dict) and "ner_tags" in obj and "tokens" in obj and "text" not in obj:
         return "hf"

@@ -336,6 +336,8 @@ def read_docbin(path: Path, name: str) -> Iterator[Record]:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):  # str(KeyError("attrs")) is just "'attrs'"
+        return f"missing field {exc}"[:200]
     return (str(exc).splitlines() or [type(exc).__name__])[0][:200] or type(exc).__name__
 
 

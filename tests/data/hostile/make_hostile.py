@@ -237,8 +237,8 @@ def jsonl_cases() -> None:
                                                  ascii_only=True),
             "Emoji written as JSON surrogate-pair escapes (\\ud83d\\ude00) become one code point each;"
             " offsets count code points.",
-            [doc(text, [span(text, "Садыр", "PER"), span(text, "😀", "EMOJI"), span(text, "Бишкекке", "LOC")],
-                 status="done")], output=["New labels added: EMOJI"])
+            [doc(text, [span(text, "Садыр", "PER"), span(text, "😀", "EMOJI"), span(text, "Бишкекке", "LOC")])],
+            output=["New labels added: EMOJI"])
     refused("jsonl_lone_surrogate.jsonl", good + b'{"text": "\\u0421\\u0430\\u0434\\u044b\\u0440 \\ud83d b"}\n',
             "A lone high surrogate escape cannot be stored as UTF-8.",
             ["jsonl_lone_surrogate.jsonl:2:", "lone surrogate (U+D83D) at offset 6"])
@@ -314,8 +314,11 @@ def jsonl_cases() -> None:
             " the words when CRLF becomes LF.",
             [doc(norm, [span(norm, "Бишкекке", "LOC"), span(norm, "Ош", "LOC")]), doc(RU)])
     text = "Садыр\x00Жапаров Бишкекке\x00 келди"
-    imports("jsonl_nul.jsonl", jsonl(record(text, ("Бишкекке", "LOC"))), "NUL (\\u0000) inside a text is data.",
-            [doc(text, [span(text, "Бишкекке", "LOC")])])
+    imports("jsonl_nul.jsonl", jsonl(record(text, ("Бишкекке", "LOC"))),
+            "NUL (\\u0000) inside a text is data (spaCy does not split at it: the span is counted as"
+            " misaligned and kept).",
+            [doc(text, [span(text, "Бишкекке", "LOC")])], warnings=1,
+            output=["Warning: 1 span(s) do not fall on token boundaries"])
     text = ("[bold]Садыр[/bold] \x1b[31mБишкек\x1b[0m \x1b]8;;https://evil.example/\x1b\\Ош\x1b]8;;\x1b\\ "
             "\u202eНарын\u202c \x1b]52;c;SGVsbG8=\x07 [link=https://x]Талас[/link]")
     imports("jsonl_markup_escapes.jsonl", jsonl(record(text, ("Садыр", "PER"), ("Бишкек", "LOC"), ("Ош", "LOC"),

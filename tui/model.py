@@ -1,0 +1,325 @@
+"""The app's model loop: retrain the CRF as documents are marked done, suggest, rank.
+
+:class:`ModelController` belongs to the app and runs one thread worker at a time (group
+``model``) that works through what was asked of it, most urgent first:
+
+1. **load** (at start-up): the annotator's saved model (``<db>.models/<annotator>/``,
+   see :mod:`annotations.recognisers.crf`), so suggestions and ordering work before the
+   first retrain;
+2. **retrain** (after ``d`` and from the palette): in a :class:`TrainingProcess` child —
+   python-crfsuite holds the GIL while it trains, so a thread of this process would stall
+   the event loop; the worker thread only waits on a pipe. The model is saved, then the
+   open document's suggestions are refreshed at once, here (one document, milliseconds);
+3. **rank** (when the list is ordered by uncertainty or predicted entities): in the child;
+4. **corpus**: propagation and the model over the other todo documents, in the child,
+   stored batch by batch.
+
+Requests that arrive while the worker is busy are coalesced (ten ``d`` presses during a
+retrain give one more retrain, not ten) and a retrain asked for during a corpus pass or a
+ranking stops them at their next batch. Results come back as the typed messages below;
+the app's handlers update the widgets. Nothing here ever waits on the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+from annotations import Store
+from annotations.model import CRFModel, ModelError, ModelState, TrainingProcess
+from annotations.recognisers import refresh_document
+from annotations.recognisers.crf import (
+    MIN_SCORE,
+    ORDERS,
+    CRFRecogniser,
+    load_model,
+    propagation_lexicon,
+    rank_job,
+    save_model,
+    suggest_corpus_job,
+)
+
+from .messages import SuggestionsRefreshed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from annotations.recognisers import RunReport
+
+    from .app import AnnotateApp
+
+__all__ = [
+    "CorpusSuggested",
+    "DocumentsRanked",
+    "ModelController",
+    "ModelFailed",
+    "ModelLoaded",
+    "ModelRetrained",
+    "ModelTraining",
+    "ORDERS",
+]
+
+#: ``factory(db_path, annotator) -> TrainingProcess`` (tests pass their own).
+TrainerFactory = Callable[[Path, str], TrainingProcess]
+
+
+class ModelLoaded(Message):
+    """A model saved earlier was loaded at start-up."""
+
+    def __init__(self, state: ModelState) -> None:
+        super().__init__()
+        self.state = state
+
+
+class ModelTraining(Message):
+    """A retrain started in the child process (``reason``: ``done`` or ``palette``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class ModelRetrained(Message):
+    """A retrain finished: the new model's state and the seconds it took, as seen here."""
+
+    def __init__(self, state: ModelState, seconds: float, reason: str) -> None:
+        super().__init__()
+        self.state = state
+        self.seconds = seconds
+        self.reason = reason
+
+
+class ModelFailed(Message):
+    """A step of the loop failed (``stage``: load, retrain, rank, corpus); ``error`` says why."""
+
+    def __init__(self, stage: str, error: str) -> None:
+        super().__init__()
+        self.stage = stage
+        self.error = error
+
+
+class DocumentsRanked(Message):
+    """The documents in ``by`` order (``order``: every document id), or ``None`` with a
+    ``notice`` when there is no model to rank with yet."""
+
+    def __init__(self, by: str, order: list[int] | None, figures: dict[int, tuple[float, int]],
+                 notice: str | None = None) -> None:
+        super().__init__()
+        self.by = by
+        self.order = order
+        self.figures = figures
+        self.notice = notice
+
+
+class CorpusSuggested(Message):
+    """The background pass over the other todo documents finished (or was cancelled)."""
+
+    def __init__(self, report: RunReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+def _default_trainer(db_path: Path, annotator: str) -> TrainingProcess:
+    return TrainingProcess(db_path, annotator)
+
+
+class ModelController:
+    """Retrains, suggests with and ranks by the in-loop model for one app (see the module)."""
+
+    def __init__(
+        self,
+        app: AnnotateApp,
+        *,
+        order: str = "import",
+        min_score: float = MIN_SCORE,
+        trainer_factory: TrainerFactory = _default_trainer,
+    ) -> None:
+        if order not in ORDERS:
+            raise ValueError(f"unknown order {order!r}: use one of {', '.join(ORDERS)}")
+        self.app = app
+        self.db_path = app.store.path
+        self.annotator = app.store.annotator
+        self.min_score = min_score
+        self.trainer_factory = trainer_factory
+        #: The latest model (set by the worker thread; read anywhere).
+        self.model: CRFModel | None = None
+        #: The order the document list should follow (``import`` needs no model).
+        self.order = order
+        #: True while a retrain runs in the child.
+        self.training = False
+        #: Retrains finished in this session.
+        self.retrains = 0
+        self.trainer: TrainingProcess | None = None
+        self._lock = threading.Lock()
+        self._want: dict[str, Any] = {}
+        self._running = False
+        self._current: str | None = None
+        self._closed = False
+
+    # -- asked on the event loop -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the saved model (and rank, if an order was asked for) in the background."""
+        self._ask("load", True)
+        if self.order != "import":
+            self._ask("rank", self.order)
+
+    def request_retrain(self, reason: str = "palette") -> None:
+        """Retrain soon: now if idle, else right after the retrain running (coalesced)."""
+        self._ask("retrain", reason)
+
+    def request_order(self, by: str) -> None:
+        """Order the document list ``by`` (``import`` at once; the others are ranked in the child)."""
+        if by not in ORDERS:
+            raise ValueError(f"unknown order {by!r}: use one of {', '.join(ORDERS)}")
+        self.order = by
+        with self._lock:
+            self._want.pop("rank", None)
+        if by != "import":
+            self._ask("rank", by)
+
+    @property
+    def busy(self) -> bool:
+        """Whether the worker has something under way."""
+        return self._running
+
+    def status_text(self) -> str:
+        """What the status bar shows: the model's summary, or that it is training."""
+        if self.training:
+            return "CRF training…" if self.model is None else f"training… · {self.model.state.summary()}"
+        return self.model.state.summary() if self.model is not None else ""
+
+    def recognisers(self, store: Store) -> list[CRFRecogniser]:
+        """The model as a prepared recogniser for ``store`` (none before the first model).
+
+        Called from worker threads (the app's suggestion refresh after each decision).
+        """
+        model = self.model
+        if model is None:
+            return []
+        rec = CRFRecogniser(model, min_score=self.min_score)
+        rec.prepare(store)
+        return [rec]
+
+    def close(self) -> None:
+        """Stop the loop and the child (the worker thread ends with it). Call on unmount."""
+        with self._lock:
+            self._closed = True
+            self._want.clear()
+        trainer = self.trainer
+        if trainer is not None:
+            trainer.cancel()
+            trainer.close(timeout=1.0)
+
+    def _ask(self, job: str, value: Any) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._want[job] = value
+            if job == "retrain" and self._current in ("rank", "corpus") and self.trainer is not None:
+                self.trainer.cancel()  # the retrain goes first; they run again after it
+            if self._running:
+                return
+            self._running = True
+        self.app.run_worker(self._work, thread=True, group="model", name="model loop", exit_on_error=False)
+
+    # -- the worker thread -----------------------------------------------------------------
+
+    def _next(self) -> tuple[str, Any] | None:
+        with self._lock:
+            if self._closed:
+                self._running = False
+                self._current = None
+                return None
+            for job in ("load", "retrain", "rank", "corpus"):
+                if job in self._want:
+                    self._current = job
+                    return job, self._want.pop(job)
+            self._running = False
+            self._current = None
+            return None
+
+    def _post(self, message: Message) -> None:
+        if not self._closed:
+            self.app.post_message(message)
+
+    def _work(self) -> None:
+        try:
+            with Store(self.db_path, self.annotator) as store:
+                while (job := self._next()) is not None:
+                    name, value = job
+                    try:
+                        getattr(self, "_do_" + name)(store, value)
+                    except ModelError as exc:
+                        if not self._closed and "cancelled" not in str(exc):
+                            self._post(ModelFailed(name, str(exc)))
+                    except Exception as exc:  # noqa: BLE001 - reported, the loop goes on
+                        self._post(ModelFailed(name, f"{type(exc).__name__}: {exc}"))
+                    finally:
+                        self.training = False
+        finally:
+            with self._lock:
+                self._running = False
+                self._current = None
+
+    def _trainer(self) -> TrainingProcess:
+        """The child process, started on first use (and again if it died)."""
+        if self.trainer is None or not self.trainer.alive:
+            self.trainer = self.trainer_factory(self.db_path, self.annotator)
+            if self.model is not None:
+                self.trainer.adopt(self.model)
+        return self.trainer
+
+    def _do_load(self, store: Store, _value: Any) -> None:
+        model = load_model(self.db_path, self.annotator)
+        if model is not None and self.model is None:
+            self.model = model
+            self._post(ModelLoaded(model.state))
+
+    def _do_retrain(self, store: Store, reason: str) -> None:
+        trainer = self._trainer()
+        lexicon = propagation_lexicon(store)
+        self.training = True
+        self._post(ModelTraining(reason))
+        started = time.perf_counter()
+        model, _report = trainer.retrain(lexicon)
+        save_model(model, self.db_path, self.annotator)
+        self.model = model
+        self.training = False
+        self.retrains += 1
+        self._post(ModelRetrained(model.state, time.perf_counter() - started, reason))
+        doc_id = self.app.reader.doc_id
+        if doc_id is not None:
+            rec = CRFRecogniser(model, lexicon=lexicon, min_score=self.min_score)
+            result = refresh_document(store, doc_id, recognisers=[rec])
+            self._post(SuggestionsRefreshed(doc_id, result.added))
+        with self._lock:
+            if self.order != "import":
+                self._want.setdefault("rank", self.order)
+            self._want["corpus"] = True
+
+    def _do_rank(self, store: Store, by: str) -> None:
+        if self.model is None:
+            self._post(DocumentsRanked(
+                by, None, {},
+                notice=f"No model yet, so the list stays in import order; it is ordered by {by}"
+                       " after the first retrain (mark a document done, or Retrain model).",
+            ))
+            return
+        ranked = self._trainer().call(rank_job, by, propagation_lexicon(store))
+        if by != self.order:  # the order changed while this ranking ran
+            return
+        first = [doc_id for doc_id, _, _ in ranked]
+        seen = set(first)
+        order = first + [d for d in store.document_ids() if d not in seen]
+        self._post(DocumentsRanked(by, order, {d: (u, n) for d, u, n in ranked}))
+
+    def _do_corpus(self, store: Store, _value: Any) -> None:
+        if self.model is None:
+            return
+        exclude = [d for d in (self.app.reader.doc_id,) if d is not None]
+        report = self._trainer().call(suggest_corpus_job, propagation_lexicon(store), exclude, self.min_score)
+        self._post(CorpusSuggested(report))
