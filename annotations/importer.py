@@ -11,9 +11,10 @@ from __future__ import annotations
 import bisect
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from .db import deferred_fts, write
 from .labels import valid_label_name
@@ -32,13 +33,13 @@ from .text import (
 from .tokenize import Tokens, tokenize, tokenizer_id
 
 __all__ = [
+    "IMPORT_MODES",
     "ImportFailure",
     "ImportReport",
     "Record",
     "RecordSpan",
     "import_paths",
     "iter_sources",
-    "IMPORT_MODES",
     "write_records",
 ]
 
@@ -261,7 +262,14 @@ def _shift_past_crlf(
     return spans, tokens
 
 
-def read_jsonl(path: Path, name: str, progress: Callable[[int], None] | None = None) -> Iterator[Record]:
+def iter_json_lines(
+    path: Path, name: str, progress: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed object)`` for each non-blank line of a JSON-lines file.
+
+    Invalid UTF-8 (with its byte offset), a foreign BOM and lines that are not JSON raise
+    :class:`ImportFailure` naming the file and line.
+    """
     offset = 0
     try:
         fh = path.open("rb")
@@ -292,7 +300,12 @@ def read_jsonl(path: Path, name: str, progress: Callable[[int], None] | None = N
                 raise ImportFailure(name, f"not valid JSON: {exc.msg} (column {exc.colno})", lineno) from None
             except RecursionError:  # e.g. 100,000 nested arrays: the parser gives up
                 raise ImportFailure(name, "not valid JSON: nested too deeply", lineno) from None
-            yield parse_jsonl_record(obj, name, lineno)
+            yield lineno, obj
+
+
+def read_jsonl(path: Path, name: str, progress: Callable[[int], None] | None = None) -> Iterator[Record]:
+    for lineno, obj in iter_json_lines(path, name, progress):
+        yield parse_jsonl_record(obj, name, lineno)
 
 
 # -- checking ------------------------------------------------------------------------------

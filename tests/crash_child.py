@@ -114,23 +114,42 @@ class Driver:
         return any(not node._message_queue.empty() for node in nodes)
 
     async def settle(self) -> None:
-        """Until every queued message is handled and no worker runs (twice in a row)."""
+        """Until every queued message is handled and no worker runs.
+
+        Cheap polling first (queues empty on a few loop turns in a row), then one
+        ``Pilot._wait_for_screen()`` as a barrier (a callback through every widget's queue),
+        repeated until nothing is left to do.
+        """
         deadline = monotonic() + SETTLE_TIMEOUT
-        quiet = 0
-        while quiet < 2:
+        while True:
+            quiet = 0
+            while quiet < 3:
+                if self._busy():
+                    quiet = 0
+                    await asyncio.sleep(0.001 if len(self.app.workers) else 0)
+                else:
+                    quiet += 1
+                    await asyncio.sleep(0)
+                if monotonic() > deadline:
+                    raise RuntimeError("the app did not settle")
             await self.pilot._wait_for_screen()
-            if self._busy():
-                quiet = 0
-                await asyncio.sleep(0.001)
-            else:
-                quiet += 1
-            if monotonic() > deadline:
-                raise RuntimeError("the app did not settle")
+            if not self._busy():
+                return
 
     async def frame(self) -> None:
-        """Until the app has produced a frame drawn after everything so far."""
+        """Until any change still to be drawn is in a frame the app has produced.
+
+        After :meth:`settle` every widget that changed has told the screen; if the screen
+        has something to redraw it is asked to update now (as ``Pilot.pause`` does) rather
+        than at its next 60 Hz tick, and the frame counter proves it was drawn. If nothing
+        is dirty, the last frame already shows the current state.
+        """
+        screen = self.app.screen
+        if not (screen._dirty_widgets or screen._layout_required or screen._repaint_required
+                or screen._scroll_required):
+            return
         before = self.app.frames
-        self.app.reader.refresh()
+        screen._on_timer_update()
         deadline = monotonic() + SETTLE_TIMEOUT
         while self.app.frames == before:
             await asyncio.sleep(0.001)
@@ -177,11 +196,13 @@ class Driver:
             "warnings": warnings,
         }
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: dict[str, Any], *, sync: bool = True) -> None:
+        """Append one JSON line; flushed (in the kernel: SIGKILL cannot lose it) and fsynced."""
         record["t"] = round(time(), 4)
         self.log.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.log.flush()
-        os.fsync(self.log.fileno())
+        if sync:
+            os.fsync(self.log.fileno())
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -215,7 +236,10 @@ class Driver:
         """Log the intent, press ``key``, wait for the screen, log what it shows."""
         self.seq += 1
         expect = self.predict(key)
-        self.write({"kind": "intent", "seq": self.seq, "action": action, "key": key, "expect": expect})
+        # Flushed, not fsynced: a line written to the kernel survives SIGKILL, and this one
+        # only has to be there if the process dies (fsync guards against power loss).
+        self.write({"kind": "intent", "seq": self.seq, "action": action, "key": key, "expect": expect},
+                   sync=False)
         self.app.post_message(key_event(key))
         state = await self.shown()
         if action != "move":

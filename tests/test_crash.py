@@ -71,7 +71,7 @@ CHILD = Path(__file__).with_name("crash_child.py")
 ANNOTATOR = "crash"
 KILLS = 20
 SEED = 20250611
-DECISIONS = (8, 24)
+DECISIONS = (10, 40)
 #: Extra time after the target decision before the kill (lands inside the next key).
 KILL_DELAY = (0.0, 0.08)
 #: Runs killed while the app is starting, and when (seconds after the fork).

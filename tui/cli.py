@@ -13,7 +13,16 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from annotations import IMPORT_MODES, LANGUAGES, STATUSES, __version__, import_paths
+from annotations import (
+    IMPORT_MODES,
+    LANGUAGES,
+    STATUSES,
+    DocumentSummary,
+    Store,
+    __version__,
+    import_paths,
+    inert,
+)
 from annotations.importer import ImportReport
 
 from .cli_common import (
@@ -181,6 +190,10 @@ def _load_format_readers() -> None:
 @click.option("--search", default=None, metavar="TEXT", help="Full-text search over titles and text.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--order", type=click.Choice(["import", "uncertainty", "entities"]), default="import",
+              show_default=True,
+              help="import order, the model's least confident documents first, or the most predicted "
+                   "entities first (uses the model the app saves; tags every matching document).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def docs_command(
     db_path: Path | None,
@@ -191,30 +204,70 @@ def docs_command(
     limit: int,
     offset: int,
     as_json: bool,
+    order: str = "import",
 ) -> None:
     """List documents with their status and number of entities.
 
     Example:
 
         annotate docs --status todo --search "Жапаров"
+
+        annotate docs --status todo --order uncertainty --limit 10
     """
     store = get_store(db_path, annotator)
+    figures: dict[int, tuple[float, int]] | None = None
     with store, store_errors():
-        rows = store.documents(status=status, lang=lang, search=search, limit=limit, offset=offset)
+        if order != "import":
+            rows, figures = _model_order(store, order, status, lang, search, limit, offset)
+        else:
+            rows = store.documents(status=status, lang=lang, search=search, limit=limit, offset=offset)
     if as_json:
         for d in rows:
-            click.echo(json.dumps({
+            record = {
                 "id": d.id, "title": d.title, "lang": d.lang, "source": d.source, "line": d.line,
                 "status": d.status, "entities": d.entities, "suggestions": d.suggestions,
-            }, ensure_ascii=False))
+            }
+            if figures is not None:
+                record["uncertainty"], record["predicted_entities"] = figures[d.id]
+            click.echo(json.dumps(record, ensure_ascii=False))
         return
-    table = Table("id", "title", "lang", "status", "entities", "source", title=None)
+    columns = ["id", "title", "lang", "status", "entities", "source"]
+    if figures is not None:
+        columns += ["uncertainty", "predicted"]
+    table = Table(*columns, title=None)
     for d in rows:
         source = d.source + (f":{d.line}" if d.line else "")
-        table.add_row(
-            str(d.id), plain(d.title[:60]), d.lang, d.status, str(d.entities), plain(source)
-        )
+        cells = [str(d.id), plain(d.title[:60]), d.lang, d.status, str(d.entities), plain(source)]
+        if figures is not None:
+            cells += [f"{figures[d.id][0]:.3f}", str(figures[d.id][1])]
+        table.add_row(*cells)
     console.print(table)
+
+
+def _model_order(
+    store: Store, order: str, status: str | None, lang: str | None, search: str | None, limit: int, offset: int
+) -> tuple[list[DocumentSummary], dict[int, tuple[float, int]] | None]:
+    """One page of the matching documents in the model's order, with its figures per
+    document; import order (and a notice) when there is no model yet."""
+    from annotations.model import ModelError
+    from annotations.recognisers.crf import load_model, propagation_lexicon, rank_documents
+
+    try:
+        model = load_model(store.path, store.annotator)
+    except ModelError as exc:
+        raise click.ClickException(inert(str(exc))) from None
+    if model is None:
+        err_console.print(
+            f"Notice: no model trained yet for {inert(store.annotator)}, so the documents are in import"
+            " order. Mark documents done in the app (it retrains as you go) or run"
+            " `annotate suggest --recogniser crf`."
+        )
+        return store.documents(status=status, lang=lang, search=search, limit=limit, offset=offset), None
+    docs = list(store.iter_documents(status=status, lang=lang, search=search))
+    ranked = rank_documents(store, model, order, [d.id for d in docs], lexicon=propagation_lexicon(store))
+    by_id = {d.id: d for d in docs}
+    page = ranked[offset:offset + limit]
+    return [by_id[i] for i, _ in page], {i: (round(u.uncertainty, 4), u.entities) for i, u in page}
 
 
 # -- stats ---------------------------------------------------------------------------------

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotations import inert
+from annotations import Store, inert
 from annotations.evaluate import WHAT, EvalReport, evaluate_store, read_gold
 from annotations.importer import ImportFailure
 from annotations.recognisers import (
@@ -107,12 +107,17 @@ def suggest_command(
 
     Recognisers: "propagation" finds the entities you labelled again, in all their Kyrgyz
     and Russian word forms; "patterns" matches pattern files; "natasha" tags Russian
-    documents (needs pip install 'annotate[ru]'). A rerun replaces a recogniser's earlier
-    suggestions; your accepted spans and rejected suggestions are never touched.
+    documents (needs pip install 'annotate[ru]'); "crf" (only when named) is the model
+    that learns from your labelled documents: it is trained first when there is no saved
+    model or you labelled documents since, and its suggestions are scored by the model's
+    probability. A rerun replaces a recogniser's earlier suggestions; your accepted spans
+    and rejected suggestions are never touched.
 
     Example:
 
         annotate suggest --db news.db --recogniser propagation --patterns orgs.jsonl
+
+        annotate suggest --db news.db --recogniser propagation --recogniser crf
     """
     if list_only:
         _recogniser_list()
@@ -133,6 +138,7 @@ def suggest_command(
         if keep_patterns:
             for path, pats in loaded:
                 save_patterns(store, pats, path.name)
+        _ready_crf(store, recognisers)
         known = {lab.name for lab in store.labels()}
         unknown = sorted({p.label for _, pats in loaded for p in pats} - known)
         with doc_progress("Suggesting") as update:
@@ -156,6 +162,27 @@ def suggest_command(
             f"Warning: patterns use the label {label}, which is not in the label set; "
             f"add it with: annotate labels add {label}"
         ))
+
+
+def _ready_crf(store: Store, recognisers: list[Any]) -> None:
+    """Give a ``crf`` recogniser its model, training (and saving) one first if needed."""
+    crf = [r for r in recognisers if r.name == "crf"]
+    if not crf:
+        return
+    from annotations.model import ModelError
+    from annotations.recognisers.crf import ensure_model, model_dir
+
+    try:
+        model, why = ensure_model(store)
+    except ModelError as exc:
+        raise click.ClickException(inert(str(exc))) from None
+    if why is not None:
+        err_console.print(plain(
+            f"Trained the model on {model.state.documents} labelled document(s) ({why});"
+            f" saved in {model_dir(store.path, store.annotator)}."
+        ))
+    for rec in crf:
+        rec.model = model
 
 
 # -- evaluate ------------------------------------------------------------------------------

@@ -20,15 +20,15 @@ joined by single spaces and the tokens are kept as given.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO
 
-from ..importer import ImportFailure, Record, RecordSpan
-from ..text import foreign_bom
+from ..importer import ImportFailure, Record, RecordSpan, iter_json_lines
 from .export import ExportItem, ExportStats, token_tags, written_tokens
 from .iob import TagError, TagReader
 
-__all__ = ["LABELS_FILE", "hf_record", "write_hf", "write_labels", "read_hf", "sniff_hf", "load_names"]
+__all__ = ["LABELS_FILE", "hf_record", "load_names", "read_hf", "sniff_hf", "write_hf", "write_labels"]
 
 LABELS_FILE = "labels.json"
 
@@ -90,26 +90,8 @@ def load_names(path: Path, name: str) -> list[str] | None:
 def read_hf(path: Path, name: str) -> Iterator[Record]:
     """Read token-classification JSON lines into records."""
     names = load_names(path, name)
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ImportFailure(name, f"cannot read: {exc.strerror}") from None
-    with fh:
-        for lineno, raw in enumerate(fh, 1):
-            try:
-                line = raw.decode("utf-8").lstrip("\ufeff")
-            except UnicodeDecodeError as exc:
-                why = (lineno == 1 and foreign_bom(raw)) or f"invalid UTF-8 at column {exc.start + 1}: {exc.reason}"
-                raise ImportFailure(name, why, lineno) from None
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ImportFailure(name, f"not valid JSON: {exc.msg} (column {exc.colno})", lineno) from None
-            except RecursionError:  # e.g. 100,000 nested arrays: the parser gives up
-                raise ImportFailure(name, "not valid JSON: nested too deeply", lineno) from None
-            yield _record(obj, names, name, lineno)
+    for lineno, obj in iter_json_lines(path, name):
+        yield _record(obj, names, name, lineno)
 
 
 def _record(obj: Any, names: list[str] | None, name: str, lineno: int) -> Record:
