@@ -29,5 +29,9 @@ def valid_colour(colour: str) -> bool:
 
 
 def valid_label_name(name: str) -> bool:
-    """A label name is 1–40 visible characters without spaces (so it survives CoNLL and brat)."""
-    return bool(_NAME.match(name))
+    """A label name is 1–40 visible characters without spaces (so it survives CoNLL and brat).
+
+    Invisible characters (zero-width spaces, bidi overrides, other format characters) are
+    refused too, so no label can pass for another on screen.
+    """
+    return bool(_NAME.match(name)) and name.isprintable()

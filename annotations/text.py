@@ -167,9 +167,22 @@ _NOT_ASCII_OR_CYRILLIC = re.compile("[^\x00-\x7f\u0400-\u04ff]+")
 assert {ch for ch in _OTHER_TURKIC if ch.encode()[0] not in (0xD2, 0xD3)} == {"і", "І"}
 
 
+#: Characters encoded at a time when hashing a long text (so a 50 MB text is not copied whole).
+_HASH_CHUNK = 1 << 20
+
+
 def content_hash(text: str) -> str:
-    """Stable identity of a document's text (importing the same text twice adds it once)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    """Stable identity of a document's text (importing the same text twice adds it once).
+
+    The SHA-256 of the text's UTF-8 bytes; long texts are encoded a slice at a time (same
+    digest: UTF-8 encodes each code point on its own).
+    """
+    if len(text) <= _HASH_CHUNK:
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256()
+    for at in range(0, len(text), _HASH_CHUNK):
+        digest.update(text[at:at + _HASH_CHUNK].encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 _ZWJ = "\u200d"

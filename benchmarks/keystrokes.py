@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
@@ -64,6 +63,8 @@ ANNOTATOR = "keystrokes"
 
 #: Movement keys the planner may use (Textual key names).
 MOVES = ("right", "left", "down", "up", "n", "N", "tab", "shift+tab", "home", "end")
+#: How the planner orders the work in a document (see ``--policy``).
+POLICIES = ("sweep", "nearest", "lookahead")
 DECISION_KEYS = frozenset({"enter", "x", "A", "backspace", "d", *"123456789"})
 
 Gold = tuple[int, int, str]  # start, end, label
@@ -90,10 +91,15 @@ def read_gold(path: Path, limit: int | None = None) -> list[GoldDoc]:
     from annotations.importer import ImportFailure, read_jsonl
 
     docs: list[GoldDoc] = []
+    seen: dict[str, int] = {}
     try:
         for rec in read_jsonl(path, path.name):
+            line = rec.line or 0
+            if rec.text in seen:
+                raise KeystrokeError(f"{path}, line {line}: the same text as line {seen[rec.text]}")
+            seen[rec.text] = line
             spans = frozenset((s.start, s.end, s.label) for s in rec.spans or ())
-            docs.append(GoldDoc(rec.text, spans, rec.line or 0))
+            docs.append(GoldDoc(rec.text, spans, line))
             if limit is not None and len(docs) >= limit:
                 break
     except ImportFailure as exc:
@@ -265,7 +271,7 @@ def accept_all_result(accepted: Sequence[Any], pending: Sequence[Any]) -> set[Go
 class Planner:
     """Chooses the next step from the reader's state and the gold spans of the open document."""
 
-    def __init__(self, gold: frozenset[Gold], keys: dict[str, str], strict: bool, policy: str = "nearest") -> None:
+    def __init__(self, gold: frozenset[Gold], keys: dict[str, str], strict: bool, policy: str = "sweep") -> None:
         self.gold = gold
         self.keys = keys  # label name -> key
         self.strict = strict
@@ -324,6 +330,8 @@ class Planner:
                         opts.append(Option(frozenset({a}), (*["x"] * len(under), key)))
                     elif len(under) == 1:
                         opts.append(Option(frozenset({a}), ("backspace", key)))
+                    if n == 1:
+                        opts.append(Option(frozenset({a}), ("shift+right", key)))
             else:
                 opts.append(Option(frozenset({a}), (*["shift+right"] * (b - a), key)))
                 opts.append(Option(frozenset({b}), (*["shift+left"] * (b - a), key)))
@@ -336,11 +344,14 @@ class Planner:
             if any(overlaps(s.start, s.end, g[0], g[1]) for g in missing):
                 continue  # labelling that gold span removes it
             tasks.append(Task("delete", s.start, s.end, [Option(span_words(s), ("backspace",))], span_id=s.id))
+        # Wrong suggestions: labelling a missing gold span that has no suggestion of its own
+        # rejects those overlapping it; the others stand in the way of A.
+        created = [(t.start, t.end) for t in tasks if t.gold is not None]
         for p in pending:
             if (p.start, p.end, p.label) in self.gold:
                 continue
-            if any(overlaps(p.start, p.end, g[0], g[1]) for g in missing):
-                continue  # labelling that gold span rejects it (or relabels it)
+            if any(overlaps(p.start, p.end, g0, g1) for g0, g1 in created):
+                continue
             wrong.append(Task("reject", p.start, p.end, [Option(pending_words(p), ("x",))], span_id=p.id))
         clean = False
         if pending:
@@ -408,26 +419,32 @@ class Planner:
         return total
 
     def next_step(self, reader: Any) -> Step | None:
-        """The next step, or ``None`` when the document's accepted spans equal the gold."""
+        """The next step, or ``None`` when the document's accepted spans equal the gold.
+
+        Labels, relabels and deletions come first (in the policy's order); the correct
+        suggestions are left for one ``A`` at the end, after the wrong ones in its way are
+        rejected — unless accepting the correct ones one by one costs fewer keys.
+        """
         tasks, correct, wrong, clean = self.tasks(reader)
         if not tasks and not correct and not (self.strict and wrong):
             return None
         nav = Navigator(reader)
         start = (reader.cursor, reader._goal_x)
         if tasks:
-            return self.choose(reader, tasks, nav, start, self.policy)
-        if correct and (clean or not wrong):
-            if clean and not (self.strict and wrong):
-                return Step((), reader.cursor, ("A",), None, 1)
-        if not correct:
-            return self.choose(reader, wrong, nav, start, self.policy)
-        # Correct and wrong suggestions left: accept the right ones one by one, or reject
-        # the wrong ones and accept the rest with A, whichever costs fewer keys.
-        one_by_one = self.tour(reader, nav, start, correct) + (self.tour(reader, nav, start, wrong) if self.strict else 0)
-        clean_up = self.tour(reader, nav, start, wrong) + 1
-        if one_by_one < clean_up:
-            return self.choose(reader, correct, nav, start, self.policy)
-        return self.choose(reader, wrong, nav, start, self.policy)
+            step = self.choose(reader, tasks, nav, start, self.policy)
+        elif correct and clean:
+            return Step((), reader.cursor, ("A",), None, 1)
+        elif not correct or not wrong:
+            step = self.choose(reader, correct or wrong, nav, start, self.policy)
+        else:
+            one_by_one = self.tour(reader, nav, start, correct)
+            if self.strict:
+                one_by_one += self.tour(reader, nav, start, wrong)
+            clean_up = self.tour(reader, nav, start, wrong) + 1
+            step = self.choose(reader, correct if one_by_one < clean_up else wrong, nav, start, self.policy)
+        if step is None:
+            raise KeystrokeError("the planner found no key sequence for what is left in this document")
+        return step
 
 
 @dataclass
@@ -483,6 +500,11 @@ def _stored(store: Any, doc_id: int) -> set[tuple[int, int, int, str, str]]:
 def _newest_event(store: Any) -> int:
     events = store.events(annotator=store.annotator, limit=1)
     return int(events[0]["id"]) if events else 0
+
+
+def _events_since(store: Any, event_id: int, limit: int) -> int:
+    """How many of the annotator's events are newer than ``event_id`` (counting up to ``limit``)."""
+    return sum(1 for e in store.events(annotator=store.annotator, limit=limit) if int(e["id"]) > event_id)
 
 
 class Keyboard:
@@ -548,11 +570,16 @@ class Keyboard:
                 self.result.by_key[key] += 1
 
     async def decide(self, keys: Sequence[str]) -> bool:
-        """Press decision keys; wait until the store logged the last one's event and the app settled."""
+        """Press keys ending in decisions; wait until the store logged each decision and the app settled.
+
+        Every decision key the planner uses (a label, ``enter``, ``x``, ``backspace``,
+        ``A``, ``d``) is one store action, so one event; selection keys log none.
+        """
         store = self.app.store
         before = _newest_event(store)
+        expected = sum(1 for k in keys if k in DECISION_KEYS)
         await self.press(keys)
-        logged = await self.until(lambda: _newest_event(store) != before)
+        logged = await self.until(lambda: _events_since(store, before, expected + 1) >= expected)
         await settle(self.pilot)
         return logged
 
@@ -610,9 +637,10 @@ async def annotate_document(pilot: Any, planner: Planner, result: DocResult, ver
             continue
         if not await keyboard.decide(step.keys):
             raise KeystrokeError(f"document {result.doc_id}: keys {step.keys} changed nothing in the store")
-        if verbose and step.task is not None:
-            text = reader.model.raw[step.task.start:step.task.end]
-            print(f"  {step.task.kind:7} {text!r:40} {' '.join((*step.nav, *step.keys))}", file=sys.stderr)
+        if verbose:
+            what = ("accept all", "") if step.task is None else (
+                step.task.kind, repr(reader.model.raw[step.task.start:step.task.end]))
+            print(f"  {what[0]:10} {what[1]:40} {' '.join((*step.nav, *step.keys))}", file=sys.stderr)
         task = step.task
         if task is not None and task.gold is not None:
             shown = {(s.start, s.end, s.label) for s in reader.model.spans if s.state == "accepted"}
@@ -653,6 +681,25 @@ def prepare(store: Any, gold: list[GoldDoc], suggestions: bool, patterns: Path |
     return info
 
 
+def check_alignment(store: Any, gold: list[GoldDoc]) -> None:
+    """Every gold span must start and end on a word the app's cursor can stand on."""
+    from tui.docmodel import DocModel
+
+    by_text = {doc.text: doc for doc in gold}
+    labels = store.labels()
+    for doc_id in store.document_ids():
+        doc = by_text[store.text(doc_id)]
+        model = DocModel(store.document(doc_id), labels)
+        for start, end, label in sorted(doc.spans):
+            try:
+                words_of(model, start, end)
+            except KeystrokeError:
+                raise KeystrokeError(
+                    f"gold line {doc.line}: {label} span {start}-{end} {doc.text[start:end]!r} does not"
+                    " start and end on word boundaries of the app's tokens, so no keys can make it"
+                ) from None
+
+
 def compare(store: Any, gold: list[GoldDoc]) -> list[str]:
     """Export the done documents as JSONL and list every difference from the gold."""
     from annotations.formats import Selection, run_export
@@ -663,7 +710,7 @@ def compare(store: Any, gold: list[GoldDoc]) -> list[str]:
         exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
     by_text = {rec["text"]: {(s["start"], s["end"], s["label"]) for s in rec.get("spans") or ()} for rec in exported}
     diffs: list[str] = []
-    for i, doc in enumerate(gold, 1):
+    for doc in gold:
         got = by_text.get(doc.text)
         if got is None:
             diffs.append(f"gold line {doc.line}: document not exported (not marked done)")
@@ -676,7 +723,7 @@ def compare(store: Any, gold: list[GoldDoc]) -> list[str]:
 
 
 async def run_mode(gold: list[GoldDoc], suggestions: bool, patterns: Path | None, strict: bool,
-                   verbose: bool, size: tuple[int, int]) -> dict[str, Any]:
+                   verbose: bool, size: tuple[int, int], policy: str = "sweep") -> dict[str, Any]:
     """One mode (suggestions on or off) on a fresh database; returns its figures."""
     from annotations import Store
     from tui.app import AnnotateApp
@@ -686,6 +733,7 @@ async def run_mode(gold: list[GoldDoc], suggestions: bool, patterns: Path | None
         store = Store(Path(tmp) / "keystrokes.db", annotator=ANNOTATOR)
         try:
             info = prepare(store, gold, suggestions, patterns)
+            check_alignment(store, gold)
             ids = store.document_ids()
             by_text = {doc.text: doc for doc in gold}
             keys = {lab.name: lab.key for lab in store.labels() if lab.key}
@@ -701,7 +749,7 @@ async def run_mode(gold: list[GoldDoc], suggestions: bool, patterns: Path | None
                     result = DocResult(doc_id, app.reader.model.title, len(doc.spans))
                     if verbose:
                         print(f"document {doc_id}: {result.title}", file=sys.stderr)
-                    await annotate_document(pilot, Planner(doc.spans, keys, strict, os.environ.get("KS_POLICY", "nearest")), result, verbose)
+                    await annotate_document(pilot, Planner(doc.spans, keys, strict, policy), result, verbose)
                     results.append(result)
                 await settle(pilot)
             diffs = compare(store, gold)
@@ -741,7 +789,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
     for name, r in results["modes"].items():
         rows.append((f"suggestions {name}: keys per entity", f"{r['keys_per_entity']:.2f}",
-                     f"target <= {r['target']}  ({r['keys']} keys; {r['movement_keys']} to move, "
+                     f"target <= {r['target']}  ({r['keys']} keys: {r['movement_keys']} to move or select, "
                      f"{r['decision_keys']} to decide; equals gold: {'yes' if r['equals_gold'] else 'NO'})"))
         if r.get("recognisers") is not None:
             rows.append(("  recognisers", ", ".join(r["recognisers"]),
@@ -755,13 +803,20 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog="Example: python -m benchmarks.keystrokes benchmarks/gold/gold.jsonl --suggestions on",
+    )
     parser.add_argument("gold", nargs="?", type=Path, default=GOLD, help="gold JSONL (default: benchmarks/gold/gold.jsonl)")
     parser.add_argument("--suggestions", choices=("on", "off", "both"), default="both",
                         help="run with the recognisers on, off, or both (default)")
     parser.add_argument("--patterns", type=Path, default=None,
                         help="pattern file for the suggest run (default: patterns.jsonl beside the gold file)")
     parser.add_argument("--strict", action="store_true", help="also reject every wrong suggestion before d")
+    parser.add_argument("--policy", choices=POLICIES, default="sweep",
+                        help="order of the entities: reading order from the cursor (sweep, default), cheapest"
+                             " next (nearest), or whichever of the two looks cheaper over the whole document"
+                             " (lookahead, slow)")
     parser.add_argument("--quick", action="store_true", help=f"first {QUICK_DOCS} documents only (smoke run)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--verbose", action="store_true", help="print every step's keys on stderr")
@@ -773,13 +828,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         gold = read_gold(args.gold, QUICK_DOCS if args.quick else None)
         results: dict[str, Any] = {
-            "gold": str(args.gold), "quick": args.quick, "strict": args.strict,
+            "gold": str(args.gold), "quick": args.quick, "strict": args.strict, "policy": args.policy,
             "documents": len(gold), "entities": sum(len(d.spans) for d in gold),
             "size": list(SIZE), "modes": {},
         }
         for on in modes:
             results["modes"]["on" if on else "off"] = asyncio.run(
-                run_mode(gold, on, patterns, args.strict, args.verbose, SIZE)
+                run_mode(gold, on, patterns, args.strict, args.verbose, SIZE, args.policy)
             )
     except KeystrokeError as exc:
         print(f"keystrokes: {exc}", file=sys.stderr)

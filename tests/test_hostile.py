@@ -43,8 +43,11 @@ EXPECTED: dict[str, Any] = json.loads((HOSTILE / "expected.json").read_text(enco
 CASES = sorted(name for name in EXPECTED if not name.startswith("_"))
 OWN_FILES = {"make_hostile.py", "expected.json", "README.md"}
 ANNOTATOR = "hostile"
-#: What must never reach a terminal from our output: ESC, BEL, NUL, C1 CSI/OSC/ST, bidi controls.
-RAW_CONTROLS = ("\x1b", "\x07", "\x00", "\x9b", "\x9c", "\x9d", "\u202e", "\u202d", "\u2066", "\u2067")
+#: What must never reach a terminal from our output: ESC, BEL, NUL, CR, C1 CSI/OSC/ST, bidi controls.
+RAW_CONTROLS = (
+    "\x1b", "\x07", "\x00", "\r", "\x9b", "\x9c", "\x9d",
+    "\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)),
+)
 
 Dump = Callable[[Store], dict[str, list[tuple[Any, ...]]]]
 SpanRow = tuple[int, int, str, str]
@@ -53,17 +56,21 @@ SpanRow = tuple[int, int, str, str]
 def run(*args: str) -> Result:
     """``annotate ARGS`` in-process; the result must carry no traceback and no raw control characters."""
     result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    assert "Traceback" not in result.output
+    stderr = result.stderr  # (stdout may be a 50 MB export: read it only where needed)
+    assert result.exception is None or isinstance(result.exception, SystemExit), stderr
+    assert "Traceback" not in stderr
     for ch in RAW_CONTROLS:
-        assert ch not in result.stderr, f"raw {ch!r} in stderr: {result.stderr!r}"
+        assert ch not in stderr, f"raw {ch!r} in stderr: {stderr!r}"
     return result
 
 
 def import_file(db: Path, path: Path, *extra: str) -> Result:
+    """``annotate import``: all of its output, stdout too, is for a person and must be inert."""
     result = run("import", "--db", str(db), "--annotator", ANNOTATOR, *extra, str(path))
+    output = result.output
+    assert "Traceback" not in output
     for ch in RAW_CONTROLS:
-        assert ch not in result.output, f"raw {ch!r} in output: {result.output!r}"
+        assert ch not in output, f"raw {ch!r} in output: {output!r}"
     return result
 
 
@@ -179,11 +186,11 @@ def test_hostile_file(name: str, tmp_path: Path, dump_db: Dump, empty_db: Path) 
     db = tmp_path / "hostile.db"
     shutil.copyfile(empty_db, db)
     with Store(db, ANNOTATOR) as store:
-        before = dump_db(store)
+        before = dump_db(store), store.db.conn.execute("SELECT * FROM sqlite_sequence").fetchall()
     result = import_file(db, HOSTILE / name, *case.get("args", ()))
     if case["outcome"] == "refused":
         with Store(db, ANNOTATOR) as store:
-            after = dump_db(store)
+            after = dump_db(store), store.db.conn.execute("SELECT * FROM sqlite_sequence").fetchall()
         check_refused(name, case, result, before, after)
     else:
         check_imported(name, case, result, db)

@@ -697,3 +697,10 @@ def test_reopen_gives_an_independent_connection(store: Store, doc: int) -> None:
         assert [s.label for s in store.spans(doc)] == ["LOC"]
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("name", ["PER\u200b", "\u202eREP", "OR\u00adG", "LOC\u2060"])
+def test_label_names_with_invisible_characters_are_refused(store: Store, name: str) -> None:
+    """A label that looks like another on screen would split the data silently."""
+    with pytest.raises(StoreError):
+        store.add_label(name)

@@ -356,6 +356,9 @@ class AnnotateApp(App[None]):
         """
         if self.suggest and _recogniser_refresh() is not None:
             self._refresh_suggestions(doc_id)
+        if self.model_loop is not None:
+            # The model's suggestions too, in its child process (its lexicon feature grew).
+            self.model_loop.request_refresh(doc_id)
 
     @work(thread=True, exclusive=True, group="suggest", exit_on_error=False)
     def _refresh_suggestions(self, doc_id: int) -> None:
@@ -364,10 +367,7 @@ class AnnotateApp(App[None]):
             return
         try:
             with self.store.reopen() as store:
-                # Once there is a model, its suggestions are refreshed too (with the lexicon
-                # this decision just grew).
-                extra = self.model_loop.recognisers(store) if self.model_loop is not None else []
-                added = refresh(store, doc_id, recognisers=extra) if extra else refresh(store, doc_id)
+                added = refresh(store, doc_id)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.post_message(SuggestionsRefreshed(doc_id, 0, str(exc)))
             return

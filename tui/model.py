@@ -6,18 +6,21 @@
 1. **load** (at start-up): the annotator's saved model (``<db>.models/<annotator>/``,
    see :mod:`annotations.recognisers.crf`), so suggestions and ordering work before the
    first retrain;
-2. **retrain** (after ``d`` and from the palette): in a :class:`TrainingProcess` child —
-   python-crfsuite holds the GIL while it trains, so a thread of this process would stall
-   the event loop; the worker thread only waits on a pipe. The model is saved, then the
-   open document's suggestions are refreshed at once, here (one document, milliseconds);
-3. **rank** (when the list is ordered by uncertainty or predicted entities): in the child;
-4. **corpus**: propagation and the model over the other todo documents, in the child,
-   stored batch by batch.
+2. **retrain** (after ``d`` and from the palette), then the saved model is replaced;
+3. **refresh**: the model's suggestions for the open document — right after a retrain,
+   and after each decision (the propagation lexicon, one of its features, just grew);
+4. **rank** (when the list is ordered by uncertainty or predicted entities);
+5. **corpus**: propagation and the model over the other todo documents, stored batch by
+   batch, resumed where it stopped if something more urgent came first.
 
-Requests that arrive while the worker is busy are coalesced (ten ``d`` presses during a
-retrain give one more retrain, not ten) and a retrain asked for during a corpus pass or a
-ranking stops them at their next batch. Results come back as the typed messages below;
-the app's handlers update the widgets. Nothing here ever waits on the event loop.
+Everything but loading runs in a :class:`TrainingProcess` child: python-crfsuite holds the
+GIL while it trains and tags, so in a thread of this process it would stall the event loop
+(a key press waits for the GIL); the worker thread only waits on a pipe. A retrain or
+refresh asked for during a ranking or a corpus pass stops them at their next batch (they
+go on afterwards), and requests that arrive while the worker is busy are coalesced (ten
+``d`` presses during a retrain give one more retrain, not ten). Results come back as the
+typed messages below; the app's handlers update the widgets. Nothing here ever waits on
+the event loop.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +40,13 @@ from annotations.recognisers import refresh_document
 from annotations.recognisers.crf import (
     MIN_SCORE,
     ORDERS,
-    CRFRecogniser,
     load_model,
     propagation_lexicon,
     rank_job,
+    refresh_job,
     save_model,
     suggest_corpus_job,
+    todo_ids,
 )
 
 from .messages import SuggestionsRefreshed
@@ -126,6 +131,20 @@ def _default_trainer(db_path: Path, annotator: str) -> TrainingProcess:
     return TrainingProcess(db_path, annotator)
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker now, before the app runs.
+
+    A spawned child needs it, and it starts by passing ``sys.stderr.fileno()`` to its own
+    process — which fails once Textual has replaced ``sys.stderr`` with its print capture
+    (whose ``fileno()`` is -1). Started here, while stderr is still the real one, it is
+    running already when the first retrain spawns the training child.
+    """
+    try:
+        resource_tracker.ensure_running()
+    except Exception:  # noqa: BLE001 - the first retrain reports the problem if it persists
+        pass
+
+
 class ModelController:
     """Retrains, suggests with and ranks by the in-loop model for one app (see the module)."""
 
@@ -152,12 +171,15 @@ class ModelController:
         self.training = False
         #: Retrains finished in this session.
         self.retrains = 0
+        #: What the last background pass over the corpus did.
+        self.last_corpus: RunReport | None = None
         self.trainer: TrainingProcess | None = None
         self._lock = threading.Lock()
         self._want: dict[str, Any] = {}
         self._running = False
         self._current: str | None = None
         self._closed = False
+        _start_resource_tracker()
 
     # -- asked on the event loop -----------------------------------------------------------
 
@@ -170,6 +192,11 @@ class ModelController:
     def request_retrain(self, reason: str = "palette") -> None:
         """Retrain soon: now if idle, else right after the retrain running (coalesced)."""
         self._ask("retrain", reason)
+
+    def request_refresh(self, doc_id: int) -> None:
+        """Refresh the model's suggestions for ``doc_id`` (once there is a model)."""
+        if self.model is not None:
+            self._ask("refresh", doc_id)
 
     def request_order(self, by: str) -> None:
         """Order the document list ``by`` (``import`` at once; the others are ranked in the child)."""
@@ -192,18 +219,6 @@ class ModelController:
             return "CRF training…" if self.model is None else f"training… · {self.model.state.summary()}"
         return self.model.state.summary() if self.model is not None else ""
 
-    def recognisers(self, store: Store) -> list[CRFRecogniser]:
-        """The model as a prepared recogniser for ``store`` (none before the first model).
-
-        Called from worker threads (the app's suggestion refresh after each decision).
-        """
-        model = self.model
-        if model is None:
-            return []
-        rec = CRFRecogniser(model, min_score=self.min_score)
-        rec.prepare(store)
-        return [rec]
-
     def close(self) -> None:
         """Stop the loop and the child (the worker thread ends with it). Call on unmount."""
         with self._lock:
@@ -212,15 +227,15 @@ class ModelController:
         trainer = self.trainer
         if trainer is not None:
             trainer.cancel()
-            trainer.close(timeout=1.0)
+            trainer.close(timeout=0.5)
 
     def _ask(self, job: str, value: Any) -> None:
         with self._lock:
             if self._closed:
                 return
             self._want[job] = value
-            if job == "retrain" and self._current in ("rank", "corpus") and self.trainer is not None:
-                self.trainer.cancel()  # the retrain goes first; they run again after it
+            if job in ("retrain", "refresh") and self._current in ("rank", "corpus") and self.trainer is not None:
+                self.trainer.cancel()  # the urgent job goes first; they go on after it
             if self._running:
                 return
             self._running = True
@@ -230,17 +245,19 @@ class ModelController:
 
     def _next(self) -> tuple[str, Any] | None:
         with self._lock:
-            if self._closed:
-                self._running = False
-                self._current = None
-                return None
-            for job in ("load", "retrain", "rank", "corpus"):
-                if job in self._want:
-                    self._current = job
-                    return job, self._want.pop(job)
+            if not self._closed:
+                for job in ("load", "retrain", "refresh", "rank", "corpus"):
+                    if job in self._want:
+                        self._current = job
+                        return job, self._want.pop(job)
             self._running = False
             self._current = None
             return None
+
+    def _again(self, job: str, value: Any) -> None:
+        """Put a stopped job back (unless a newer request of its kind replaced it)."""
+        with self._lock:
+            self._want.setdefault(job, value)
 
     def _post(self, message: Message) -> None:
         if not self._closed:
@@ -254,10 +271,11 @@ class ModelController:
                     try:
                         getattr(self, "_do_" + name)(store, value)
                     except ModelError as exc:
-                        if not self._closed and "cancelled" not in str(exc):
+                        if not self._closed:
                             self._post(ModelFailed(name, str(exc)))
                     except Exception as exc:  # noqa: BLE001 - reported, the loop goes on
-                        self._post(ModelFailed(name, f"{type(exc).__name__}: {exc}"))
+                        if not self._closed:
+                            self._post(ModelFailed(name, f"{type(exc).__name__}: {exc}"))
                     finally:
                         self.training = False
         finally:
@@ -292,14 +310,18 @@ class ModelController:
         self.retrains += 1
         self._post(ModelRetrained(model.state, time.perf_counter() - started, reason))
         doc_id = self.app.reader.doc_id
-        if doc_id is not None:
-            rec = CRFRecogniser(model, lexicon=lexicon, min_score=self.min_score)
-            result = refresh_document(store, doc_id, recognisers=[rec])
-            self._post(SuggestionsRefreshed(doc_id, result.added))
         with self._lock:
+            if doc_id is not None:
+                self._want["refresh"] = doc_id  # next: the open document, at once
             if self.order != "import":
                 self._want.setdefault("rank", self.order)
-            self._want["corpus"] = True
+            self._want["corpus"] = todo_ids(store, [doc_id] if doc_id is not None else [])
+
+    def _do_refresh(self, store: Store, doc_id: int) -> None:
+        if self.model is None:
+            return
+        added = self._trainer().call(refresh_job, doc_id, propagation_lexicon(store), self.min_score)
+        self._post(SuggestionsRefreshed(doc_id, added))
 
     def _do_rank(self, store: Store, by: str) -> None:
         if self.model is None:
@@ -309,7 +331,13 @@ class ModelController:
                        " after the first retrain (mark a document done, or Retrain model).",
             ))
             return
-        ranked = self._trainer().call(rank_job, by, propagation_lexicon(store))
+        try:
+            ranked = self._trainer().call(rank_job, by, propagation_lexicon(store))
+        except ModelError as exc:
+            if "cancelled" not in str(exc):
+                raise
+            self._again("rank", by)
+            return
         if by != self.order:  # the order changed while this ranking ran
             return
         first = [doc_id for doc_id, _, _ in ranked]
@@ -317,9 +345,11 @@ class ModelController:
         order = first + [d for d in store.document_ids() if d not in seen]
         self._post(DocumentsRanked(by, order, {d: (u, n) for d, u, n in ranked}))
 
-    def _do_corpus(self, store: Store, _value: Any) -> None:
-        if self.model is None:
+    def _do_corpus(self, store: Store, doc_ids: list[int]) -> None:
+        if self.model is None or not doc_ids:
             return
-        exclude = [d for d in (self.app.reader.doc_id,) if d is not None]
-        report = self._trainer().call(suggest_corpus_job, propagation_lexicon(store), exclude, self.min_score)
+        report = self._trainer().call(suggest_corpus_job, propagation_lexicon(store), doc_ids, self.min_score)
+        self.last_corpus = report
+        if report.cancelled:
+            self._again("corpus", sorted(doc_ids)[report.documents:])
         self._post(CorpusSuggested(report))

@@ -60,8 +60,10 @@ __all__ = [
     "propagation_lexicon",
     "rank_documents",
     "rank_job",
+    "refresh_job",
     "save_model",
     "suggest_corpus_job",
+    "todo_ids",
     "train_model",
 ]
 
@@ -327,18 +329,37 @@ def rank_job(
 def suggest_corpus_job(
     ctx: ChildContext,
     lexicon: Mapping[str, str] | None,
-    exclude: Sequence[int],
+    doc_ids: Sequence[int],
     min_score: float = MIN_SCORE,
 ) -> RunReport:
-    """In the child: propagation and the latest model over the todo documents (but
-    ``exclude``), storing their suggestions batch by batch until done or cancelled."""
+    """In the child: propagation and the latest model over ``doc_ids``, in id order, stored
+    batch by batch until done or cancelled (``report.documents`` were finished: a later
+    call resumes with the rest)."""
     from .runner import run_recognisers
 
     model = ctx.loop.model
     if model is None:
         raise ModelError("no model yet: retrain first")
-    skip = set(exclude)
-    ids = [d for d in _todo_ids(ctx.store) if d not in skip]
     recs = [Propagation(), CRFRecogniser(model, lexicon=lexicon, min_score=min_score)]
-    return run_recognisers(ctx.store, recs, status=None, doc_ids=ids, cancel=ctx.cancel,
+    return run_recognisers(ctx.store, recs, status=None, doc_ids=sorted(doc_ids), cancel=ctx.cancel,
                            batch=CORPUS_BATCH)
+
+
+def refresh_job(
+    ctx: ChildContext, doc_id: int, lexicon: Mapping[str, str] | None, min_score: float = MIN_SCORE
+) -> int:
+    """In the child: the latest model's suggestions for one document (the open one, after
+    a retrain or a decision); returns how many are new."""
+    from .runner import run_recognisers
+
+    model = ctx.loop.model
+    if model is None:
+        raise ModelError("no model yet: retrain first")
+    rec = CRFRecogniser(model, lexicon=lexicon, min_score=min_score)
+    return run_recognisers(ctx.store, [rec], status=None, doc_ids=[doc_id]).total
+
+
+def todo_ids(store: Store, exclude: Sequence[int] = ()) -> list[int]:
+    """The annotator's todo documents in import order, but ``exclude``."""
+    skip = set(exclude)
+    return [d for d in _todo_ids(store) if d not in skip]

@@ -371,8 +371,11 @@ def run_recognisers(
         after = rows[-1][0]
         docs = [_text_doc(*row) for row in rows]
         results = [suggest_for(doc, recognisers) for doc in docs]
-        existing = _existing_spans(store, [d.id for d in docs if d.id is not None])
         with dbmod.write(store.db):
+            # Read inside the transaction: another writer (the app's refresh of one
+            # document, a training process's corpus pass) may have settled these
+            # documents while the suggestions were computed.
+            existing = _existing_spans(store, [d.id for d in docs if d.id is not None])
             # Shrinking or changed suggestions are settled document by document; new ones
             # go to the store in bulk, after every removal, one call per recogniser.
             bulk: dict[str, list[tuple[int, list[Suggestion]]]] = {}

@@ -12,8 +12,9 @@ Every case says what must happen (see ``README.md`` for the reasons):
   importer documents it: byte-order mark dropped, CRLF turned into LF, everything else
   kept), its status and its accepted spans ``[start, end, label, text]``; the number of
   ``Warning:`` lines the import prints; words the output must hold.
-* ``refused``: words the error must hold (the file name, with ``:line`` where a line
-  applies, the byte offset where one applies, and what was wrong).
+* ``refused``: where (the file name, with ``:line:`` where a line applies), then words the
+  rest of that one ``Error:`` line must hold (the byte offset where one applies, and what
+  was wrong).
 
 Span offsets are found here by searching the intended text, never typed, so they cannot be
 off by one; the input files then carry them in each format's own convention.
