@@ -1,31 +1,39 @@
 """The real app in a child process, driven by its keys, logging what its screen shows.
 
 Usage: python crash_child.py DB ANNOTATOR SEED LOG [--decisions N] [--stop-file PATH]
-                             [--no-suggest] [--pace SECONDS]
+                             [--no-suggest] [--model] [--pace SECONDS]
+       python crash_child.py --serve        (a fork server: see :func:`serve`)
 
 Runs :class:`tui.app.AnnotateApp` headless (``App.run_test()``) on ``DB`` as ``ANNOTATOR``
 and presses the app's own keys, chosen at random (``SEED``) from what the screen shows:
 cursor moves, labels on words and selections (``1``-``3``), relabels, deletes, ``enter``
 (accept), ``x`` (reject), ``A``, ``u``/``ctrl+z``, ``ctrl+r``/``ctrl+y``, ``d`` and ``s``.
-It stops after ``N`` decisions (0: only open and log), when ``--stop-file`` appears, or
-when ``tests/test_crash.py`` kills it with SIGKILL.
+Keys go through the app's own event queue, as ``Pilot.press`` sends them. The propagation
+recogniser runs after labels as in the app (``--no-suggest`` turns it off); the CRF model
+loop, which retrains in another process on every ``d``, only with ``--model``. It stops
+after ``N`` decisions (0: only open and log), when ``--stop-file`` appears, or when
+``tests/test_crash.py`` kills it with SIGKILL.
 
-``LOG`` gets JSON lines, each flushed and fsynced before the next key is pressed:
+``LOG`` gets JSON lines:
 
-- ``{"kind": "open", ...}`` once the first document is on screen;
+- ``{"kind": "open", ...}`` once the first document is on screen (fields as ``shown``);
 - ``{"kind": "intent", "seq", "action", "key", "expect"}`` BEFORE a key is pressed
-  (``expect``: the cursor a move key must lead to, predicted from the screen);
+  (``expect``: the cursor ``[doc, offset]`` a move key must lead to, predicted from the
+  screen; flushed to the kernel, which is all SIGKILL can test);
 - ``{"kind": "shown", "seq", "action", "key", "decisions", "doc", "status", "cursor",
-  "spans", "event", "errors", "mismatch"}`` only AFTER the key's handlers have finished
-  (messages processed, workers done) AND the app has produced a frame drawn from that
-  state. ``spans`` are the reader's (what it draws): ``[id, start, end, label, state]``;
-  ``status`` is the title bar's; ``cursor`` is ``[doc, offset of the word under it]``;
-  ``event`` is the newest event id of this annotator in the file once the frame is out
-  (read on a separate read-only connection; it only aligns the record with the log);
-- ``{"kind": "end", ...}`` when it stops by itself.
+  "spans", "event", "errors", "warnings", "mismatch"}`` only AFTER the key's handlers have
+  finished (every queued message handled, no worker running) AND the app has produced a
+  frame drawn from that state; flushed and fsynced. ``spans`` are the reader's (what it
+  draws): ``[id, start, end, label, state]``; ``status`` is the title bar's; ``cursor`` is
+  ``[doc, offset of the word under it]``; ``event`` is the newest event id of this annotator
+  once the frame is out (read on a separate read-only connection: it only places the record
+  in the event log, :func:`check_records` compares the screen with the database);
+- ``{"kind": "end", ...}`` when it stops by itself (then it quits with ``q``).
 
-Errors the app showed (notifications of severity ``error``, a status bar saying
-"not saved") are listed in ``errors``; the tests require none.
+``errors`` lists what the app reported as failed since the last record (error
+notifications, ``Not saved: ...``, ``Suggestions failed: ...``, a status bar not saying
+"saved"); the tests require none. The second half of this module reads such logs and the
+database back for the tests (:func:`read_log`, :class:`Replay`, :func:`check_records`).
 """
 
 from __future__ import annotations
@@ -39,18 +47,18 @@ import sqlite3
 import sys
 import traceback
 import unicodedata
-from pathlib import Path
-from time import monotonic, time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from time import monotonic, time
 from typing import Any, TextIO
 
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
-from annotations import Span, Store
 import tui.app as tui_app
+from annotations import Span, Store
 from tui.app import AnnotateApp
 from tui.docmodel import DocModel
 
@@ -62,8 +70,14 @@ DECISIONS = {
     "accept_all": 1, "undo": 12, "redo": 7, "done": 5, "skip": 1, "move": 6,
 }
 SETTLE_TIMEOUT = 60.0
-#: Notifications that say an action or a worker failed (whatever their severity).
-FAILURES = ("Not saved", "Suggestions failed", "Cannot open", "Could not", "Export failed")
+
+
+def is_failure(message: str) -> bool:
+    """Whether a notification says something failed (``Not saved: database is locked``,
+    ``Suggestions failed: ...``), whatever its severity; refusals (warnings such as
+    "cannot undo that action any more") are not failures."""
+    text = message.lower()
+    return "locked" in text or "failed" in text or text.startswith(("not saved", "cannot open", "could not"))
 
 
 class RecordingApp(AnnotateApp):
@@ -71,6 +85,15 @@ class RecordingApp(AnnotateApp):
 
     CSS_PATH = str(Path(tui_app.__file__).with_name("app.tcss"))  # relative to tui/, not tests/
     frames = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Every notification raised, as (severity, message), in order (none can expire unseen).
+        self.raised: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *, severity: Any = "information", **kwargs: Any) -> None:
+        self.raised.append((str(severity), str(message)))
+        super().notify(message, severity=severity, **kwargs)
 
     def _display(self, screen: Any, renderable: Any) -> None:
         super()._display(screen, renderable)
@@ -100,7 +123,7 @@ class Driver:
         self.rng = rng
         self.seq = 0
         self.decisions = 0
-        self.seen_notes: set[str] = set()
+        self.seen_notes = 0
         self.reader_db = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=60)
         self.annotator = app.store.annotator
 
@@ -124,9 +147,14 @@ class Driver:
         while True:
             quiet = 0
             while quiet < 3:
-                if self._busy():
+                if len(self.app.workers):
+                    # A worker thread is opening a document or refreshing suggestions: wake
+                    # rarely, or this loop starves it of the GIL on a busy machine.
                     quiet = 0
-                    await asyncio.sleep(0.001 if len(self.app.workers) else 0)
+                    await asyncio.sleep(0.01)
+                elif self._busy():
+                    quiet = 0
+                    await asyncio.sleep(0)
                 else:
                     quiet += 1
                     await asyncio.sleep(0)
@@ -161,8 +189,10 @@ class Driver:
         while True:
             await self.settle()
             await self.frame()
+            seen = len(self.app.raised)
             state = self.screen()
             if not self._busy():
+                self.seen_notes = seen
                 return state
 
     def newest_event(self) -> int:
@@ -176,14 +206,11 @@ class Driver:
         model = reader.model
         assert model is not None, "no document on screen"
         errors, warnings = [], []
-        for note in list(self.app._notifications):
-            if note.identity in self.seen_notes:
-                continue
-            self.seen_notes.add(note.identity)
-            message = note.message
-            if note.severity == "error" or "locked" in message.lower() or message.startswith(FAILURES):
+        raised = self.app.raised
+        for severity, message in raised[self.seen_notes:]:
+            if severity == "error" or is_failure(message):
                 errors.append(message)
-            elif note.severity == "warning":
+            elif severity == "warning":
                 warnings.append(message)
         if self.app.status_bar.saved != "saved":
             errors.append(f"status bar: {self.app.status_bar.saved}")
@@ -330,26 +357,26 @@ class Driver:
             await self.step("move", rng.choice(["n", "n", "N", "home", "end", "escape", "right", "left"]))
 
 
-async def run(args: argparse.Namespace) -> int:
+async def run(args: argparse.Namespace, log: TextIO) -> int:
+    """Open the app, log its first screen, make decisions until told to stop, quit."""
     store = Store(args.db, args.annotator)
-    app = RecordingApp(store, suggest=args.suggest)
+    app = RecordingApp(store, suggest=args.suggest, model=args.model)
     stop = Path(args.stop_file) if args.stop_file else None
-    with open(args.log, "a", encoding="utf-8") as log:
-        async with app.run_test(size=SIZE) as pilot:
-            driver = Driver(pilot, app, args.db, log, random.Random(args.seed))
-            deadline = monotonic() + SETTLE_TIMEOUT
-            while app.reader.model is None:
-                if monotonic() > deadline:
-                    raise RuntimeError("no document was opened")
-                await asyncio.sleep(0.002)
-            state = await driver.shown()
-            driver.write({"kind": "open", "seq": 0, **state, "event": driver.newest_event()})
-            while driver.decisions < args.decisions and not (stop is not None and stop.exists()):
-                await driver.decide()
-                if args.pace:
-                    await asyncio.sleep(args.pace)
-            driver.write({"kind": "end", "seq": driver.seq, "decisions": driver.decisions})
-            await pilot.press("q")
+    async with app.run_test(size=SIZE) as pilot:
+        driver = Driver(pilot, app, args.db, log, random.Random(args.seed))
+        deadline = monotonic() + SETTLE_TIMEOUT
+        while app.reader.model is None:
+            if monotonic() > deadline:
+                raise RuntimeError("no document was opened")
+            await asyncio.sleep(0.002)
+        state = await driver.shown()
+        driver.write({"kind": "open", "seq": 0, **state, "event": driver.newest_event()})
+        while driver.decisions < args.decisions and not (stop is not None and stop.exists()):
+            await driver.decide()
+            if args.pace:
+                await asyncio.sleep(args.pace)
+        driver.write({"kind": "end", "seq": driver.seq, "decisions": driver.decisions})
+        await pilot.press("q")
     return 0
 
 
@@ -361,10 +388,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("log")
     parser.add_argument("--decisions", type=int, default=10**9)
     parser.add_argument("--stop-file", default=None)
-    parser.add_argument("--no-suggest", dest="suggest", action="store_false")
+    parser.add_argument("--no-suggest", dest="suggest", action="store_false",
+                        help="no propagation suggestions after a label (on by default, as in the app)")
+    parser.add_argument("--model", action="store_true",
+                        help="also run the app's CRF model loop (retrains in a child process on d)")
     parser.add_argument("--pace", type=float, default=0.0, help="seconds to wait between decisions")
     args = parser.parse_args(argv)
-    return asyncio.run(run(args))
+    with open(args.log, "a", encoding="utf-8") as log:
+        return asyncio.run(run(args, log))
 
 
 # -- fork server ---------------------------------------------------------------------------------
@@ -457,7 +488,7 @@ class Replay:
     spans: dict[int, SpanRow] = field(default_factory=dict)
     statuses: dict[int, str] = field(default_factory=dict)
 
-    def copy(self) -> "Replay":
+    def copy(self) -> Replay:
         return Replay(dict(self.spans), dict(self.statuses))
 
     def apply(self, changes: list[dict[str, Any]]) -> None:

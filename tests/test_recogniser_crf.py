@@ -270,3 +270,34 @@ def test_the_child_ranks_and_suggests_with_an_adopted_model(labelled: Store, db_
         assert pending(labelled, calm) == []  # excluded: the app refreshes the open document itself
         assert trainer.call(refresh_job, calm, lexicon, MIN_SCORE) >= 1  # the open document's
     assert ("Садыр Жапаров", "PER") in [(t, lab) for t, lab, _ in pending(labelled, calm)]
+
+
+def test_a_cancelled_corpus_pass_stops_between_batches_and_says_how_far_it_got(
+    labelled: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotations.model import ModelLoop
+    from annotations.model.process import ChildContext
+    from annotations.recognisers import crf as crf_module
+
+    model, _ = train_model(labelled)
+    ids = [add_text(labelled, tmp_path, UNSEEN_KY.replace("Баткенде", place), place)
+           for place in ("Баткенде", "Кочкордо", "Токмокто")]
+    loop = ModelLoop("alice")
+    loop.adopt(model)
+
+    class StopAfter:
+        """A cancel flag that turns on once ``n`` batches have started."""
+
+        def __init__(self, n: int) -> None:
+            self.checks, self.n = 0, n
+
+        def is_set(self) -> bool:
+            self.checks += 1
+            return self.checks > self.n
+
+    monkeypatch.setattr(crf_module, "CORPUS_BATCH", 1)
+    report = suggest_corpus_job(ChildContext(labelled, loop, StopAfter(1)), None, ids)
+    assert report.cancelled and report.documents == 1
+    assert pending(labelled, ids[0], "crf") and not pending(labelled, ids[1])
+    rest = suggest_corpus_job(ChildContext(labelled, loop, StopAfter(10)), None, ids[report.documents:])
+    assert not rest.cancelled and rest.documents == 2 and pending(labelled, ids[2], "crf")

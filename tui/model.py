@@ -35,8 +35,6 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from annotations import Store
-from annotations.model import CRFModel, ModelError, ModelState, TrainingProcess
-from annotations.recognisers import refresh_document
 from annotations.recognisers.crf import (
     MIN_SCORE,
     ORDERS,
@@ -51,7 +49,10 @@ from annotations.recognisers.crf import (
 
 from .messages import SuggestionsRefreshed
 
+# ``annotations.model`` (python-crfsuite, the training code) is imported on first use, in
+# the worker thread, so the app starts as fast without it.
 if TYPE_CHECKING:  # pragma: no cover
+    from annotations.model import CRFModel, ModelState, TrainingProcess
     from annotations.recognisers import RunReport
 
     from .app import AnnotateApp
@@ -68,7 +69,7 @@ __all__ = [
 ]
 
 #: ``factory(db_path, annotator) -> TrainingProcess`` (tests pass their own).
-TrainerFactory = Callable[[Path, str], TrainingProcess]
+TrainerFactory = Callable[[Path, str], "TrainingProcess"]
 
 
 class ModelLoaded(Message):
@@ -128,6 +129,8 @@ class CorpusSuggested(Message):
 
 
 def _default_trainer(db_path: Path, annotator: str) -> TrainingProcess:
+    from annotations.model import TrainingProcess
+
     return TrainingProcess(db_path, annotator)
 
 
@@ -264,6 +267,8 @@ class ModelController:
             self.app.post_message(message)
 
     def _work(self) -> None:
+        from annotations.model import ModelError
+
         try:
             with Store(self.db_path, self.annotator) as store:
                 while (job := self._next()) is not None:
@@ -286,9 +291,13 @@ class ModelController:
     def _trainer(self) -> TrainingProcess:
         """The child process, started on first use (and again if it died)."""
         if self.trainer is None or not self.trainer.alive:
-            self.trainer = self.trainer_factory(self.db_path, self.annotator)
+            trainer = self.trainer_factory(self.db_path, self.annotator)
+            self.trainer = trainer
+            if self._closed:  # the app closed while it started: stop it, do nothing
+                trainer.close(timeout=0.5)
+                raise RuntimeError("the app is closing")
             if self.model is not None:
-                self.trainer.adopt(self.model)
+                trainer.adopt(self.model)
         return self.trainer
 
     def _do_load(self, store: Store, _value: Any) -> None:
@@ -331,6 +340,8 @@ class ModelController:
                        " after the first retrain (mark a document done, or Retrain model).",
             ))
             return
+        from annotations.model import ModelError
+
         try:
             ranked = self._trainer().call(rank_job, by, propagation_lexicon(store))
         except ModelError as exc:

@@ -6,6 +6,8 @@
   (Kyrgyz suffixes in :mod:`.inflection_ky`, Russian lemmas in :mod:`.inflection_ru`).
 - :mod:`.patterns`: spaCy EntityRuler-style pattern files, run with spaCy's matchers.
 - :mod:`.natasha_ner`: Natasha's Russian NER (optional extra ``annotate[ru]``), cleaned.
+- :mod:`.crf`: the in-loop CRF's predictions, scored by its marginal probability (run by
+  name; its model is saved next to the database, ``<db>.models/<annotator>/``).
 - :mod:`.runner`: :func:`run_recognisers` (corpus), :func:`refresh_document` (one
   document after an edit, fast), :func:`refresh_corpus` (background).
 """

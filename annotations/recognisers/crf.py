@@ -36,14 +36,14 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from ..model import CRFModel, ModelError
-from ..model.features import lexicon_keys
 from .base import BaseRecogniser, RecogniserError, Suggestion, TextDoc, register
 from .propagation import Lexicon as PropagationLexicon
 from .propagation import LexiconState, Propagation
 
+# ``annotations.model`` (python-crfsuite and the training code) is imported where it is
+# used, so registering this recogniser costs nothing to runs that do not use it.
 if TYPE_CHECKING:  # pragma: no cover
-    from ..model import DocumentUncertainty, TrainReport
+    from ..model import CRFModel, DocumentUncertainty, TrainReport
     from ..model.process import ChildContext
     from ..store import Store
     from .runner import RunReport
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 #: Suggestions with a lower marginal probability are dropped (see the module docstring).
-MIN_SCORE = 0.5
+MIN_SCORE = 0.6
 
 #: Document orders: import order, least confident first, most predicted entities first.
 ORDERS = ("import", "uncertainty", "entities")
@@ -105,6 +105,8 @@ def load_model(db_path: str | Path, annotator: str) -> CRFModel | None:
     Raises :class:`~annotations.model.ModelError` for a directory that holds a broken or
     outdated model (the message says to retrain).
     """
+    from ..model import CRFModel
+
     folder = model_dir(db_path, annotator)
     if folder is None or not (folder / "model.json").exists():
         return None
@@ -121,6 +123,8 @@ def lexicon_mapping(lexicon: PropagationLexicon) -> dict[str, str]:
     (Kyrgyz stems, Russian lemmas); a word that belongs to entities of several labels
     takes the label it was given most often. One-letter words are left out.
     """
+    from ..model.features import lexicon_keys
+
     votes: dict[str, Counter[str]] = {}
     for key, entry in lexicon.entries.items():
         if not entry.labels:
@@ -192,6 +196,8 @@ def ensure_model(store: Store) -> tuple[CRFModel, str | None]:
     Returns the model and why it was trained (``None`` if the saved one was current).
     Raises :class:`~annotations.model.ModelError` when nothing is labelled.
     """
+    from ..model import ModelError
+
     try:
         model = load_model(store.path, store.annotator)
     except ModelError as exc:
@@ -232,6 +238,8 @@ class CRFRecogniser(BaseRecogniser):
 
     def prepare(self, store: Store) -> None:
         """Load the latest saved model (unless one was given) and read the lexicon afresh."""
+        from ..model import ModelError
+
         if self.model is None:
             try:
                 self.model = load_model(store.path, store.annotator)
@@ -295,6 +303,8 @@ def rank_documents(
     ``doc_ids`` defaults to the annotator's todo documents. ``cancelled()`` is checked
     between documents; when it turns true, :class:`~annotations.model.ModelError` is raised.
     """
+    from ..model import ModelError
+
     if by not in ("uncertainty", "entities"):
         raise ValueError(f"unknown order {by!r}: use one of {', '.join(ORDERS)}")
     ids = list(doc_ids) if doc_ids is not None else _todo_ids(store)
@@ -319,6 +329,8 @@ def rank_job(
 
     Returns ``(doc_id, uncertainty, predicted entities)`` in order.
     """
+    from ..model import ModelError
+
     model = ctx.loop.model
     if model is None:
         raise ModelError("no model yet: retrain first")
@@ -335,6 +347,7 @@ def suggest_corpus_job(
     """In the child: propagation and the latest model over ``doc_ids``, in id order, stored
     batch by batch until done or cancelled (``report.documents`` were finished: a later
     call resumes with the rest)."""
+    from ..model import ModelError
     from .runner import run_recognisers
 
     model = ctx.loop.model
@@ -350,6 +363,7 @@ def refresh_job(
 ) -> int:
     """In the child: the latest model's suggestions for one document (the open one, after
     a retrain or a decision); returns how many are new."""
+    from ..model import ModelError
     from .runner import run_recognisers
 
     model = ctx.loop.model
