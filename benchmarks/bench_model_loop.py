@@ -168,7 +168,7 @@ def quality(work: Path, sizes: tuple[int, ...]) -> dict[str, Any]:
 
 def build_latency_db(path: Path, labelled: int, unlabelled: int) -> None:
     """``labelled`` synthetic news documents with accepted spans (marked done) + ``unlabelled`` ones."""
-    from annotations import Store, import_paths
+    from annotations import import_paths
 
     from .bench_model import NewsGenerator, build_store
 
@@ -199,6 +199,7 @@ class InThreadTrainer:
         self.db_path, self.annotator = db_path, annotator
         self.loop = ModelLoop(annotator)
         self._cancel = threading.Event()
+        self.memo: dict[str, Any] = {}
         self.alive = True
         self.pid = os.getpid()
 
@@ -214,7 +215,7 @@ class InThreadTrainer:
 
         self._cancel.clear()
         with Store(self.db_path, self.annotator) as store:
-            return fn(ChildContext(store, self.loop, self._cancel), *args)
+            return fn(ChildContext(store, self.loop, self._cancel, self.memo), *args)
 
     def adopt(self, model: Any, *, timeout: Any = None) -> None:
         self.loop.adopt(model)
@@ -255,11 +256,11 @@ async def measure_latency(db: Path, samples: int, variant: str) -> dict[str, Any
             rounds += 1
             done = loop.retrains
             loop.request_retrain("bench")
-            await _wait(lambda: loop.training or loop.retrains > done, timeout=120)
+            await _wait(lambda done=done: loop.training or loop.retrains > done, timeout=120)
             t0 = time.perf_counter()
             while loop.training:  # every press sent while the retrain runs counts
                 during.append(await _press(app, clock, next(key)))
-            await _wait(lambda: loop.retrains > done, timeout=120)
+            await _wait(lambda done=done: loop.retrains > done, timeout=120)
             retrain_s.append(time.perf_counter() - t0)
             while loop.busy and len(after) < samples:
                 after.append(await _press(app, clock, next(key)))
@@ -312,8 +313,8 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
         out.append((f"quality on gold ({q['documents']} docs); crf min score {q['min_score']}",
                     "P / R / F1 exact  [overlap]", ""))
     for p in q["points"]:
-        out.append((f"after {p['labelled']} labelled ({p['evaluated']} docs, {p['gold_spans']} spans;"
-                    f" crf trained in {p['train_seconds']:.2f} s)", "", ""))
+        out.append(((f"after {p['labelled']} labelled ({p['evaluated']} docs, {p['gold_spans']} spans;"
+                     f" crf trained in {p['train_seconds']:.2f} s)"), "", ""))
         for name in ("rules", "rules+crf", "crf"):
             s = p[name]
             target = ""

@@ -63,21 +63,28 @@ from tui.app import AnnotateApp
 from tui.docmodel import DocModel
 
 SIZE = (100, 30)
+#: The label keys pressed (the default label set: PER, LOC, ORG).
 LABEL_KEYS = ("1", "2", "3")
 #: Relative weights of the decisions the child makes (moves come with them).
 DECISIONS = {
     "label": 24, "label_selection": 10, "relabel": 10, "delete": 8, "accept": 12, "reject": 8,
-    "accept_all": 1, "undo": 12, "redo": 7, "done": 5, "skip": 1, "move": 6,
+    "accept_all": 1, "undo": 12, "redo": 4, "done": 5, "skip": 1, "move": 6,
 }
 SETTLE_TIMEOUT = 60.0
 
 
+#: How the app words a failure (``tui/app.py``): an action not saved, a worker or the model
+#: loop failing. Refusals ("cannot undo that action any more: ...") are warnings, not these.
+FAILURES = (
+    "not saved", "cannot open", "could not", "suggestions failed", "export failed",
+    "retraining failed", "ordering the documents failed", "suggesting failed", "loading the model failed",
+)
+
+
 def is_failure(message: str) -> bool:
-    """Whether a notification says something failed (``Not saved: database is locked``,
-    ``Suggestions failed: ...``), whatever its severity; refusals (warnings such as
-    "cannot undo that action any more") are not failures."""
+    """Whether a notification says something failed, whatever its severity."""
     text = message.lower()
-    return "locked" in text or "failed" in text or text.startswith(("not saved", "cannot open", "could not"))
+    return "locked" in text or text.startswith(FAILURES)
 
 
 class RecordingApp(AnnotateApp):
@@ -318,6 +325,7 @@ class Driver:
     # -- one decision ------------------------------------------------------------------------
 
     async def decide(self) -> None:
+        """One decision (weighted by :data:`DECISIONS`), with the moves that lead to it."""
         rng = self.rng
         kind = rng.choices(list(DECISIONS), weights=list(DECISIONS.values()))[0]
         model = self.model()
@@ -334,7 +342,7 @@ class Driver:
         elif kind == "relabel":
             span = await self.tab_to(lambda s: s.state == "accepted")
             if span is not None:
-                keys = [k for k, name in zip(LABEL_KEYS, ("PER", "LOC", "ORG")) if name != span.label]
+                keys = [lab.key for lab in self.app.labels if lab.key in LABEL_KEYS and lab.name != span.label]
                 await self.step(kind, rng.choice(keys))
         elif kind == "delete":
             if await self.tab_to(lambda s: True) is not None:
@@ -347,6 +355,8 @@ class Driver:
                 await self.step(kind, "A")
         elif kind == "undo":
             await self.step(kind, rng.choice(["u", "u", "ctrl+z"]))
+            if rng.random() < 0.4:  # change one's mind again: redo has something to redo
+                await self.step("redo", rng.choice(["ctrl+r", "ctrl+y"]))
         elif kind == "redo":
             await self.step(kind, rng.choice(["ctrl+r", "ctrl+y"]))
         elif kind == "done":

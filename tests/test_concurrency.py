@@ -3,7 +3,8 @@
 Eight library processes (``concurrency_worker.py``) each make 2,000 random actions as fast
 as they can, each as its own annotator. Two real apps (``crash_child.py``, headless, as
 ``app0`` and ``app1``, with the propagation recogniser writing suggestions from worker
-threads) are opened first and keep pressing keys (labels, relabels, accept, reject, delete,
+threads, and for ``app1`` the CRF model loop retraining and suggesting from its own
+process) are opened first and keep pressing keys (labels, relabels, accept, reject, delete,
 undo, redo, done) for the whole time; each logs what its screen shows after every key.
 
 Checked afterwards: the file's integrity; no error (``database is locked`` or any other)
@@ -43,6 +44,9 @@ APP = Path(__file__).with_name("crash_child.py")
 PROCESSES = 8
 ACTIONS = 2000
 APPS = 2
+#: The first app with suggestions from the propagation recogniser only; the second also runs
+#: the CRF model loop (retrained in its own process on every ``d``, suggesting from there).
+MODEL = [[], ["--model"]]
 #: Decisions each app must at least have made while the workers ran (it makes many more).
 APP_MIN_DECISIONS = 20
 
@@ -83,10 +87,8 @@ def test_eight_annotators_share_one_file_while_two_apps_run(tmp_path: Path) -> N
     for n in range(APPS):
         log, out = tmp_path / f"app{n}.jsonl", tmp_path / f"app{n}.out"
         with open(out, "w") as sink:
-            proc = subprocess.Popen(
-                [sys.executable, str(APP), str(db), f"app{n}", str(n), str(log), "--stop-file", str(stop)],
-                stdout=sink, stderr=subprocess.STDOUT,
-            )
+            argv = [sys.executable, str(APP), str(db), f"app{n}", str(n), str(log), "--stop-file", str(stop)]
+            proc = subprocess.Popen(argv + MODEL[n], stdout=sink, stderr=subprocess.STDOUT)
         apps.append((f"app{n}", log, out, proc))
     try:
         for name, log, out, proc in apps:

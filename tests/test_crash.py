@@ -50,6 +50,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from crash_child import (
     BACKGROUND,
     EVENT_OF,
@@ -64,6 +65,7 @@ from crash_child import (
 )
 
 from annotations import Store, import_paths, import_seeds, seeds_dir
+from tui.cli import main as cli
 from tui.docmodel import DocModel, is_candidate
 
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -195,7 +197,7 @@ def allowed_cursors(
     checked: Checked,
     intent: dict[str, Any] | None,
     tail: Event | None,
-    after: Replay,
+    after: Replay | None,
     before: set[Position],
 ) -> set[Position]:
     """The cursors the database may hold after a kill (see the module docstring, point 4)."""
@@ -209,7 +211,7 @@ def allowed_cursors(
     allowed = {tuple(r["cursor"]) for r in screens[last_saved:]}
     if intent is not None and intent["action"] == "move" and intent["expect"]:
         allowed.add(tuple(intent["expect"]))
-    if tail is not None:
+    if tail is not None and after is not None:
         allowed |= in_flight_cursor(store, tail, screens[-1]["doc"], after)
     return allowed  # type: ignore[return-value]
 
@@ -251,6 +253,7 @@ def test_sigkill_at_random_moments_loses_nothing_the_screen_showed(tmp_path: Pat
         allowed = {word_start(store, store.first_unfinished() or 1, None)}
     startup_runs = set(rng.sample(range(KILLS), STARTUP_KILLS))
     kinds: Counter[str] = Counter()
+    committed: Counter[str] = Counter()
     decisions = 0
     server = ForkServer()
     try:
@@ -294,18 +297,23 @@ def test_sigkill_at_random_moments_loses_nothing_the_screen_showed(tmp_path: Pat
                     assert intent is not None and tail[0].action in EVENT_OF[intent["action"]], (intent, tail)
 
                 # The tables hold exactly what the log says: the shown states and the key in flight.
-                replayed = base.copy()
+                replayed, after_tail = base.copy(), None
                 for ev in events:
                     replayed.apply(ev.changes)
+                    if tail and ev.id == tail[0].id:
+                        after_tail = replayed.copy()  # as the app saw it when it placed the cursor
                 assert snapshot(conn, ANNOTATOR) == replayed
 
-                if not final:
+                saved = store.cursor()
+                if final:
+                    assert saved == tuple(opened[0]["cursor"]), (saved, opened)  # saved again on quit
+                else:
                     allowed = allowed_cursors(store, records, checked, intent, tail[0] if tail else None,
-                                              replayed, allowed)
-                    saved = store.cursor()
+                                              after_tail, allowed)
                     assert saved in allowed, (run, saved, allowed)
 
             decisions += max((r.get("decisions", 0) for r in records if r["kind"] == "shown"), default=0)
+            committed.update(ev.action for ev in checked.action_events.values())
             if final:
                 assert opened and records[-1]["kind"] == "end"
             elif not opened:
@@ -319,4 +327,16 @@ def test_sigkill_at_random_moments_loses_nothing_the_screen_showed(tmp_path: Pat
     finally:
         server.close()
     assert sum(kinds.values()) == KILLS
-    print(f"\n{KILLS} kills after {decisions} decisions: {dict(kinds)}")
+    # ``annotate stats`` reads the crashed sessions and counts what the tables hold.
+    result = CliRunner().invoke(cli, ["stats", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    mine = json.loads(result.output)["annotators"][ANNOTATOR]
+    with Store(db, ANNOTATOR) as store:
+        held = snapshot(store.db.conn, ANNOTATOR)
+    assert {k: v for k, v in mine["spans"].items() if v} == dict(Counter(sp[4] for sp in held.spans.values()))
+    assert mine["sessions"][-1]["ended"] is not None
+    # The keys really did all of it (a remapped key would silently do nothing).
+    for action in ("add", "relabel", "delete", "accept", "reject", "undo", "redo", "status"):
+        assert committed[action] >= 3, (action, committed)
+    print(f"\n{KILLS} kills after {decisions} decisions ({sum(committed.values())} committed:"
+          f" {dict(committed)}); the kills landed: {dict(kinds)}")

@@ -12,8 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from annotations import Store, import_paths
+from annotations.model import CRFModel
 from annotations.model.process import TrainingProcess
-from annotations.recognisers import RecogniserError, create, recogniser_names, run_recognisers
+from annotations.recognisers import (
+    RecogniserError,
+    create,
+    recogniser_names,
+    run_recognisers,
+)
 from annotations.recognisers.crf import (
     MIN_SCORE,
     CRFRecogniser,
@@ -25,9 +31,11 @@ from annotations.recognisers.crf import (
     propagation_lexicon,
     rank_job,
     refresh_job,
+    retrain_job,
     suggest_corpus_job,
     todo_ids,
     train_model,
+    warm_job,
 )
 from annotations.recognisers.propagation import LexiconState, Propagation
 from tui.cli import main
@@ -42,16 +50,16 @@ RU = [("Владимир", "Путин", "Москве"), ("Сергей", "Ла
 
 def ky_doc(first: str, last: str, place: str) -> tuple[str, list[tuple[str, str]]]:
     return (
-        f"Президент {first} {last} {place} журналисттер менен жолукту. {first} {last} жаңы мыйзамга"
-        f" кол койду. Бул тууралуу өкмөттүн маалымат кызматы билдирди.",
+        (f"Президент {first} {last} {place} журналисттер менен жолукту. {first} {last} жаңы мыйзамга"
+         f" кол койду. Бул тууралуу өкмөттүн маалымат кызматы билдирди."),
         [(f"{first} {last}", "PER"), (place, "LOC"), (f"{first} {last}", "PER")],
     )
 
 
 def ru_doc(first: str, last: str, place: str) -> tuple[str, list[tuple[str, str]]]:
     return (
-        f"Президент {first} {last} провел встречу в {place}. {first} {last} подписал новый закон."
-        f" Об этом сообщила пресс-служба правительства.",
+        (f"Президент {first} {last} провел встречу в {place}. {first} {last} подписал новый закон."
+         f" Об этом сообщила пресс-служба правительства."),
         [(f"{first} {last}", "PER"), (place, "LOC"), (f"{first} {last}", "PER")],
     )
 
@@ -262,7 +270,12 @@ def test_the_child_ranks_and_suggests_with_an_adopted_model(labelled: Store, db_
     with TrainingProcess(db_path, "alice") as trainer:
         trainer.adopt(model)
         ranked = trainer.call(rank_job, "uncertainty", lexicon)
-        assert [d for d, _, _ in ranked][0] == odd and {d for d, _, _ in ranked} == {calm, odd, new}
+        assert trainer.call(rank_job, "uncertainty") == ranked  # the child reads the same lexicon
+        assert trainer.call(warm_job) == 8  # features of the labelled documents computed ahead
+        blob, report = trainer.call(retrain_job)  # the app's retrain: lexicon built in the child
+        retrained = CRFModel.from_bytes(blob)
+        assert retrained.state.documents == 8 and retrained.state.lexicon and report.train_documents == 8
+        assert ranked[0][0] == odd and {d for d, _, _ in ranked} == {calm, odd, new}
         trainer.cancel()  # a cancel before a request does not stop it: the flag is cleared first
         report = trainer.call(suggest_corpus_job, lexicon, todo_ids(labelled, exclude=[calm]), MIN_SCORE)
         assert not report.cancelled and report.documents == 2

@@ -553,8 +553,8 @@ class AnnotateApp(App[None]):
             return
         st = model.state
         lines = [
-            f"Learned from {st.documents} labelled document(s): {st.sentences} sentences,"
-            f" {st.tokens} tokens; labels {', '.join(st.labels) or '–'}.",
+            (f"Learned from {st.documents} labelled document(s): {st.sentences} sentences,"
+             f" {st.tokens} tokens; labels {', '.join(st.labels) or '–'}."),
             f"Last retrain {st.trained_at} ({st.seconds:.2f} s, {st.iterations} iterations).",
         ]
         if st.held_out:
@@ -583,7 +583,8 @@ class AnnotateApp(App[None]):
     def on_model_failed(self, message: ModelFailed) -> None:
         self._show_model()
         what = {"retrain": "Retraining", "rank": "Ordering the documents", "corpus": "Suggesting",
-                "load": "Loading the model"}.get(message.stage, message.stage)
+                "refresh": "Suggesting", "load": "Loading the model",
+                "warm": "Starting the model"}.get(message.stage, message.stage)
         self.notify(f"{what} failed: {inert(message.error)}", severity="warning", markup=False)
 
     def on_documents_ranked(self, message: DocumentsRanked) -> None:

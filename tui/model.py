@@ -11,11 +11,14 @@
    and after each decision (the propagation lexicon, one of its features, just grew);
 4. **rank** (when the list is ordered by uncertainty or predicted entities);
 5. **corpus**: propagation and the model over the other todo documents, stored batch by
-   batch, resumed where it stopped if something more urgent came first.
+   batch, resumed where it stopped if something more urgent came first;
+6. **warm** (after loading): start the child and let it read the labelled documents and
+   compute their features, so the session's first retrain is as fast as the later ones.
 
-Everything but loading runs in a :class:`TrainingProcess` child: python-crfsuite holds the
-GIL while it trains and tags, so in a thread of this process it would stall the event loop
-(a key press waits for the GIL); the worker thread only waits on a pipe. A retrain or
+Everything but loading runs in a :class:`TrainingProcess` child, the propagation lexicon
+the model uses as a feature included: python-crfsuite holds the GIL while it trains and
+tags, so in a thread of this process it would stall the event loop (a key press waits for
+the GIL); the worker thread only waits on a pipe. A retrain or
 refresh asked for during a ranking or a corpus pass stops them at their next batch (they
 go on afterwards), and requests that arrive while the worker is busy are coalesced (ten
 ``d`` presses during a retrain give one more retrain, not ten). Results come back as the
@@ -25,6 +28,7 @@ the event loop.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -39,12 +43,13 @@ from annotations.recognisers.crf import (
     MIN_SCORE,
     ORDERS,
     load_model,
-    propagation_lexicon,
     rank_job,
     refresh_job,
+    retrain_job,
     save_model,
     suggest_corpus_job,
     todo_ids,
+    warm_job,
 )
 
 from .messages import SuggestionsRefreshed
@@ -58,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .app import AnnotateApp
 
 __all__ = [
+    "ORDERS",
     "CorpusSuggested",
     "DocumentsRanked",
     "ModelController",
@@ -65,7 +71,6 @@ __all__ = [
     "ModelLoaded",
     "ModelRetrained",
     "ModelTraining",
-    "ORDERS",
 ]
 
 #: ``factory(db_path, annotator) -> TrainingProcess`` (tests pass their own).
@@ -142,10 +147,8 @@ def _start_resource_tracker() -> None:
     (whose ``fileno()`` is -1). Started here, while stderr is still the real one, it is
     running already when the first retrain spawns the training child.
     """
-    try:
+    with contextlib.suppress(Exception):  # if it persists, the first retrain reports it
         resource_tracker.ensure_running()
-    except Exception:  # noqa: BLE001 - the first retrain reports the problem if it persists
-        pass
 
 
 class ModelController:
@@ -237,7 +240,8 @@ class ModelController:
             if self._closed:
                 return
             self._want[job] = value
-            if job in ("retrain", "refresh") and self._current in ("rank", "corpus") and self.trainer is not None:
+            if job in ("retrain", "refresh") and self._current in ("rank", "corpus", "warm") \
+                    and self.trainer is not None:
                 self.trainer.cancel()  # the urgent job goes first; they go on after it
             if self._running:
                 return
@@ -249,7 +253,7 @@ class ModelController:
     def _next(self) -> tuple[str, Any] | None:
         with self._lock:
             if not self._closed:
-                for job in ("load", "retrain", "refresh", "rank", "corpus"):
+                for job in ("load", "retrain", "refresh", "rank", "corpus", "warm"):
                     if job in self._want:
                         self._current = job
                         return job, self._want.pop(job)
@@ -305,14 +309,19 @@ class ModelController:
         if model is not None and self.model is None:
             self.model = model
             self._post(ModelLoaded(model.state))
+        self._again("warm", True)
+
+    def _do_warm(self, store: Store, _value: Any) -> None:
+        self._trainer().call(warm_job)
 
     def _do_retrain(self, store: Store, reason: str) -> None:
-        trainer = self._trainer()
-        lexicon = propagation_lexicon(store)
+        from annotations.model import CRFModel
+
         self.training = True
         self._post(ModelTraining(reason))
         started = time.perf_counter()
-        model, _report = trainer.retrain(lexicon)
+        blob, _report = self._trainer().call(retrain_job)
+        model = CRFModel.from_bytes(blob)
         save_model(model, self.db_path, self.annotator)
         self.model = model
         self.training = False
@@ -329,7 +338,7 @@ class ModelController:
     def _do_refresh(self, store: Store, doc_id: int) -> None:
         if self.model is None:
             return
-        added = self._trainer().call(refresh_job, doc_id, propagation_lexicon(store), self.min_score)
+        added = self._trainer().call(refresh_job, doc_id, None, self.min_score)
         self._post(SuggestionsRefreshed(doc_id, added))
 
     def _do_rank(self, store: Store, by: str) -> None:
@@ -343,7 +352,7 @@ class ModelController:
         from annotations.model import ModelError
 
         try:
-            ranked = self._trainer().call(rank_job, by, propagation_lexicon(store))
+            ranked = self._trainer().call(rank_job, by)
         except ModelError as exc:
             if "cancelled" not in str(exc):
                 raise
@@ -359,7 +368,7 @@ class ModelController:
     def _do_corpus(self, store: Store, doc_ids: list[int]) -> None:
         if self.model is None or not doc_ids:
             return
-        report = self._trainer().call(suggest_corpus_job, propagation_lexicon(store), doc_ids, self.min_score)
+        report = self._trainer().call(suggest_corpus_job, None, doc_ids, self.min_score)
         self.last_corpus = report
         if report.cancelled:
             self._again("corpus", sorted(doc_ids)[report.documents:])

@@ -22,7 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -40,11 +40,13 @@ __all__ = ["ChildContext", "TrainingProcess"]
 @dataclass
 class ChildContext:
     """What a function run by :meth:`TrainingProcess.call` gets in the child: its store,
-    the loop (``loop.model`` is the latest model, or ``None``) and the cancel flag."""
+    the loop (``loop.model`` is the latest model, or ``None``), the cancel flag and
+    ``memo``, a dict kept between calls (for state worth keeping warm, e.g. a lexicon)."""
 
     store: Store
     loop: ModelLoop
     cancel: Any  # a multiprocessing Event: ``is_set()`` once the parent asked to stop
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def cancelled(self) -> bool:
@@ -60,6 +62,7 @@ def _serve(
 
     loop = ModelLoop(annotator, params=params)
     store: Store | None = None
+    memo: dict[str, Any] = {}
     while True:
         try:
             request = conn.recv()
@@ -76,7 +79,7 @@ def _serve(
                 continue
             if request[0] == "call":
                 _, fn, args = request
-                conn.send(("done", fn(ChildContext(store, loop, cancel), *args)))
+                conn.send(("done", fn(ChildContext(store, loop, cancel, memo), *args)))
                 continue
             if request[0] == "rank":
                 _, doc_ids, by, lexicon = request

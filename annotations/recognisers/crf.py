@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import urllib.parse
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .base import BaseRecogniser, RecogniserError, Suggestion, TextDoc, register
 from .propagation import Lexicon as PropagationLexicon
@@ -49,9 +50,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .runner import RunReport
 
 __all__ = [
-    "CRFRecogniser",
     "MIN_SCORE",
     "ORDERS",
+    "CRFRecogniser",
     "ensure_model",
     "labelled_ids",
     "lexicon_mapping",
@@ -61,10 +62,12 @@ __all__ = [
     "rank_documents",
     "rank_job",
     "refresh_job",
+    "retrain_job",
     "save_model",
     "suggest_corpus_job",
     "todo_ids",
     "train_model",
+    "warm_job",
 ]
 
 #: Suggestions with a lower marginal probability are dropped (see the module docstring).
@@ -320,10 +323,48 @@ def rank_documents(
 
 
 # -- jobs for the training child process -----------------------------------------------------
+#
+# Each job reads the propagation lexicon in the child (``lexicon=None``) from a lexicon
+# state it keeps between calls (``ctx.memo``, caught up incrementally from the event log),
+# so building it (pymorphy3 for Russian included) costs the app's process nothing.
+
+
+def _child_lexicon(ctx: ChildContext) -> dict[str, str]:
+    state = ctx.memo.get("lexicon_state")
+    if state is None or state.annotator != ctx.store.annotator:
+        state = ctx.memo["lexicon_state"] = LexiconState(ctx.store.annotator)
+    return propagation_lexicon(ctx.store, state)
+
+
+def warm_job(ctx: ChildContext) -> int:
+    """In the child, at the app's start: read the labelled documents and compute their
+    features and the lexicon now, so the session's first retrain is as fast as the later
+    ones (it stops early when cancelled). Returns how many documents it read."""
+    from ..model import labelled_documents
+    from ..model.features import FeatureExtractor
+
+    docs = labelled_documents(ctx.store, ctx.loop.annotator)
+    extract = FeatureExtractor(None)
+    for doc in docs:
+        if ctx.cancelled:
+            break
+        for sentence in ctx.loop.cache.get(doc):
+            sentence.features(extract)
+    if not ctx.cancelled:
+        _child_lexicon(ctx)
+    return len(docs)
+
+
+def retrain_job(ctx: ChildContext) -> tuple[bytes, TrainReport]:
+    """In the child: retrain the loop's model with the propagation lexicon; returns the
+    model as bytes (:meth:`~annotations.model.CRFModel.to_bytes`, without the lexicon) and
+    the report."""
+    model, report = ctx.loop.retrain(ctx.store, _child_lexicon(ctx))
+    return model.to_bytes(lexicon=False), report
 
 
 def rank_job(
-    ctx: ChildContext, by: str, lexicon: Mapping[str, str] | None
+    ctx: ChildContext, by: str, lexicon: Mapping[str, str] | None = None
 ) -> list[tuple[int, float, int]]:
     """In the child: the todo documents ranked ``by`` with its latest model.
 
@@ -334,6 +375,7 @@ def rank_job(
     model = ctx.loop.model
     if model is None:
         raise ModelError("no model yet: retrain first")
+    lexicon = _child_lexicon(ctx) if lexicon is None else lexicon
     ranked = rank_documents(ctx.store, model, by, lexicon=lexicon, cancelled=lambda: ctx.cancelled)
     return [(doc_id, round(u.uncertainty, 6), u.entities) for doc_id, u in ranked]
 
@@ -353,13 +395,14 @@ def suggest_corpus_job(
     model = ctx.loop.model
     if model is None:
         raise ModelError("no model yet: retrain first")
-    recs = [Propagation(), CRFRecogniser(model, lexicon=lexicon, min_score=min_score)]
+    lexicon = _child_lexicon(ctx) if lexicon is None else lexicon
+    recs = [Propagation(ctx.memo.get("lexicon_state")), CRFRecogniser(model, lexicon=lexicon, min_score=min_score)]
     return run_recognisers(ctx.store, recs, status=None, doc_ids=sorted(doc_ids), cancel=ctx.cancel,
                            batch=CORPUS_BATCH)
 
 
 def refresh_job(
-    ctx: ChildContext, doc_id: int, lexicon: Mapping[str, str] | None, min_score: float = MIN_SCORE
+    ctx: ChildContext, doc_id: int, lexicon: Mapping[str, str] | None = None, min_score: float = MIN_SCORE
 ) -> int:
     """In the child: the latest model's suggestions for one document (the open one, after
     a retrain or a decision); returns how many are new."""
@@ -369,6 +412,7 @@ def refresh_job(
     model = ctx.loop.model
     if model is None:
         raise ModelError("no model yet: retrain first")
+    lexicon = _child_lexicon(ctx) if lexicon is None else lexicon
     rec = CRFRecogniser(model, lexicon=lexicon, min_score=min_score)
     return run_recognisers(ctx.store, [rec], status=None, doc_ids=[doc_id]).total
 

@@ -37,8 +37,8 @@ from .base import (
     create,
     priority_of,
     recogniser_info,
-    widens_others,
     recogniser_names,
+    widens_others,
 )
 from .propagation import LexiconState, Propagation
 
