@@ -61,8 +61,6 @@ QUICK_DOCS = 2
 SIZE = (120, 40)
 ANNOTATOR = "keystrokes"
 
-#: Movement keys the planner may use (Textual key names).
-MOVES = ("right", "left", "down", "up", "n", "N", "tab", "shift+tab", "home", "end")
 #: How the planner orders the work in a document (see ``--policy``).
 POLICIES = ("sweep", "nearest", "lookahead")
 DECISION_KEYS = frozenset({"enter", "x", "A", "backspace", "d", *"123456789"})
@@ -148,8 +146,9 @@ class Navigator:
 
     ``right``/``left``/``home``/``end`` and ``n``/``N``/``tab``/``shift+tab`` are computed
     with the reader's :class:`DocModel` (``next_candidate``, ``next_span``); ``down``/``up``
-    repeat the reader's vertical move on its current line layout (goal column kept between
-    vertical moves, reset by any other move), so the search predicts what the app does.
+    and ``pagedown``/``pageup`` repeat the reader's vertical move on its current line layout
+    (goal column kept between vertical moves, reset by any other move), so the search
+    predicts what the app does.
     """
 
     def __init__(self, reader: Any) -> None:
@@ -157,6 +156,8 @@ class Navigator:
         self.model = reader.model
         self.layout = reader.layout_now
         self.n = len(self.model)
+        #: Lines a page key moves (the reader's ``action_page``).
+        self.page = max(reader.scrollable_content_region.height - 1, 1)
         self._on_line: dict[tuple[int, int], int | None] = {}
 
     def _word_on_line(self, y: int, x: int) -> int | None:
@@ -186,7 +187,7 @@ class Navigator:
             yield "right", (word + 1, None)
         if word > 0:
             yield "left", (word - 1, None)
-        for key, lines in (("down", 1), ("up", -1)):
+        for key, lines in (("down", 1), ("up", -1), ("pagedown", self.page), ("pageup", -self.page)):
             moved = self._vertical(word, goal, lines)
             if moved is not None:
                 yield key, moved

@@ -43,6 +43,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import sqlite3
 import sys
 import traceback
@@ -73,18 +74,15 @@ DECISIONS = {
 SETTLE_TIMEOUT = 60.0
 
 
-#: How the app words a failure (``tui/app.py``): an action not saved, a worker or the model
-#: loop failing. Refusals ("cannot undo that action any more: ...") are warnings, not these.
-FAILURES = (
-    "not saved", "cannot open", "could not", "suggestions failed", "export failed",
-    "retraining failed", "ordering the documents failed", "suggesting failed", "loading the model failed",
-)
+#: How the app words a failure (``tui/app.py``): an action or the cursor not saved, a document
+#: that cannot be opened, or "<something> failed: <why>" from a worker or the model loop.
+#: Refusals ("cannot undo that action any more: ...") are warnings, not failures.
+FAILURE = re.compile(r"not saved|cannot open|could not|[\w ]+ failed: |.*locked", re.IGNORECASE)
 
 
 def is_failure(message: str) -> bool:
     """Whether a notification says something failed, whatever its severity."""
-    text = message.lower()
-    return "locked" in text or text.startswith(FAILURES)
+    return FAILURE.match(message) is not None
 
 
 class RecordingApp(AnnotateApp):

@@ -1,40 +1,42 @@
 """Kill the real app with SIGKILL at random moments, 20 times: nothing the screen showed is lost.
 
-The child (``tests/crash_child.py``) runs the real :class:`tui.app.AnnotateApp` headless on one
-database file, as annotator ``crash``, with the recogniser on, and presses the app's keys:
-moves, labels on words and selections, relabels, deletes, ``enter``, ``x``, ``A``, undo, redo,
-``d`` and ``s``. Before each key it logs an ``intent``; after the key's handlers have finished
-and the app has produced a frame from the result, it logs a ``shown`` record with what the
-reader shows of the open document (its spans and status), the cursor, and the annotator's
-newest event id (the "mark" that places the record in the event log). Every log line is
-flushed and fsynced before the next key.
+The child (``tests/crash_child.py``) runs the real :class:`tui.app.AnnotateApp` headless on
+one database file, as annotator ``crash``, with the propagation recogniser refreshing
+suggestions in a worker thread after labels (the CRF model loop, which retrains in a
+separate process, is off here; ``test_concurrency.py`` runs it), and presses the app's keys:
+moves, labels on words and selections, relabels, deletes, ``enter``, ``x``, ``A``, undo,
+redo, ``d`` and ``s``. Before each key it logs an ``intent``; after the key's handlers have
+finished and the app has produced a frame from the result, it logs a ``shown`` record: what
+the reader shows of the open document (spans and status), the cursor, and the annotator's
+newest event id (the "mark" that places the record in the event log). Each record is in the
+kernel (flushed; ``shown`` records also fsynced) before the next key is pressed.
 
-The test kills the child after a random 8-24 decisions plus a random 0-80 ms (so the kill
+The test kills the child after a random 10-40 decisions plus a random 0-80 ms (so the kill
 lands anywhere inside the next key: before its commit, between commit and frame, while the
-record is written), twice at a random moment while it starts, 20 times in all, reusing the
-database so state accumulates. Between runs it adds a few pending suggestions
-(``store.add_suggestions``) for the child to accept and reject. After each kill:
+record is written), or for two runs at a random moment while it starts: 20 kills, on one
+database whose state accumulates (seeded: ``SEED``). Before each run it adds a few pending
+suggestions (``store.add_suggestions``) for the child to accept and reject. After each kill:
 
 1. ``PRAGMA integrity_check`` is ``ok`` and ``PRAGMA foreign_key_check`` finds nothing.
 2. Every screen the child logged is the database's state at that point: replaying the
    annotator's events up to the record's mark, from the state when the child started, gives
    exactly the spans and status the screen showed (:func:`crash_child.check_records`), and
    each key logged at most one action event, of the kind the key asks for.
-3. The tables hold exactly the replay of every event (so what was shown, and what the log
-   says happened after it, is what is stored), and after the last logged screen there is
-   at most ONE action event: the key whose intent was logged but whose screen was not (an
-   action can commit and be killed before its frame is logged; nothing else may be there).
-   So the database equals either the last logged state or that state plus exactly the one
-   in-flight action, and that action is of the kind its key asks for.
+3. The tables hold exactly the replay of every event, and after the last logged screen
+   there is at most ONE action event: that of the key whose intent was logged but whose
+   screen was not (an action can commit and the process die before its frame is logged;
+   nothing else may be there), of the kind that key asks for. So the database equals either
+   the last state the screen showed, or that state plus exactly the one key in flight.
 4. The app reopens where it was: the cursor saved in the database, and the document and
    cursor the next run opens on, are the cursor of the last logged screen or one the app
-   may legitimately have saved after it: a cursor logged since the last action that saves it
-   at once (commits and document opens do; pure moves are saved after a 0.5 s pause), the
-   predicted target of an in-flight move, or where an in-flight committed undo/redo/done
-   takes the cursor. A 21st run reopens after the last kill and quits normally.
+   may legitimately have saved after it: a cursor logged since the last action that saves
+   it at once (commits and document opens do; pure moves are saved after a 0.5 s pause),
+   the predicted target of an in-flight move, or where an in-flight committed undo, redo or
+   ``d`` takes the cursor. A 21st run reopens after the last kill and quits normally, and
+   ``annotate stats`` then counts what the tables hold.
 
 Children are forked from a server process that has already imported Textual and the
-library (``crash_child.py --serve``), so each starts in a fraction of a second.
+library (``crash_child.py --serve``), so each starts in about half a second instead of 1.5.
 """
 
 from __future__ import annotations
