@@ -265,7 +265,7 @@ async def measure_latency(db: Path, samples: int, variant: str) -> dict[str, Any
             while loop.busy and len(after) < samples:
                 after.append(await _press(app, clock, next(key)))
             await _wait(lambda: not loop.busy, timeout=300)
-        state = loop.model.state if loop.model is not None else None
+        state = loop.state
         await app.action_quit()
     store.close()
 

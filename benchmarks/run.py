@@ -41,7 +41,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._util import REPO  # noqa: E402
+from benchmarks._util import REPO
 
 #: A summary row: (benchmark, measure, value, target, meets target: True/False/None).
 Row = tuple[str, str, str, str, "bool | None"]
@@ -176,14 +176,14 @@ def summarise_tui(r: dict[str, Any]) -> list[Row]:
     small, large = docs.get("small_db"), docs.get("large_db")
     rows: list[Row] = [
         ("tui", f"first frame, {_n(small)} vs {_n(large)} docs",
-         f"{_ms(r.get('first_frame_small_ms'))} vs {_ms(r.get('first_frame_large_ms'))}"
-         f" (ratio {_n(r.get('first_frame_ratio'), 2)})",
+         (f"{_ms(r.get('first_frame_small_ms'))} vs {_ms(r.get('first_frame_large_ms'))}"
+          f" (ratio {_n(r.get('first_frame_ratio'), 2)})"),
          f"ratio <= {ff_t}", _at_most(r.get("first_frame_ratio"), ff_t)),
     ]
     if "document_shown_small_ms" in r:
         rows.append(("tui", f"document shown, {_n(small)} vs {_n(large)} docs",
-                     f"{_ms(r.get('document_shown_small_ms'))} vs {_ms(r.get('document_shown_large_ms'))}"
-                     f" (ratio {_n(r.get('document_shown_ratio'), 2)})", "", None))
+                     (f"{_ms(r.get('document_shown_small_ms'))} vs {_ms(r.get('document_shown_large_ms'))}"
+                      f" (ratio {_n(r.get('document_shown_ratio'), 2)})"), "", None))
     small_doc, big_doc = r.get("actions_1kb", {}), r.get("actions_1mb", {})
     big = r.get("big_document", {})
     size = f"{big.get('utf8_bytes', 0) / 1e6:.2f} MB" if big.get("utf8_bytes") else "big"
@@ -194,8 +194,8 @@ def summarise_tui(r: dict[str, Any]) -> list[Row]:
             continue
         rows.append((
             "tui", f"key → frame: {action.replace('_', ' ')}, 1 kB vs {size}",
-            f"{_ms(a.get('median_ms'))} vs {_ms(b.get('median_ms'))} median (CPU {_ms(b.get('cpu_median_ms'))},"
-            f" p95 {_ms(b.get('p95_ms'))}), ratio {_n(ratios.get(action), 2)}",
+            (f"{_ms(a.get('median_ms'))} vs {_ms(b.get('median_ms'))} median (CPU {_ms(b.get('cpu_median_ms'))},"
+             f" p95 {_ms(b.get('p95_ms'))}), ratio {_n(ratios.get(action), 2)}"),
             f"<= {median:g} ms, ratio <= {ratio_t:g}",
             _all(_at_most(b.get("median_ms"), median), _at_most(ratios.get(action), ratio_t)),
         ))
@@ -239,8 +239,8 @@ def summarise_model(r: dict[str, Any]) -> list[Row]:
         limit = targets.get(f"retrain_{n}_s")
         rows.append((
             "model", f"retrain, {_n(n)} labelled docs (warm; in child process)",
-            f"{_n(size.get('loop_warm_s'), 2)} s ({_n(size.get('process_warm_s'), 2)} s),"
-            f" held-out F1 {_n(size.get('loop_held_out_f1'), 3)}",
+            (f"{_n(size.get('loop_warm_s'), 2)} s ({_n(size.get('process_warm_s'), 2)} s),"
+             f" held-out F1 {_n(size.get('loop_held_out_f1'), 3)}"),
             f"<= {limit:g} s" if limit else "", _at_most(size.get("loop_warm_s"), limit) if limit else None,
         ))
     gold = r.get("gold") or {}
@@ -260,8 +260,8 @@ def summarise_keystrokes(r: dict[str, Any]) -> list[Row]:
         extra = f"; {m['left_pending']} wrong suggestions left pending" if m.get("suggestions") else ""
         rows.append((
             "keystrokes", f"keys per entity, suggestions {name} ({m.get('entities')} entities, {m.get('documents')} docs)",
-            f"{_n(m.get('keys_per_entity'), 2)} ({m.get('keys')} keys; equals gold: "
-            f"{'yes' if m.get('equals_gold') else 'NO'}{extra})",
+            (f"{_n(m.get('keys_per_entity'), 2)} ({m.get('keys')} keys; equals gold: "
+             f"{'yes' if m.get('equals_gold') else 'NO'}{extra})"),
             f"<= {m.get('target')}", _at_most(m.get("keys_per_entity"), m.get("target", 0)),
         ))
     return rows
@@ -302,7 +302,8 @@ def run_one(bench: Benchmark, quick: bool, timeout: float | None) -> dict[str, A
     started = time.perf_counter()
     out: dict[str, Any] = {"name": bench.name, "module": bench.module, "command": bench.command(quick)[1:]}
     try:
-        proc = subprocess.run(bench.command(quick), cwd=REPO, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(bench.command(quick), cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                              check=False)
     except subprocess.TimeoutExpired:
         out.update(ok=False, error=f"timed out after {timeout:g} s")
         out["seconds"] = round(time.perf_counter() - started, 1)
@@ -352,6 +353,15 @@ def run_suite(names: Sequence[str], quick: bool, timeout: float | None,
     report["rows"] = [row for b in report["benchmarks"].values() for row in b.get("rows", [])]
     report["ok"] = all(b.get("ok") for b in report["benchmarks"].values())
     return report
+
+
+def resummarise(report: dict[str, Any]) -> None:
+    """Summarise a saved report's raw results again (with this version's summaries)."""
+    by_name = {b.name: b for b in BENCHMARKS}
+    for name, bench in report["benchmarks"].items():
+        if name in by_name and isinstance(bench.get("result"), dict):
+            bench["rows"] = [list(row) for row in by_name[name].summarise(bench["result"])]
+    report["rows"] = [row for b in report["benchmarks"].values() for row in b.get("rows", [])]
 
 
 def _in_order(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -434,8 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.saved is not None:
         try:
             report = json.loads(args.saved.read_text(encoding="utf-8").strip().splitlines()[-1])
-        except (OSError, ValueError, IndexError) as exc:
-            parser.error(f"{args.saved}: not a saved report ({exc})")
+            resummarise(report)
+        except (OSError, ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
+            parser.error(f"{args.saved}: not a saved report ({exc!r})")
     else:
         report = run_suite(args.only, args.quick, args.timeout, progress=None if args.json else err.print)
     if args.json:

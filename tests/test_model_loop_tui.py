@@ -146,7 +146,7 @@ async def test_uncertainty_order_lists_the_least_confident_first_and_d_follows_i
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, corpus["calm"])
         await until(pilot, lambda: app.doclist.order == "uncertainty")
-        assert app.model_loop is not None and app.model_loop.model is not None
+        assert app.model_loop is not None and app.model_loop.state is not None
         assert app.status_bar.model.startswith("CRF · 5 docs")  # the saved model's state
         rows = row_order(app)
         todo = [corpus["odd"], corpus["unseen"], corpus["calm"]]

@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 
 from annotations import Store, import_paths
-from annotations.model import CRFModel
 from annotations.model.process import TrainingProcess
 from annotations.recognisers import (
     RecogniserError,
@@ -27,6 +26,7 @@ from annotations.recognisers.crf import (
     labelled_ids,
     lexicon_mapping,
     load_model,
+    load_state,
     model_dir,
     propagation_lexicon,
     rank_job,
@@ -115,7 +115,7 @@ def test_models_live_next_to_the_database_one_safe_directory_per_annotator(tmp_p
     assert model_dir(db, "..").name == "%2E."
     assert model_dir(db, "a/b").name == "a%2Fb"
     assert model_dir(":memory:", "aida") is None
-    assert load_model(db, "aida") is None
+    assert load_model(db, "aida") is None and load_state(db, "aida") is None
 
 
 def test_train_model_saves_where_the_recogniser_loads_it(labelled: Store, db_path: Path) -> None:
@@ -272,9 +272,10 @@ def test_the_child_ranks_and_suggests_with_an_adopted_model(labelled: Store, db_
         ranked = trainer.call(rank_job, "uncertainty", lexicon)
         assert trainer.call(rank_job, "uncertainty") == ranked  # the child reads the same lexicon
         assert trainer.call(warm_job) == 8  # features of the labelled documents computed ahead
-        blob, report = trainer.call(retrain_job)  # the app's retrain: lexicon built in the child
-        retrained = CRFModel.from_bytes(blob)
-        assert retrained.state.documents == 8 and retrained.state.lexicon and report.train_documents == 8
+        state, report = trainer.call(retrain_job)  # the app's retrain: lexicon built in the child
+        assert state.documents == 8 and state.lexicon and report.train_documents == 8
+        saved = load_state(db_path, "alice")  # the child saved it where the recogniser looks
+        assert saved is not None and saved.trained_at == state.trained_at
         assert ranked[0][0] == odd and {d for d, _, _ in ranked} == {calm, odd, new}
         trainer.cancel()  # a cancel before a request does not stop it: the flag is cleared first
         report = trainer.call(suggest_corpus_job, lexicon, todo_ids(labelled, exclude=[calm]), MIN_SCORE)

@@ -546,12 +546,11 @@ class AnnotateApp(App[None]):
     def show_model_state(self) -> None:
         """Say what the model learned from and how well it does (a notification)."""
         loop = self.model_loop
-        model = loop.model if loop is not None else None
-        if model is None:
+        st = loop.state if loop is not None else None
+        if st is None:
             self.notify("No model yet: mark a document done (d) or run Retrain model.", title="Model",
                         markup=False)
             return
-        st = model.state
         lines = [
             (f"Learned from {st.documents} labelled document(s): {st.sentences} sentences,"
              f" {st.tokens} tokens; labels {', '.join(st.labels) or '–'}."),

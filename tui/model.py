@@ -3,22 +3,23 @@
 :class:`ModelController` belongs to the app and runs one thread worker at a time (group
 ``model``) that works through what was asked of it, most urgent first:
 
-1. **load** (at start-up): the annotator's saved model (``<db>.models/<annotator>/``,
-   see :mod:`annotations.recognisers.crf`), so suggestions and ordering work before the
-   first retrain;
-2. **retrain** (after ``d`` and from the palette), then the saved model is replaced;
+1. **load** (at start-up): the state of the annotator's saved model
+   (``<db>.models/<annotator>/``, see :mod:`annotations.recognisers.crf`) for the status bar;
+2. **retrain** (after ``d`` and from the palette); the child saves the new model;
 3. **refresh**: the model's suggestions for the open document — right after a retrain,
    and after each decision (the propagation lexicon, one of its features, just grew);
 4. **rank** (when the list is ordered by uncertainty or predicted entities);
 5. **corpus**: propagation and the model over the other todo documents, stored batch by
    batch, resumed where it stopped if something more urgent came first;
-6. **warm** (after loading): start the child and let it read the labelled documents and
-   compute their features, so the session's first retrain is as fast as the later ones.
+6. **warm** (after loading): start the child, which takes up the saved model (so it
+   suggests and ranks before the first retrain) and reads the labelled documents and
+   computes their features, so the session's first retrain is as fast as the later ones.
 
-Everything but loading runs in a :class:`TrainingProcess` child, the propagation lexicon
-the model uses as a feature included: python-crfsuite holds the GIL while it trains and
-tags, so in a thread of this process it would stall the event loop (a key press waits for
-the GIL); the worker thread only waits on a pipe. A retrain or
+Everything runs in a :class:`TrainingProcess` child, the propagation lexicon the model
+uses as a feature included, and this process never even opens a model (only its state):
+python-crfsuite holds the GIL while it trains, loads and tags, so in a thread of this
+process it would stall the event loop (a key press waits for the GIL); the worker thread
+only waits on a pipe. A retrain or
 refresh asked for during a ranking or a corpus pass stops them at their next batch (they
 go on afterwards), and requests that arrive while the worker is busy are coalesced (ten
 ``d`` presses during a retrain give one more retrain, not ten). Results come back as the
@@ -42,11 +43,10 @@ from annotations import Store
 from annotations.recognisers.crf import (
     MIN_SCORE,
     ORDERS,
-    load_model,
+    load_state,
     rank_job,
     refresh_job,
     retrain_job,
-    save_model,
     suggest_corpus_job,
     todo_ids,
     warm_job,
@@ -57,7 +57,7 @@ from .messages import SuggestionsRefreshed
 # ``annotations.model`` (python-crfsuite, the training code) is imported on first use, in
 # the worker thread, so the app starts as fast without it.
 if TYPE_CHECKING:  # pragma: no cover
-    from annotations.model import CRFModel, ModelState, TrainingProcess
+    from annotations.model import ModelState, TrainingProcess
     from annotations.recognisers import RunReport
 
     from .app import AnnotateApp
@@ -169,8 +169,9 @@ class ModelController:
         self.annotator = app.store.annotator
         self.min_score = min_score
         self.trainer_factory = trainer_factory
-        #: The latest model (set by the worker thread; read anywhere).
-        self.model: CRFModel | None = None
+        #: The latest model's state (set by the worker thread; read anywhere). The model
+        #: itself lives in the child process (and on disk).
+        self.state: ModelState | None = None
         #: The order the document list should follow (``import`` needs no model).
         self.order = order
         #: True while a retrain runs in the child.
@@ -201,7 +202,7 @@ class ModelController:
 
     def request_refresh(self, doc_id: int) -> None:
         """Refresh the model's suggestions for ``doc_id`` (once there is a model)."""
-        if self.model is not None:
+        if self.state is not None:
             self._ask("refresh", doc_id)
 
     def request_order(self, by: str) -> None:
@@ -222,8 +223,8 @@ class ModelController:
     def status_text(self) -> str:
         """What the status bar shows: the model's summary, or that it is training."""
         if self.training:
-            return "CRF training…" if self.model is None else f"training… · {self.model.state.summary()}"
-        return self.model.state.summary() if self.model is not None else ""
+            return "CRF training…" if self.state is None else f"training… · {self.state.summary()}"
+        return self.state.summary() if self.state is not None else ""
 
     def close(self) -> None:
         """Stop the loop and the child (the worker thread ends with it). Call on unmount."""
@@ -300,33 +301,32 @@ class ModelController:
             if self._closed:  # the app closed while it started: stop it, do nothing
                 trainer.close(timeout=0.5)
                 raise RuntimeError("the app is closing")
-            if self.model is not None:
-                trainer.adopt(self.model)
+            if self.state is not None:
+                trainer.call(warm_job)  # takes up the saved model
         return self.trainer
 
     def _do_load(self, store: Store, _value: Any) -> None:
-        model = load_model(self.db_path, self.annotator)
-        if model is not None and self.model is None:
-            self.model = model
-            self._post(ModelLoaded(model.state))
+        state = load_state(self.db_path, self.annotator)
+        if state is not None and self.state is None:
+            self.state = state
+            self._post(ModelLoaded(state))
         self._again("warm", True)
 
     def _do_warm(self, store: Store, _value: Any) -> None:
-        self._trainer().call(warm_job)
+        fresh = self.trainer is None or not self.trainer.alive
+        trainer = self._trainer()
+        if not fresh or self.state is None:  # a fresh child with a saved model has warmed up
+            trainer.call(warm_job)
 
     def _do_retrain(self, store: Store, reason: str) -> None:
-        from annotations.model import CRFModel
-
         self.training = True
         self._post(ModelTraining(reason))
         started = time.perf_counter()
-        blob, _report = self._trainer().call(retrain_job)
-        model = CRFModel.from_bytes(blob)
-        save_model(model, self.db_path, self.annotator)
-        self.model = model
+        state, _report = self._trainer().call(retrain_job)
+        self.state = state
         self.training = False
         self.retrains += 1
-        self._post(ModelRetrained(model.state, time.perf_counter() - started, reason))
+        self._post(ModelRetrained(state, time.perf_counter() - started, reason))
         doc_id = self.app.reader.doc_id
         with self._lock:
             if doc_id is not None:
@@ -336,13 +336,13 @@ class ModelController:
             self._want["corpus"] = todo_ids(store, [doc_id] if doc_id is not None else [])
 
     def _do_refresh(self, store: Store, doc_id: int) -> None:
-        if self.model is None:
+        if self.state is None:
             return
         added = self._trainer().call(refresh_job, doc_id, None, self.min_score)
         self._post(SuggestionsRefreshed(doc_id, added))
 
     def _do_rank(self, store: Store, by: str) -> None:
-        if self.model is None:
+        if self.state is None:
             self._post(DocumentsRanked(
                 by, None, {},
                 notice=f"No model yet, so the list stays in import order; it is ordered by {by}"
@@ -366,7 +366,7 @@ class ModelController:
         self._post(DocumentsRanked(by, order, {d: (u, n) for d, u, n in ranked}))
 
     def _do_corpus(self, store: Store, doc_ids: list[int]) -> None:
-        if self.model is None or not doc_ids:
+        if self.state is None or not doc_ids:
             return
         report = self._trainer().call(suggest_corpus_job, None, doc_ids, self.min_score)
         self.last_corpus = report
