@@ -196,7 +196,7 @@ class AnnotateApp(App[None]):
         else:
             self.notify(
                 f"The database was empty: imported {message.report.added} bundled seed documents.",
-                title="Seeds imported", markup=False,
+                title="Seeds imported", markup=False, timeout=10,
             )
         self.reader.empty_message = ""
         self._start()
