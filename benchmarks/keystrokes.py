@@ -20,8 +20,12 @@ and re-planned from what the app really shows, so the count is that of keys actu
 
 With suggestions on, the recognisers run as a person would have them: ``annotate
 suggest`` once before opening the app (every default recogniser that can run here, with
-the gold folder's ``patterns.jsonl``), then the app's own ``suggest=True`` path, which
-refreshes the open document's propagation suggestions after every label or accept. Wrong
+the gold folder's ``patterns.jsonl``), then the app's own ``suggest=True`` path: it
+refreshes the open document's propagation suggestions after every label or accept and,
+on every ``d``, retrains its in-loop CRF in a child process and suggests with it (and
+propagation) in the open and the remaining documents. The benchmark waits for all of that
+(the app's workers) before planning the next step; the CRF's retrain has a time budget,
+so on a busy machine the figure with suggestions can move a little between runs. Wrong
 suggestions nobody needs to touch are left pending (they are not exported; their number is
 reported); ``--strict`` rejects them all before ``d``.
 
@@ -802,6 +806,8 @@ async def run_mode(gold: list[GoldDoc], suggestions: bool, patterns: Path | None
 
 
 def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    from annotations import inert
+
     rows: list[tuple[str, str, str]] = [
         ("gold", results["gold"], f"{results['documents']} documents, {results['entities']} entities"),
     ]
@@ -814,7 +820,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                          (f"{r['initial_suggestions']} suggestions before opening; "
                           f"{r['left_pending']} wrong ones left pending")))
         for d in r["per_document"]:
-            rows.append((f"  {d['doc_id']:>3} {d['title'][:40]}", f"{d['keys_per_entity']:.2f}",
+            rows.append((f"  {d['doc_id']:>3} {inert(d['title'][:40])}", f"{d['keys_per_entity']:.2f}",
                          f"{d['keys']} keys / {d['entities']} entities"
                          + (f", {d['plan_misses']} re-planned" if d["plan_misses"] else "")))
     return rows

@@ -409,7 +409,8 @@ def markdown(report: dict[str, Any]) -> str:
             cells = [name, measure, value, target, {True: "yes", False: "no", None: ""}[met]]
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         if not b.get("ok"):
-            out.append(f"| {name} | FAILED | {b.get('error', '')} | | no |")
+            error = " ".join(str(b.get("error", "")).split()).replace("|", "\\|")
+            out.append(f"| {name} | FAILED | {error} | | no |")
     return "\n".join(out)
 
 
