@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .. import db as dbmod
+from ..importer import ImportFailure
 from ..labels import valid_label_name
 from .base import BaseRecogniser, Suggestion, TextDoc, register
 
@@ -48,15 +49,8 @@ __all__ = [
 PATTERN_SCORE = 1.0
 
 
-class PatternError(Exception):
-    """A bad pattern: names the file, the line and what was wrong."""
-
-    def __init__(self, source: str, message: str, line: int | None = None) -> None:
-        self.source = source
-        self.line = line
-        self.message = message
-        where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {message}")
+class PatternError(ImportFailure):
+    """A bad pattern: names the file, the line and what was wrong (as import errors do)."""
 
 
 @dataclass(frozen=True, slots=True)
