@@ -91,6 +91,13 @@ class Store:
         """A new store on the same file, for use in another thread."""
         return Store(self.path, annotator or self.annotator)
 
+    def set_annotator(self, annotator: str) -> None:
+        """Work as ``annotator`` from now on; only before a session starts (a served app asks first)."""
+        if self._session_id is not None:
+            raise StoreError("the annotator cannot change during a session")
+        self.annotator = annotator
+        self._stacks = UndoStacks(annotator)
+
     def close(self) -> None:
         self.db.conn.close()
 

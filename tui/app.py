@@ -60,6 +60,9 @@ __all__ = ["AnnotateApp", "run_app", "summary_line"]
 #: Seconds without cursor movement after which the cursor position is saved.
 CURSOR_SAVE_DELAY = 0.5
 
+#: App actions that act on the open document or the list (off while the statistics are shown).
+_DOCUMENT_ACTIONS = frozenset({"next_document", "mark", "undo", "redo", "search", "toggle_list", "focus_list"})
+
 
 def _recogniser_refresh() -> Callable[[Store, int], Any] | None:
     """``annotations.recognisers.refresh_document`` if the library has it."""
@@ -83,6 +86,7 @@ class AnnotateApp(App[None]):
     | / | Search the documents. |
     | ctrl+b | Collapse / expand the document list. |
     | ctrl+l | Focus the document list. |
+    | g | Statistics: the dashboard's charts. |
     | ? | Help: every key. |
     | ctrl+p | Command palette. |
     | q | Quit (prints the session summary). |
@@ -508,6 +512,18 @@ class AnnotateApp(App[None]):
     def action_help(self) -> None:
         extra = [("Textual", [b for b in Binding.make_bindings(App.BINDINGS) if not b.system])]
         self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The document keys do nothing on the statistics screen (they would act unseen)."""
+        if action in _DOCUMENT_ACTIONS and self.screen.id == "stats":
+            return False
+        return super().check_action(action, parameters)
+
+    def action_stats(self) -> None:
+        """Open the statistics screen (charts over the whole database)."""
+        from .stats_screen import StatsScreen
+
+        self.push_screen(StatsScreen(self.store))
 
     def on_doc_list_opened(self, message: DocList.Opened) -> None:
         self.open_document(message.doc_id)

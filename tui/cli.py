@@ -65,6 +65,7 @@ class MainGroup(LazyGroup):
         "suggest": "tui.cli_suggest:suggest_command",
         "evaluate": "tui.cli_suggest:evaluate_command",
         "train": "tui.cli_train:train_command",
+        "serve": "tui.cli_serve:serve_command",
     }
 
 
@@ -282,19 +283,34 @@ def _counts_table(title: str, counts: dict[str, int], key: str) -> Table:
 
 @main.command("stats", context_settings=CONTEXT_SETTINGS)
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def stats_command(db_path: Path | None, as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables (with the charts' numbers).")
+@click.option("--plot", is_flag=True, help="Draw the dashboard's charts in the terminal (plotext).")
+def stats_command(db_path: Path | None, as_json: bool, plot: bool = False) -> None:
     """Documents by status and language, spans by label and origin, per annotator.
+
+    --plot draws the charts of the app's statistics screen (key g); --json gives the
+    numbers behind them under "charts".
 
     Example:
 
         annotate stats --db news.db --json
+
+        annotate stats --db news.db --plot
     """
+    from annotations.dashboard import chart_data
+
     store = get_store(db_path)
     with store:
         stats = store.stats()
+        charts = chart_data(store, stats) if as_json or plot else None
     if as_json:
-        click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**stats, "charts": charts}, ensure_ascii=False, indent=2))
+        return
+    if plot:
+        from .charts import plot_text
+
+        width = max(40, min(console.width, 120)) if console.is_terminal else 100
+        click.echo(plot_text(charts or {}, width=width, colour=console.is_terminal))
         return
     docs = stats["documents"]
     console.print(f"Documents: {docs['total']}")

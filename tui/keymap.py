@@ -55,6 +55,8 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Collapse or expand the document list."),
     Binding("ctrl+l", "focus_list", "Focus list", id="app.focus_list", show=False,
             tooltip="Move the focus to the document list."),
+    Binding("g", "stats", "Stats", id="app.stats", show=False,
+            tooltip="Show the statistics screen: charts of the corpus, everyone's work and the model."),
     Binding("question_mark", "help", "Help", id="app.help",
             tooltip="Show every key binding."),
     Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False,

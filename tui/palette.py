@@ -92,6 +92,8 @@ class AnnotateCommands(Provider):
                              f"List the documents in {what}; d opens the next one in this order."))
         cmds.append(("Collapse or expand the document list", app.action_toggle_list, "ctrl+b"))
         cmds.append(("Show keys", app.action_help, "Every key binding (?)."))
+        cmds.append(("Show statistics", app.action_stats,
+                     "Charts: spans per label, documents done per day, entities per minute, learning curve (g)."))
         for fmt in export_formats():
             cmds.append((
                 f"Export done documents as {fmt}",

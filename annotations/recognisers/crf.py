@@ -107,7 +107,14 @@ def save_model(model: CRFModel, db_path: str | Path, annotator: str) -> Path | N
     folder = model_dir(db_path, annotator)
     if folder is None:
         return None
-    return model.save(folder)
+    saved = model.save(folder)
+    try:  # the dashboard's learning curve; a model saved without its line still works
+        from ..training_log import record_training
+
+        record_training(folder, model.state.to_dict())
+    except OSError:
+        pass
+    return saved
 
 
 def load_model(db_path: str | Path, annotator: str) -> CRFModel | None:

@@ -1,0 +1,123 @@
+"""The dashboard's charts, drawn on a plotext figure: the ``plotext`` module itself
+(``annotate stats --plot``) or a ``textual_plotext`` widget's ``plt`` (the statistics screen).
+
+Each chart is a function ``draw(plt, data)`` of the numbers from
+:func:`annotations.dashboard.chart_data`; :data:`CHARTS` lists them in the order shown. Names
+(labels, annotators) reach plotext only through :func:`annotations.inert`, so a name can
+never put an escape sequence into the drawing. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from annotations import inert
+
+__all__ = ["CHARTS", "Chart", "plot_text"]
+
+Draw = Callable[[Any, dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One panel: its id (the screen's widget id) and how to draw it."""
+
+    id: str
+    title: str
+    draw: Draw
+
+
+def _name(value: object, width: int = 16) -> str:
+    text = inert(str(value))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _empty(plt: Any, title: str, why: str) -> None:
+    plt.title(f"{title}: {why}")
+    plt.xticks([])
+    plt.yticks([])
+
+
+def spans_per_label(plt: Any, data: dict[str, Any]) -> None:
+    chart = data["spans_per_label"]
+    title = "Accepted spans per label"
+    if not chart["labels"]:
+        _empty(plt, title, "no labels")
+        return
+    plt.bar([_name(n) for n in chart["labels"]], chart["counts"], width=0.6)
+    plt.ylim(0, max(1, *chart["counts"]))
+    plt.title(f"{title} ({sum(chart['counts'])} in all)")
+
+
+def done_per_day(plt: Any, data: dict[str, Any]) -> None:
+    chart = data["done_per_day"]
+    title = "Documents done per day (UTC), per annotator"
+    if not chart["days"]:
+        _empty(plt, title, "none done yet")
+        return
+    days = [d[5:] for d in chart["days"]]  # MM-DD
+    names = list(chart["annotators"])
+    if len(names) == 1:
+        plt.bar(days, chart["annotators"][names[0]], width=0.6, label=_name(names[0]))
+    else:
+        plt.multiple_bar(days, [chart["annotators"][n] for n in names], labels=[_name(n) for n in names])
+    plt.ylim(0, max(1, *(c for n in names for c in chart["annotators"][n])) * 1.3)
+    plt.title(title)
+
+
+def entities_per_minute(plt: Any, data: dict[str, Any]) -> None:
+    rows = data["entities_per_minute"]
+    title = "Entities per minute, per tagging session"
+    if not rows:
+        _empty(plt, title, "no session has added spans yet")
+        return
+    plt.bar([f"{_name(r['annotator'], 10)} #{r['session']}" for r in rows],
+            [r["entities_per_minute"] for r in rows], width=0.6)
+    plt.ylim(0, max(1.0, *(r["entities_per_minute"] for r in rows)))
+    plt.title(title)
+
+
+def learning_curve(plt: Any, data: dict[str, Any]) -> None:
+    curves = data["learning_curve"]
+    title = "Model: held-out F1 by labelled documents"
+    scored = {n: [p for p in pts if p["f1"] is not None] for n, pts in curves.items()}
+    scored = {n: pts for n, pts in scored.items() if pts}
+    if not curves:
+        _empty(plt, title, "no model trained yet (mark documents done with d)")
+        return
+    if not scored:
+        trained = max(p["documents"] for pts in curves.values() for p in pts)
+        _empty(plt, title, f"trained on up to {trained} document(s), none scored yet")
+        return
+    for name, pts in scored.items():
+        plt.plot([p["documents"] for p in pts], [p["f1"] for p in pts], marker="braille", label=_name(name))
+    plt.ylim(0, 1)
+    plt.xlabel("labelled documents")
+    plt.title(title)
+
+
+#: Every panel, in order. A new panel (e.g. agreement per label) is one more entry here.
+CHARTS: list[Chart] = [
+    Chart("spans-per-label", "Spans per label", spans_per_label),
+    Chart("done-per-day", "Done per day", done_per_day),
+    Chart("entities-per-minute", "Entities per minute", entities_per_minute),
+    Chart("learning-curve", "Learning curve", learning_curve),
+]
+
+
+def plot_text(data: dict[str, Any], width: int = 80, height: int = 14, colour: bool = True) -> str:
+    """Every chart drawn by the ``plotext`` module, one under the other (``annotate stats --plot``)."""
+    import plotext
+
+    parts = []
+    for chart in CHARTS:
+        plotext.clf()
+        plotext.theme("clear")
+        plotext.plotsize(width, height)
+        chart.draw(plotext, data)
+        drawn = plotext.build()
+        parts.append(drawn if colour else plotext.uncolorize(drawn))
+    plotext.clf()
+    return "\n".join(parts)
