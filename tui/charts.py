@@ -35,9 +35,13 @@ def _name(value: object, width: int = 16) -> str:
 
 
 def _empty(plt: Any, title: str, why: str) -> None:
-    plt.title(f"{title}: {why}")
+    """A frame with ``why`` written in its middle: the chart has nothing to draw yet."""
+    plt.title(title)
+    plt.xlim(0, 1)
+    plt.ylim(0, 1)
     plt.xticks([])
     plt.yticks([])
+    plt.text(why, 0.5, 0.5, alignment="center", color="default", background="default")
 
 
 def spans_per_label(plt: Any, data: dict[str, Any]) -> None:
@@ -48,12 +52,12 @@ def spans_per_label(plt: Any, data: dict[str, Any]) -> None:
         return
     plt.bar([_name(n) for n in chart["labels"]], chart["counts"], width=0.6)
     plt.ylim(0, max(1, *chart["counts"]))
-    plt.title(f"{title} ({sum(chart['counts'])} in all)")
+    plt.title(f"{title} ({sum(chart['counts'])})")
 
 
 def done_per_day(plt: Any, data: dict[str, Any]) -> None:
     chart = data["done_per_day"]
-    title = "Documents done per day (UTC), per annotator"
+    title = "Documents done per day (UTC)"
     if not chart["days"]:
         _empty(plt, title, "none done yet")
         return
@@ -69,9 +73,9 @@ def done_per_day(plt: Any, data: dict[str, Any]) -> None:
 
 def entities_per_minute(plt: Any, data: dict[str, Any]) -> None:
     rows = data["entities_per_minute"]
-    title = "Entities per minute, per tagging session"
+    title = "Entities per minute, per session"
     if not rows:
-        _empty(plt, title, "no session has added spans yet")
+        _empty(plt, title, "no session has added spans")
         return
     plt.bar([f"{_name(r['annotator'], 10)} #{r['session']}" for r in rows],
             [r["entities_per_minute"] for r in rows], width=0.6)
@@ -81,15 +85,15 @@ def entities_per_minute(plt: Any, data: dict[str, Any]) -> None:
 
 def learning_curve(plt: Any, data: dict[str, Any]) -> None:
     curves = data["learning_curve"]
-    title = "Model: held-out F1 by labelled documents"
+    title = "Model F1 by labelled documents"
     scored = {n: [p for p in pts if p["f1"] is not None] for n, pts in curves.items()}
     scored = {n: pts for n, pts in scored.items() if pts}
     if not curves:
-        _empty(plt, title, "no model trained yet (mark documents done with d)")
+        _empty(plt, title, "no model yet: mark documents done (d)")
         return
     if not scored:
         trained = max(p["documents"] for pts in curves.values() for p in pts)
-        _empty(plt, title, f"trained on up to {trained} document(s), none scored yet")
+        _empty(plt, title, f"trained on {trained} document(s), not scored yet")
         return
     for name, pts in scored.items():
         plt.plot([p["documents"] for p in pts], [p["f1"] for p in pts], marker="braille", label=_name(name))
