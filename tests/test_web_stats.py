@@ -232,3 +232,22 @@ async def test_served_app_with_a_name_does_not_ask(seeded_store: Store) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
         assert app.screen.id == "main" and not app.query(Input).filter("#name-input")
+
+
+@sync
+async def test_served_app_ends_its_session_when_the_server_is_gone(
+    seeded_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    import tui.serve_app
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    monkeypatch.setattr(tui.serve_app, "SERVER_CHECK", 0.05)
+    store = Store(seeded_store.path, "aida")
+    app = ServedApp(store, ask_name=False, model=False, suggest=False, server_pid=gone.pid)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.return_code is not None, timeout=10)
+    assert store.db.conn.execute("SELECT ended IS NOT NULL FROM sessions").fetchall() == [(1,)]

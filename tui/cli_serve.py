@@ -52,7 +52,7 @@ def _make_server(db_path: Path, host: str, port: int) -> Any:
     from textual_serve.app_service import AppService
     from textual_serve.server import Server
 
-    from .serve_app import ANNOTATOR_ENV
+    from .serve_app import ANNOTATOR_ENV, SERVER_ENV
 
     command = f"{shlex.quote(sys.executable)} -m tui.serve_app --db {shlex.quote(str(db_path))}"
 
@@ -63,9 +63,21 @@ def _make_server(db_path: Path, host: str, port: int) -> Any:
             super().__init__(command, **kwargs)
             self.annotator = annotator
 
+        async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
+            """As textual-serve starts it, but in a session of its own: Ctrl+C in the server's
+            terminal reaches the server alone, which then tells each tab's app to quit."""
+            self._process = process = await asyncio.create_subprocess_shell(
+                self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=self._build_environment(width=width, height=height),
+                start_new_session=True,
+            )
+            self._stdin = process.stdin
+            return process
+
         def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
             env = super()._build_environment(width, height)
             env.pop(ANNOTATOR_ENV, None)
+            env[SERVER_ENV] = str(os.getpid())
             if self.annotator:
                 env[ANNOTATOR_ENV] = self.annotator
             return env

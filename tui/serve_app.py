@@ -23,29 +23,50 @@ from .model import ModelController
 from .name_screen import NameScreen, check_name
 from .statusbar import StatusBar
 
-__all__ = ["ANNOTATOR_ENV", "ServedApp", "main"]
+__all__ = ["ANNOTATOR_ENV", "SERVER_ENV", "ServedApp", "main"]
 
 #: Where ``annotate serve`` puts the tab's annotator for this process.
 ANNOTATOR_ENV = "ANNOTATE_SERVE_ANNOTATOR"
+#: Where it puts its own process id.
+SERVER_ENV = "ANNOTATE_SERVE_PID"
+#: Seconds between checks that the server is still there.
+SERVER_CHECK = 2.0
 
 
 class ServedApp(AnnotateApp):
     """:class:`AnnotateApp` that asks who is annotating when it was not told."""
 
-    def __init__(self, store: Store, *, ask_name: bool, model: bool = True, **kwargs: object) -> None:
+    def __init__(
+        self, store: Store, *, ask_name: bool, model: bool = True, server_pid: int | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(store, model=model and not ask_name, **kwargs)  # type: ignore[arg-type]
         #: Whether the name prompt is (still) to be answered.
         self.ask_name = ask_name
         self._model_wanted = model
+        #: The ``annotate serve`` process: if it dies without telling us, the tab's app ends too.
+        self.server_pid = server_pid
         if ask_name:
             self.status_bar.set_reactive(StatusBar.annotator, "")
 
     def on_mount(self, event: events.Mount) -> None:
+        if self.server_pid is not None:
+            self.set_interval(SERVER_CHECK, self._check_server)
         if self.ask_name:
             event.prevent_default()  # AnnotateApp.on_mount runs once the name is known
             known = [r[0] for r in self.store.db.conn.execute(
                 "SELECT DISTINCT annotator FROM sessions ORDER BY annotator LIMIT 50")]
             self.push_screen(NameScreen(known), self._named)
+
+    def _check_server(self) -> None:
+        """End the session and quit once the server is gone (killed without a chance to say so)."""
+        try:
+            os.kill(self.server_pid or 0, 0)
+        except ProcessLookupError:
+            self.finish()
+            self.exit()
+        except OSError:
+            pass
 
     def _named(self, name: str | None) -> None:
         if not name:
@@ -70,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     # resource tracker it needs must start while stderr is still the real one (see tui.model).
     with contextlib.suppress(Exception):
         resource_tracker.ensure_running()
-    ServedApp(store, ask_name=not given).run()
+    pid = os.environ.get(SERVER_ENV, "")
+    ServedApp(store, ask_name=not given, server_pid=int(pid) if pid.isdigit() else None).run()
 
 
 if __name__ == "__main__":
