@@ -3,7 +3,8 @@
 One function, :func:`chart_data`, feeds the app's statistics screen, ``annotate stats --plot``
 and the ``charts`` part of ``annotate stats --json``, so the three always agree:
 
-- ``spans_per_label``: accepted spans per label (every annotator), in the label set's order;
+- ``spans_per_label``: accepted spans per label (every annotator), in the label set's order,
+  with each label's colour (``None`` for a label no longer in the set);
 - ``done_per_day``: documents each annotator has done, by the UTC day they were marked done;
 - ``entities_per_minute``: per tagging session in which spans were added (the latest
   ``SESSIONS`` of them), as ``annotate stats`` counts them;
@@ -82,10 +83,15 @@ def chart_data(store: Store, stats: dict[str, Any] | None = None) -> dict[str, A
     """Every chart's numbers (``stats``: :meth:`Store.stats` if already computed)."""
     stats = stats if stats is not None else corpus_stats(store.db)
     by_label = stats["spans"]["by_label"]
-    names = [lab.name for lab in store.labels()]
+    labels = store.labels()
+    names = [lab.name for lab in labels]
     names += sorted(n for n in by_label if n not in names)
+    colours = {lab.name: lab.colour for lab in labels}
     return {
-        "spans_per_label": {"labels": names, "counts": [by_label.get(n, 0) for n in names]},
+        "spans_per_label": {
+            "labels": names, "counts": [by_label.get(n, 0) for n in names],
+            "colours": [colours.get(n) for n in names],
+        },
         "done_per_day": _done_per_day(store),
         "entities_per_minute": _sessions(stats),
         "learning_curve": _learning_curve(store, list(stats["annotators"])),

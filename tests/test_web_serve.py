@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 NAME = "Айгүл"
+OTHER = "bek/2 & <co>"  # from the address: a slash, an ampersand, angle brackets
 
 
 def _free_port() -> int:
@@ -92,7 +94,7 @@ def test_tag_a_name_in_a_real_browser(server: tuple[subprocess.Popen[str], str, 
             page.goto(url)
             page.wait_for_selector("body.-first-byte", timeout=20_000)
             other = browser.new_page(viewport={"width": 1000, "height": 600})
-            other.goto(url + "?annotator=bek")
+            other.goto(url + "?annotator=" + urllib.parse.quote(OTHER))
             page.focus(".xterm-helper-textarea")
             # The name prompt has the focus; keys before it is up would be lost, so wait for it.
             page.wait_for_timeout(500)
@@ -105,7 +107,7 @@ def test_tag_a_name_in_a_real_browser(server: tuple[subprocess.Popen[str], str, 
             spans = _poll("the span in the database", lambda: _rows(
                 db, "SELECT doc_id, start, end, label FROM spans WHERE annotator = ? AND state = 'accepted'", NAME))
             _poll("the second tab's session (annotator from the address)",
-                  lambda: _rows(db, "SELECT id FROM sessions WHERE annotator = 'bek'"))
+                  lambda: _rows(db, "SELECT id FROM sessions WHERE annotator = ?", OTHER))
             page.wait_for_timeout(300)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "serve-browser.png"))
@@ -117,12 +119,25 @@ def test_tag_a_name_in_a_real_browser(server: tuple[subprocess.Popen[str], str, 
     start = text.index("Садыр Жапаров")
     assert spans == [(1, start, start + len("Садыр Жапаров"), "PER")]
     assert not _rows(db, "SELECT 1 FROM spans WHERE annotator NOT IN (?)", NAME)
-    assert {r[0] for r in _rows(db, "SELECT annotator FROM sessions")} == {NAME, "bek"}
+    assert {r[0] for r in _rows(db, "SELECT annotator FROM sessions")} == {NAME, OTHER}
 
     assert proc.returncode == 0, err
     assert "Stopped (2 browser session(s) closed)" in out
     assert "Traceback" not in out + err and "KeyboardInterrupt" not in out + err
     assert not _rows(db, "SELECT id FROM sessions WHERE ended IS NULL")
+
+
+def test_the_page_treats_a_name_in_the_address_as_data(server: tuple[subprocess.Popen[str], str, Path]) -> None:
+    import urllib.request
+
+    _proc, url, _db = server
+    name = '"><script>alert(1)</script>'
+    with urllib.request.urlopen(url + "?annotator=" + urllib.parse.quote(name), timeout=10) as response:
+        page = response.read().decode("utf-8")
+    assert "<script>alert" not in page
+    assert "annotate · &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'data-session-websocket-url="ws://127.0.0.1:' in page
+    assert "/ws/as/%22%3E%3Cscript%3Ealert(1)%3C" in page
 
 
 def test_loopback_addresses() -> None:

@@ -56,7 +56,9 @@ def test_chart_numbers_equal_stats_json(dash_db: Path) -> None:
 def test_chart_numbers_on_the_fixed_database(dash_db: Path) -> None:
     with Store(dash_db, "someone") as store:
         charts = chart_data(store)
-    assert charts["spans_per_label"] == {"labels": ["PER", "LOC", "ORG"], "counts": [4, 2, 2]}
+        colours = [lab.colour for lab in store.labels()]
+    assert charts["spans_per_label"] == {"labels": ["PER", "LOC", "ORG"], "counts": [4, 2, 2],
+                                         "colours": colours}
     assert charts["done_per_day"] == {"days": ["2026-03-02", "2026-03-03"],
                                       "annotators": {"aida": [2, 2], "bek": [1, 0]}}
     assert [(r["annotator"], r["spans_added"]) for r in charts["entities_per_minute"]] == [

@@ -34,6 +34,16 @@ def _name(value: object, width: int = 16) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _rgb(colour: str | None) -> tuple[int, int, int] | str:
+    """``#rrggbb`` as plotext's RGB tuple (plotext's own colour for anything else)."""
+    if isinstance(colour, str) and len(colour) == 7 and colour.startswith("#"):
+        try:
+            return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+        except ValueError:
+            pass
+    return "blue+"
+
+
 def _empty(plt: Any, title: str, why: str) -> None:
     """A frame with ``why`` written in its middle: the chart has nothing to draw yet."""
     plt.title(title)
@@ -50,7 +60,10 @@ def spans_per_label(plt: Any, data: dict[str, Any]) -> None:
     if not chart["labels"]:
         _empty(plt, title, "no labels")
         return
-    plt.bar([_name(n) for n in chart["labels"]], chart["counts"], width=0.6)
+    for i, (count, colour) in enumerate(zip(chart["counts"], chart["colours"]), 1):
+        plt.bar([i], [count], width=0.6, color=_rgb(colour))
+    plt.xticks(list(range(1, len(chart["labels"]) + 1)), [_name(n) for n in chart["labels"]])
+    plt.xlim(0.4, len(chart["labels"]) + 0.6)
     plt.ylim(0, max(1, *chart["counts"]))
     plt.title(f"{title} ({sum(chart['counts'])})")
 

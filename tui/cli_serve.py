@@ -89,7 +89,7 @@ def _make_server(db_path: Path, host: str, port: int) -> Any:
 
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
-            app.router.add_get("/ws/as/{annotator}", self.handle_websocket, name="tab_websocket")
+            app.router.add_get("/ws/as/{annotator:.+}", self.handle_websocket, name="tab_websocket")
             return app
 
         @aiohttp_jinja2.template("app_index.html")
