@@ -253,3 +253,13 @@ async def test_served_app_ends_its_session_when_the_server_is_gone(
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.return_code is not None, timeout=10)
     assert store.db.conn.execute("SELECT ended IS NOT NULL FROM sessions").fetchall() == [(1,)]
+
+
+def test_the_annotator_can_be_set_only_before_a_session(store: Store) -> None:
+    from annotations import StoreError
+
+    store.set_annotator("Бек")
+    store.start_session()
+    assert store.db.conn.execute("SELECT annotator FROM sessions").fetchall() == [("Бек",)]
+    with pytest.raises(StoreError):
+        store.set_annotator("aida")
