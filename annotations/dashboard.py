@@ -10,6 +10,8 @@ and the ``charts`` part of ``annotate stats --json``, so the three always agree:
   ``SESSIONS`` of them), as ``annotate stats`` counts them;
 - ``learning_curve``: per annotator, the in-loop model's held-out F1 by the number of labelled
   documents it was trained on, one point per retrain (``<db>.models/<annotator>/history.jsonl``);
+- ``agreement``: per label, pairwise exact-span F1 between the annotators who marked the same
+  documents done (``documents``: how many such documents, ``pairs``: annotator pairs).
 """
 
 from __future__ import annotations
@@ -79,6 +81,50 @@ def _learning_curve(store: Store, annotators: list[str]) -> dict[str, list[dict[
     return curves
 
 
+_PAIR_SPANS = """
+SELECT s.doc_id, s.annotator, s.start, s."end", s.label
+FROM spans s JOIN doc_status d ON d.doc_id = s.doc_id AND d.annotator = s.annotator AND d.status = 'done'
+WHERE s.state = 'accepted'
+  AND s.doc_id IN (SELECT doc_id FROM doc_status WHERE status = 'done' GROUP BY doc_id HAVING count(*) > 1)
+"""
+
+
+def _agreement(store: Store, names: list[str]) -> dict[str, Any]:
+    """Pairwise exact-span F1 per label between annotators, on documents two or more of them
+    marked done (summed over every pair and document: 2·matches / (spans of one + of the other))."""
+    conn = store.db.conn
+    done: dict[int, list[str]] = {}
+    for doc, annotator in conn.execute(
+        "SELECT doc_id, annotator FROM doc_status WHERE status = 'done' AND doc_id IN"
+        " (SELECT doc_id FROM doc_status WHERE status = 'done' GROUP BY doc_id HAVING count(*) > 1)"
+        " ORDER BY doc_id, annotator"
+    ):
+        done.setdefault(doc, []).append(annotator)
+    layers: dict[tuple[int, str], set[tuple[int, int, str]]] = {}
+    for doc, annotator, start, end, label in conn.execute(_PAIR_SPANS):
+        layers.setdefault((doc, annotator), set()).add((start, end, label))
+    matched: dict[str, int] = {}
+    total: dict[str, int] = {}
+    pairs: set[tuple[str, str]] = set()
+    for doc, who in done.items():
+        for i, a in enumerate(who):
+            for b in who[i + 1:]:
+                pairs.add((a, b))
+                one, other = layers.get((doc, a), set()), layers.get((doc, b), set())
+                for start, end, label in one | other:
+                    total[label] = total.get(label, 0) + ((start, end, label) in one) + ((start, end, label) in other)
+                for _s, _e, label in one & other:
+                    matched[label] = matched.get(label, 0) + 1
+    labels = [n for n in names if n in total] + sorted(n for n in total if n not in names)
+    return {
+        "documents": len(done),
+        "pairs": len(pairs),
+        "labels": labels,
+        "f1": [round(2 * matched.get(n, 0) / total[n], 4) for n in labels],
+        "spans": [total[n] for n in labels],
+    }
+
+
 def chart_data(store: Store, stats: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every chart's numbers (``stats``: :meth:`Store.stats` if already computed)."""
     stats = stats if stats is not None else corpus_stats(store.db)
@@ -95,4 +141,5 @@ def chart_data(store: Store, stats: dict[str, Any] | None = None) -> dict[str, A
         "done_per_day": _done_per_day(store),
         "entities_per_minute": _sessions(stats),
         "learning_curve": _learning_curve(store, list(stats["annotators"])),
+        "agreement": _agreement(store, names),
     }

@@ -65,6 +65,22 @@ def test_chart_numbers_on_the_fixed_database(dash_db: Path) -> None:
         (a, len(spans)) for a, _, spans, _ in SESSIONS]
     assert [(p["documents"], p["f1"]) for p in charts["learning_curve"]["aida"]] == TRAININGS
     assert "bek" not in charts["learning_curve"]
+    # Document 1 is done by both: PER "Садыр Жапаров" by both, ORG "ЕАЭБ" by aida alone.
+    assert charts["agreement"] == {"documents": 1, "pairs": 1, "labels": ["PER", "ORG"],
+                                   "f1": [1.0, 0.0], "spans": [2, 1]}
+
+
+def test_agreement_counts_only_documents_both_marked_done(tmp_path: Path) -> None:
+    db = build_dashboard_db(tmp_path / "d.db")
+    with Store(db, "bek") as store:
+        text = store.text(2)
+        start = text.index("Sputnik")
+        store.add_span(2, start, start + len("Sputnik"), "ORG")  # doc 2: aida done, bek not yet
+        assert chart_data(store)["agreement"]["labels"] == ["PER", "ORG"]
+        store.set_status(2, "done")
+        agreement = chart_data(store)["agreement"]
+    assert agreement == {"documents": 2, "pairs": 1, "labels": ["PER", "ORG"], "f1": [1.0, 0.6667],
+                         "spans": [2, 3]}
 
 
 def test_an_undone_done_is_not_counted(tmp_path: Path) -> None:
@@ -101,7 +117,8 @@ def test_stats_plot_draws_every_chart(dash_db: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     for title in ("Accepted spans per label (8)", "Documents done per day (UTC)",
-                  "Entities per minute, per session", "Model F1 by labelled documents"):
+                  "Entities per minute, per session", "Model F1 by labelled documents",
+                  "Agreement F1 per label (1 doc)"):
         assert title in out
     assert "aida #1" in out and "bek #2" in out and "03-02" in out and "labelled documents" in out
     assert "\x1b" not in out  # not a terminal: no colour codes
@@ -113,6 +130,7 @@ def test_stats_plot_on_an_empty_database_says_why(tmp_path: Path) -> None:
     assert "none done yet" in result.output
     assert "no session has added spans" in result.output
     assert "no model yet: mark documents done (d)" in result.output
+    assert "needs documents done by two annotators" in result.output
 
 
 def test_hostile_annotator_name_is_inert_in_the_plot(tmp_path: Path) -> None:
@@ -157,7 +175,7 @@ async def test_g_opens_the_statistics_and_document_keys_stay_off(dash_db: Path) 
         screen = await _stats_shown(pilot)
         assert screen.data == chart_data(store)
         assert [w.id for w in screen.query(PlotextPlot)] == [
-            "spans-per-label", "done-per-day", "entities-per-minute", "learning-curve"]
+            "spans-per-label", "done-per-day", "entities-per-minute", "agreement", "learning-curve"]
         await pilot.press("d", "right_square_bracket", "u")  # would act on the hidden document
         assert len(store.events(limit=1000)) == events and app.reader.doc_id == doc
         assert isinstance(app.screen, StatsScreen)

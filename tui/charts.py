@@ -111,15 +111,33 @@ def learning_curve(plt: Any, data: dict[str, Any]) -> None:
     for name, pts in scored.items():
         plt.plot([p["documents"] for p in pts], [p["f1"] for p in pts], marker="braille", label=_name(name))
     plt.ylim(0, 1)
+    plt.xlim(0, max(p["documents"] for pts in scored.values() for p in pts))
     plt.xlabel("labelled documents")
     plt.title(title)
 
 
-#: Every panel, in order. A new panel (e.g. agreement per label) is one more entry here.
+def agreement(plt: Any, data: dict[str, Any]) -> None:
+    chart = data["agreement"]
+    title = "Agreement F1 per label"
+    if not chart["labels"]:
+        _empty(plt, title, "needs documents done by two annotators")
+        return
+    colours = dict(zip(data["spans_per_label"]["labels"], data["spans_per_label"]["colours"]))
+    for i, (name, f1) in enumerate(zip(chart["labels"], chart["f1"]), 1):
+        plt.bar([i], [f1], width=0.6, color=_rgb(colours.get(name)))
+    plt.xticks(list(range(1, len(chart["labels"]) + 1)), [_name(n) for n in chart["labels"]])
+    plt.xlim(0.4, len(chart["labels"]) + 0.6)
+    plt.ylim(0, 1)
+    n = chart["documents"]
+    plt.title(f"{title} ({n} doc{'' if n == 1 else 's'})")
+
+
+#: Every panel, in order (a new panel is one more entry here; the screen lays them out two a row).
 CHARTS: list[Chart] = [
     Chart("spans-per-label", "Spans per label", spans_per_label),
     Chart("done-per-day", "Done per day", done_per_day),
     Chart("entities-per-minute", "Entities per minute", entities_per_minute),
+    Chart("agreement", "Agreement", agreement),
     Chart("learning-curve", "Learning curve", learning_curve),
 ]
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid
+from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -29,12 +29,13 @@ __all__ = ["StatsScreen"]
 
 class StatsScreen(Screen[None]):
     """Charts of the corpus and of everyone's work: spans per label, documents done per day,
-    entities per minute per session and the model's learning curve.
+    entities per minute per session, agreement per label and the model's learning curve.
 
     | Key(s) | Description |
     | :- | :- |
     | escape, q, g | Back to the document. |
     | r | Read the numbers again. |
+    | ↑ ↓ pgup pgdn | Scroll, when the terminal is too short for every chart. |
     """
 
     CSS_PATH = "stats_screen.tcss"
@@ -64,9 +65,10 @@ class StatsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Statistics · reading the database…"), id="stats-title")
-        with Grid(id="stats-grid"):
-            for chart in CHARTS:
-                yield PlotextPlot(id=chart.id)
+        with VerticalScroll(id="stats-scroll"), Grid(id="stats-grid"):
+            for i, chart in enumerate(CHARTS):
+                wide = i == len(CHARTS) - 1 and len(CHARTS) % 2 == 1
+                yield PlotextPlot(id=chart.id, classes="-wide" if wide else "")
         yield Footer()
 
     def on_mount(self) -> None:
