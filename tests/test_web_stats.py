@@ -281,3 +281,15 @@ def test_the_annotator_can_be_set_only_before_a_session(store: Store) -> None:
     assert store.db.conn.execute("SELECT annotator FROM sessions").fetchall() == [("Бек",)]
     with pytest.raises(StoreError):
         store.set_annotator("aida")
+
+
+def test_name_prompt_snapshot(snap_compare: Any, dash_db: Path) -> None:
+    app = ServedApp(Store(dash_db, "(not named yet)"), ask_name=True, model=False, suggest=False)
+
+    async def run_before(pilot: Any) -> None:
+        await until(pilot, lambda: pilot.app.screen.id == "name")
+        for ch in "Ай\x1bгүл":  # escape is a key here, never text in the field
+            await pilot.press(ch if ch != "\x1b" else "escape")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

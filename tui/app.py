@@ -514,8 +514,9 @@ class AnnotateApp(App[None]):
         self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The document keys do nothing on the statistics screen (they would act unseen)."""
-        if action in _DOCUMENT_ACTIONS and self.screen.id == "stats":
+        """The document keys do nothing on the statistics screen and the served app's name
+        prompt (they would act unseen, or before anyone is named)."""
+        if action in _DOCUMENT_ACTIONS and self.screen.id in ("stats", "name"):
             return False
         return super().check_action(action, parameters)
 

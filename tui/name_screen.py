@@ -74,6 +74,8 @@ class NameScreen(ModalScreen[str]):
             yield Static(Text(""), id="name-error")
             if self.known:
                 yield Static(Text("Already annotating here: " + ", ".join(self.known[:12])), classes="hint")
+            yield Static(Text("Tip: bookmark this page with ?annotator=YOUR-NAME at the end of its address"
+                              " to skip this question."), classes="hint")
 
     @on(Input.Submitted, "#name-input")
     def _submitted(self, event: Input.Submitted) -> None:
