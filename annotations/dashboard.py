@@ -33,7 +33,8 @@ _DONE_EVENTS = """
 SELECT json_extract(c.value, '$.annotator') AS annotator, json_extract(c.value, '$.doc_id') AS doc,
        max(e.ts)
 FROM events e, json_each(e.changes) c
-WHERE json_extract(c.value, '$.op') = 'status' AND json_extract(c.value, '$.after') = 'done'
+WHERE e.changes LIKE '%status%'
+  AND json_extract(c.value, '$.op') = 'status' AND json_extract(c.value, '$.after') = 'done'
 GROUP BY annotator, doc
 """
 
