@@ -168,9 +168,9 @@ class Store:
             existing = self.labels()
             if any(lab.name == name for lab in existing):
                 raise StoreError(f"label {name!r} already exists")
-            used = {lab.key for lab in existing if lab.key}
+            used = {lab.key: lab.name for lab in existing if lab.key}
             if key is not None and key in used:
-                raise StoreError(f"key {key!r} is already used by another label")
+                raise StoreError(f"key {key!r} is already used by {used[key]!r}")
             if key is not None and (len(key) != 1 or not key.isprintable() or key.isspace()):
                 raise StoreError(f"invalid key {key!r}: use one printable character")
             key = key if key is not None else self._free_key(used)

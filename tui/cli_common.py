@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
 from annotations import Store, StoreError, default_annotator, default_db_path, inert, open_store
@@ -17,7 +18,9 @@ from annotations import Store, StoreError, default_annotator, default_db_path, i
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Console output never interprets markup in data: titles, labels and paths are plain text.
-console = Console(markup=False, highlight=False)
+#: Lines are never wrapped by us (``soft_wrap``): a terminal wraps them itself, and piped
+#: output keeps each message on one line. Tables fit the width and cut long cells instead.
+console = Console(markup=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -68,6 +71,25 @@ def store_errors() -> Iterator[None]:
         yield
     except StoreError as exc:
         raise click.ClickException(inert(str(exc))) from None
+
+
+def table(*headers: str, free: tuple[str, ...] = ("title", "source"), max_width: int = 60,
+          **kwargs: Any) -> Table:
+    """A table for the terminal or a pipe: the ``free`` text columns (fill them with
+    :func:`cut`) give way to the width, one line per row; every other column (ids, dates,
+    numbers) is kept whole."""
+    out = Table(**kwargs)
+    for header in headers:
+        if header in free:
+            out.add_column(header, max_width=max_width)
+        else:
+            out.add_column(header, no_wrap=True)
+    return out
+
+
+def cut(value: object) -> Text:
+    """A free-text cell (a title, a path): plain text on one line, cut with an ellipsis."""
+    return Text(inert(str(value)), no_wrap=True, overflow="ellipsis")
 
 
 def plain(value: object) -> Text:

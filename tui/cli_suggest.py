@@ -107,7 +107,7 @@ def suggest_command(
 
     Recognisers: "propagation" finds the entities you labelled again, in all their Kyrgyz
     and Russian word forms; "patterns" matches pattern files; "natasha" tags Russian
-    documents (needs pip install 'annotate[ru]'); "crf" (only when named) is the model
+    documents; "crf" (only when named) is the model
     that learns from your labelled documents: it is trained first when there is no saved
     model or you labelled documents since, and its suggestions are scored by the model's
     probability. A rerun replaces a recogniser's earlier suggestions; your accepted spans

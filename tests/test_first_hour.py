@@ -1,0 +1,113 @@
+"""Issue 17, "The first hour": what a new annotator trips over (the library and CLI items).
+
+Each test is named after its item: ``test_item1_...`` for item 1, and so on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from annotations import Store, import_seeds
+from tui.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, prog_name="annotate", env=env)
+
+
+def seeded(db: Path, annotator: str = "alice") -> Store:
+    store = Store(db, annotator)
+    import_seeds(store)
+    return store
+
+
+# -- item 1: Natasha comes with the README's install command ------------------------------------
+
+
+def test_item1_natasha_is_a_regular_dependency() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    deps = [d.split(">")[0].split("=")[0].strip() for d in project["dependencies"]]
+    assert "natasha" in deps  # `pip install -e .` (the README's one command) installs it
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "pip install -e . && .venv/bin/annotate" in readme
+
+
+def test_item1_hint_without_natasha_is_right_for_a_checkout_and_ends_with_a_newline(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(db_path).close()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "natasha" else real(name, *a))
+    result = run("suggest", "--db", str(db_path))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Skipped natasha")]
+    assert len(lines) == 1
+    assert "-m pip install 'natasha>=1.6'" in lines[0] and "annotate[ru]" not in lines[0]
+    assert result.stderr.endswith("\n")
+
+
+# -- item 10: output not wrapped when piped; tables cut titles, keep dates whole -------------------
+
+
+def test_item10_piped_lines_are_not_wrapped(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    result = run("import", "--db", str(db), str(ROOT / "seeds"))
+    assert result.exit_code == 0
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Imported"))
+    assert line.endswith("already in the database.")  # one line, not cut at 80 columns
+
+
+def test_item10_tables_cut_titles_with_an_ellipsis_and_keep_dates_whole(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    with seeded(db) as store:
+        store.start_session()
+        store.set_status(1, "done")
+        store.end_session()
+    for columns in ("80", "120"):
+        docs = run("docs", "--db", str(db), "--annotator", "alice", env={"COLUMNS": columns}).stdout
+        rows = [x for x in docs.splitlines() if x.startswith("│")]
+        assert len(rows) == 5  # one line per document: titles are not wrapped
+        assert all(len(x) <= int(columns) for x in docs.splitlines())
+        assert "…" in docs
+    stats = run("stats", "--db", str(db), env={"COLUMNS": "80"}).stdout
+    after = stats.split("Tagging sessions", 1)[1]
+    session = next(x for x in after.splitlines() if "alice" in x)
+    started = session.split("│")[3].strip()
+    assert len(started) == 19 and started[4] == "-" and started[13] == ":"  # the whole date and time
+
+
+# -- item 11: small inconsistencies ----------------------------------------------------------------
+
+
+def test_item11_missing_source_is_named_once(tmp_path: Path) -> None:
+    result = run("import", "--db", str(tmp_path / "a.db"), str(tmp_path / "nonexistent"))
+    assert result.exit_code == 1
+    assert "no such file or folder" in result.stderr
+    assert "refused" not in result.stderr and "Imported 0" not in result.stdout
+
+
+def test_item11_missing_and_refused_sources_are_counted_apart(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n", encoding="utf-8")
+    result = run("import", "--db", str(tmp_path / "a.db"), str(tmp_path / "nonexistent"), str(bad))
+    assert result.exit_code == 1
+    assert "no such file or folder" in result.stderr
+    assert "1 file(s) refused" in result.stderr
+
+
+def test_item11_duplicate_key_reads_the_same_in_add_and_edit(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    assert run("labels", "--db", db, "add", "EVENT", "--key", "7").exit_code == 0
+    added = run("labels", "--db", db, "add", "OTHER", "--key", "1")
+    edited = run("labels", "--db", db, "edit", "EVENT", "--key", "1")
+    assert added.exit_code == edited.exit_code == 1
+    assert added.stderr == edited.stderr == "Error: key '1' is already used by 'PER'\n"
