@@ -323,9 +323,10 @@ def stats_command(db_path: Path | None, as_json: bool) -> None:
             str(len(a["sessions"])),
         )
     console.print(per)
-    sessions = make_table("annotator", "session", "started", "minutes", "docs done", "spans added",
-                          "entities/min", free=("annotator",), max_width=24, title="Tagging sessions",
-                          title_justify="left")
+    sessions = make_table("annotator", "session", "started (UTC)", "minutes", "done", "added",
+                          "per min", free=("annotator",), max_width=24, title="Tagging sessions",
+                          title_justify="left", caption_justify="left",
+                          caption="done: documents marked done; added: entities added; per min: entities a minute")
     for name, a in stats["annotators"].items():
         for s in a["sessions"]:
             sessions.add_row(
