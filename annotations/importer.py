@@ -419,7 +419,7 @@ def write_records(
             cur = conn.execute(
                 "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
                 " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO NOTHING",
-                [h, name, rec.line, title_of(rec.text), doc_lang, rec.text,
+                [h, name, rec.line, title_of(rec.text, rec.meta), doc_lang, rec.text,
                  json.dumps(rec.meta, ensure_ascii=False), ts],
             )
             if cur.rowcount:

@@ -111,3 +111,29 @@ def test_item11_duplicate_key_reads_the_same_in_add_and_edit(tmp_path: Path) -> 
     edited = run("labels", "--db", db, "edit", "EVENT", "--key", "1")
     assert added.exit_code == edited.exit_code == 1
     assert added.stderr == edited.stderr == "Error: key '1' is already used by 'PER'\n"
+
+
+# -- item 12: titles chosen better, text kept exactly ----------------------------------------------
+
+
+def test_item12_seed_titles_skip_dates_and_site_chrome(store: Store) -> None:
+    import_seeds(store)
+    titles = {d.id: d.title for d in store.documents()}
+    assert titles[1].startswith("Кыргыз Республикасынын Президенти Садыр Жапаров")
+    assert titles[4] == "Жапаров менен Путин кызматташуунун учурдагы абалын талкуулашты"
+    assert titles[5].startswith("Товарооборот, безопасность, образование")
+    first = sorted((ROOT / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")
+    assert store.text(1) == first.replace("\r\n", "\n")  # the text itself is untouched
+    assert store.text(1).lstrip().startswith("date 2025-08-15")
+
+
+def test_item12_a_title_field_is_preferred(store: Store, write_jsonl) -> None:
+    from annotations import import_paths
+
+    path = write_jsonl([
+        {"text": "Site icon 24.kg\n\nБишкекте жаан жаады.", "title": "Ооба: жаан"},
+        {"text": "Оштон кабар.", "meta": {"title": "  Ош  шаары  "}},
+        {"text": "15.08.2025 10:30\nwww.kabar.kg\n\nНарында кар жаады."},
+    ])
+    assert import_paths(store, [path]).ok
+    assert [d.title for d in store.documents()] == ["Ооба: жаан", "Ош шаары", "Нарында кар жаады."]
