@@ -137,3 +137,58 @@ def test_item12_a_title_field_is_preferred(store: Store, write_jsonl) -> None:
     ])
     assert import_paths(store, [path]).ok
     assert [d.title for d in store.documents()] == ["Ооба: жаан", "Ош шаары", "Нарында кар жаады."]
+
+
+# -- item 17: mojibake found at import, kept, repaired only when asked -----------------------------
+
+
+SEED_003 = next((ROOT / "seeds").glob("003_*.txt"))
+
+
+def test_item17_mojibake_is_kept_and_warned_about_with_file_and_line(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    result = run("import", "--db", str(db), str(SEED_003))
+    assert result.exit_code == 0, result.output
+    warning = next(x for x in result.stderr.splitlines() if "mojibake" in x)
+    assert warning.startswith(f"Warning: {SEED_003.name}:5: ") and "Ðîññèÿ" in warning
+    assert "--fix-mojibake" in warning
+    with Store(db, "alice") as store:
+        assert store.text(1) == SEED_003.read_text(encoding="utf-8")  # exactly as in the file
+        assert "mojibake_repaired" not in store.document(1).meta
+
+
+def test_item17_fix_mojibake_repairs_and_records_the_change(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    result = run("import", "--db", str(db), "--fix-mojibake", str(SEED_003))
+    assert result.exit_code == 0, result.output
+    assert "repaired mojibake in 1 line(s)" in result.stderr
+    with Store(db, "alice") as store:
+        doc = store.document(1)
+    assert "Россия. Сочи. Президент Киргизии Садыр Жапаров и президент РФ Владимир Путин" in doc.text
+    assert "ÐÔ" not in doc.text and len(doc.text) == len(SEED_003.read_text(encoding="utf-8"))
+    (change,) = doc.meta["mojibake_repaired"]
+    assert change["line"] == 5 and "Ðîññèÿ" in change["before"] and "Россия" in change["after"]
+    assert change["how"] == "cp1251 text read as Latin-1"
+
+
+def test_item17_utf8_mojibake_in_jsonl_names_the_line_and_spares_records_with_spans(
+    store: Store, write_jsonl
+) -> None:
+    from annotations import import_paths
+
+    bad = "Текст без ошибок".encode("utf-8").decode("cp1251")  # "РўРµРєСЃС‚ Р±РµР· РѕС€РёР±РѕРє"
+    path = write_jsonl([
+        {"text": "Ош шаары"},
+        {"text": bad},
+        {"text": bad + " Ош", "spans": [{"start": len(bad) + 1, "end": len(bad) + 3, "label": "LOC"}]},
+        {"text": "café crème à la mode"},
+    ])
+    kept = import_paths(store, [path])
+    assert [w.split(": ")[0] for w in kept.warnings] == ["data.jsonl:2", "data.jsonl:3"]
+    fixed_store = Store(store.path.with_name("b.db"), "alice")
+    fixed = import_paths(fixed_store, [path], fix_mojibake=True)
+    texts = [fixed_store.text(i) for i in fixed.doc_ids]
+    assert texts[1] == "Текст без ошибок" and texts[2] == bad + " Ош" and texts[3] == "café crème à la mode"
+    assert any("not repaired" in w and w.startswith("data.jsonl:3") for w in fixed.warnings)
+    assert fixed_store.document(fixed.doc_ids[1]).meta["mojibake_repaired"][0]["before"] == bad
+    fixed_store.close()

@@ -137,6 +137,10 @@ def print_report(report: ImportReport) -> None:
               help="Input format: txt, jsonl (plain or Prodigy), conll (IOB1/IOB2/BIOES), hf, brat,"
                    " spacy (default: from the file extension and content).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--fix-mojibake", is_flag=True,
+              help="Repair text decoded with the wrong code page (e.g. \"Ðîññèÿ\" for \"Россия\");"
+                   " each changed line is recorded in the document's meta (mojibake_repaired)."
+                   " Without it, such text is kept as it is and warned about.")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_command(
     db_path: Path | None,
@@ -146,6 +150,7 @@ def import_command(
     fmt: str | None,
     as_json: bool,
     sources: tuple[Path, ...],
+    fix_mojibake: bool = False,
 ) -> None:
     """Import documents from .txt files, .jsonl files or folders of them.
 
@@ -159,11 +164,14 @@ def import_command(
     Example:
 
         annotate import --db news.db corpus/ extra.jsonl
+
+        annotate import --db news.db --fix-mojibake scraped/
     """
     _load_format_readers()
     store = get_store(db_path, annotator)
     with store, file_progress("Importing") as update:
-        report = import_paths(store, sources, mode=mode, lang=lang, fmt=fmt, progress=update)
+        report = import_paths(store, sources, mode=mode, lang=lang, fmt=fmt, progress=update,
+                              fix_mojibake=fix_mojibake)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
