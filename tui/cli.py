@@ -36,6 +36,7 @@ from .cli_common import (
     get_store,
     plain,
     store_errors,
+    whose_work,
 )
 from .cli_common import table as make_table
 
@@ -241,6 +242,8 @@ def docs_command(
             rows, figures = _model_order(store, order, status, lang, search, limit, offset)
         else:
             rows = store.documents(status=status, lang=lang, search=search, limit=limit, offset=offset)
+        if not as_json:
+            whose_work(store)
     if as_json:
         for d in rows:
             record = {

@@ -92,6 +92,35 @@ def cut(value: object) -> Text:
     return Text(inert(str(value)), no_wrap=True, overflow="ellipsis")
 
 
+def work_of(store: Store) -> dict[str, tuple[int, int]]:
+    """``{annotator: (documents finished, accepted spans)}`` for everyone with any work."""
+    conn = store.db.conn
+    out: dict[str, list[int]] = {}
+    for name, n in conn.execute(
+        "SELECT annotator, count(*) FROM doc_status WHERE status != 'todo' GROUP BY annotator"
+    ):
+        out.setdefault(name, [0, 0])[0] = n
+    for name, n in conn.execute(
+        "SELECT annotator, count(*) FROM spans WHERE state = 'accepted' GROUP BY annotator"
+    ):
+        out.setdefault(name, [0, 0])[1] = n
+    return {k: (v[0], v[1]) for k, v in sorted(out.items())}
+
+
+def whose_work(store: Store, what: str = "status and entities") -> None:
+    """Say on stderr whose work a command shows, and warn when that annotator has none."""
+    who = store.annotator
+    work = work_of(store)
+    err_console.print(plain(f"Showing {who}'s {what} (--annotator NAME for someone else's)."))
+    if who in work:
+        return
+    others = ", ".join(f"{inert(k)} ({d} finished, {n} accepted)" for k, (d, n) in work.items())
+    err_console.print(plain(
+        f"Warning: {who} has no finished documents or accepted spans in this database"
+        + (f"; annotators with work: {others}." if others else "; nobody has annotated anything yet.")
+    ))
+
+
 def plain(value: object) -> Text:
     """A table cell or line made of data: never markup, never control sequences."""
     return Text(inert(str(value)))
