@@ -192,3 +192,118 @@ def test_item17_utf8_mojibake_in_jsonl_names_the_line_and_spares_records_with_sp
     assert any("not repaired" in w and w.startswith("data.jsonl:3") for w in fixed.warnings)
     assert fixed_store.document(fixed.doc_ids[1]).meta["mojibake_repaired"][0]["before"] == bad
     fixed_store.close()
+
+
+# -- item 2: suggest on a fresh database says why nothing came and what to do ------------------------
+
+
+def test_item2_fresh_database_says_why_and_what_next(db_path: Path) -> None:
+    seeded(db_path).close()
+    result = run("suggest", "--db", str(db_path), "--recogniser", "propagation", "--recogniser", "patterns")
+    assert result.exit_code == 0, result.output
+    err = result.stderr
+    assert "Suggested 0 new span(s) in 5 document(s)" in result.stdout
+    assert "propagation: 0 new, ran on 4 Kyrgyz, 1 Russian document(s); nothing labelled yet" in err
+    assert "patterns: 0 new" in err and "no patterns (give --patterns FILE)" in err
+    assert "Nothing new was suggested. Next: open the app" in err and "1 for PER" in err
+    assert "--patterns FILE" in err.split("Next:")[1]
+
+
+def test_item2_names_the_languages_a_recogniser_skips(db_path: Path) -> None:
+    pytest.importorskip("natasha")
+    seeded(db_path).close()
+    result = run("suggest", "--db", str(db_path), "--recogniser", "natasha")
+    assert result.exit_code == 0, result.output
+    assert "natasha: " in result.stderr
+    line = next(x for x in result.stderr.splitlines() if x.strip().startswith("natasha:"))
+    assert "ran on 1 Russian document(s) (not on 4 Kyrgyz)" in line
+    assert "Nothing new was suggested" not in result.stderr
+
+
+# -- item 14: suggestions are for everyone; commands say whose work they show ------------------------
+
+
+def _shared_suggestions(db: Path, write_jsonl) -> Path:
+    """``annotate suggest`` run by another user (bob) with a patterns file."""
+    pats = write_jsonl([{"label": "PER", "pattern": "Садыр Жапаров"}, {"label": "LOC", "pattern": "Москва"}],
+                       "people.jsonl")
+    result = run("suggest", "--db", str(db), "--patterns", str(pats), "--recogniser", "patterns",
+                 env={"USER": "bob"})
+    assert result.exit_code == 0, result.output
+    assert "These suggestions are for everyone" in result.stderr
+    return pats
+
+
+def test_item14_the_app_as_alice_shows_and_decides_suggestions_made_by_another_user(
+    db_path: Path, write_jsonl
+) -> None:
+    import asyncio
+
+    from tests.tui_helpers import loaded, make_app, until
+
+    seeded(db_path).close()
+    _shared_suggestions(db_path, write_jsonl)
+    alice = Store(db_path, "alice")
+    shared = alice.spans(1, states=("pending",))
+    assert shared and all(s.annotator == "*" for s in shared)
+
+    async def scenario() -> None:
+        async with make_app(alice).run_test(size=(120, 40)) as pilot:
+            reader = await loaded(pilot, 1)
+            model = reader.model
+            assert model is not None and model.spans.pending == len(shared)
+            await pilot.press("tab", "enter")  # to the first suggestion, accept it
+            await until(pilot, lambda: bool(alice.spans(1, states=("accepted",))))
+            await until(pilot, lambda: model.spans.accepted == 1 and model.spans.pending == len(shared) - 1)
+            assert [s.annotator for s in model.spans if s.state == "accepted"] == ["alice"]
+            await pilot.press("u")
+            await until(pilot, lambda: model.spans.accepted == 0 and model.spans.pending == len(shared))
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: model.spans.accepted == 1)
+            await pilot.press("d")
+            await until(pilot, lambda: alice.status(1) == "done")
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+    [mine] = alice.spans(1, states=("accepted",))
+    assert (mine.annotator, mine.origin) == ("alice", "patterns")
+    alice.close()
+    with Store(db_path, "carol") as carol:  # nobody else's view changed
+        assert len(carol.spans(1, states=("pending",))) == len(shared)
+        assert not carol.spans(1, states=("accepted",))
+
+    docs = run("docs", "--db", str(db_path), "--annotator", "alice", env={"COLUMNS": "120"})
+    row = next(x for x in docs.stdout.splitlines() if x.startswith("│ 1 "))
+    assert "done" in row and "│ 1 " in row.split("done", 1)[1]  # done, one entity
+    assert "Showing alice's status and entities" in docs.stderr
+    mine_only = run("docs", "--db", str(db_path), "--json", "--annotator", "alice").stdout
+    assert json.loads(mine_only.splitlines()[0])["suggestions"] == len(shared) - 1
+
+    stranger = run("docs", "--db", str(db_path), env={"USER": "root"})
+    assert "Showing root's status and entities" in stranger.stderr
+    assert "Warning: root has no finished documents or accepted spans" in stranger.stderr
+    assert "alice (1 finished, 1 accepted)" in stranger.stderr
+
+
+def test_item14_evaluate_warns_for_an_annotator_with_nothing(db_path: Path, write_jsonl) -> None:
+    store = seeded(db_path)
+    text = store.text(1)
+    i = text.index("Садыр Жапаров")
+    gold = write_jsonl([{"text": text, "spans": [{"start": i, "end": i + 13, "label": "PER"}]}], "gold.jsonl")
+    store.add_span(1, i, i + 13, "PER")
+    store.close()
+    nobody = run("evaluate", "--db", str(db_path), "--annotator", "nobody", str(gold))
+    assert nobody.exit_code == 0
+    assert "Showing nobody's accepted spans" in nobody.stderr
+    assert "Warning: nobody has no finished documents or accepted spans" in nobody.stderr
+    assert "alice (0 finished, 1 accepted)" in nobody.stderr
+    alice = run("evaluate", "--db", str(db_path), "--annotator", "alice", str(gold))
+    assert "Warning" not in alice.stderr and "1.000" in alice.stdout
+    empty = run("evaluate", "--db", str(db_path), "--what", "suggestions", str(gold))
+    assert "suggestions for everyone" in empty.stderr and "no pending suggestions" in empty.stderr
+    _shared_suggestions(db_path, write_jsonl)
+    shared = json.loads(run("evaluate", "--db", str(db_path), "--what", "suggestions", str(gold),
+                            "--json").stdout)
+    assert shared["annotator"] == "*" and shared["overall"]["exact"]["recall"] == 1.0
+    mine = json.loads(run("evaluate", "--db", str(db_path), "--what", "suggestions", "--annotator", "carol",
+                          str(gold), "--json").stdout)
+    assert mine["overall"]["exact"]["recall"] == 1.0  # carol sees the suggestions for everyone

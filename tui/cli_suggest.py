@@ -327,6 +327,8 @@ def evaluate_command(
             err_console.print("Scoring the suggestions for everyone (--annotator NAME adds one annotator's own).")
         else:
             err_console.print(plain(f"Scoring the suggestions {store.annotator} sees (their own and everyone's)."))
+        if not as_json and what == "suggestions" and report.documents and report.overall.predicted == 0:
+            err_console.print("Warning: there are no pending suggestions in the scored documents; run annotate suggest first.")
     if report.documents == 0:
         raise click.ClickException(
             f"none of the {len(gold_docs)} gold document(s) are in the database; import their texts first"
