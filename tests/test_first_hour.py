@@ -307,3 +307,32 @@ def test_item14_evaluate_warns_for_an_annotator_with_nothing(db_path: Path, writ
     mine = json.loads(run("evaluate", "--db", str(db_path), "--what", "suggestions", "--annotator", "carol",
                           str(gold), "--json").stdout)
     assert mine["overall"]["exact"]["recall"] == 1.0  # carol sees the suggestions for everyone
+
+
+# -- item 16: spaCy training shows its progress; a mixed corpus gets xx -----------------------------
+
+
+def test_item16_spacy_training_shows_epochs_loss_score_and_picks_xx_for_a_mix(
+    store: Store, write_jsonl, db_path: Path, tmp_path: Path
+) -> None:
+    from annotations import import_paths
+    from tests.test_cli_train import records
+
+    assert import_paths(store, [write_jsonl(records())]).ok
+    out = tmp_path / "ner"
+    result = run("train", "--db", str(db_path), "--model", "spacy", "-o", str(out), "--max-steps", "40")
+    assert result.exit_code == 0, result.output
+    err = result.stderr.splitlines()
+    assert err[0] == ("Pipeline language: xx (the documents mix languages (ky (6), ru (6)) and a pipeline"
+                      " has one tokenizer: xx, spaCy's multi-language one, serves them all).")
+    held = [x for x in err if x.startswith("Training spaCy: step")]
+    final = [x for x in err if x.startswith("Training spaCy on all documents: step")]
+    assert len(held) >= 4 and len(final) >= 4
+    import re
+
+    assert all(re.search(r"epoch +\d+  loss +\d+\.\d\d  F1 on held-out [01]\.\d{3}$", x) for x in held)
+    assert "step 40/40" in held[-1] and "F1 on training" in final[-1]
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta["lang"] == "xx"
+    chosen = run("train", "--db", str(db_path), "--model", "spacy", "--max-steps", "10", "--lang", "ky", "--json")
+    assert json.loads(chosen.stdout)["lang"] == "ky" and chosen.stderr == ""
