@@ -307,6 +307,7 @@ def test_item14_evaluate_warns_for_an_annotator_with_nothing(db_path: Path, writ
     mine = json.loads(run("evaluate", "--db", str(db_path), "--what", "suggestions", "--annotator", "carol",
                           str(gold), "--json").stdout)
     assert mine["overall"]["exact"]["recall"] == 1.0  # carol sees the suggestions for everyone
+    assert "* (for everyone)" in run("stats", "--db", str(db_path)).stdout
 
 
 # -- item 16: spaCy training shows its progress; a mixed corpus gets xx -----------------------------
@@ -323,7 +324,8 @@ def test_item16_spacy_training_shows_epochs_loss_score_and_picks_xx_for_a_mix(
     result = run("train", "--db", str(db_path), "--model", "spacy", "-o", str(out), "--max-steps", "40")
     assert result.exit_code == 0, result.output
     err = result.stderr.splitlines()
-    assert err[0] == ("Pipeline language: xx (the documents mix languages (ky (6), ru (6)) and a pipeline"
+    assert err[0] == "Training on every annotator's labelled documents (--annotator NAME for one's only)."
+    assert err[1] == ("Pipeline language: xx (the documents mix languages (ky (6), ru (6)) and a pipeline"
                       " has one tokenizer: xx, spaCy's multi-language one, serves them all).")
     held = [x for x in err if x.startswith("Training spaCy: step")]
     final = [x for x in err if x.startswith("Training spaCy on all documents: step")]

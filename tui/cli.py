@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from annotations import (
+    EVERYONE,
     IMPORT_MODES,
     LANGUAGES,
     STATUSES,
@@ -329,7 +330,7 @@ def stats_command(db_path: Path | None, as_json: bool) -> None:
                      free=("annotator",), max_width=24, title="Per annotator", title_justify="left")
     for name, a in stats["annotators"].items():
         per.add_row(
-            cut(name), *(str(a["documents"][s]) for s in ("todo", "done", "skipped")),
+            cut(name if name != EVERYONE else "* (for everyone)"), *(str(a["documents"][s]) for s in ("todo", "done", "skipped")),
             *(str(a["spans"].get(s, 0)) for s in ("accepted", "pending", "rejected")),
             str(len(a["sessions"])),
         )

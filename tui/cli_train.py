@@ -144,6 +144,11 @@ def train_command(
             raise click.ClickException(
                 f"no labelled documents to train on{who}: mark documents done or accept spans first"
             )
+        if not as_json:
+            err_console.print(plain(
+                f"Training on {annotator}'s labelled documents." if annotator else
+                "Training on every annotator's labelled documents (--annotator NAME for one's only)."
+            ))
         train, held = split_documents(docs, eval_split, seed)
         result.update(
             documents=len({d.doc_id for d in docs}),
