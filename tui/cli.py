@@ -330,10 +330,12 @@ def stats_command(db_path: Path | None, as_json: bool) -> None:
                      free=("annotator",), max_width=24, title="Per annotator", title_justify="left")
     for name, a in stats["annotators"].items():
         per.add_row(
-            cut(name if name != EVERYONE else "* (for everyone)"), *(str(a["documents"][s]) for s in ("todo", "done", "skipped")),
+            cut(name), *(str(a["documents"][s]) for s in ("todo", "done", "skipped")),
             *(str(a["spans"].get(s, 0)) for s in ("accepted", "pending", "rejected")),
             str(len(a["sessions"])),
         )
+    if EVERYONE in stats["annotators"]:
+        per.caption, per.caption_justify = f"{EVERYONE}: the suggestions for everyone (annotate suggest)", "left"
     console.print(per)
     sessions = make_table("annotator", "session", "started (UTC)", "minutes", "done", "added",
                           "per min", free=("annotator",), max_width=24, title="Tagging sessions",
