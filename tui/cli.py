@@ -259,6 +259,8 @@ def docs_command(
     if figures is not None:
         columns += ["uncertainty", "predicted"]
     table = make_table(*columns)
+    source_column = table.columns[columns.index("source")]
+    source_column.max_width, source_column.no_wrap = 18, True  # the title gets the room first
     for d in rows:
         source = d.source + (f":{d.line}" if d.line else "")
         cells = [str(d.id), cut(d.title), d.lang, d.status, str(d.entities), cut(source)]

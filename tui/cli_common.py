@@ -112,12 +112,12 @@ def whose_work(store: Store, what: str = "status and entities") -> None:
     who = store.annotator
     work = work_of(store)
     err_console.print(plain(f"Showing {who}'s {what} (--annotator NAME for someone else's)."))
-    if who in work:
+    if who in work or not work:  # their own work, or nobody's yet (a new database)
         return
     others = ", ".join(f"{inert(k)} ({d} finished, {n} accepted)" for k, (d, n) in work.items())
     err_console.print(plain(
-        f"Warning: {who} has no finished documents or accepted spans in this database"
-        + (f"; annotators with work: {others}." if others else "; nobody has annotated anything yet.")
+        f"Warning: {who} has no finished documents or accepted spans in this database;"
+        f" annotators with work: {others}."
     ))
 
 
