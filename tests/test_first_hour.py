@@ -207,6 +207,8 @@ def test_item2_fresh_database_says_why_and_what_next(db_path: Path) -> None:
     assert "patterns: 0 new" in err and "no patterns (give --patterns FILE)" in err
     assert "Nothing new was suggested. Next: open the app" in err and "1 for PER" in err
     assert "--patterns FILE" in err.split("Next:")[1]
+    data = json.loads(run("suggest", "--db", str(db_path), "--recogniser", "propagation", "--json").stdout)
+    assert data["annotator"] == "*" and data["notes"][-1].startswith("Nothing new was suggested")
 
 
 def test_item2_names_the_languages_a_recogniser_skips(db_path: Path) -> None:

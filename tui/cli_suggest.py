@@ -156,10 +156,13 @@ def suggest_command(
                 report = run_recognisers(store, recognisers, status=status, progress=update)
             except RecogniserError as exc:
                 raise click.ClickException(inert(str(exc))) from None
-        notes = [] if as_json else explain_run(store, recognisers, report, status)
+        notes = explain_run(store, recognisers, report, status)
+        annotator_name = store.annotator
     report.skipped.update(skipped)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        data = {**report.to_dict(), "annotator": annotator_name, "notes": [n.strip() for n in notes]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        notes = []
     else:
         per = ", ".join(f"{name} {n}" for name, n in report.suggestions.items()) or "no recogniser ran"
         console.print(plain(
