@@ -489,17 +489,14 @@ class Store:
                 out = sorted(out + shared, key=lambda sp: (sp.start, sp.end, sp.id))
         return out
 
-    def _shared_visible(self, doc_id: int, who: str, start: int | None = None,
-                        end: int | None = None) -> list[Span]:
-        """Suggestions for everyone in a document (or range) that ``who`` has no span over."""
+    def _shared_visible(self, doc_id: int, who: str) -> list[Span]:
+        """Suggestions for everyone in a document that ``who`` has no span of their own over."""
         sql = (
             f"{_SPAN_SELECT} g WHERE g.doc_id = ? AND g.annotator = ? AND g.state = 'pending'"
-            + (" AND g.start < ? AND ? < g.end" if start is not None else "")
-            + " AND NOT EXISTS (SELECT 1 FROM spans o WHERE o.doc_id = g.doc_id AND o.annotator = ?"
+            " AND NOT EXISTS (SELECT 1 FROM spans o WHERE o.doc_id = g.doc_id AND o.annotator = ?"
             " AND o.start < g.end AND g.start < o.end) ORDER BY g.start, g.end"
         )
-        args: list[Any] = [doc_id, EVERYONE] + ([end, start] if start is not None else []) + [who]
-        return [_span(r) for r in self.db.conn.execute(sql, args)]
+        return [_span(r) for r in self.db.conn.execute(sql, [doc_id, EVERYONE, who])]
 
     def _shared_snapshot(self, doc_id: int) -> dict[int, Span] | None:
         """The shared suggestions this annotator sees in a document (``None``: there are none)."""

@@ -341,3 +341,37 @@ def test_item16_spacy_training_shows_epochs_loss_score_and_picks_xx_for_a_mix(
     assert meta["lang"] == "xx"
     chosen = run("train", "--db", str(db_path), "--model", "spacy", "--max-steps", "10", "--lang", "ky", "--json")
     assert json.loads(chosen.stdout)["lang"] == "ky" and chosen.stderr == ""
+
+
+def test_item14_every_decision_on_a_shared_suggestion_is_the_annotators_own(store: Store, add_doc) -> None:
+    from annotations import EVERYONE
+
+    text = "Садыр Жапаров Москвага келди. Ал Владимир Путин менен Бишкекте жолукту."
+    doc = add_doc(text)
+    at = {w: text.index(w) for w in ("Садыр Жапаров", "Москвага", "Владимир Путин", "Бишкекте")}
+    with Store(store.path, EVERYONE) as everyone:
+        everyone.add_suggestions(doc, [(at["Садыр Жапаров"], at["Садыр Жапаров"] + 13, "PER", 0.9),
+                                       (at["Москвага"], at["Москвага"] + 8, "LOC", 0.8),
+                                       (at["Владимир Путин"], at["Владимир Путин"] + 14, "PER", 0.7),
+                                       (at["Бишкекте"], at["Бишкекте"] + 8, "LOC", 0.6)], origin="natasha")
+    assert store.documents()[0].suggestions == 4
+    shared = {text[s.start:s.end]: s for s in store.spans(doc)}
+    store.reject(shared["Москвага"].id)
+    store.delete_span(shared["Бишкекте"].id)
+    store.relabel_span(shared["Владимир Путин"].id, "ORG")
+    i = at["Садыр Жапаров"]
+    store.add_span(doc, i, i + 5, "PER")  # over part of a shared suggestion: it is hidden
+    mine = {(text[s.start:s.end], s.state, s.label, s.annotator) for s in
+            store.spans(doc, states=("accepted", "pending", "rejected"))}
+    assert mine == {("Москвага", "rejected", "LOC", "alice"), ("Бишкекте", "rejected", "LOC", "alice"),
+                    ("Владимир Путин", "accepted", "ORG", "alice"), ("Садыр", "accepted", "PER", "alice")}
+    assert store.documents()[0].suggestions == 0 and store.documents()[0].entities == 2
+    last = store.events(annotator="alice", limit=1)[0]["changes"]
+    assert [c["span"]["annotator"] for c in last if c.get("view")] == [EVERYONE]
+    store.undo()
+    assert [text[s.start:s.end] for s in store.spans(doc, states=("pending",))] == ["Садыр Жапаров"]
+    assert store.accept_all(doc).spans[0].annotator == "alice"
+    with Store(store.path, "bob") as bob:
+        assert len(bob.spans(doc, states=("pending",))) == 4 and not bob.spans(doc, states=("accepted",))
+    with Store(store.path, EVERYONE) as everyone:
+        assert [s.state for s in everyone.spans(doc)] == ["pending"] * 4  # the shared rows never change
