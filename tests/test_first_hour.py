@@ -241,7 +241,7 @@ def test_item14_the_app_as_alice_shows_and_decides_suggestions_made_by_another_u
 ) -> None:
     import asyncio
 
-    from tests.tui_helpers import loaded, make_app, until
+    from tui_helpers import loaded, make_app, until
 
     seeded(db_path).close()
     _shared_suggestions(db_path, write_jsonl)
@@ -320,7 +320,7 @@ def test_item16_spacy_training_shows_epochs_loss_score_and_picks_xx_for_a_mix(
     store: Store, write_jsonl, db_path: Path, tmp_path: Path
 ) -> None:
     from annotations import import_paths
-    from tests.test_cli_train import records
+    from test_cli_train import records
 
     assert import_paths(store, [write_jsonl(records())]).ok
     out = tmp_path / "ner"
