@@ -12,6 +12,7 @@ from .importer import IMPORT_MODES, ImportFailure, ImportReport, Record, RecordS
 from .models import STATUSES, Document, DocumentSummary, Label, Span
 from .seeds import import_seeds, seeds_dir
 from .store import (
+    EVERYONE,
     ActionResult,
     Store,
     StoreError,
@@ -28,6 +29,7 @@ __all__ = [
     "ActionResult",
     "Document",
     "DocumentSummary",
+    "EVERYONE",
     "IMPORT_MODES",
     "ImportFailure",
     "ImportReport",

@@ -203,7 +203,8 @@ def evaluate_store(
     annotator: str | None = None,
     origins: Sequence[str] = (),
 ) -> EvalReport:
-    """Score the store against ``gold``: an annotator's accepted spans, or pending suggestions.
+    """Score the store against ``gold``: an annotator's accepted spans, or the pending
+    suggestions they see (their own and those for everyone).
 
     ``origins`` limits suggestions to those recognisers (default: every origin). Gold
     documents not in the database are counted in ``missing`` and left out.
@@ -220,12 +221,13 @@ def evaluate_store(
         if row is None:
             missing += 1
             continue
-        sql = "SELECT start, end, label FROM spans WHERE doc_id = ? AND annotator = ? AND state = ?"
-        args: list[Any] = [row[0], annotator, state]
-        if origins and what == "suggestions":
-            sql += " AND origin IN (" + ",".join("?" * len(origins)) + ")"
-            args += list(origins)
-        pred = [tuple(r) for r in conn.execute(sql, args)]
+        if what == "suggestions":  # what the annotator sees: their own and those for everyone
+            pred = [(sp.start, sp.end, sp.label)
+                    for sp in store.spans(row[0], annotator=annotator, states=("pending",))
+                    if not origins or sp.origin in origins]
+        else:
+            sql = "SELECT start, end, label FROM spans WHERE doc_id = ? AND annotator = ? AND state = ?"
+            pred = [tuple(r) for r in conn.execute(sql, [row[0], annotator, state])]
         pairs.append((list(doc.spans), pred))
     labels, overall = score_documents(pairs)
     return EvalReport(labels, overall, len(pairs), missing, what, annotator, tuple(origins))

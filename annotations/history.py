@@ -11,6 +11,9 @@ A change is one of::
     {"op": "delete", "span": {...row...}}
     {"op": "update", "id": 7, "before": {...fields...}, "after": {...fields...}}
     {"op": "status", "doc_id": 3, "annotator": "ann", "before": "todo", "after": "done"}
+
+An insert or delete marked ``"view": True`` records a suggestion for everyone that the action
+showed or hid for its annotator: the reader applies it, the database has nothing to change.
 """
 
 from __future__ import annotations
@@ -40,9 +43,9 @@ def invert(changes: list[Change]) -> list[Change]:
     for ch in reversed(changes):
         op = ch["op"]
         if op == "insert":
-            out.append({"op": "delete", "span": ch["span"]})
+            out.append({**ch, "op": "delete"})
         elif op == "delete":
-            out.append({"op": "insert", "span": ch["span"]})
+            out.append({**ch, "op": "insert"})
         elif op == "update":
             out.append({"op": "update", "id": ch["id"], "before": ch["after"], "after": ch["before"]})
         elif op == "status":
@@ -57,6 +60,8 @@ def apply_changes(db: sqlite_utils.Database, changes: list[Change], now: str) ->
     conn = db.conn
     for ch in changes:
         op = ch["op"]
+        if ch.get("view"):
+            continue  # a shared suggestion shown or hidden for one annotator: nothing to write
         if op == "insert":
             row = ch["span"]
             conn.execute(

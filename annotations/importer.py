@@ -19,6 +19,7 @@ from typing import Any
 
 from .db import deferred_fts, write
 from .labels import valid_label_name
+from .mojibake import check_records
 from .store import Store, now
 from .text import (
     LANGUAGES,
@@ -419,7 +420,7 @@ def write_records(
             cur = conn.execute(
                 "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
                 " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO NOTHING",
-                [h, name, rec.line, title_of(rec.text), doc_lang, rec.text,
+                [h, name, rec.line, title_of(rec.text, rec.meta), doc_lang, rec.text,
                  json.dumps(rec.meta, ensure_ascii=False), ts],
             )
             if cur.rowcount:
@@ -542,11 +543,13 @@ def import_paths(
     lang: str | None = None,
     fmt: str | None = None,
     progress: Progress | None = None,
+    fix_mojibake: bool = False,
 ) -> ImportReport:
     """Import files and folders into ``store``; each file all-or-nothing.
 
     Errors are collected in the report (one per bad file) rather than raised, so one bad
-    file in a folder does not stop the others.
+    file in a folder does not stop the others. Mojibake is warned about (file and line)
+    and kept, or with ``fix_mojibake`` repaired and recorded in meta (:mod:`.mojibake`).
     """
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
@@ -571,6 +574,7 @@ def import_paths(
                 records = read_jsonl(path, name, tick)
             else:
                 records = reader(path, name)
+            records = check_records(records, name, report, fix=fix_mojibake)
             write_records(store, records, name, report, mode=mode, lang=lang)
         except ImportFailure as exc:
             report.errors.append(exc)

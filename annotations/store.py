@@ -28,7 +28,13 @@ from .labels import DEFAULT_LABELS, PALETTE, valid_colour, valid_label_name
 from .models import STATUSES, Document, DocumentSummary, Label, Span
 from .tokenize import Tokens, tokenize, tokenizer_id
 
-__all__ = ["Store", "StoreError", "open_store", "default_annotator", "default_db_path", "now"]
+__all__ = ["Store", "StoreError", "open_store", "default_annotator", "default_db_path", "now", "EVERYONE"]
+
+#: The annotator that suggestions for everyone belong to (``annotate suggest`` without
+#: ``--annotator``). Every annotator sees them as pending until they decide: a decision
+#: (accept, reject, relabel, delete) makes the annotator's own copy, and a shared
+#: suggestion is hidden from an annotator who has any span of their own overlapping it.
+EVERYONE = "*"
 
 
 class StoreError(Exception):
@@ -175,9 +181,9 @@ class Store:
             existing = self.labels()
             if any(lab.name == name for lab in existing):
                 raise StoreError(f"label {name!r} already exists")
-            used = {lab.key for lab in existing if lab.key}
+            used = {lab.key: lab.name for lab in existing if lab.key}
             if key is not None and key in used:
-                raise StoreError(f"key {key!r} is already used by another label")
+                raise StoreError(f"key {key!r} is already used by {used[key]!r}")
             if key is not None and (len(key) != 1 or not key.isprintable() or key.isspace()):
                 raise StoreError(f"invalid key {key!r}: use one printable character")
             key = key if key is not None else self._free_key(used)
@@ -347,12 +353,15 @@ class Store:
             " coalesce((SELECT status FROM doc_status WHERE doc_id = d.id AND annotator = ?), 'todo'),"
             " (SELECT count(*) FROM spans WHERE doc_id = d.id AND annotator = ? AND state = 'accepted'),"
             " (SELECT count(*) FROM spans WHERE doc_id = d.id AND annotator = ? AND state = 'pending')"
+            " + (SELECT count(*) FROM spans g WHERE g.doc_id = d.id AND g.annotator = ? AND g.state = 'pending'"
+            "    AND NOT EXISTS (SELECT 1 FROM spans o WHERE o.doc_id = d.id AND o.annotator = ?"
+            "    AND o.start < g.end AND g.start < o.end))"
             f" FROM {source}"
             + (" WHERE " + " AND ".join(where) if where else "")
             + f" ORDER BY {order} LIMIT ? OFFSET ?"
         )
         rows = self.db.conn.execute(
-            sql, [annotator, annotator, annotator, *args, limit, offset]
+            sql, [annotator, annotator, annotator, EVERYONE, annotator, *args, limit, offset]
         ).fetchall()
         return [DocumentSummary(*r) for r in rows]
 
@@ -468,14 +477,57 @@ class Store:
         annotator: str | None = None,
         states: Sequence[str] = ("accepted", "pending"),
     ) -> list[Span]:
-        """One annotator's spans of a document, by start offset."""
+        """One annotator's spans of a document, by start offset.
+
+        Pending suggestions for everyone (:data:`EVERYONE`) that the annotator has not
+        decided on are included (their ``annotator`` is ``EVERYONE``).
+        """
+        who = annotator or self.annotator
         marks = ",".join("?" * len(states))
         rows = self.db.conn.execute(
             f"{_SPAN_SELECT} WHERE doc_id = ? AND annotator = ? AND state IN ({marks})"
             " ORDER BY start, end",
-            [doc_id, annotator or self.annotator, *states],
+            [doc_id, who, *states],
         ).fetchall()
-        return [_span(r) for r in rows]
+        out = [_span(r) for r in rows]
+        if "pending" in states and who != EVERYONE:
+            shared = self._shared_visible(doc_id, who)
+            if shared:
+                out = sorted(out + shared, key=lambda sp: (sp.start, sp.end, sp.id))
+        return out
+
+    def _shared_visible(self, doc_id: int, who: str) -> list[Span]:
+        """Suggestions for everyone in a document that ``who`` has no span of their own over."""
+        sql = (
+            f"{_SPAN_SELECT} g WHERE g.doc_id = ? AND g.annotator = ? AND g.state = 'pending'"
+            " AND NOT EXISTS (SELECT 1 FROM spans o WHERE o.doc_id = g.doc_id AND o.annotator = ?"
+            " AND o.start < g.end AND g.start < o.end) ORDER BY g.start, g.end"
+        )
+        return [_span(r) for r in self.db.conn.execute(sql, [doc_id, EVERYONE, who])]
+
+    def _shared_snapshot(self, doc_id: int) -> dict[int, Span] | None:
+        """The shared suggestions this annotator sees in a document (``None``: there are none)."""
+        if self.annotator == EVERYONE or not self.db.conn.execute(
+            "SELECT 1 FROM spans WHERE doc_id = ? AND annotator = ? AND state = 'pending' LIMIT 1",
+            [doc_id, EVERYONE],
+        ).fetchone():
+            return None
+        return {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
+
+    def _view_changes(self, doc_id: int, before: dict[int, Span] | None) -> list[Change]:
+        """Change records for the shared suggestions an action hid or showed again.
+
+        They are marked ``"view": True``: the reader applies them, the database does not
+        (the shared rows never change), and undo/redo work them out afresh.
+        """
+        if before is None:
+            return []
+        after = {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
+        out: list[Change] = [
+            {"op": "delete", "span": _row(sp), "view": True} for i, sp in before.items() if i not in after
+        ]
+        out += [{"op": "insert", "span": _row(sp), "view": True} for i, sp in after.items() if i not in before]
+        return out
 
     def span(self, span_id: int) -> Span:
         row = self.db.conn.execute(f"{_SPAN_SELECT} WHERE id = ?", [span_id]).fetchone()
@@ -484,7 +536,10 @@ class Store:
         return _span(row)
 
     def _own_span(self, span_id: int) -> Span:
+        """A span this annotator may act on: their own, or a shared pending suggestion."""
         span = self.span(span_id)
+        if span.annotator == EVERYONE and span.state == "pending" and self.annotator != EVERYONE:
+            return span
         if span.annotator != self.annotator:
             raise StoreError(f"span {span_id} belongs to {span.annotator!r}, not {self.annotator!r}")
         return span
@@ -567,6 +622,14 @@ class Store:
         apply_changes(self.db, [change], "")
         return change
 
+    def _claim(self, shared: Span, ts: str, state: str = "pending") -> tuple[Span, list[Change]]:
+        """This annotator's own copy of a suggestion for everyone, to decide on."""
+        change = self._insert_span(
+            shared.doc_id, shared.start, shared.end, shared.label, origin=shared.origin,
+            state=state, score=shared.score, ts=ts,
+        )
+        return Span(**change["span"]), [change]
+
     def _clear_for(self, doc_id: int, start: int, end: int, ts: str, keep: int | None = None) -> list[Change]:
         """Make room for an accepted span: drop overlapping accepted spans, reject suggestions."""
         changes: list[Change] = []
@@ -599,10 +662,14 @@ class Store:
             if snap:
                 start, end = snap_to_tokens(self.tokens(doc_id), start, end)
             ts = now()
+            before = self._shared_snapshot(doc_id)
             exact = [s for s in self._overlapping(doc_id, start, end, "pending")
                      if s.start == start and s.end == end]
             keep = exact[0].id if exact else None
             changes = self._clear_for(doc_id, start, end, ts, keep=keep)
+            if not exact and before:  # a shared suggestion over exactly this range lends its origin
+                origin = next((sp.origin for sp in before.values()
+                               if (sp.start, sp.end) == (start, end)), origin)
             if exact:
                 changes.append(self._update(exact[0], ts, state="accepted", label=label))
                 span_id = exact[0].id
@@ -612,6 +679,7 @@ class Store:
                 )
                 changes.append(change)
                 span_id = change["span"]["id"]
+            changes += self._view_changes(doc_id, before)
             event = self._log("add", changes, doc_id)
             return ActionResult(event, doc_id, (self.span(span_id),))
 
@@ -620,21 +688,34 @@ class Store:
         with self._write():
             self._check_label(label)
             span = self._own_span(span_id)
+            before = self._shared_snapshot(span.doc_id)
             ts = now()
             changes = []
+            if span.annotator == EVERYONE:
+                span, changes = self._claim(span, ts)
+                span_id = span.id
             if span.state != "accepted":
                 changes += self._clear_for(span.doc_id, span.start, span.end, ts, keep=span.id)
                 changes.append(self._update(span, ts, label=label, state="accepted"))
             elif span.label != label:
                 changes.append(self._update(span, ts, label=label))
+            changes += self._view_changes(span.doc_id, before)
             event = self._log("relabel", changes, span.doc_id)
             return ActionResult(event, span.doc_id, (self.span(span_id),))
 
     def delete_span(self, span_id: int) -> ActionResult:
-        """Remove a span (an accepted one, or a suggestion outright)."""
+        """Remove a span (an accepted one, or a suggestion outright; a suggestion for
+        everyone is rejected for this annotator, so that it stays gone for them)."""
         with self._write():
             span = self._own_span(span_id)
-            changes = [self._delete(span)]
+            if span.annotator == EVERYONE:
+                before = self._shared_snapshot(span.doc_id)
+                ts = now()
+                copy, changes = self._claim(span, ts)
+                changes.append(self._update(copy, ts, state="rejected"))
+                changes += self._view_changes(span.doc_id, before)
+            else:
+                changes = [self._delete(span)]
             event = self._log("delete", changes, span.doc_id)
             return ActionResult(event, span.doc_id)
 
@@ -644,9 +725,15 @@ class Store:
             span = self._own_span(span_id)
             if span.state == "accepted":
                 raise StoreError(f"span {span_id} is already accepted")
+            before = self._shared_snapshot(span.doc_id)
             ts = now()
-            changes = self._clear_for(span.doc_id, span.start, span.end, ts, keep=span.id)
+            claimed: list[Change] = []
+            if span.annotator == EVERYONE:
+                span, claimed = self._claim(span, ts)
+                span_id = span.id
+            changes = claimed + self._clear_for(span.doc_id, span.start, span.end, ts, keep=span.id)
             changes.append(self._update(span, ts, state="accepted"))
+            changes += self._view_changes(span.doc_id, before)
             event = self._log("accept", changes, span.doc_id)
             return ActionResult(event, span.doc_id, (self.span(span_id),))
 
@@ -656,7 +743,13 @@ class Store:
             span = self._own_span(span_id)
             if span.state != "pending":
                 raise StoreError(f"span {span_id} is not a pending suggestion")
-            changes = [self._update(span, now(), state="rejected")]
+            before = self._shared_snapshot(span.doc_id)
+            ts = now()
+            changes: list[Change] = []
+            if span.annotator == EVERYONE:
+                span, changes = self._claim(span, ts)
+            changes.append(self._update(span, ts, state="rejected"))
+            changes += self._view_changes(span.doc_id, before)
             event = self._log("reject", changes, span.doc_id)
             return ActionResult(event, span.doc_id)
 
@@ -664,16 +757,26 @@ class Store:
         """Accept every pending suggestion of a document, best score first; clashes are rejected."""
         with self._write():
             ts = now()
+            before = self._shared_snapshot(doc_id)
             pending = self.spans(doc_id, states=("pending",))
             pending.sort(key=lambda s: (-(s.score if s.score is not None else 1.0), s.start))
             changes: list[Change] = []
             accepted: list[Span] = []
             for sug in pending:
+                if sug.annotator == EVERYONE:
+                    if self._overlapping(doc_id, sug.start, sug.end, "accepted"):
+                        continue  # a better one was just accepted over it
+                    changes += self._clear_for(doc_id, sug.start, sug.end, ts)
+                    sug, claimed = self._claim(sug, ts, state="accepted")
+                    changes += claimed
+                    accepted.append(sug)
+                    continue
                 if self.span(sug.id).state != "pending":
                     continue
                 changes += self._clear_for(doc_id, sug.start, sug.end, ts, keep=sug.id)
                 changes.append(self._update(sug, ts, state="accepted"))
                 accepted.append(sug)
+            changes += self._view_changes(doc_id, before)
             event = self._log("accept_all", changes, doc_id)
             return ActionResult(event, doc_id, tuple(self.span(s.id) for s in accepted))
 
@@ -842,13 +945,17 @@ class Store:
                 return None
             target = stack[-1]
             doc_id, changes = load_changes(self.db, target)
+            changes = [ch for ch in changes if not ch.get("view")]  # worked out afresh below
             todo = invert(changes) if direction == "undo" else changes
+            before = self._shared_snapshot(doc_id) if doc_id is not None else None
             try:
                 apply_changes(self.db, todo, now())
             except sqlite3.IntegrityError as exc:
                 # E.g. the span's label was removed since, or another session of the same
                 # annotator labelled the same place: refuse cleanly, change nothing.
                 raise StoreError(f"cannot {direction} that action any more: {exc}") from None
+            if doc_id is not None:
+                todo = todo + self._view_changes(doc_id, before)
             event = self._log(direction, todo, doc_id, target=target)
             self._stacks.sync(self.db)
             return ActionResult(event, doc_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Any, Mapping
 
 __all__ = [
     "DecodeError",
@@ -92,13 +93,59 @@ def decode(data: bytes) -> str:
     return normalise_newlines(text)
 
 
-def title_of(text: str) -> str:
-    """The first non-empty line, trimmed (and cut to 200 characters)."""
-    for line in text.split("\n", 50):
+#: A leading date, with an optional "date"/"дата" word and time: "date 2025-08-15",
+#: "15.08.2025 14:30", "2025-08-15T10:00:00".
+_LEADING_DATE = re.compile(
+    r"(?:(?:date|дата|датасы|күнү)\s*:?\s*)?"
+    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4})"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"(?=\s|$)\s*",
+    re.IGNORECASE,
+)
+#: Words that open the navigation text a scraper keeps above an article.
+_CHROME_START = re.compile(
+    r"(?:site icon|site logo|logo|skip to|menu|home|share|search|главная|меню|поиск|поделиться"
+    r"|башкы бет|издөө|бөлүшүү)\b",
+    re.IGNORECASE,
+)
+#: A web address or a bare domain name ("Reporter.kg", "www.24.kg", "https://...").
+_DOMAIN = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:kg|ru|kz|uz|tj|com|org|net|info|media|news)\b",
+                     re.IGNORECASE)
+#: Site chrome is short: a line of more words than this is taken as text.
+CHROME_MAX_WORDS = 5
+
+
+def _is_chrome(line: str) -> bool:
+    """A short line of site navigation, a web address or no letters at all."""
+    if not any(ch.isalpha() for ch in line):
+        return True
+    if len(line.split()) > CHROME_MAX_WORDS:
+        return False
+    return bool(_CHROME_START.match(line) or _DOMAIN.search(line))
+
+
+def title_of(text: str, meta: Mapping[str, Any] | None = None) -> str:
+    """A document's title, cut to 200 characters; the text itself is never changed.
+
+    The source's own ``title`` (a string in ``meta``) if it has one; else the first line
+    that is not scraper residue: a leading date ("date 2025-08-15 ...") is dropped from
+    the line, and short site-chrome lines ("Site icon Reporter.kg", a bare web address, a
+    line without letters) are skipped. If every line is residue, the first non-empty one.
+    """
+    given = meta.get("title") if meta else None
+    if isinstance(given, str) and given.strip():
+        return " ".join(given.split())[:TITLE_MAX]
+    first = ""
+    for line in text.split("\n", 30)[:30]:
         line = line.strip()
-        if line:
-            return line[:TITLE_MAX]
-    return ""
+        if not line:
+            continue
+        first = first or line
+        rest = _LEADING_DATE.sub("", line, count=1) if line[:1].isdigit() or line[:1].isalpha() else line
+        if not rest or _is_chrome(rest):
+            continue
+        return rest[:TITLE_MAX]
+    return first[:TITLE_MAX]
 
 
 def detect_language(text: str) -> str:

@@ -78,7 +78,7 @@ def test_unavailable_without_natasha(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "natasha" else real(name, *a))
     assert NatashaRecogniser().unavailable() == NATASHA_HINT
-    assert "pip install 'annotate[ru]'" in NATASHA_HINT
+    assert "-m pip install 'natasha>=1.6'" in NATASHA_HINT and "annotate[ru]" not in NATASHA_HINT
 
 
 def test_generic_designators_are_trimmed_from_places() -> None:

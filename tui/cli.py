@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from annotations import (
+    EVERYONE,
     IMPORT_MODES,
     LANGUAGES,
     STATUSES,
@@ -29,13 +30,16 @@ from .cli_common import (
     CONTEXT_SETTINGS,
     annotator_option,
     console,
+    cut,
     db_option,
     err_console,
     file_progress,
     get_store,
     plain,
     store_errors,
+    whose_work,
 )
+from .cli_common import table as make_table
 
 
 class LazyGroup(click.Group):
@@ -93,10 +97,11 @@ def main(ctx: click.Context, db_path: Path | None, annotator: str | None) -> Non
 
 def print_report(report: ImportReport) -> None:
     """What an import added, skipped and refused, in words a person reads."""
-    console.print(
-        f"Imported {report.added} new document(s) from {report.files} file(s);"
-        f" {report.duplicates} duplicate(s) already in the database."
-    )
+    if report.files or not report.errors:  # nothing read at all: the errors below say why
+        console.print(
+            f"Imported {report.added} new document(s) from {report.files} file(s);"
+            f" {report.duplicates} duplicate(s) already in the database."
+        )
     if report.spans or report.suggestions:
         console.print(f"Spans: {report.spans} accepted, {report.suggestions} suggestion(s).")
     if report.labels_added:
@@ -135,6 +140,10 @@ def print_report(report: ImportReport) -> None:
               help="Input format: txt, jsonl (plain or Prodigy), conll (IOB1/IOB2/BIOES), hf, brat,"
                    " spacy (default: from the file extension and content).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--fix-mojibake", is_flag=True,
+              help="Repair text decoded with the wrong code page (e.g. \"Ðîññèÿ\" for \"Россия\");"
+                   " each changed line is recorded in the document's meta (mojibake_repaired)."
+                   " Without it, such text is kept as it is and warned about.")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 def import_command(
     db_path: Path | None,
@@ -144,6 +153,7 @@ def import_command(
     fmt: str | None,
     as_json: bool,
     sources: tuple[Path, ...],
+    fix_mojibake: bool = False,
 ) -> None:
     """Import documents from .txt files, .jsonl files or folders of them.
 
@@ -157,19 +167,31 @@ def import_command(
     Example:
 
         annotate import --db news.db corpus/ extra.jsonl
+
+        annotate import --db news.db --fix-mojibake scraped/
     """
     _load_format_readers()
     store = get_store(db_path, annotator)
     with store, file_progress("Importing") as update:
-        report = import_paths(store, sources, mode=mode, lang=lang, fmt=fmt, progress=update)
+        report = import_paths(store, sources, mode=mode, lang=lang, fmt=fmt, progress=update,
+                              fix_mojibake=fix_mojibake)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         print_report(report)
-    if report.errors:
-        raise click.ClickException(
-            f"{len(report.errors)} file(s) refused; nothing from them was written."
-        )
+    _exit_for_errors(report)
+
+
+MISSING = "no such file or folder"
+
+
+def _exit_for_errors(report: ImportReport) -> None:
+    """Exit non-zero after errors; "refused" counts only files that were read and refused."""
+    refused = [e for e in report.errors if e.message != MISSING]
+    if refused:
+        raise click.ClickException(f"{len(refused)} file(s) refused; nothing from them was written.")
+    if report.errors:  # only sources that do not exist, each already named above
+        raise click.exceptions.Exit(1)
 
 
 def _load_format_readers() -> None:
@@ -222,6 +244,8 @@ def docs_command(
             rows, figures = _model_order(store, order, status, lang, search, limit, offset)
         else:
             rows = store.documents(status=status, lang=lang, search=search, limit=limit, offset=offset)
+        if not as_json:
+            whose_work(store)
     if as_json:
         for d in rows:
             record = {
@@ -235,10 +259,12 @@ def docs_command(
     columns = ["id", "title", "lang", "status", "entities", "source"]
     if figures is not None:
         columns += ["uncertainty", "predicted"]
-    table = Table(*columns, title=None)
+    table = make_table(*columns)
+    source_column = table.columns[columns.index("source")]
+    source_column.max_width, source_column.no_wrap = 18, True  # the title gets the room first
     for d in rows:
         source = d.source + (f":{d.line}" if d.line else "")
-        cells = [str(d.id), plain(d.title[:60]), d.lang, d.status, str(d.entities), plain(source)]
+        cells = [str(d.id), cut(d.title), d.lang, d.status, str(d.entities), cut(source)]
         if figures is not None:
             cells += [f"{figures[d.id][0]:.3f}", str(figures[d.id][1])]
         table.add_row(*cells)
@@ -275,9 +301,9 @@ def _model_order(
 
 
 def _counts_table(title: str, counts: dict[str, int], key: str) -> Table:
-    table = Table(key, "count", title=title, title_justify="left")
+    table = make_table(key, "count", free=(key,), max_width=40, title=title, title_justify="left")
     for name, n in counts.items():
-        table.add_row(plain(name), str(n))
+        table.add_row(cut(name), str(n))
     return table
 
 
@@ -318,21 +344,25 @@ def stats_command(db_path: Path | None, as_json: bool, plot: bool = False) -> No
     console.print(_counts_table("Spans by label (accepted)", stats["spans"]["by_label"], "label"))
     console.print(_counts_table("Spans by origin (accepted)", stats["spans"]["by_origin"], "origin"))
     console.print(_counts_table("Spans by state", stats["spans"]["by_state"], "state"))
-    per = Table("annotator", "todo", "done", "skipped", "accepted", "pending", "rejected", "sessions",
-                title="Per annotator", title_justify="left")
+    per = make_table("annotator", "todo", "done", "skipped", "accepted", "pending", "rejected", "sessions",
+                     free=("annotator",), max_width=24, title="Per annotator", title_justify="left")
     for name, a in stats["annotators"].items():
         per.add_row(
-            plain(name), *(str(a["documents"][s]) for s in ("todo", "done", "skipped")),
+            cut(name), *(str(a["documents"][s]) for s in ("todo", "done", "skipped")),
             *(str(a["spans"].get(s, 0)) for s in ("accepted", "pending", "rejected")),
             str(len(a["sessions"])),
         )
+    if EVERYONE in stats["annotators"]:
+        per.caption, per.caption_justify = f"{EVERYONE}: the suggestions for everyone (annotate suggest)", "left"
     console.print(per)
-    sessions = Table("annotator", "session", "started", "minutes", "docs done", "spans added",
-                     "entities/min", title="Tagging sessions", title_justify="left")
+    sessions = make_table("annotator", "session", "started (UTC)", "minutes", "done", "added",
+                          "per min", free=("annotator",), max_width=24, title="Tagging sessions",
+                          title_justify="left", caption_justify="left",
+                          caption="done: documents marked done; added: entities added; per min: entities a minute")
     for name, a in stats["annotators"].items():
         for s in a["sessions"]:
             sessions.add_row(
-                plain(name), str(s["id"]), s["started"][:19], f"{s['minutes']:.1f}",
+                cut(name), str(s["id"]), s["started"][:19].replace("T", " "), f"{s['minutes']:.1f}",
                 str(s["documents_done"]), str(s["spans_added"]), f"{s['entities_per_minute']:.1f}",
             )
     if sessions.row_count:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
 from annotations import Store, StoreError, default_annotator, default_db_path, inert, open_store
@@ -17,7 +18,9 @@ from annotations import Store, StoreError, default_annotator, default_db_path, i
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Console output never interprets markup in data: titles, labels and paths are plain text.
-console = Console(markup=False, highlight=False)
+#: Lines are never wrapped by us (``soft_wrap``): a terminal wraps them itself, and piped
+#: output keeps each message on one line. Tables fit the width and cut long cells instead.
+console = Console(markup=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -68,6 +71,54 @@ def store_errors() -> Iterator[None]:
         yield
     except StoreError as exc:
         raise click.ClickException(inert(str(exc))) from None
+
+
+def table(*headers: str, free: tuple[str, ...] = ("title", "source"), max_width: int = 60,
+          **kwargs: Any) -> Table:
+    """A table for the terminal or a pipe: the ``free`` text columns (fill them with
+    :func:`cut`) give way to the width, one line per row; every other column (ids, dates,
+    numbers) is kept whole."""
+    out = Table(**kwargs)
+    for header in headers:
+        if header in free:
+            out.add_column(header, max_width=max_width)
+        else:
+            out.add_column(header, no_wrap=True)
+    return out
+
+
+def cut(value: object) -> Text:
+    """A free-text cell (a title, a path): plain text on one line, cut with an ellipsis."""
+    return Text(inert(str(value)), no_wrap=True, overflow="ellipsis")
+
+
+def work_of(store: Store) -> dict[str, tuple[int, int]]:
+    """``{annotator: (documents finished, accepted spans)}`` for everyone with any work."""
+    conn = store.db.conn
+    out: dict[str, list[int]] = {}
+    for name, n in conn.execute(
+        "SELECT annotator, count(*) FROM doc_status WHERE status != 'todo' GROUP BY annotator"
+    ):
+        out.setdefault(name, [0, 0])[0] = n
+    for name, n in conn.execute(
+        "SELECT annotator, count(*) FROM spans WHERE state = 'accepted' GROUP BY annotator"
+    ):
+        out.setdefault(name, [0, 0])[1] = n
+    return {k: (v[0], v[1]) for k, v in sorted(out.items())}
+
+
+def whose_work(store: Store, what: str = "status and entities") -> None:
+    """Say on stderr whose work a command shows, and warn when that annotator has none."""
+    who = store.annotator
+    work = work_of(store)
+    err_console.print(plain(f"Showing {who}'s {what} (--annotator NAME for someone else's)."))
+    if who in work or not work:  # their own work, or nobody's yet (a new database)
+        return
+    others = ", ".join(f"{inert(k)} ({d} finished, {n} accepted)" for k, (d, n) in work.items())
+    err_console.print(plain(
+        f"Warning: {who} has no finished documents or accepted spans in this database;"
+        f" annotators with work: {others}."
+    ))
 
 
 def plain(value: object) -> Text:

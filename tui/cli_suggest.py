@@ -11,7 +11,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotations import Store, inert
+from annotations import EVERYONE, Store, inert
 from annotations.evaluate import WHAT, EvalReport, evaluate_store, read_gold
 from annotations.importer import ImportFailure
 from annotations.recognisers import (
@@ -32,6 +32,7 @@ from .cli_common import (
     get_store,
     plain,
     store_errors,
+    whose_work,
 )
 
 
@@ -107,17 +108,21 @@ def suggest_command(
 
     Recognisers: "propagation" finds the entities you labelled again, in all their Kyrgyz
     and Russian word forms; "patterns" matches pattern files; "natasha" tags Russian
-    documents (needs pip install 'annotate[ru]'); "crf" (only when named) is the model
+    documents; "crf" (only when named) is the model
     that learns from your labelled documents: it is trained first when there is no saved
     model or you labelled documents since, and its suggestions are scored by the model's
     probability. A rerun replaces a recogniser's earlier suggestions; your accepted spans
     and rejected suggestions are never touched.
 
+    Suggestions are for everyone: every annotator sees them until they decide, and
+    propagation learns from everyone's accepted spans. --annotator NAME keeps them to one
+    annotator (and is needed for crf, which is always one annotator's model).
+
     Example:
 
         annotate suggest --db news.db --recogniser propagation --patterns orgs.jsonl
 
-        annotate suggest --db news.db --recogniser propagation --recogniser crf
+        annotate suggest --db news.db --annotator aida --recogniser propagation --recogniser crf
     """
     if list_only:
         _recogniser_list()
@@ -133,7 +138,12 @@ def suggest_command(
         )
     except RecogniserError as exc:
         raise click.ClickException(inert(str(exc))) from None
-    store = get_store(db_path, annotator)
+    who = annotator or _root_annotator()
+    if who is None and any(r.name == "crf" for r in recognisers):
+        raise click.ClickException(
+            "the crf model learns from one annotator's labelled documents: name them with --annotator NAME"
+        )
+    store = get_store(db_path, who or EVERYONE)
     with store, store_errors():
         if keep_patterns:
             for path, pats in loaded:
@@ -146,9 +156,13 @@ def suggest_command(
                 report = run_recognisers(store, recognisers, status=status, progress=update)
             except RecogniserError as exc:
                 raise click.ClickException(inert(str(exc))) from None
+        notes = explain_run(store, recognisers, report, status)
+        annotator_name = store.annotator
     report.skipped.update(skipped)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        data = {**report.to_dict(), "annotator": annotator_name, "notes": [n.strip() for n in notes]}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        notes = []
     else:
         per = ", ".join(f"{name} {n}" for name, n in report.suggestions.items()) or "no recogniser ran"
         console.print(plain(
@@ -157,11 +171,75 @@ def suggest_command(
         ))
     for name, reason in report.skipped.items():
         err_console.print(plain(f"Skipped {name}: {reason}"))
+    for note in notes:
+        err_console.print(plain(note))
     for label in unknown:
         err_console.print(plain(
             f"Warning: patterns use the label {label}, which is not in the label set; "
             f"add it with: annotate labels add {label}"
         ))
+
+
+def _root_annotator() -> str | None:
+    """``--annotator`` given before the command (``annotate --annotator aida suggest``)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().params.get("annotator") if ctx is not None else None
+
+
+_LANGUAGE_NAMES = {"ky": "Kyrgyz", "ru": "Russian", "xx": "other-language"}
+
+
+def _visited_languages(store: Store, status: str) -> dict[str, int]:
+    """Documents per language that a run with ``status`` visits."""
+    sql = "SELECT lang, count(*) FROM documents d"
+    args: list[Any] = []
+    if status == "todo":
+        sql += (" WHERE NOT EXISTS (SELECT 1 FROM doc_status s WHERE s.doc_id = d.id"
+                " AND s.annotator = ? AND s.status != 'todo')")
+        args.append(store.annotator)
+    return dict(store.db.conn.execute(sql + " GROUP BY lang ORDER BY lang", args).fetchall())
+
+
+def explain_run(store: Store, recognisers: list[Any], report: Any, status: str) -> list[str]:
+    """What each recogniser did, on which languages, why it found nothing, and what next."""
+    everyone = store.annotator == EVERYONE
+    whose = "everyone's" if everyone else f"{inert(store.annotator)}'s"
+    notes = [
+        "These suggestions are for everyone: every annotator sees them until they decide"
+        " (--annotator NAME keeps them to one)."
+        if everyone else f"These suggestions are for {inert(store.annotator)} only."
+    ]
+    langs = _visited_languages(store, status)
+    accepted = store.db.conn.execute(
+        "SELECT count(*) FROM spans WHERE state = 'accepted'" + ("" if everyone else " AND annotator = ?"),
+        [] if everyone else [store.annotator],
+    ).fetchone()[0]
+    for rec in recognisers:
+        handled = getattr(rec, "languages", None)
+        on = {k: n for k, n in langs.items() if handled is None or k in handled}
+        where = ", ".join(f"{n} {_LANGUAGE_NAMES.get(k, k)}" for k, n in on.items()) or "no"
+        line = f"  {rec.name}: {report.suggestions.get(rec.name, 0)} new, ran on {where} document(s)"
+        left = {k: n for k, n in langs.items() if k not in on}
+        if left:
+            line += " (not on " + ", ".join(f"{n} {_LANGUAGE_NAMES.get(k, k)}" for k, n in left.items()) + ")"
+        if rec.name == "propagation" and not accepted:
+            line += f"; nothing labelled yet ({whose} accepted spans are what it finds again)"
+        elif rec.name == "patterns" and not getattr(rec, "patterns", None):
+            line += "; no patterns (give --patterns FILE)"
+        notes.append(line)
+    if report.total == 0:
+        labelled = any(r.name in ("propagation", "crf") for r in recognisers)
+        notes.append(
+            "Nothing new was suggested. Next: open the app (annotate"
+            + ("" if everyone else f" --annotator {inert(store.annotator)}")
+            + ") and label a few entities (put the cursor on a name and press "
+            + (", ".join(f"{lab.key} for {inert(lab.name)}" for lab in store.labels() if lab.key)[:80]
+               or "a label's key")
+            + "), then run"
+            " annotate suggest again" + (" so propagation finds them everywhere" if labelled else "")
+            + "; or give spaCy-style patterns with --patterns FILE."
+        )
+    return notes
 
 
 def _ready_crf(store: Store, recognisers: list[Any]) -> None:
@@ -237,10 +315,23 @@ def evaluate_command(
         gold_docs = read_gold(gold)
     except ImportFailure as exc:
         raise click.ClickException(inert(str(exc))) from None
-    store = get_store(db_path, annotator)
+    who = annotator or _root_annotator()
+    if who is None and what == "suggestions":
+        who = EVERYONE  # nobody named: the suggestions for everyone
+    store = get_store(db_path, who)
     with store, store_errors():
-        report = evaluate_store(store, gold_docs, what=what, annotator=annotator or store.annotator,
+        report = evaluate_store(store, gold_docs, what=what, annotator=store.annotator,
                                 origins=origins)
+        if as_json:
+            pass  # the report names its annotator
+        elif what == "annotations":
+            whose_work(store, "accepted spans")
+        elif store.annotator == EVERYONE:
+            err_console.print("Scoring the suggestions for everyone (--annotator NAME adds one annotator's own).")
+        else:
+            err_console.print(plain(f"Scoring the suggestions {store.annotator} sees (their own and everyone's)."))
+        if not as_json and what == "suggestions" and report.documents and report.overall.predicted == 0:
+            err_console.print("Warning: there are no pending suggestions in the scored documents; run annotate suggest first.")
     if report.documents == 0:
         raise click.ClickException(
             f"none of the {len(gold_docs)} gold document(s) are in the database; import their texts first"

@@ -100,6 +100,8 @@ def _check_output(output: Path | None) -> None:
               help="crf: L-BFGS iterations at most.")
 @click.option("--max-steps", type=click.IntRange(1), default=400, show_default=True,
               help="spacy: training steps (optimizer updates).")
+@click.option("--lang", type=click.Choice(["ky", "ru", "xx"]), default=None,
+              help="spacy: the pipeline's language (default: the documents' own if they share one, else xx).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
 def train_command(
@@ -114,6 +116,7 @@ def train_command(
     iterations: int,
     max_steps: int,
     as_json: bool,
+    lang: str | None = None,
 ) -> None:
     """Train an entity recogniser on the accepted spans and report how good it is.
 
@@ -141,6 +144,11 @@ def train_command(
             raise click.ClickException(
                 f"no labelled documents to train on{who}: mark documents done or accept spans first"
             )
+        if not as_json:
+            err_console.print(plain(
+                f"Training on {annotator}'s labelled documents." if annotator else
+                "Training on every annotator's labelled documents (--annotator NAME for one's only)."
+            ))
         train, held = split_documents(docs, eval_split, seed)
         result.update(
             documents=len({d.doc_id for d in docs}),
@@ -151,7 +159,8 @@ def train_command(
             if kind == "crf":
                 scores, points = _train_crf(docs, train, held, output, iterations, show_curve, update, result)
             else:
-                scores, points = _train_spacy(docs, train, held, output, max_steps, seed, show_curve, update, result)
+                scores, points = _train_spacy(docs, train, held, output, max_steps, seed, show_curve, update,
+                                              result, lang=lang, quiet=as_json)
         except ModelError as exc:
             raise click.ClickException(str(exc)) from None
     result["held_out"] = scores.to_dict() if scores else None
@@ -199,27 +208,56 @@ def _train_crf(
 def _train_spacy(
     docs: list[LabelledDocument], train: list[LabelledDocument], held: list[LabelledDocument],
     output: Path | None, max_steps: int, seed: int, show_curve: bool, update: Update,
-    result: dict[str, Any],
+    result: dict[str, Any], lang: str | None = None, quiet: bool = False,
 ) -> tuple[Scores | None, list[CurvePoint]]:
-    """Train and score a spaCy pipeline; with -o, train again on everything and write it."""
+    """Train and score a spaCy pipeline; with -o, train again on everything and write it.
+
+    spaCy's evaluations (epoch, step, loss, F1) are printed on stderr as they come, and the
+    progress bar shows the latest; the pipeline's language and why it was chosen first.
+    """
     import tempfile
 
     from annotations.model import train_spacy
+    from annotations.model.spacy_train import Evaluation, choose_lang
+
+    last: dict[str, Evaluation] = {}
 
     def steps(label: str) -> Callable[[int, int], None]:
-        return lambda done, total: update(label, done, total)
+        def step(done: int, total: int) -> None:
+            ev = last.get(label)
+            update(label + (f" · epoch {ev.epoch} · loss {ev.loss:.1f} · F1 {ev.score:.3f}" if ev else ""),
+                   done, total)
+        return step
 
+    def evaluated(label: str, on: str) -> Callable[[Evaluation], None]:
+        def show(ev: Evaluation) -> None:
+            last[label] = ev
+            if not quiet:
+                err_console.print(plain(
+                    f"{label}: step {ev.step:>{len(str(max_steps))}}/{max_steps}  epoch {ev.epoch:>3}"
+                    f"  loss {ev.loss:10.2f}  F1 on {on} {ev.score:.3f}"
+                ))
+        return show
+
+    lang, why = (lang, "chosen with --lang") if lang else choose_lang(docs)
+    result["lang"], result["lang_reason"] = lang, why
+    if not quiet:
+        err_console.print(plain(f"Pipeline language: {lang} ({why})."))
+    freq = max(10, max_steps // 8)
     scores = None
     with tempfile.TemporaryDirectory(prefix="annotate-spacy-") as tmp:
         if held or output is None:
-            first = train_spacy(train, held, Path(tmp) / "model", max_steps=max_steps, seed=seed,
-                                progress=steps("Training spaCy"))
+            label = "Training spaCy"
+            first = train_spacy(train, held, Path(tmp) / "model", max_steps=max_steps, seed=seed, lang=lang,
+                                eval_frequency=freq, progress=steps(label),
+                                evaluated=evaluated(label, "held-out" if held else "training"))
             scores = first.held_out
             result["lang"], result["labels"] = first.lang, list(first.labels)
-    points = _spacy_curve(train, held, max_steps, seed, update) if show_curve and held else []
+    points = _spacy_curve(train, held, max_steps, seed, update, lang) if show_curve and held else []
     if output is not None:
-        final = train_spacy(docs, [], output, max_steps=max_steps, seed=seed,
-                            progress=steps("Training spaCy on all documents"))
+        label = "Training spaCy on all documents"
+        final = train_spacy(docs, [], output, max_steps=max_steps, seed=seed, lang=lang, eval_frequency=freq,
+                            progress=steps(label), evaluated=evaluated(label, "training"))
         result["lang"], result["labels"] = final.lang, list(final.labels)
         if scores is not None:
             _record_scores(output, scores)
@@ -235,7 +273,8 @@ def _record_scores(output: Path, scores: Scores) -> None:
 
 
 def _spacy_curve(
-    train: list[LabelledDocument], held: list[LabelledDocument], max_steps: int, seed: int, update: Update
+    train: list[LabelledDocument], held: list[LabelledDocument], max_steps: int, seed: int, update: Update,
+    lang: str | None = None,
 ) -> list[CurvePoint]:
     """The learning curve with a spaCy pipeline at every size (slow: one training per point)."""
     import tempfile
@@ -251,7 +290,7 @@ def _spacy_curve(
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="annotate-curve-") as tmp:
             res = train_spacy([d for d in train if d.doc_id in keep], held, Path(tmp) / "m",
-                              max_steps=max_steps, seed=seed)
+                              max_steps=max_steps, seed=seed, lang=lang)
         assert res.held_out is not None
         points.append(CurvePoint(k, res.held_out, time.perf_counter() - t0))
     return points

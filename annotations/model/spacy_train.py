@@ -6,8 +6,9 @@ store's own tokens (they are spaCy's blank tokenizer's, so every span lines up),
 spaCy's training loop (``spacy.training.loop.train``) with a step limit. The directory
 written is a normal pipeline: ``spacy.load(DIR)("…")`` tags text.
 
-Language: one pipeline has one tokenizer, so it takes the most common language of the
-labelled documents (``ky``, ``ru``, or ``xx`` — spaCy's multi-language tokenizer).
+Language: one pipeline has one tokenizer. Documents all in one language get that language's
+(``ky``, ``ru``); a mix (Kyrgyz and Russian news) gets ``xx``, spaCy's multi-language one,
+rather than the tokenizer of the larger part (:func:`choose_lang` says which and why).
 spaCy is imported only when this runs.
 """
 
@@ -31,12 +32,27 @@ from .evaluate import Scores, score_spans
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
 
-__all__ = ["SpacyResult", "spacy_lang", "train_spacy"]
+__all__ = ["SpacyResult", "Evaluation", "choose_lang", "spacy_lang", "train_spacy"]
 
 #: ``progress(step, max_steps)`` during training.
 StepProgress = Callable[[int, int], None]
 
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """One of spaCy's evaluations during training: where it was and how it scored."""
+
+    epoch: int
+    step: int
+    loss: float
+    score: float
+
+
+#: ``evaluated(Evaluation)`` at each of spaCy's evaluation steps.
+EvalProgress = Callable[[Evaluation], None]
+
 _CALLBACK = "annotate.train_progress.v1"
+_LOGGER = "annotate.train_logger.v1"
 _local = threading.local()
 _registered = False
 _register_lock = threading.Lock()
@@ -64,11 +80,22 @@ class SpacyResult:
         }
 
 
+def choose_lang(docs: Sequence[LabelledDocument]) -> tuple[str, str]:
+    """The spaCy language code for a pipeline over ``docs``, and why it was chosen."""
+    counts = Counter(SPACY_LANGS.get(d.lang, "xx") for d in {d.doc_id: d for d in docs}.values())
+    if not counts:
+        return "xx", "no documents: xx (multi-language)"
+    if len(counts) == 1:
+        ((lang, n),) = counts.items()
+        return lang, f"all {n} document(s) are {lang}"
+    mix = ", ".join(f"{k} ({n})" for k, n in counts.most_common())
+    return "xx", (f"the documents mix languages ({mix}) and a pipeline has one tokenizer:"
+                  " xx, spaCy's multi-language one, serves them all")
+
+
 def spacy_lang(docs: Sequence[LabelledDocument]) -> str:
-    """The spaCy language code for a pipeline over ``docs``: their most common language."""
-    counts = Counter(d.lang for d in docs)
-    lang = counts.most_common(1)[0][0] if counts else "xx"
-    return SPACY_LANGS.get(lang, "xx")
+    """The spaCy language code for a pipeline over ``docs`` (see :func:`choose_lang`)."""
+    return choose_lang(docs)[0]
 
 
 def _register_progress() -> None:
@@ -87,6 +114,21 @@ def _register_progress() -> None:
                     report(int(args.get("step", 0)))
 
             return before_update
+
+        @spacy.registry.loggers(_LOGGER)
+        def _make_logger() -> Callable[..., Any]:
+            def setup(nlp: Any, stdout: Any = None, stderr: Any = None) -> tuple[Callable, Callable]:
+                def log_step(info: dict[str, Any] | None) -> None:
+                    report = getattr(_local, "evaluated", None)
+                    if info is None or report is None:
+                        return
+                    losses = info.get("losses") or {}
+                    report(Evaluation(int(info.get("epoch", 0)), int(info.get("step", 0)),
+                                      float(sum(losses.values())), float(info.get("score") or 0.0)))
+
+                return log_step, lambda: None
+
+            return setup
 
         _registered = True
 
@@ -127,11 +169,14 @@ def train_spacy(
     seed: int = 0,
     lang: str | None = None,
     progress: StepProgress | None = None,
+    evaluated: EvalProgress | None = None,
 ) -> SpacyResult:
     """Train a spaCy NER pipeline on ``train``, score it on ``held_out``, write it to ``output``.
 
     ``max_steps`` bounds the optimizer updates (spaCy's own default is 20,000; a few
-    hundred fit a small corpus in well under a minute on a laptop CPU).
+    hundred fit a small corpus in well under a minute on a laptop CPU). ``evaluated`` is
+    called at each of spaCy's evaluations (epoch, step, loss, score: NER F-score on
+    ``held_out``, or on ``train`` when nothing is held out).
     """
     if not train:
         raise ModelError("no labelled documents to train on")
@@ -170,13 +215,16 @@ def train_spacy(
         training["patience"] = 0
         training["seed"] = seed
         training["before_update"] = {"@callbacks": _CALLBACK}
+        training["logger"] = {"@loggers": _LOGGER}
         config["system"]["seed"] = seed
         nlp = init_nlp(config, use_gpu=-1)
         _local.progress = (lambda step: progress(min(step + 1, max_steps), max_steps)) if progress else None
+        _local.evaluated = evaluated
         try:
             nlp, _ = train_loop(nlp, None, use_gpu=-1, stdout=io.StringIO(), stderr=io.StringIO())
         finally:
             _local.progress = None
+            _local.evaluated = None
     labels = tuple(sorted(nlp.get_pipe("ner").labels))
     scores = None
     if held_out:

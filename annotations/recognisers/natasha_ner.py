@@ -1,4 +1,4 @@
-"""Russian NER with Natasha (optional extra ``pip install 'annotate[ru]'``), cleaned.
+"""Russian NER with Natasha (a regular dependency of annotate), cleaned.
 
 Natasha's news NER (slovnet, with its navec embeddings) ships inside its wheels and runs
 offline. It is the best offline Russian tagger but has known faults on news text, which
@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shlex
+import sys
 import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -37,7 +39,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["NatashaRecogniser", "NATASHA_HINT", "LABELS", "clean"]
 
-NATASHA_HINT = "Natasha is not installed; install the Russian extra: pip install 'annotate[ru]'"
+#: Right for a source checkout and an installed wheel alike: Natasha itself, into this Python.
+NATASHA_HINT = (
+    "Natasha is not installed in this environment; install it with: "
+    f"{shlex.quote(sys.executable)} -m pip install 'natasha>=1.6'"
+)
 
 #: Natasha's span types → our labels.
 LABELS = {"PER": "PER", "LOC": "LOC", "ORG": "ORG"}
@@ -204,6 +210,6 @@ class NatashaRecogniser(BaseRecogniser):
 register(
     "natasha",
     NatashaRecogniser,
-    description="Natasha's Russian NER (optional: pip install 'annotate[ru]'), Russian documents only.",
+    description="Natasha's Russian NER, Russian documents only.",
     priority=NatashaRecogniser.priority,
 )

@@ -469,10 +469,13 @@ _SKIP_ACTIONS = frozenset({"suggest", "status", "session"})
 
 
 class LexiconState:
-    """A lexicon kept in step with one annotator's accepted spans in a store."""
+    """A lexicon kept in step with one annotator's accepted spans in a store (every
+    annotator's, for the suggestions for everyone: ``annotator`` ``"*"``)."""
 
     def __init__(self, annotator: str) -> None:
         self.annotator = annotator
+        #: ``s.annotator = ?`` (or nothing, for everyone) and its argument, in every query.
+        self._who = ("1 = 1 AND ? IS NOT NULL" if annotator == "*" else "s.annotator = ?", [annotator])
         self.lexicon = Lexicon()
         self.last_event = -1
         self.lock = threading.Lock()
@@ -485,8 +488,8 @@ class LexiconState:
         rows = conn.execute(
             "SELECT s.id, s.label, d.lang, substr(d.text, s.start + 1, s.end - s.start)"
             " FROM spans s JOIN documents d ON d.id = s.doc_id"
-            " WHERE s.annotator = ? AND s.state = 'accepted' ORDER BY s.id",
-            [self.annotator],
+            f" WHERE {self._who[0]} AND s.state = 'accepted' ORDER BY s.id",
+            self._who[1],
         )
         for span_id, label, lang, text in rows:
             lexicon.learn(span_id, text, label, lang)
@@ -512,10 +515,11 @@ class LexiconState:
         touched: set[int] = set()
         bulk = False
         for _id, annotator, action, changes in rows:
-            if action == "labels" or (action == "import" and annotator == self.annotator):
+            everyone = self.annotator == "*"
+            if action == "labels" or (action == "import" and (everyone or annotator == self.annotator)):
                 bulk = True  # spans renamed, deleted or added without change records
                 continue
-            if annotator != self.annotator or action in _SKIP_ACTIONS:
+            if (annotator != self.annotator and not everyone) or action in _SKIP_ACTIONS:
                 continue
             touched |= _span_ids(json.loads(changes))
         if bulk:
@@ -526,7 +530,7 @@ class LexiconState:
     def _differences(self, store: "Store") -> set[int]:
         """Accepted spans added, removed or relabelled since they were learned."""
         current = dict(store.db.conn.execute(
-            "SELECT id, label FROM spans WHERE annotator = ? AND state = 'accepted'", [self.annotator]
+            f"SELECT id, label FROM spans s WHERE {self._who[0]} AND state = 'accepted'", self._who[1]
         ).fetchall())
         learned = self.lexicon.span_labels()
         changed = {i for i, label in learned.items() if current.get(i) != label}
@@ -539,8 +543,8 @@ class LexiconState:
             row = conn.execute(
                 "SELECT s.label, d.lang, substr(d.text, s.start + 1, s.end - s.start)"
                 " FROM spans s JOIN documents d ON d.id = s.doc_id"
-                " WHERE s.id = ? AND s.annotator = ? AND s.state = 'accepted'",
-                [span_id, self.annotator],
+                f" WHERE s.id = ? AND {self._who[0]} AND s.state = 'accepted'",
+                [span_id, *self._who[1]],
             ).fetchone()
             if row:
                 self.lexicon.learn(span_id, row[2], row[0], row[1])
