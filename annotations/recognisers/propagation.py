@@ -52,7 +52,10 @@ from .base import BaseRecogniser, Suggestion, TextDoc, register
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
 
-__all__ = ["Lexicon", "LexiconState", "Propagation", "Entry", "words_of"]
+__all__ = [
+    "Lexicon", "LexiconState", "Propagation", "Entry", "words_of", "select",
+    "cuts_a_name",
+]
 
 #: A word as propagation sees it: letters/digits, with inner hyphens and dots.
 _WORD = re.compile(r"\w+(?:[-‐‑.]\w+)*")
@@ -412,15 +415,96 @@ class Lexicon:
             if derived_only:
                 score *= SURNAME
             scored.append(Suggestion(start, end, label, round(score, 3)))
-        scored.sort(key=lambda s: (s.start, s.start - s.end))
-        out: list[Suggestion] = []
-        taken_end = -1
-        for sug in scored:
-            if sug.start < taken_end or not _aligned(doc, sug.start, sug.end):
-                continue
-            out.append(sug)
-            taken_end = sug.end
+        return select(doc, scored)
+
+
+def select(doc: TextDoc, scored: list[Suggestion]) -> list[Suggestion]:
+    """Non-overlapping suggestions, longest first, on whole tokens; no surname that would
+    cut a name in two (:func:`cuts_a_name`)."""
+    scored.sort(key=lambda s: (s.start, s.start - s.end))
+    out: list[Suggestion] = []
+    taken_end = -1
+    for sug in scored:
+        if sug.start < taken_end or not _aligned(doc, sug.start, sug.end):
+            continue
+        out.append(sug)
+        taken_end = sug.end
+    if not out:
         return out
+    covered = [(s.start, s.end) for s in out]
+    return [
+        s for s in out
+        if s.label != "PER" or not cuts_a_name(doc.text, s.start, s.end, doc.lang, covered)
+    ]
+
+
+# -- names cut in two --------------------------------------------------------------------
+
+_WORD_BEFORE = re.compile(r"\w+(?:[-‐‑.]\w+)*$")
+_SENTENCE_END = frozenset(".!?…:;\n\"«»“”„—–")
+#: Endings of family names and patronymics (Russian and Kyrgyz naming), and the Kyrgyz
+#: possessive of a title ("Төрагасы"): a word ending so is not a given name.
+_NOT_GIVEN = re.compile(
+    r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|енко|ский|цкий|ская|цкая|вич|вна|уулу|кызы"
+    r"|сы|си|су|сү)$"
+)
+
+
+def _cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u052f"
+
+
+@lru_cache(maxsize=65536)
+def _given_name_like(word: str, lang: str) -> bool:
+    """Could ``word`` be a given name standing before a surname ("Акылбек", "Михаил")?
+
+    Russian: pymorphy3 reads it as a given name. Otherwise: a capitalised Cyrillic word,
+    not all capitals, without a case ending (:func:`inflection_ky.analyses`: a given name
+    before a surname does not inflect in Kyrgyz) and not ending like a family name.
+    """
+    if len(word) < 2 or not (word[0].isupper() and _cyrillic(word[0])) or word.isupper():
+        return False
+    if lang == "ru":
+        from .inflection_ru import _analyser
+
+        return any("Name" in p.tag.grammemes for p in _analyser().parse(word))
+    low = word.lower()
+    if _NOT_GIVEN.search(low) or any(len(e) >= 2 for _, e in ky.analyses(word)):
+        return False
+    return True
+
+
+def cuts_a_name(
+    text: str, start: int, end: int, lang: str, covered: Iterable[tuple[int, int]] = ()
+) -> bool:
+    """True if a one-word PER match at ``start``..``end`` is the surname of a longer name.
+
+    "Жапаров" learned from "Садыр Жапаров" must not be suggested in "Акылбек Жапаров"
+    (another person). The word before it, across plain spaces on the same line, counts as
+    that person's given name when :func:`_given_name_like` and no other suggestion
+    (``covered``) holds it; at a sentence start (capitalised anyway) only if the document
+    never writes it in lower case. Only Cyrillic text: English capitalises titles
+    ("Kyrgyzstan's President Sadyr Japarov").
+    """
+    if not _cyrillic(text[start:start + 1] or "a") or _WORD.fullmatch(text, start, end) is None:
+        return False
+    p = start
+    while p > 0 and text[p - 1] in " \t\u00a0":
+        p -= 1
+    if p == start:
+        return False
+    m = _WORD_BEFORE.search(text, max(0, p - 64), p)
+    if m is None or m.end() != p or not _given_name_like(m.group(), lang):
+        return False
+    if any(x < m.end() and m.start() < y for x, y in covered):
+        return False
+    q = m.start()
+    while q > 0 and text[q - 1] in " \t\u00a0":
+        q -= 1
+    if q == 0 or text[q - 1] in _SENTENCE_END:
+        word = m.group()
+        return (word[:1].lower() + word[1:]) not in text
+    return True
 
 
 # -- token alignment ---------------------------------------------------------------------
