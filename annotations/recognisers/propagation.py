@@ -29,6 +29,14 @@ own, so this is exact and costs a fraction of tokenising the document).
 Score: the share of the entry's label among the labels people gave it, times 0.9 for a
 word form not seen labelled, times 0.8 for a surname learned from a full name.
 
+A one-word surname is not suggested where it would cut a name in two: "Жапаров" learned
+from "Садыр Жапаров" is not suggested in "Акылбек Жапаров" (:func:`cuts_a_name`).
+
+The lexicon also learns each entity spelt in the other script (:mod:`.scripts`:
+"Садыр Жапаров" → "Sadyr Japarov", "ТАСС" → "TASS", "Sputnik" → "Спутник"); the
+``translit`` recogniser (:class:`CrossScript`, origin ``translit``, score times 0.85)
+suggests those matches.
+
 The lexicon follows the store incrementally (:class:`LexiconState`): it replays the event
 log since its last look, re-reading only the spans those events touched, so refreshing
 after one accept costs a few milliseconds at any corpus size.
@@ -53,7 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
 
 __all__ = [
-    "Lexicon", "LexiconState", "Propagation", "Entry", "words_of", "select",
+    "Lexicon", "LexiconState", "Propagation", "CrossScript", "Entry", "words_of", "select",
     "cuts_a_name",
 ]
 
@@ -63,6 +71,7 @@ _WORD = re.compile(r"\w+(?:[-‐‑.]\w+)*")
 #: Score factors (see the module docstring).
 UNSEEN_FORM = 0.9
 SURNAME = 0.8
+OTHER_SCRIPT = 0.85
 
 EntryKey = tuple[str, ...]
 
@@ -173,8 +182,12 @@ class _Learned:
 class Lexicon:
     """Entities learned from accepted spans, indexed for matching in any language."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, other_script: bool = True) -> None:
         self.entries: dict[EntryKey, Entry] = {}
+        #: The same entities spelt in the other script (:mod:`.scripts`), learned with
+        #: them; the ``translit`` recogniser suggests its matches.
+        self.other_script: Lexicon | None = Lexicon(other_script=False) if other_script else None
+        self._variants: dict[object, int] = {}
         self._learned: dict[int, _Learned] = {}
         self._wordless: dict[int, str] = {}
         self._ky_first: dict[str, set[EntryKey]] = {}
@@ -186,7 +199,7 @@ class Lexicon:
 
     # -- learning ----------------------------------------------------------------------
 
-    def learn(self, span_id: int, text: str, label: str, lang: str) -> bool:
+    def learn(self, span_id: object, text: str, label: str, lang: str) -> bool:
         """Learn span ``span_id`` (its text, label and document language); False if no words."""
         self.forget(span_id)
         words, gaps = words_of(text)
@@ -202,11 +215,31 @@ class Lexicon:
             dsurface = (last,)
             self._add(dkey, (), _forms([last], lang), label, dsurface, derived=True)
         self._learned[span_id] = _Learned(key, tuple(words), label, dkey, dsurface)
+        if self.other_script is not None:
+            self._learn_other_script(span_id, words, gaps, label, lang)
         return True
 
-    def forget(self, span_id: int) -> None:
+    def _learn_other_script(self, span_id: object, words: list[str], gaps: list[str], label: str,
+                            lang: str) -> None:
+        """Teach :attr:`other_script` the name's base form in the other script."""
+        from .scripts import variants
+
+        assert self.other_script is not None
+        base = _canonical(words, lang)
+        text = base[0] + "".join((f" {g} " if g else " ") + w for g, w in zip(gaps, base[1:]))
+        n = 0
+        for spelling, vlang in variants(text):
+            if self.other_script.learn((span_id, n), spelling, label, vlang):
+                n += 1
+        if n:
+            self._variants[span_id] = n
+
+    def forget(self, span_id: object) -> None:
         """Take back what span ``span_id`` taught (no-op if it taught nothing)."""
         self._wordless.pop(span_id, None)
+        if self.other_script is not None:
+            for n in range(self._variants.pop(span_id, 0)):
+                self.other_script.forget((span_id, n))
         learned = self._learned.pop(span_id, None)
         if learned is None:
             return
@@ -664,6 +697,30 @@ class Propagation(BaseRecogniser):
     def suggest(self, doc: TextDoc) -> list[Suggestion]:
         return self.lexicon.suggest(doc)
 
+
+class CrossScript(Propagation):
+    """Cross-script propagation: the annotator's accepted spans found again in the other
+    script ("Садыр Жапаров" → "Sadyr Japarov", "ТАСС" → "TASS"; see :mod:`.scripts`)."""
+
+    name = "translit"
+    priority = 25
+
+    def suggest(self, doc: TextDoc) -> list[Suggestion]:
+        other = self.lexicon.other_script
+        if other is None:
+            return []
+        return [
+            Suggestion(s.start, s.end, s.label, round((s.score or 1.0) * OTHER_SCRIPT, 3))
+            for s in other.suggest(doc)
+        ]
+
+
+register(
+    "translit",
+    CrossScript,
+    description="Entities you labelled, found again spelt in the other script (Cyrillic ↔ Latin).",
+    priority=CrossScript.priority,
+)
 
 register(
     "propagation",
