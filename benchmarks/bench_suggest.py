@@ -74,8 +74,9 @@ CONFIGS: dict[str, list[str]] = {
 BASELINE = "combined + patterns"
 #: Each direction: the baseline plus these recognisers (name -> constructor options).
 DIRECTIONS: dict[str, dict[str, dict[str, Any]]] = {
-    "gazetteer: CLDR territories": {"gazetteer": {}},
-    "gazetteer: CLDR territories + cities": {"gazetteer": {"cities": True}},
+    "gazetteer: CLDR territories": {"gazetteer": {"cities": False, "iso": False}},
+    "gazetteer: CLDR territories + cities": {"gazetteer": {"cities": True, "iso": False}},
+    "gazetteer: CLDR + ISO 3166 (iso-codes)": {"gazetteer": {"cities": True, "iso": True}},
     "cross-script (translit)": {"translit": {}},
     "Russian NER -> Kyrgyz (natasha-ky)": {"natasha-ky": {}},
     "in-loop CRF": {"crf": {}},

@@ -80,7 +80,7 @@ class Name:
 
 def _ordinary_word(name: str, lang: str) -> bool:
     """A one-word name that its language also uses as an ordinary word ("Того", "Восток")."""
-    if " " in name or lang != "ru":
+    if " " in name or not any("\u0400" <= c <= "\u04ff" for c in name):
         return False
     from .inflection_ru import _analyser
 
@@ -115,6 +115,97 @@ def cldr_names(locales: tuple[str, ...] = CLDR_LOCALES, cities: bool = False) ->
             if _ordinary_word(name, lang):
                 continue
             out.setdefault((name, lang), Name(name, label, lang))
+    return tuple(out.values())
+
+
+#: Countries whose ISO 3166-2 subdivisions are read: those of the corpus's languages
+#: (CLDR's likely territory of ky, kk and ru).
+ISO_SUBDIVISION_COUNTRIES = ("KG", "KZ", "RU")
+#: Type words in iso-codes' subdivision names: such a name is a designator phrase, not used.
+_DESIGNATORS = re.compile(
+    r"\b(?:oblast'?|oblysy|kray|okrug|avtonomn\w*|avtonomnaya|shaary|shahri|region|province)\b",
+    re.IGNORECASE,
+)
+#: iso-codes writes Kyrgyz, Kazakh and Russian subdivision names in BGN/PCGN-style
+#: romanisation; read back letter by letter (digraphs first; "y" after a vowel is й).
+_FROM_LATIN = [
+    ("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("gh", "г"), ("ts", "ц"),
+    ("ya", "я"), ("yu", "ю"), ("yo", "ё"), ("ng", "ң"),
+    ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"),
+    ("i", "и"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"),
+    ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"), ("j", "ж"),
+    ("q", "к"), ("ö", "ө"), ("ü", "ү"), ("ū", "у"), ("c", "ц"), ("w", "в"), ("x", "кс"),
+]
+_VOWELS_LAT = set("aeiouöüūy")
+
+
+def _from_latin(name: str, turkic: bool = True) -> str | None:
+    """A romanised subdivision name read back in Cyrillic ("Jalal-Abad" → "Жалал-Абад");
+    "ng" is ң only in Kyrgyz and Kazakh names (``turkic``)."""
+    out: list[str] = []
+    low = name.lower()
+    i = 0
+    while i < len(low):
+        ch = low[i]
+        if not ch.isalpha():
+            out.append(ch)
+            i += 1
+            continue
+        if ch == "y" and not low.startswith(("ya", "yu", "yo"), i):
+            prev = low[i - 1] if i else ""
+            out.append("й" if prev in _VOWELS_LAT else "ы")
+            i += 1
+            continue
+        for lat, cyr in _FROM_LATIN:
+            if lat == "ng" and not turkic:
+                continue
+            if low.startswith(lat, i):
+                out.append(cyr)
+                i += len(lat)
+                break
+        else:
+            return None
+    cyr = "".join(out)
+    # keep the capitals where the name had them (first letter of each part)
+    return "".join(c.upper() if j == 0 or cyr[j - 1] in " -" else c for j, c in enumerate(cyr))
+
+
+@lru_cache(maxsize=4)
+def iso_names(locales: tuple[str, ...] = ("ky", "ru", "kk")) -> tuple[Name, ...]:
+    """Country names translated in ``locales`` by iso-codes (ISO 3166-1, via pycountry:
+    "Корея Республикасы", "АКШ") and the subdivisions of :data:`ISO_SUBDIVISION_COUNTRIES`
+    (ISO 3166-2, read back in Cyrillic: "Ош", "Баткен", "Астана", "Санкт-Петербург"), as LOC."""
+    import gettext
+
+    import pycountry
+
+    out: dict[tuple[str, str], Name] = {}
+
+    def add(text: str, lang: str) -> None:
+        text = " ".join(text.split())
+        if text and text[0].isupper() and not any(c.isdigit() for c in text) \
+                and not _ordinary_word(text, lang):
+            out.setdefault((text, lang), Name(text, "LOC", lang))
+
+    for code in locales:
+        lang = _LANG_OF_LOCALE.get(code, "xx")
+        try:
+            tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[code])
+        except OSError:
+            continue
+        for country in pycountry.countries:
+            for name in {country.name, getattr(country, "official_name", country.name)}:
+                local = tr.gettext(name)
+                if local != name and "," not in local:
+                    add(local, lang)
+    for cc in ISO_SUBDIVISION_COUNTRIES:
+        for sub in pycountry.subdivisions.get(country_code=cc) or ():
+            name = sub.name.split(",")[0].strip()
+            if _DESIGNATORS.search(name):
+                continue
+            cyr = _from_latin(name, turkic=cc != "RU")
+            if cyr:
+                add(cyr, "ky" if cc == "KG" else "ru" if cc == "RU" else "xx")
     return tuple(out.values())
 
 
@@ -176,8 +267,11 @@ def build_lexicon(names: Iterable[Name]) -> Lexicon:
 
 
 @lru_cache(maxsize=4)
-def _cldr_lexicon(locales: tuple[str, ...], cities: bool) -> Lexicon:
-    return build_lexicon(cldr_names(locales, cities))
+def _cldr_lexicon(locales: tuple[str, ...], cities: bool, iso: bool) -> Lexicon:
+    names = list(cldr_names(locales, cities))
+    if iso:
+        names += iso_names()
+    return build_lexicon(names)
 
 
 class GazetteerRecogniser(BaseRecogniser):
@@ -192,11 +286,12 @@ class GazetteerRecogniser(BaseRecogniser):
         *,
         names: Sequence[Name] = (),
         cldr: bool = True,
-        cities: bool = False,
+        cities: bool = True,
+        iso: bool = True,
         locales: Sequence[str] = CLDR_LOCALES,
     ) -> None:
         user = [n for f in files for n in read_gazetteer(f)] + list(names)
-        self.cldr, self.cities, self.locales = cldr, cities, tuple(locales)
+        self.cldr, self.cities, self.iso, self.locales = cldr, cities, iso, tuple(locales)
         self._user = build_lexicon(user) if user else None
         self.lexicons: list[Lexicon] = []
 
@@ -209,7 +304,7 @@ class GazetteerRecogniser(BaseRecogniser):
 
     def prepare(self, store: "Store | None" = None) -> None:
         """Read CLDR's names (once per process) into a lexicon."""
-        lexicons = [_cldr_lexicon(self.locales, self.cities)] if self.cldr else []
+        lexicons = [_cldr_lexicon(self.locales, self.cities, self.iso)] if self.cldr else []
         self.lexicons = lexicons + ([self._user] if self._user is not None else [])
 
     def suggest(self, doc: TextDoc) -> list[Suggestion]:
