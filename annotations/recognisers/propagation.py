@@ -30,7 +30,10 @@ Score: the share of the entry's label among the labels people gave it, times 0.9
 word form not seen labelled, times 0.8 for a surname learned from a full name.
 
 A one-word surname is not suggested where it would cut a name in two: "Жапаров" learned
-from "Садыр Жапаров" is not suggested in "Акылбек Жапаров" (:func:`cuts_a_name`).
+from "Садыр Жапаров" is not suggested in "Акылбек Жапаров" (:func:`cuts_a_name`); the whole
+name "Акылбек Жапаров" is suggested instead, at the surname's score times 0.8. Nor is a
+match that is part of a quoted name of several capitalised words ("Кыргызстан" in
+«Газпром Кыргызстан», :func:`inside_quoted_name`).
 
 The lexicon also learns each entity spelt in the other script (:mod:`.scripts`:
 "Садыр Жапаров" → "Sadyr Japarov", "ТАСС" → "TASS", "Sputnik" → "Спутник"); the
@@ -62,7 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Lexicon", "LexiconState", "Propagation", "CrossScript", "Entry", "words_of", "select",
-    "cuts_a_name",
+    "cuts_a_name", "given_name_before", "inside_quoted_name",
 ]
 
 #: A word as propagation sees it: letters/digits, with inner hyphens and dots.
@@ -72,6 +75,7 @@ _WORD = re.compile(r"\w+(?:[-‐‑.]\w+)*")
 UNSEEN_FORM = 0.9
 SURNAME = 0.8
 OTHER_SCRIPT = 0.85
+WHOLE_NAME = 0.8
 
 EntryKey = tuple[str, ...]
 
@@ -465,13 +469,44 @@ def select(doc: TextDoc, scored: list[Suggestion]) -> list[Suggestion]:
     if not out:
         return out
     covered = [(s.start, s.end) for s in out]
-    return [
-        s for s in out
-        if s.label != "PER" or not cuts_a_name(doc.text, s.start, s.end, doc.lang, covered)
-    ]
+    kept: list[Suggestion] = []
+    for s in out:
+        if inside_quoted_name(doc.text, s.start, s.end):
+            continue
+        if s.label == "PER":
+            given = given_name_before(doc.text, s.start, s.end, doc.lang, covered)
+            if given is not None:
+                # the whole name, at a lower score ("Акылбек Жапаров", not "Жапаров")
+                if _aligned(doc, given, s.end):
+                    kept.append(Suggestion(given, s.end, s.label, round((s.score or 1.0) * WHOLE_NAME, 3)))
+                continue
+        kept.append(s)
+    return kept
 
 
 # -- names cut in two --------------------------------------------------------------------
+
+#: A quoted name: «…» or „…“ or "…" around capitalised words, on one line.
+_QUOTED = re.compile(r"[«„\"“]([^«»„“”\"\n]{1,80})[»“”\"]")
+
+
+def inside_quoted_name(text: str, start: int, end: int) -> bool:
+    """True if ``start``..``end`` is part of, but not all of, a quoted name of two or more
+    capitalised words: news quotes company and newspaper names («Газпром Кыргызстан»
+    ишканасы), so "Кыргызстан" there is not the country."""
+    left = max(text.rfind("«", 0, start), text.rfind("„", 0, start), text.rfind("\"", 0, start),
+               text.rfind("“", 0, start))
+    if left < 0 or start - left > 80:
+        return False
+    m = _QUOTED.match(text, left)
+    if m is None or not (m.start(1) <= start and end <= m.end(1)):
+        return False
+    inner = m.group(1).strip()
+    if (m.start(1), m.end(1)) == (start, end) or inner == text[start:end]:
+        return False
+    words = _WORD.findall(inner)
+    return len(words) >= 2 and all(w[:1].isupper() for w in words)
+
 
 _WORD_BEFORE = re.compile(r"\w+(?:[-‐‑.]\w+)*$")
 _SENTENCE_END = frozenset(".!?…:;\n\"«»“”„—–")
@@ -510,7 +545,16 @@ def _given_name_like(word: str, lang: str) -> bool:
 def cuts_a_name(
     text: str, start: int, end: int, lang: str, covered: Iterable[tuple[int, int]] = ()
 ) -> bool:
-    """True if a one-word PER match at ``start``..``end`` is the surname of a longer name.
+    """True if a one-word PER match at ``start``..``end`` is the surname of a longer name
+    (:func:`given_name_before` finds its given name)."""
+    return given_name_before(text, start, end, lang, covered) is not None
+
+
+def given_name_before(
+    text: str, start: int, end: int, lang: str, covered: Iterable[tuple[int, int]] = ()
+) -> int | None:
+    """Where the given name before a one-word PER match at ``start``..``end`` starts, if the
+    match is the surname of a longer name, else ``None``.
 
     "Жапаров" learned from "Садыр Жапаров" must not be suggested in "Акылбек Жапаров"
     (another person). The word before it, across plain spaces on the same line, counts as
@@ -520,24 +564,25 @@ def cuts_a_name(
     ("Kyrgyzstan's President Sadyr Japarov").
     """
     if not _cyrillic(text[start:start + 1] or "a") or _WORD.fullmatch(text, start, end) is None:
-        return False
+        return None
     p = start
     while p > 0 and text[p - 1] in " \t\u00a0":
         p -= 1
     if p == start:
-        return False
+        return None
     m = _WORD_BEFORE.search(text, max(0, p - 64), p)
     if m is None or m.end() != p or not _given_name_like(m.group(), lang):
-        return False
+        return None
     if any(x < m.end() and m.start() < y for x, y in covered):
-        return False
+        return None
     q = m.start()
     while q > 0 and text[q - 1] in " \t\u00a0":
         q -= 1
     if q == 0 or text[q - 1] in _SENTENCE_END:
         word = m.group()
-        return (word[:1].lower() + word[1:]) not in text
-    return True
+        if (word[:1].lower() + word[1:]) in text:
+            return None
+    return m.start()
 
 
 # -- token alignment ---------------------------------------------------------------------
