@@ -280,12 +280,16 @@ def test_lexicon_state_follows_label_renames_removals_and_imports(
 
 
 def test_surname_is_not_suggested_inside_another_persons_name() -> None:
+    # "Жапаров" learned from "Садыр Жапаров" is not cut out of "Акылбек Жапаров": the whole
+    # name is suggested instead, at a lower score.
     lex = lexicon(("Садыр Жапаров", "PER", "ky"))
     text = "Министрлер Кабинетинин Төрагасы Акылбек Жапаров келди. Кийин Жапаров сүйлөдү."
-    assert found(lex, text, "ky") == [("Жапаров", "PER")]
-    assert text.index("Жапаров сүйлөдү") == [
-        s.start for s in lex.suggest(TextDoc(text, "ky", None, tokenize(text, "ky")))
-    ][0]
+    sugs = lex.suggest(TextDoc(text, "ky", None, tokenize(text, "ky")))
+    assert [(text[s.start:s.end], s.label) for s in sugs] == [
+        ("Акылбек Жапаров", "PER"), ("Жапаров", "PER"),
+    ]
+    assert sugs[0].score is not None and sugs[1].score is not None and sugs[0].score < sugs[1].score
+    assert sugs[1].start == text.index("Жапаров сүйлөдү")
 
 
 def test_surname_after_a_sentence_initial_common_word_is_kept() -> None:
@@ -305,8 +309,8 @@ def test_surname_next_to_another_known_name_or_a_surname_is_kept() -> None:
 
 def test_russian_given_name_before_a_known_surname_is_another_person() -> None:
     lex = lexicon(("Владимир Путин", "PER", "ru"))
-    text = "Людмила Путина выступила. Президент России Путин заявил."
-    assert found(lex, text, "ru") == [("Путин", "PER")]
+    text = "Вчера Людмила Путина выступила. Президент России Путин заявил."
+    assert found(lex, text, "ru") == [("Людмила Путина", "PER"), ("Путин", "PER")]
 
 
 def test_english_titles_do_not_count_as_given_names() -> None:
@@ -314,3 +318,17 @@ def test_english_titles_do_not_count_as_given_names() -> None:
 
     text = "Kyrgyzstan's President Japarov met Putin."
     assert not cuts_a_name(text, text.index("Japarov"), text.index("Japarov") + 7, "xx")
+
+
+def test_a_match_inside_a_quoted_name_is_not_suggested() -> None:
+    lex = lexicon(("Кыргызстан", "LOC", "ky"))
+    text = "«Газпром Кыргызстан» ишканасы Кыргызстанда иштейт. «Кыргызстан» гезити чыкты."
+    assert found(lex, text, "ky") == [("Кыргызстанда", "LOC"), ("Кыргызстан", "LOC")]
+
+
+def test_kyrgyz_connecting_vowel_after_a_russian_sk_cluster() -> None:
+    assert ("Новосибирск", "иге") in ky.analyses("Новосибирскиге")
+    lex = lexicon(("Минск", "LOC", "ky"))
+    assert found(lex, "Делегация Минскиге барды, Минскиде жолугушту.", "ky") == [
+        ("Минскиге", "LOC"), ("Минскиде", "LOC"),
+    ]

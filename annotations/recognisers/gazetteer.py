@@ -86,7 +86,10 @@ def _ordinary_word(name: str, lang: str) -> bool:
 
     low = name.lower()
     analyser = _analyser()
-    return analyser.word_is_known(low) and not any("Geox" in p.tag.grammemes for p in analyser.parse(low))
+    if not analyser.word_is_known(low):
+        return False
+    parses = analyser.parse(low)
+    return bool(parses) and "Geox" not in parses[0].tag.grammemes
 
 
 @lru_cache(maxsize=8)
