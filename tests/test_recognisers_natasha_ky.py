@@ -28,3 +28,19 @@ def test_russian_findings_are_suggested_in_kyrgyz_documents(
     got = [(store.text(ky)[s.start:s.end], s.label, s.origin) for s in store.spans(ky, states=("pending",))]
     assert ("Адылбек Касымалиевдин", "PER", "natasha-ky") in got
     assert ("Ташкентте", "LOC", "natasha-ky") in got
+
+
+def test_stored_natasha_suggestions_are_read_not_tagged_again(
+    store: Store, add_doc: Callable[..., int], monkeypatch
+) -> None:
+    ru = add_doc("Председатель кабмина Адылбек Касымалиев посетил Ташкент.", "ru")
+    ky = add_doc("Төрага Адылбек Касымалиевдин сапары Ташкентте өттү.", "ky")
+    text = store.text(ru)
+    i = text.index("Ташкент")
+    store.add_suggestions(ru, [(i, i + len("Ташкент"), "LOC", 0.6)], "natasha")
+    from annotations.recognisers import natasha_ner
+
+    monkeypatch.setattr(natasha_ner, "_tag", lambda text: (_ for _ in ()).throw(AssertionError("tagged")))
+    run_recognisers(store, [NatashaToKyrgyz()], status="any")
+    got = [store.text(ky)[s.start:s.end] for s in store.spans(ky, states=("pending",))]
+    assert got == ["Ташкентте"]  # only what Natasha's stored suggestion says

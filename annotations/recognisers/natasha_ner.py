@@ -215,19 +215,29 @@ register(
 MAX_RUSSIAN_DOCS = 2000
 
 
-def russian_names(texts: Iterable[str], min_count: int = 1) -> list[tuple[str, str]]:
+def russian_names(
+    texts: Iterable[str | tuple[str, list[tuple[int, int, str]]]], min_count: int = 1
+) -> list[tuple[str, str]]:
     """``(name, label)`` Natasha finds (cleaned) in Russian ``texts`` with confidence: found
-    at least ``min_count`` times, and always with the same label (lemma-wise)."""
+    at least ``min_count`` times, and always with the same label (lemma-wise).
+
+    An item may be ``(text, spans)`` with Natasha's spans already known (``(start, end,
+    label)``, e.g. its stored suggestions), so that text is not tagged again.
+    """
     from collections import Counter
 
     from .inflection_ru import lemma_cased
 
     votes: dict[tuple[str, ...], Counter[str]] = {}
     surfaces: dict[tuple[str, ...], str] = {}
-    for text in texts:
-        for a, b, kind in clean(text, _tag(text)):
-            label = LABELS.get(kind)
-            if label is None or "\n" in text[a:b]:
+    for item in texts:
+        if isinstance(item, tuple):
+            text, known = item
+        else:
+            text = item
+            known = [(a, b, LABELS[k]) for a, b, k in clean(text, _tag(text)) if k in LABELS]
+        for a, b, label in known:
+            if "\n" in text[a:b]:
                 continue
             name = text[a:b]
             key = tuple((lemma_cased(w) or [w])[0].lower() for w in name.split())
@@ -245,8 +255,9 @@ class NatashaToKyrgyz(BaseRecogniser):
 
     Kyrgyz news names the same people, places and bodies as Russian news, with the same
     Cyrillic stems and Kyrgyz endings ("Касымалиевым" in Russian → "Касымалиевдин").
-    ``prepare`` tags the store's Russian documents (at most :data:`MAX_RUSSIAN_DOCS`) and
-    keeps the names Natasha gives one label every time (:func:`russian_names`); they are
+    ``prepare`` reads Natasha's stored suggestions in the store's Russian documents (at most
+    :data:`MAX_RUSSIAN_DOCS`), tagging those it has not suggested in yet, and keeps the names
+    Natasha gives one label every time (:func:`russian_names`); they are
     taught to a propagation lexicon (Russian lemmas as base forms) and suggested in Kyrgyz
     documents, origin ``natasha-ky``, score :data:`NATASHA_SCORE`.
     """
@@ -266,13 +277,23 @@ class NatashaToKyrgyz(BaseRecogniser):
         return None
 
     def prepare(self, store: "Store") -> None:
+        """Learn the names: from Natasha's stored suggestions where a Russian document has
+        them (rejected ones left out), else by tagging it."""
         from .propagation import Lexicon
 
-        rows = store.db.conn.execute(
-            "SELECT text FROM documents WHERE lang = 'ru' ORDER BY id LIMIT ?", [self.max_docs]
-        )
+        conn = store.db.conn
+        docs = conn.execute(
+            "SELECT id, text FROM documents WHERE lang = 'ru' ORDER BY id LIMIT ?", [self.max_docs]
+        ).fetchall()
+        stored: dict[int, list[tuple[int, int, str]]] = {}
+        for doc_id, start, end, label in conn.execute(
+            "SELECT s.doc_id, s.start, s.end, s.label FROM spans s JOIN documents d ON d.id = s.doc_id"
+            " WHERE d.lang = 'ru' AND s.origin = 'natasha' AND s.state != 'rejected' ORDER BY s.doc_id"
+        ):
+            stored.setdefault(doc_id, []).append((start, end, label))
+        items = ((text, stored[i]) if i in stored else text for i, text in docs)
         self.lexicon = Lexicon(other_script=False)
-        for i, (name, label) in enumerate(russian_names((r[0] for r in rows), self.min_count)):
+        for i, (name, label) in enumerate(russian_names(items, self.min_count)):
             self.lexicon.learn(i, name, label, "ru")
 
     def suggest(self, doc: TextDoc) -> list[Suggestion]:
