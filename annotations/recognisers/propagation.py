@@ -494,9 +494,9 @@ def inside_quoted_name(text: str, start: int, end: int) -> bool:
     """True if ``start``..``end`` is part of, but not all of, a quoted name of two or more
     capitalised words: news quotes company and newspaper names («Газпром Кыргызстан»
     ишканасы), so "Кыргызстан" there is not the country."""
-    left = max(text.rfind("«", 0, start), text.rfind("„", 0, start), text.rfind("\"", 0, start),
-               text.rfind("“", 0, start))
-    if left < 0 or start - left > 80:
+    lo = max(0, start - 80)
+    left = max(text.rfind(q, lo, start) for q in "«„\"“")
+    if left < 0:
         return False
     m = _QUOTED.match(text, left)
     if m is None or not (m.start(1) <= start and end <= m.end(1)):
