@@ -495,9 +495,11 @@ def inside_quoted_name(text: str, start: int, end: int) -> bool:
     capitalised words: news quotes company and newspaper names («Газпром Кыргызстан»
     ишканасы), so "Кыргызстан" there is not the country."""
     lo = max(0, start - 80)
-    left = max(text.rfind(q, lo, start) for q in "«„\"“")
+    seg = text[lo:start]
+    left = max(seg.rfind("«"), seg.rfind("„"), seg.rfind("\""), seg.rfind("“"))
     if left < 0:
         return False
+    left += lo
     m = _QUOTED.match(text, left)
     if m is None or not (m.start(1) <= start and end <= m.end(1)):
         return False
