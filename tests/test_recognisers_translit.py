@@ -23,6 +23,7 @@ def test_spellings() -> None:
     assert to_latin("ТАСС") == ("TASS",)
     assert to_latin("Өзгөн") == ("Ozgon",)
     assert to_cyrillic("Sputnik") == ("Спутник",)
+    assert to_cyrillic("Sadyr Japarov")[0] == "Садыр Жапаров" and to_cyrillic("TASS") == ("ТАСС",)
     assert variants("KOICAнын") == ()  # mixed scripts: no other spelling
 
 
@@ -52,3 +53,11 @@ def test_translit_origin_and_refresh_after_a_label(store: Store, add_doc: Callab
     assert pending[0][2] is not None and pending[0][2] < 1.0
     assert text.startswith("Садыр")
     assert CrossScript.name == "translit"
+
+
+def test_latin_label_finds_the_cyrillic_name() -> None:
+    lex = Lexicon()
+    lex.learn(1, "Sadyr Japarov", "PER", "xx")
+    assert found(lex, "Садыр Жапаровдун сапары. Жапаров келди.", "ky") == [
+        ("Садыр Жапаровдун", "PER"), ("Жапаров", "PER"),
+    ]

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from ..importer import ImportFailure
 from .base import BaseRecogniser, Suggestion, TextDoc, register
 from .propagation import Lexicon
+from .scripts import from_romanised
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
@@ -129,50 +130,6 @@ _DESIGNATORS = re.compile(
     r"\b(?:oblast'?|oblysy|kray|okrug|avtonomn\w*|avtonomnaya|shaary|shahri|region|province)\b",
     re.IGNORECASE,
 )
-#: iso-codes writes Kyrgyz, Kazakh and Russian subdivision names in BGN/PCGN-style
-#: romanisation; read back letter by letter (digraphs first; "y" after a vowel is й).
-_FROM_LATIN = [
-    ("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("gh", "г"), ("ts", "ц"),
-    ("ya", "я"), ("yu", "ю"), ("yo", "ё"), ("ng", "ң"),
-    ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"),
-    ("i", "и"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"),
-    ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("h", "х"), ("j", "ж"),
-    ("q", "к"), ("ö", "ө"), ("ü", "ү"), ("ū", "у"), ("c", "ц"), ("w", "в"), ("x", "кс"),
-]
-_VOWELS_LAT = set("aeiouöüūy")
-
-
-def _from_latin(name: str, turkic: bool = True) -> str | None:
-    """A romanised subdivision name read back in Cyrillic ("Jalal-Abad" → "Жалал-Абад");
-    "ng" is ң only in Kyrgyz and Kazakh names (``turkic``)."""
-    out: list[str] = []
-    low = name.lower()
-    i = 0
-    while i < len(low):
-        ch = low[i]
-        if not ch.isalpha():
-            out.append(ch)
-            i += 1
-            continue
-        if ch == "y" and not low.startswith(("ya", "yu", "yo"), i):
-            prev = low[i - 1] if i else ""
-            out.append("й" if prev in _VOWELS_LAT else "ы")
-            i += 1
-            continue
-        for lat, cyr in _FROM_LATIN:
-            if lat == "ng" and not turkic:
-                continue
-            if low.startswith(lat, i):
-                out.append(cyr)
-                i += len(lat)
-                break
-        else:
-            return None
-    cyr = "".join(out)
-    # keep the capitals where the name had them (first letter of each part)
-    return "".join(c.upper() if j == 0 or cyr[j - 1] in " -" else c for j, c in enumerate(cyr))
-
-
 @lru_cache(maxsize=4)
 def iso_names(locales: tuple[str, ...] = ("ky", "ru", "kk")) -> tuple[Name, ...]:
     """Country names translated in ``locales`` by iso-codes (ISO 3166-1, via pycountry:
@@ -206,7 +163,7 @@ def iso_names(locales: tuple[str, ...] = ("ky", "ru", "kk")) -> tuple[Name, ...]
             name = sub.name.split(",")[0].strip()
             if _DESIGNATORS.search(name):
                 continue
-            cyr = _from_latin(name, turkic=cc != "RU")
+            cyr = from_romanised(name, turkic=cc != "RU")
             if cyr:
                 add(cyr, "ky" if cc == "KG" else "ru" if cc == "RU" else "xx")
     return tuple(out.values())
