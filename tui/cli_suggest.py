@@ -111,7 +111,10 @@ def suggest_command(
     """Suggest entities: run recognisers over the documents and store pending suggestions.
 
     Recognisers: "propagation" finds the entities you labelled again, in all their Kyrgyz
-    and Russian word forms; "patterns" matches pattern files; "natasha" tags Russian
+    and Russian word forms, and "translit" the same spelt in the other script (Cyrillic ↔
+    Latin); "gazetteer" finds country, region and city names (CLDR, iso-codes) and the
+    names of your --gazetteer files; "natasha-ky" finds in Kyrgyz documents the names
+    Natasha finds in Russian ones; "patterns" matches pattern files; "natasha" tags Russian
     documents (needs pip install 'annotate[ru]'); "crf" (only when named) is the model
     that learns from your labelled documents: it is trained first when there is no saved
     model or you labelled documents since, and its suggestions are scored by the model's
