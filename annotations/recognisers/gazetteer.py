@@ -260,6 +260,8 @@ class GazetteerRecogniser(BaseRecogniser):
 
         if self.cldr and importlib.util.find_spec("babel") is None:
             return "Babel is not installed (CLDR names): pip install babel"
+        if self.cldr and self.iso and importlib.util.find_spec("pycountry") is None:
+            return "pycountry is not installed (ISO 3166 names): pip install pycountry"
         return None
 
     def prepare(self, store: "Store | None" = None) -> None:

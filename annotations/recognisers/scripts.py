@@ -126,8 +126,11 @@ def variants(text: str) -> tuple[tuple[str, str], ...]:
     Cyrillic ones as ``ky`` (so Kyrgyz endings are found on them; Russian documents match
     them by lemma either way). Mixed-script text has none."""
     cyr, lat = has_cyrillic(text), has_latin(text)
-    if cyr and not lat:
-        return tuple((v, "xx") for v in to_latin(text))
-    if lat and not cyr:
-        return tuple((v, "ky") for v in to_cyrillic(text))
+    try:
+        if cyr and not lat:
+            return tuple((v, "xx") for v in to_latin(text))
+        if lat and not cyr:
+            return tuple((v, "ky") for v in to_cyrillic(text))
+    except ImportError:  # an environment installed before iuliia/cyrtranslit were dependencies
+        return ()
     return ()
