@@ -1,6 +1,6 @@
 """Suggestion benchmark: quality after three labelled documents, and speed on 10,000.
 
-Quality. The gold texts (``benchmarks/gold/gold.jsonl``: 14 Kyrgyz and Russian news
+Quality. The gold texts (``benchmarks/gold/gold.jsonl``: 15 Kyrgyz and Russian news
 documents, hand annotated) are imported into a fresh database; the first three are
 labelled as a person would (their gold spans added as accepted spans, then marked done);
 recognisers run over the rest, and the pending suggestions are scored against the gold
