@@ -119,3 +119,22 @@ def test_evaluate_with_no_matching_documents_fails_cleanly(db_path: Path, write_
     gold = write_jsonl([{"text": "elsewhere", "spans": []}], "gold.jsonl")
     result = run("evaluate", "--db", str(db_path), str(gold))
     assert result.exit_code == 1 and "none of the 1 gold document(s) are in the database" in result.output
+
+
+def test_suggest_with_a_gazetteer_file(db_path: Path, tmp_path: Path) -> None:
+    labelled_db(db_path).close()
+    names = tmp_path / "names.tsv"
+    names.write_text("LOC\tОрусия\n", encoding="utf-8")
+    result = run("suggest", "--db", str(db_path), "--annotator", "alice", "--recogniser", "propagation",
+                 "--gazetteer", str(names), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["suggestions"]["gazetteer"] > 0
+    with Store(db_path, "alice") as store:  # seed 4 says "Орусия" (Kyrgyz for Russia)
+        found = {store.text(4)[s.start:s.end] for s in store.spans(4, states=("pending",))
+                 if s.origin == "gazetteer"}
+    assert any(f.startswith("Орусия") for f in found), found
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("LOC Орусия\n", encoding="utf-8")
+    refused = run("suggest", "--db", str(db_path), "--gazetteer", str(bad))
+    assert refused.exit_code == 1 and f"{bad}:1: expected LABEL<TAB>name" in refused.output
+    assert "Traceback" not in refused.output

@@ -49,7 +49,7 @@ def test_item1_hint_without_natasha_is_right_for_a_checkout_and_ends_with_a_newl
                         lambda name, *a: None if name == "natasha" else real(name, *a))
     result = run("suggest", "--db", str(db_path))
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Skipped natasha")]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Skipped natasha:")]
     assert len(lines) == 1
     assert "-m pip install 'natasha>=1.6'" in lines[0] and "annotate[ru]" not in lines[0]
     assert result.stderr.endswith("\n")

@@ -274,3 +274,61 @@ def test_lexicon_state_follows_label_renames_removals_and_imports(
     store.remove_label("PLACE", force=True)
     state.sync(store)
     assert len(state.lexicon) == 0
+
+
+# -- a surname never cuts another person's name in two (issue 17 item 9) --------------------
+
+
+def test_surname_is_not_suggested_inside_another_persons_name() -> None:
+    # "Жапаров" learned from "Садыр Жапаров" is not cut out of "Акылбек Жапаров": the whole
+    # name is suggested instead, at a lower score.
+    lex = lexicon(("Садыр Жапаров", "PER", "ky"))
+    text = "Министрлер Кабинетинин Төрагасы Акылбек Жапаров келди. Кийин Жапаров сүйлөдү."
+    sugs = lex.suggest(TextDoc(text, "ky", None, tokenize(text, "ky")))
+    assert [(text[s.start:s.end], s.label) for s in sugs] == [
+        ("Акылбек Жапаров", "PER"), ("Жапаров", "PER"),
+    ]
+    assert sugs[0].score is not None and sugs[1].score is not None and sugs[0].score < sugs[1].score
+    assert sugs[1].start == text.index("Жапаров сүйлөдү")
+
+
+def test_surname_after_a_sentence_initial_common_word_is_kept() -> None:
+    # "Президент" opens the sentence and "президенти" occurs in lower case: not a given name.
+    lex = lexicon(("Садыр Жапаров", "PER", "ky"))
+    text = "Өлкөнүн президенти келди. Президент Жапаров сүйлөдү."
+    assert found(lex, text, "ky") == [("Жапаров", "PER")]
+
+
+def test_surname_next_to_another_known_name_or_a_surname_is_kept() -> None:
+    lex = lexicon(("Садыр Жапаров", "PER", "ky"), ("Москва", "LOC", "ky"))
+    text = "Москвада Жапаров сүйлөдү. Касымалиев Жапаровго кат жазды. Матвиенко Жапаровдун сапарын айтты."
+    assert found(lex, text, "ky") == [
+        ("Москвада", "LOC"), ("Жапаров", "PER"), ("Жапаровго", "PER"), ("Жапаровдун", "PER"),
+    ]
+
+
+def test_russian_given_name_before_a_known_surname_is_another_person() -> None:
+    lex = lexicon(("Владимир Путин", "PER", "ru"))
+    text = "Вчера Людмила Путина выступила. Президент России Путин заявил."
+    assert found(lex, text, "ru") == [("Людмила Путина", "PER"), ("Путин", "PER")]
+
+
+def test_english_titles_do_not_count_as_given_names() -> None:
+    from annotations.recognisers.propagation import cuts_a_name
+
+    text = "Kyrgyzstan's President Japarov met Putin."
+    assert not cuts_a_name(text, text.index("Japarov"), text.index("Japarov") + 7, "xx")
+
+
+def test_a_match_inside_a_quoted_name_is_not_suggested() -> None:
+    lex = lexicon(("Кыргызстан", "LOC", "ky"))
+    text = "«Газпром Кыргызстан» ишканасы Кыргызстанда иштейт. «Кыргызстан» гезити чыкты."
+    assert found(lex, text, "ky") == [("Кыргызстанда", "LOC"), ("Кыргызстан", "LOC")]
+
+
+def test_kyrgyz_connecting_vowel_after_a_russian_sk_cluster() -> None:
+    assert ("Новосибирск", "иге") in ky.analyses("Новосибирскиге")
+    lex = lexicon(("Минск", "LOC", "ky"))
+    assert found(lex, "Делегация Минскиге барды, Минскиде жолугушту.", "ky") == [
+        ("Минскиге", "LOC"), ("Минскиде", "LOC"),
+    ]

@@ -185,7 +185,9 @@ def test_unknown_and_unavailable_recognisers_are_refused(monkeypatch: pytest.Mon
     with pytest.raises(RecogniserError, match="cannot run: not here"):
         build_recognisers(["natasha"])
     recs, skipped = build_recognisers()
-    assert "natasha" in skipped and [r.name for r in recs] == ["propagation", "patterns"]
+    assert "natasha" in skipped and [r.name for r in recs] == [
+        "propagation", "translit", "patterns", "gazetteer", "natasha-ky",
+    ]
 
 
 def test_bulk_store_keeps_the_rules_of_add_suggestions(seeded_store: Store) -> None:

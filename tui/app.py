@@ -397,6 +397,7 @@ class AnnotateApp(App[None]):
     # -- cursor persistence --------------------------------------------------------------------------
 
     def _show_selection(self, selection: str | None) -> None:
+        self.status_bar.suggestion = self.reader.suggestion_note()
         self.status_bar.selection = selection
 
     def _show_percent(self, percent: int) -> None:

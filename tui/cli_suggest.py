@@ -87,6 +87,10 @@ def _recogniser_list() -> None:
 @click.option("--patterns", "pattern_files", multiple=True, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
               help="spaCy EntityRuler-style JSONL patterns to match in this run (repeatable).")
+@click.option("--gazetteer", "gazetteer_files", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Your own names, one LABEL<TAB>name a line (or JSON lines), found in all their "
+                   "word forms by the gazetteer recogniser (repeatable).")
 @click.option("--keep-patterns", is_flag=True,
               help="Also keep the --patterns in the database, for later runs and the app's refreshes "
                    "(replacing patterns kept earlier from a file of the same name).")
@@ -99,6 +103,7 @@ def suggest_command(
     annotator: str | None,
     names: tuple[str, ...],
     pattern_files: tuple[Path, ...],
+    gazetteer_files: tuple[Path, ...],
     keep_patterns: bool,
     status: str,
     list_only: bool,
@@ -107,7 +112,10 @@ def suggest_command(
     """Suggest entities: run recognisers over the documents and store pending suggestions.
 
     Recognisers: "propagation" finds the entities you labelled again, in all their Kyrgyz
-    and Russian word forms; "patterns" matches pattern files; "natasha" tags Russian
+    and Russian word forms, and "translit" the same spelt in the other script (Cyrillic ↔
+    Latin); "gazetteer" finds country, region and city names (CLDR, iso-codes) and the
+    names of your --gazetteer files; "natasha-ky" finds in Kyrgyz documents the names
+    Natasha finds in Russian ones; "patterns" matches pattern files; "natasha" tags Russian
     documents; "crf" (only when named) is the model
     that learns from your labelled documents: it is trained first when there is no saved
     model or you labelled documents since, and its suggestions are scored by the model's
@@ -123,6 +131,8 @@ def suggest_command(
         annotate suggest --db news.db --recogniser propagation --patterns orgs.jsonl
 
         annotate suggest --db news.db --annotator aida --recogniser propagation --recogniser crf
+
+        annotate suggest --db news.db --gazetteer my-names.tsv
     """
     if list_only:
         _recogniser_list()
@@ -132,11 +142,14 @@ def suggest_command(
     if loaded and wanted and "patterns" not in wanted:
         wanted.append("patterns")
     extra = [p for _, pats in loaded for p in pats]
+    if gazetteer_files and wanted and "gazetteer" not in wanted:
+        wanted.append("gazetteer")
+    options: dict[str, dict[str, Any]] = {"patterns": {"patterns": [] if keep_patterns else extra}}
+    if gazetteer_files:
+        options["gazetteer"] = {"files": list(gazetteer_files)}
     try:
-        recognisers, skipped = build_recognisers(
-            wanted or None, {"patterns": {"patterns": [] if keep_patterns else extra}}
-        )
-    except RecogniserError as exc:
+        recognisers, skipped = build_recognisers(wanted or None, options)
+    except (RecogniserError, ImportFailure) as exc:
         raise click.ClickException(inert(str(exc))) from None
     who = annotator or _root_annotator()
     if who is None and any(r.name == "crf" for r in recognisers):

@@ -181,6 +181,8 @@ class Reader(ScrollView, can_focus=True):
         #: Published with the selected text (``None``: nothing selected) when the selection
         #: changes; subscribers run at once, so they redraw in the same frame as the reader.
         self.selection_signal: Signal[str | None] = Signal(self, "selection")
+        #: The last :meth:`suggestion_note` published (it is published with the selection).
+        self._note: str | None = None
         #: Published with how far through the document the view is (0-100) when that changes.
         self.scroll_signal: Signal[int] = Signal(self, "scroll")
         #: ``time.monotonic()`` of the last cursor or selection change.
@@ -328,6 +330,21 @@ class Reader(ScrollView, can_focus=True):
             return None
         return self.model.raw[sel[0] : sel[1]]
 
+    def suggestion_note(self) -> str | None:
+        """``PER? translit 0.72``: label, origin and score of the pending suggestion under the
+        cursor (or the one the selection covers exactly), else ``None``."""
+        if self.model is None:
+            return None
+        sel = self.selection
+        rng = sel if sel is not None else self.cursor_range
+        if rng is None:
+            return None
+        span = self.model.pending_at(*rng)
+        if span is None or (sel is not None and (span.start, span.end) != tuple(sel)):
+            return None
+        score = f" {span.score:.2f}" if span.score is not None else ""
+        return f"{span.label}? {span.origin}{score}"
+
     def _refresh_offsets(self, start: int, end: int) -> None:
         layout = self.layout_now
         if layout is None:
@@ -362,7 +379,9 @@ class Reader(ScrollView, can_focus=True):
 
     def _moved(self, selection_changed: bool) -> None:
         self.moved_at = monotonic()
-        if selection_changed:
+        note = self.suggestion_note()
+        if selection_changed or note != self._note:
+            self._note = note
             self.selection_signal.publish(self.selection_text)
 
     def _set_cursor(self, word: int, *, select: bool = False, keep_goal: bool = False) -> None:

@@ -47,6 +47,9 @@ class StatusBar(OneLine):
     selection: reactive[str | None] = reactive(None, layout=False)
     """The selected text, if any."""
 
+    suggestion: reactive[str | None] = reactive(None, layout=False)
+    """Label, origin and score of the selected suggestion (``PER? translit 0.72``), if any."""
+
     progress: reactive[tuple[int, int]] = reactive((0, 0), layout=False)
     """(documents done, documents in total) for this annotator."""
 
@@ -94,6 +97,10 @@ class StatusBar(OneLine):
         yield sep
         if self.selection:
             yield ("«" + clip(self.selection, SELECTION_MAX) + "»", None)
+            if self.suggestion:
+                yield (" " + clip(self.suggestion, SELECTION_MAX), _DIM)
+        elif self.suggestion:
+            yield (clip(self.suggestion, SELECTION_MAX), None)
         else:
             yield ("no selection", _DIM)
         yield sep

@@ -5,7 +5,12 @@
 - :mod:`.propagation`: entities you labelled, found again in all their word forms
   (Kyrgyz suffixes in :mod:`.inflection_ky`, Russian lemmas in :mod:`.inflection_ru`).
 - :mod:`.patterns`: spaCy EntityRuler-style pattern files, run with spaCy's matchers.
-- :mod:`.natasha_ner`: Natasha's Russian NER (optional extra ``annotate[ru]``), cleaned.
+- :mod:`.natasha_ner`: Natasha's Russian NER (optional extra ``annotate[ru]``), cleaned;
+  and ``natasha-ky``: the names it finds in Russian documents, found in Kyrgyz ones.
+- :mod:`.gazetteer`: CLDR (Babel) and iso-codes (pycountry) place and organisation names
+  and a user's gazetteer files, matched with propagation's word forms.
+- :mod:`.scripts`: Cyrillic ↔ Latin spellings for ``translit`` (cross-script propagation,
+  :class:`.propagation.CrossScript`).
 - :mod:`.crf`: the in-loop CRF's predictions, scored by its marginal probability (run by
   name; its model is saved next to the database, ``<db>.models/<annotator>/``).
 - :mod:`.runner`: :func:`run_recognisers` (corpus), :func:`refresh_document` (one

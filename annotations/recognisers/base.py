@@ -50,6 +50,7 @@ BUILTIN_MODULES: list[str] = [
     "annotations.recognisers.propagation",
     "annotations.recognisers.patterns",
     "annotations.recognisers.natasha_ner",
+    "annotations.recognisers.gazetteer",
     "annotations.recognisers.crf",
 ]
 

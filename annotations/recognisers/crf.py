@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import BaseRecogniser, RecogniserError, Suggestion, TextDoc, register
 from .propagation import Lexicon as PropagationLexicon
-from .propagation import LexiconState, Propagation
+from .propagation import CrossScript, LexiconState, Propagation
 
 # ``annotations.model`` (python-crfsuite and the training code) is imported where it is
 # used, so registering this recogniser costs nothing to runs that do not use it.
@@ -432,7 +432,8 @@ def suggest_corpus_job(
     if model is None:
         raise ModelError("no model yet: retrain first")
     lexicon = _child_lexicon(ctx) if lexicon is None else lexicon
-    recs = [Propagation(ctx.memo.get("lexicon_state")), CRFRecogniser(model, lexicon=lexicon, min_score=min_score)]
+    state = ctx.memo.get("lexicon_state")
+    recs = [Propagation(state), CrossScript(state), CRFRecogniser(model, lexicon=lexicon, min_score=min_score)]
     return run_recognisers(ctx.store, recs, status=None, doc_ids=sorted(doc_ids), cancel=ctx.cancel,
                            batch=CORPUS_BATCH)
 

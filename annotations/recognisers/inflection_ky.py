@@ -179,7 +179,8 @@ def analyses(word: str) -> list[tuple[str, str]]:
     """Every ``(stem, ending)`` split of ``word`` with a valid inflectional ending.
 
     The ending is matched in lower case so "МОСКВАГА" splits like "Москвага". A stem
-    whose soft sign was dropped (Кремлден) is returned with it restored (Кремль) too.
+    whose soft sign was dropped (Кремлден) is returned with it restored (Кремль) too, and
+    one that took a connecting и after a final -ск cluster (Минскиге) without it (Минск).
     """
     out: list[tuple[str, str]] = []
     n = len(word)
@@ -194,6 +195,9 @@ def analyses(word: str) -> list[tuple[str, str]]:
             out.append((stem, ending))
         if stem[-1] == "л":  # Кремлден: the soft sign of Кремль was dropped
             out.append((stem + "ь", ending))
+        if stem[-3:].lower() == "ски" and len(stem) > 3:
+            # Минскиге, Новосибирскиде: a connecting и after a Russian -ск cluster
+            out.append((stem[:-1], stem[-1:] + ending))
     return out
 
 

@@ -29,7 +29,7 @@ import shlex
 import sys
 import threading
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..store import snap_to_tokens
 from .base import BaseRecogniser, Suggestion, TextDoc, register
@@ -37,7 +37,7 @@ from .base import BaseRecogniser, Suggestion, TextDoc, register
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
 
-__all__ = ["NatashaRecogniser", "NATASHA_HINT", "LABELS", "clean"]
+__all__ = ["NatashaRecogniser", "NatashaToKyrgyz", "NATASHA_HINT", "LABELS", "clean", "russian_names"]
 
 #: Right for a source checkout and an installed wheel alike: Natasha itself, into this Python.
 NATASHA_HINT = (
@@ -212,4 +212,106 @@ register(
     NatashaRecogniser,
     description="Natasha's Russian NER, Russian documents only.",
     priority=NatashaRecogniser.priority,
+)
+
+
+# -- Russian NER feeding Kyrgyz documents ---------------------------------------------------
+
+#: Russian documents read by :class:`NatashaToKyrgyz` at most (in import order).
+MAX_RUSSIAN_DOCS = 2000
+
+
+def russian_names(
+    texts: Iterable[str | tuple[str, list[tuple[int, int, str]]]], min_count: int = 1
+) -> list[tuple[str, str]]:
+    """``(name, label)`` Natasha finds (cleaned) in Russian ``texts`` with confidence: found
+    at least ``min_count`` times, and always with the same label (lemma-wise).
+
+    An item may be ``(text, spans)`` with Natasha's spans already known (``(start, end,
+    label)``, e.g. its stored suggestions), so that text is not tagged again.
+    """
+    from collections import Counter
+
+    from .inflection_ru import lemma_cased
+
+    votes: dict[tuple[str, ...], Counter[str]] = {}
+    surfaces: dict[tuple[str, ...], str] = {}
+    for item in texts:
+        if isinstance(item, tuple):
+            text, known = item
+        else:
+            text = item
+            known = [(a, b, LABELS[k]) for a, b, k in clean(text, _tag(text)) if k in LABELS]
+        for a, b, label in known:
+            if "\n" in text[a:b]:
+                continue
+            name = text[a:b]
+            key = tuple((lemma_cased(w) or [w])[0].lower() for w in name.split())
+            votes.setdefault(key, Counter())[label] += 1
+            surfaces.setdefault(key, name)
+    out = []
+    for key, counts in votes.items():
+        if len(counts) == 1 and sum(counts.values()) >= min_count:
+            out.append((surfaces[key], next(iter(counts))))
+    return out
+
+
+class NatashaToKyrgyz(BaseRecogniser):
+    """Names Natasha finds in the corpus's Russian documents, found in the Kyrgyz ones.
+
+    Kyrgyz news names the same people, places and bodies as Russian news, with the same
+    Cyrillic stems and Kyrgyz endings ("Касымалиевым" in Russian → "Касымалиевдин").
+    ``prepare`` reads Natasha's stored suggestions in the store's Russian documents (at most
+    :data:`MAX_RUSSIAN_DOCS`), tagging those it has not suggested in yet, and keeps the names
+    Natasha gives one label every time (:func:`russian_names`); they are
+    taught to a propagation lexicon (Russian lemmas as base forms) and suggested in Kyrgyz
+    documents, origin ``natasha-ky``, score :data:`NATASHA_SCORE`.
+    """
+
+    name = "natasha-ky"
+    priority = 12
+    languages = frozenset({"ky"})
+
+    def __init__(self, min_count: int = 1, max_docs: int = MAX_RUSSIAN_DOCS) -> None:
+        self.min_count = min_count
+        self.max_docs = max_docs
+        self.lexicon: Any = None
+
+    def unavailable(self) -> str | None:
+        if importlib.util.find_spec("natasha") is None:
+            return NATASHA_HINT
+        return None
+
+    def prepare(self, store: "Store") -> None:
+        """Learn the names: from Natasha's stored suggestions where a Russian document has
+        them (rejected ones left out), else by tagging it."""
+        from .propagation import Lexicon
+
+        conn = store.db.conn
+        docs = conn.execute(
+            "SELECT id, text FROM documents WHERE lang = 'ru' ORDER BY id LIMIT ?", [self.max_docs]
+        ).fetchall()
+        stored: dict[int, list[tuple[int, int, str]]] = {}
+        for doc_id, start, end, label in conn.execute(
+            "SELECT s.doc_id, s.start, s.end, s.label FROM spans s JOIN documents d ON d.id = s.doc_id"
+            " WHERE d.lang = 'ru' AND s.origin = 'natasha' AND s.state != 'rejected' ORDER BY s.doc_id"
+        ):
+            stored.setdefault(doc_id, []).append((start, end, label))
+        items = ((text, stored[i]) if i in stored else text for i, text in docs)
+        self.lexicon = Lexicon(other_script=False)
+        for i, (name, label) in enumerate(russian_names(items, self.min_count)):
+            self.lexicon.learn(i, name, label, "ru")
+
+    def suggest(self, doc: TextDoc) -> list[Suggestion]:
+        if doc.lang != "ky" or self.lexicon is None:
+            return []
+        return [Suggestion(s.start, s.end, s.label, NATASHA_SCORE) for s in self.lexicon.suggest(doc)]
+
+
+register(
+    "natasha-ky",
+    NatashaToKyrgyz,
+    description="Names Natasha finds in your Russian documents, found in the Kyrgyz ones "
+                "(optional: pip install 'annotate[ru]').",
+    priority=NatashaToKyrgyz.priority,
 )

@@ -29,6 +29,17 @@ own, so this is exact and costs a fraction of tokenising the document).
 Score: the share of the entry's label among the labels people gave it, times 0.9 for a
 word form not seen labelled, times 0.8 for a surname learned from a full name.
 
+A one-word surname is not suggested where it would cut a name in two: "Жапаров" learned
+from "Садыр Жапаров" is not suggested in "Акылбек Жапаров" (:func:`cuts_a_name`); the whole
+name "Акылбек Жапаров" is suggested instead, at the surname's score times 0.8. Nor is a
+match that is part of a quoted name of several capitalised words ("Кыргызстан" in
+«Газпром Кыргызстан», :func:`inside_quoted_name`).
+
+The lexicon also learns each entity spelt in the other script (:mod:`.scripts`:
+"Садыр Жапаров" → "Sadyr Japarov", "ТАСС" → "TASS", "Sputnik" → "Спутник"); the
+``translit`` recogniser (:class:`CrossScript`, origin ``translit``, score times 0.85)
+suggests those matches.
+
 The lexicon follows the store incrementally (:class:`LexiconState`): it replays the event
 log since its last look, re-reading only the spans those events touched, so refreshing
 after one accept costs a few milliseconds at any corpus size.
@@ -52,7 +63,10 @@ from .base import BaseRecogniser, Suggestion, TextDoc, register
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
 
-__all__ = ["Lexicon", "LexiconState", "Propagation", "Entry", "words_of"]
+__all__ = [
+    "Lexicon", "LexiconState", "Propagation", "CrossScript", "Entry", "words_of", "select",
+    "cuts_a_name", "given_name_before", "inside_quoted_name",
+]
 
 #: A word as propagation sees it: letters/digits, with inner hyphens and dots.
 _WORD = re.compile(r"\w+(?:[-‐‑.]\w+)*")
@@ -60,6 +74,8 @@ _WORD = re.compile(r"\w+(?:[-‐‑.]\w+)*")
 #: Score factors (see the module docstring).
 UNSEEN_FORM = 0.9
 SURNAME = 0.8
+OTHER_SCRIPT = 0.85
+WHOLE_NAME = 0.8
 
 EntryKey = tuple[str, ...]
 
@@ -170,8 +186,12 @@ class _Learned:
 class Lexicon:
     """Entities learned from accepted spans, indexed for matching in any language."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, other_script: bool = True) -> None:
         self.entries: dict[EntryKey, Entry] = {}
+        #: The same entities spelt in the other script (:mod:`.scripts`), learned with
+        #: them; the ``translit`` recogniser suggests its matches.
+        self.other_script: Lexicon | None = Lexicon(other_script=False) if other_script else None
+        self._variants: dict[object, int] = {}
         self._learned: dict[int, _Learned] = {}
         self._wordless: dict[int, str] = {}
         self._ky_first: dict[str, set[EntryKey]] = {}
@@ -183,7 +203,7 @@ class Lexicon:
 
     # -- learning ----------------------------------------------------------------------
 
-    def learn(self, span_id: int, text: str, label: str, lang: str) -> bool:
+    def learn(self, span_id: object, text: str, label: str, lang: str) -> bool:
         """Learn span ``span_id`` (its text, label and document language); False if no words."""
         self.forget(span_id)
         words, gaps = words_of(text)
@@ -199,11 +219,31 @@ class Lexicon:
             dsurface = (last,)
             self._add(dkey, (), _forms([last], lang), label, dsurface, derived=True)
         self._learned[span_id] = _Learned(key, tuple(words), label, dkey, dsurface)
+        if self.other_script is not None:
+            self._learn_other_script(span_id, words, gaps, label, lang)
         return True
 
-    def forget(self, span_id: int) -> None:
+    def _learn_other_script(self, span_id: object, words: list[str], gaps: list[str], label: str,
+                            lang: str) -> None:
+        """Teach :attr:`other_script` the name's base form in the other script."""
+        from .scripts import variants
+
+        assert self.other_script is not None
+        base = _canonical(words, lang)
+        text = base[0] + "".join((f" {g} " if g else " ") + w for g, w in zip(gaps, base[1:]))
+        n = 0
+        for spelling, vlang in variants(text):
+            if self.other_script.learn((span_id, n), spelling, label, vlang):
+                n += 1
+        if n:
+            self._variants[span_id] = n
+
+    def forget(self, span_id: object) -> None:
         """Take back what span ``span_id`` taught (no-op if it taught nothing)."""
         self._wordless.pop(span_id, None)
+        if self.other_script is not None:
+            for n in range(self._variants.pop(span_id, 0)):
+                self.other_script.forget((span_id, n))
         learned = self._learned.pop(span_id, None)
         if learned is None:
             return
@@ -412,15 +452,139 @@ class Lexicon:
             if derived_only:
                 score *= SURNAME
             scored.append(Suggestion(start, end, label, round(score, 3)))
-        scored.sort(key=lambda s: (s.start, s.start - s.end))
-        out: list[Suggestion] = []
-        taken_end = -1
-        for sug in scored:
-            if sug.start < taken_end or not _aligned(doc, sug.start, sug.end):
-                continue
-            out.append(sug)
-            taken_end = sug.end
+        return select(doc, scored)
+
+
+def select(doc: TextDoc, scored: list[Suggestion]) -> list[Suggestion]:
+    """Non-overlapping suggestions, longest first, on whole tokens; no surname that would
+    cut a name in two (:func:`cuts_a_name`)."""
+    scored.sort(key=lambda s: (s.start, s.start - s.end))
+    out: list[Suggestion] = []
+    taken_end = -1
+    for sug in scored:
+        if sug.start < taken_end or not _aligned(doc, sug.start, sug.end):
+            continue
+        out.append(sug)
+        taken_end = sug.end
+    if not out:
         return out
+    covered = [(s.start, s.end) for s in out]
+    kept: list[Suggestion] = []
+    for s in out:
+        if inside_quoted_name(doc.text, s.start, s.end):
+            continue
+        if s.label == "PER":
+            given = given_name_before(doc.text, s.start, s.end, doc.lang, covered)
+            if given is not None:
+                # the whole name, at a lower score ("Акылбек Жапаров", not "Жапаров")
+                if _aligned(doc, given, s.end):
+                    kept.append(Suggestion(given, s.end, s.label, round((s.score or 1.0) * WHOLE_NAME, 3)))
+                continue
+        kept.append(s)
+    return kept
+
+
+# -- names cut in two --------------------------------------------------------------------
+
+#: A quoted name: «…» or „…“ or "…" around capitalised words, on one line.
+_QUOTED = re.compile(r"[«„\"“]([^«»„“”\"\n]{1,80})[»“”\"]")
+
+
+def inside_quoted_name(text: str, start: int, end: int) -> bool:
+    """True if ``start``..``end`` is part of, but not all of, a quoted name of two or more
+    capitalised words: news quotes company and newspaper names («Газпром Кыргызстан»
+    ишканасы), so "Кыргызстан" there is not the country."""
+    lo = max(0, start - 80)
+    seg = text[lo:start]
+    left = max(seg.rfind("«"), seg.rfind("„"), seg.rfind("\""), seg.rfind("“"))
+    if left < 0:
+        return False
+    left += lo
+    m = _QUOTED.match(text, left)
+    if m is None or not (m.start(1) <= start and end <= m.end(1)):
+        return False
+    inner = m.group(1).strip()
+    if (m.start(1), m.end(1)) == (start, end) or inner == text[start:end]:
+        return False
+    words = _WORD.findall(inner)
+    return len(words) >= 2 and all(w[:1].isupper() for w in words)
+
+
+_WORD_BEFORE = re.compile(r"\w+(?:[-‐‑.]\w+)*$")
+_SENTENCE_END = frozenset(".!?…:;\n\"«»“”„—–")
+#: Endings of family names and patronymics (Russian and Kyrgyz naming), and the Kyrgyz
+#: possessive of a title ("Төрагасы"): a word ending so is not a given name.
+_NOT_GIVEN = re.compile(
+    r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|енко|ский|цкий|ская|цкая|вич|вна|уулу|кызы"
+    r"|сы|си|су|сү)$"
+)
+
+
+def _cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u052f"
+
+
+@lru_cache(maxsize=65536)
+def _given_name_like(word: str, lang: str) -> bool:
+    """Could ``word`` be a given name standing before a surname ("Акылбек", "Михаил")?
+
+    Russian: pymorphy3 reads it as a given name. Otherwise: a capitalised Cyrillic word,
+    not all capitals, without a case ending (:func:`inflection_ky.analyses`: a given name
+    before a surname does not inflect in Kyrgyz) and not ending like a family name.
+    """
+    if len(word) < 2 or not (word[0].isupper() and _cyrillic(word[0])) or word.isupper():
+        return False
+    if lang == "ru":
+        from .inflection_ru import _analyser
+
+        return any("Name" in p.tag.grammemes for p in _analyser().parse(word))
+    low = word.lower()
+    if _NOT_GIVEN.search(low) or any(len(e) >= 2 for _, e in ky.analyses(word)):
+        return False
+    return True
+
+
+def cuts_a_name(
+    text: str, start: int, end: int, lang: str, covered: Iterable[tuple[int, int]] = ()
+) -> bool:
+    """True if a one-word PER match at ``start``..``end`` is the surname of a longer name
+    (:func:`given_name_before` finds its given name)."""
+    return given_name_before(text, start, end, lang, covered) is not None
+
+
+def given_name_before(
+    text: str, start: int, end: int, lang: str, covered: Iterable[tuple[int, int]] = ()
+) -> int | None:
+    """Where the given name before a one-word PER match at ``start``..``end`` starts, if the
+    match is the surname of a longer name, else ``None``.
+
+    "Жапаров" learned from "Садыр Жапаров" must not be suggested in "Акылбек Жапаров"
+    (another person). The word before it, across plain spaces on the same line, counts as
+    that person's given name when :func:`_given_name_like` and no other suggestion
+    (``covered``) holds it; at a sentence start (capitalised anyway) only if the document
+    never writes it in lower case. Only Cyrillic text: English capitalises titles
+    ("Kyrgyzstan's President Sadyr Japarov").
+    """
+    if not _cyrillic(text[start:start + 1] or "a") or _WORD.fullmatch(text, start, end) is None:
+        return None
+    p = start
+    while p > 0 and text[p - 1] in " \t\u00a0":
+        p -= 1
+    if p == start:
+        return None
+    m = _WORD_BEFORE.search(text, max(0, p - 64), p)
+    if m is None or m.end() != p or not _given_name_like(m.group(), lang):
+        return None
+    if any(x < m.end() and m.start() < y for x, y in covered):
+        return None
+    q = m.start()
+    while q > 0 and text[q - 1] in " \t\u00a0":
+        q -= 1
+    if q == 0 or text[q - 1] in _SENTENCE_END:
+        word = m.group()
+        if (word[:1].lower() + word[1:]) in text:
+            return None
+    return m.start()
 
 
 # -- token alignment ---------------------------------------------------------------------
@@ -584,6 +748,30 @@ class Propagation(BaseRecogniser):
     def suggest(self, doc: TextDoc) -> list[Suggestion]:
         return self.lexicon.suggest(doc)
 
+
+class CrossScript(Propagation):
+    """Cross-script propagation: the annotator's accepted spans found again in the other
+    script ("Садыр Жапаров" → "Sadyr Japarov", "ТАСС" → "TASS"; see :mod:`.scripts`)."""
+
+    name = "translit"
+    priority = 25
+
+    def suggest(self, doc: TextDoc) -> list[Suggestion]:
+        other = self.lexicon.other_script
+        if other is None:
+            return []
+        return [
+            Suggestion(s.start, s.end, s.label, round((s.score or 1.0) * OTHER_SCRIPT, 3))
+            for s in other.suggest(doc)
+        ]
+
+
+register(
+    "translit",
+    CrossScript,
+    description="Entities you labelled, found again spelt in the other script (Cyrillic ↔ Latin).",
+    priority=CrossScript.priority,
+)
 
 register(
     "propagation",

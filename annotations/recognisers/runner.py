@@ -40,7 +40,7 @@ from .base import (
     recogniser_names,
     widens_others,
 )
-from .propagation import LexiconState, Propagation
+from .propagation import CrossScript, LexiconState, Propagation
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import Store
@@ -462,8 +462,8 @@ def refresh_document(
     state = _shared_state(store)
     with state.lock:
         state.sync(store)
-        recs: list[Recogniser] = [Propagation(state)]
-        recs += [r for r in recognisers or () if r.name != Propagation.name]
+        recs: list[Recogniser] = [Propagation(state), CrossScript(state)]
+        recs += [r for r in recognisers or () if r.name not in (Propagation.name, CrossScript.name)]
         report = run_recognisers(store, recs, status=None, doc_ids=[doc_id], prepare=False)
     return RefreshResult(doc_id, report.total, time.perf_counter() - started)
 
@@ -485,8 +485,9 @@ def refresh_corpus(
     skip = set(exclude)
     rec = Propagation()
     rec.prepare(store)
+    recs: list[Recogniser] = [rec, CrossScript(rec.state)]
     if not skip:
-        return run_recognisers(store, [rec], status=status, progress=progress, cancel=cancel,
+        return run_recognisers(store, recs, status=status, progress=progress, cancel=cancel,
                                prepare=False)
     query = "SELECT d.id FROM documents d"
     args: list[object] = []
@@ -495,6 +496,6 @@ def refresh_corpus(
                   " AND s.annotator = ? AND s.status != 'todo')")
         args.append(store.annotator)
     ids = [r[0] for r in store.db.conn.execute(query, args) if r[0] not in skip]
-    return run_recognisers(store, [rec], status=None, doc_ids=ids, progress=progress,
+    return run_recognisers(store, recs, status=None, doc_ids=ids, progress=progress,
                            cancel=cancel, prepare=False)
 
