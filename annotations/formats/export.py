@@ -111,6 +111,8 @@ class ExportStats:
     misaligned: int = 0
     unwritten: int = 0
     files: list[str] = field(default_factory=list)
+    #: What the export did to its target that a person should hear about (a folder replaced...).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
