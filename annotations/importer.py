@@ -12,12 +12,13 @@ import bisect
 import json
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .db import deferred_fts, write
+from .db import ReadOnlyError, deferred_fts, write
 from .labels import valid_label_name
 from .store import Store, now
 from .text import (
@@ -550,6 +551,8 @@ def import_paths(
     """
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    if store.read_only:
+        raise ReadOnlyError(f"cannot import: {store.read_only}")
     report = ImportReport()
     sources = list(iter_sources(paths, report))
     total = sum(p.stat().st_size for p, _ in sources) or 1
@@ -574,6 +577,8 @@ def import_paths(
             write_records(store, records, name, report, mode=mode, lang=lang)
         except ImportFailure as exc:
             report.errors.append(exc)
+        except sqlite3.DatabaseError as exc:  # disk full, a damaged file: this file is rolled back
+            report.errors.append(ImportFailure(name, f"not written, the database failed: {exc}"))
         done += size
         if progress:
             progress(done, total, name)

@@ -23,16 +23,13 @@ from typing import Any, Iterable, Iterator, Sequence
 import sqlite_utils
 
 from . import db as dbmod
+from .db import ReadOnlyError, StoreError  # StoreError lives in db, so that ReadOnlyError can be one
 from .history import SPAN_COLUMNS, Change, UndoStacks, apply_changes, invert, load_changes
 from .labels import DEFAULT_LABELS, PALETTE, valid_colour, valid_label_name
 from .models import STATUSES, Document, DocumentSummary, Label, Span
 from .tokenize import Tokens, tokenize, tokenizer_id
 
-__all__ = ["Store", "StoreError", "open_store", "default_annotator", "default_db_path", "now"]
-
-
-class StoreError(Exception):
-    """A request the store refuses (unknown label, overlapping span, missing document...)."""
+__all__ = ["Store", "StoreError", "ReadOnlyError", "open_store", "default_annotator", "default_db_path", "now"]
 
 
 def now() -> str:
@@ -103,6 +100,11 @@ class Store:
     def _write(self):
         return dbmod.write(self.db)
 
+    @property
+    def read_only(self) -> str | None:
+        """Why the database was opened read-only (not writable, newer schema), or None."""
+        return dbmod.read_only_reason(self.db)
+
     def _log(
         self,
         action: str,
@@ -122,7 +124,7 @@ class Store:
     # -- labels ------------------------------------------------------------------------
 
     def _ensure_default_labels(self) -> None:
-        if self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
+        if self.read_only or self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
             return
         with self._write():
             if self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
@@ -438,6 +440,8 @@ class Store:
         if cached and cached[0] in (want, "import"):
             return Tokens.from_bytes(cached[1])
         toks = tokenize(text, lang)
+        if self.read_only:
+            return toks  # not cached: nothing can be written
         with self._write():
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
@@ -882,7 +886,9 @@ class Store:
     # -- cursor and sessions -------------------------------------------------------------
 
     def save_cursor(self, doc_id: int, offset: int) -> None:
-        """Remember where this annotator is (restored when the app reopens)."""
+        """Remember where this annotator is (restored when the app reopens); not on a read-only file."""
+        if self.read_only:
+            return
         with self._write():
             self.db.conn.execute(
                 "INSERT INTO cursors (annotator, doc_id, offset, updated) VALUES (?,?,?,?)"
@@ -901,7 +907,9 @@ class Store:
         return (row[0], row[1]) if row else None
 
     def start_session(self) -> int:
-        """Begin a tagging session; actions from now on are counted in it."""
+        """Begin a tagging session; actions from now on are counted in it (0: read-only, none kept)."""
+        if self.read_only:
+            return 0
         with self._write():
             cur = self.db.conn.execute(
                 "INSERT INTO sessions (annotator, started) VALUES (?, ?)", [self.annotator, now()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -21,6 +22,26 @@ console = Console(markup=False, highlight=False)
 err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+#: The database the running command opened (for messages about errors SQLite raises later).
+OPENED: list[Path] = []
+
+
+def database_failure(exc: sqlite3.DatabaseError) -> str:
+    """A one-line message for an error SQLite raised while a command ran: what happened and to which file."""
+    where = inert(str(OPENED[0])) if OPENED else "the database"
+    text = str(exc)
+    low = text.lower()
+    if "disk is full" in low or "disk full" in low:
+        what = "the disk is full; the interrupted change was rolled back"
+    elif "malformed" in low or "not a database" in low or "corrupt" in low:
+        what = "the file is damaged; try `sqlite3 FILE .recover` into a new file"
+    elif "readonly" in low or "read-only" in low:
+        what = "the file is read-only"
+    else:
+        what = "SQLite failed"
+    return f"database {where}: {what} (SQLite: {inert(text)})"
 
 
 def db_option(func: F) -> F:
@@ -53,6 +74,7 @@ def get_store(db_path: Path | None, annotator: str | None = None) -> Store:
     params = root.find_root().params if root is not None else {}
     path = db_path or params.get("db_path") or default_db_path()
     annotator = annotator or params.get("annotator")
+    OPENED[:] = [path]
     try:
         return open_store(path, annotator or default_annotator())
     except StoreError as exc:

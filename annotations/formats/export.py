@@ -178,7 +178,7 @@ def _page_tokens(
         toks = tokenize(text, lang)
         out[doc_id] = toks
         fresh.append((doc_id, want, toks.to_bytes()))
-    if fresh:
+    if fresh and not store.read_only:  # a read-only database: the cache just isn't filled
         try:
             with write(store.db):
                 conn.executemany(
