@@ -78,7 +78,9 @@ def get_store(db_path: Path | None, annotator: str | None = None) -> Store:
     try:
         return open_store(path, annotator or default_annotator())
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(inert(str(exc))) from None
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(database_failure(exc)) from None
     except Exception as exc:  # sqlite3.DatabaseError and friends: not a usable database
         raise click.ClickException(f"cannot open database {inert(str(path))}: {inert(str(exc))}") from None
 
