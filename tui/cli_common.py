@@ -28,20 +28,22 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 OPENED: list[Path] = []
 
 
-def database_failure(exc: sqlite3.DatabaseError) -> str:
+def database_failure(exc: sqlite3.DatabaseError, path: Path | None = None) -> str:
     """A one-line message for an error SQLite raised while a command ran: what happened and to which file."""
-    where = inert(str(OPENED[0])) if OPENED else "the database"
+    where = inert(str(path or (OPENED[0] if OPENED else "")))
     text = str(exc)
     low = text.lower()
     if "disk is full" in low or "disk full" in low:
         what = "the disk is full; the interrupted change was rolled back"
-    elif "malformed" in low or "not a database" in low or "corrupt" in low:
+    elif "not a database" in low:
+        what = "it is not an annotate (SQLite) database"
+    elif "malformed" in low or "corrupt" in low:
         what = "the file is damaged; try `sqlite3 FILE .recover` into a new file"
     elif "readonly" in low or "read-only" in low:
         what = "the file is read-only"
     else:
         what = "SQLite failed"
-    return f"database {where}: {what} (SQLite: {inert(text)})"
+    return f"{'cannot open database' if path else 'database'} {where}: {what} (SQLite: {inert(text)})"
 
 
 def db_option(func: F) -> F:
@@ -80,7 +82,7 @@ def get_store(db_path: Path | None, annotator: str | None = None) -> Store:
     except StoreError as exc:
         raise click.ClickException(inert(str(exc))) from None
     except sqlite3.DatabaseError as exc:
-        raise click.ClickException(database_failure(exc)) from None
+        raise click.ClickException(database_failure(exc, path)) from None
     except Exception as exc:  # sqlite3.DatabaseError and friends: not a usable database
         raise click.ClickException(f"cannot open database {inert(str(path))}: {inert(str(exc))}") from None
 
