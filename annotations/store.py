@@ -25,7 +25,7 @@ import sqlite_utils
 from . import db as dbmod
 from .db import ReadOnlyError, StoreError  # StoreError lives in db, so that ReadOnlyError can be one
 from .history import SPAN_COLUMNS, Change, UndoStacks, apply_changes, invert, load_changes
-from .labels import DEFAULT_LABELS, PALETTE, valid_colour, valid_label_name
+from .labels import DEFAULT_LABELS, PALETTE, label_repr, valid_colour, valid_label_name
 from .models import STATUSES, Document, DocumentSummary, Label, Span
 from .tokenize import Tokens, tokenize, tokenizer_id
 
@@ -163,7 +163,7 @@ class Store:
     ) -> Label:
         """Add a label; without ``key``/``colour`` it gets the next free key and palette colour."""
         if not valid_label_name(name):
-            raise StoreError(f"invalid label name {name!r}: use 1-40 visible characters, no spaces")
+            raise StoreError(f"invalid label name {label_repr(name)}: use 1-40 visible characters, no spaces")
         if colour is not None and not valid_colour(colour):
             raise StoreError(f"invalid colour {colour!r}: use #rrggbb")
         with self._write():
@@ -211,7 +211,7 @@ class Store:
                 raise StoreError(f"no label {name!r}")
             if new_name is not None and new_name != name:
                 if not valid_label_name(new_name):
-                    raise StoreError(f"invalid label name {new_name!r}")
+                    raise StoreError(f"invalid label name {label_repr(new_name)}")
                 if self.label(new_name):
                     raise StoreError(f"label {new_name!r} already exists")
             if colour is not None and not valid_colour(colour):
