@@ -26,7 +26,7 @@ from annotations import Store, import_seeds
 from annotations import db as dbmod
 from tui.cli import main
 
-from tui_helpers import loaded, make_app, sync
+from tui_helpers import loaded, make_app, sync, until
 
 ANNOTATE = Path(sys.executable).with_name("annotate")
 
@@ -256,3 +256,38 @@ def test_item5_damaged_database_import_names_each_file(tmp_path: Path) -> None:
     assert result.exit_code == 1
     line = [ln for ln in result.output.splitlines() if ln.startswith("Error:")][0]
     assert line == "Error: a.txt: not written, the database failed: database disk image is malformed", line
+
+
+@sync
+async def test_item3_app_on_a_read_only_file_starts_browses_and_refuses_changes(
+    seeded_store: Store, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app on a file opened read-only by SQLite itself (``mode=ro``); only the permission check
+    is told the file is not writable (the tests may run as root, who can write anything)."""
+    seeded_store.close()
+    real_access = os.access
+    monkeypatch.setattr(dbmod.os, "access", lambda p, mode: False if Path(p) == db_path else real_access(p, mode))
+    store = Store(db_path, "alice")
+    assert store.read_only and "is read-only" in store.read_only
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):  # SQLite refuses too, not only our check
+        store.db.conn.execute("BEGIN IMMEDIATE")
+        store.db.conn.execute("INSERT INTO sessions (annotator, started) VALUES ('x', 'y')")
+    if store.db.conn.in_transaction:
+        store.db.conn.execute("ROLLBACK")
+    app = make_app(store)
+    notes: list[str] = []
+    real_notify = app.notify
+    app.notify = lambda message, *a, **k: (notes.append(str(message)), real_notify(message, *a, **k))[1]  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        first = (await loaded(pilot)).doc_id
+        await pilot.press("right", "1")
+        await pilot.pause(0.1)
+        await pilot.press("d")
+        await pilot.pause(0.1)
+        assert sum("cannot save:" in n and "is read-only" in n for n in notes) == 2, notes
+        await pilot.press("]")
+        await until(pilot, lambda: app.reader.doc_id != first)
+        await pilot.press("q")
+    assert store.db.conn.execute("SELECT count(*) FROM spans").fetchone()[0] == 0
+    assert store.db.conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    store.close()

@@ -249,3 +249,32 @@ def test_item13_stale_temp_files_are_cleaned(db: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert not stale.exists() and not stale_folder.exists()
     assert live.exists() and other.exists()
+
+
+def test_item5_export_to_a_full_device_is_a_clear_error(db: Path, tmp_path: Path) -> None:
+    """A copy of /dev/full (every write fails with ENOSPC): one line, exit 1, the device left as it is."""
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    result = export(db, "-o", str(full))
+    assert result.exit_code == 1
+    assert f"Error: cannot write {full}: No space left on device" in result.output
+    assert stat.S_ISCHR(full.stat().st_mode) and hidden(tmp_path) == []
+
+
+def test_item1_block_device_and_socket_are_refused(db: Path, tmp_path: Path) -> None:
+    import socket
+
+    sock_path = tmp_path / "s.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    try:
+        result = export(db, "-o", str(sock_path))
+    finally:
+        sock.close()
+    assert result.exit_code == 1
+    assert f"Error: {sock_path} is a socket; export writes to files, folders, character devices and FIFOs only" \
+        in result.output
+    assert stat.S_ISSOCK(sock_path.stat().st_mode)
