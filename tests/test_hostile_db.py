@@ -291,3 +291,22 @@ async def test_item3_app_on_a_read_only_file_starts_browses_and_refuses_changes(
     assert store.db.conn.execute("SELECT count(*) FROM spans").fetchone()[0] == 0
     assert store.db.conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
     store.close()
+
+
+def test_item3_read_only_file_with_an_older_schema_says_it_needs_upgrading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "old.db"
+    Store(db, "alice").close()
+    conn = sqlite3.connect(db)
+    last = dbmod.migrations._migrations[-1].name
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [last])
+    conn.commit()
+    conn.close()
+    real_access = os.access
+    monkeypatch.setattr(dbmod.os, "access", lambda p, mode: False if Path(p) == db else real_access(p, mode))
+    result = run("docs", "--db", str(db))
+    assert result.exit_code == 1
+    assert (f"Error: {db} is read-only (no write permission, or a read-only file system), and it needs upgrading"
+            f" to schema version {len(dbmod.migrations._migrations)} first: open it once where it can be written"
+            ) in result.output
