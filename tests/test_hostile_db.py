@@ -266,7 +266,7 @@ async def test_item3_app_on_a_read_only_file_starts_browses_and_refuses_changes(
     is told the file is not writable (the tests may run as root, who can write anything)."""
     seeded_store.close()
     real_access = os.access
-    monkeypatch.setattr(dbmod.os, "access", lambda p, mode: False if Path(p) == db_path else real_access(p, mode))
+    monkeypatch.setattr(dbmod.os, "access", lambda p, mode: False if Path(p) == db_path and mode & os.W_OK else real_access(p, mode))
     store = Store(db_path, "alice")
     assert store.read_only and "is read-only" in store.read_only
     with pytest.raises(sqlite3.OperationalError, match="readonly"):  # SQLite refuses too, not only our check
@@ -304,7 +304,7 @@ def test_item3_read_only_file_with_an_older_schema_says_it_needs_upgrading(
     conn.commit()
     conn.close()
     real_access = os.access
-    monkeypatch.setattr(dbmod.os, "access", lambda p, mode: False if Path(p) == db else real_access(p, mode))
+    monkeypatch.setattr(dbmod.os, "access", lambda p, mode: False if Path(p) == db and mode & os.W_OK else real_access(p, mode))
     result = run("docs", "--db", str(db))
     assert result.exit_code == 1
     assert (f"Error: {db} is read-only (no write permission, or a read-only file system), and it needs upgrading"
