@@ -200,8 +200,10 @@ def test_item11_sharded_spacy_reexport_drops_old_shards(db: Path, tmp_path: Path
 # -- item 12: SIGTERM ---------------------------------------------------------------------------
 
 
-def test_item12_sigterm_removes_the_temporary_file(tmp_path: Path) -> None:
-    """A child exporting 3,000 documents (tokenising them) gets SIGTERM once its temp file exists."""
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_item12_sigterm_removes_the_temporary_file(tmp_path: Path, sig: signal.Signals) -> None:
+    """A child exporting 3,000 documents (tokenising them) gets SIGTERM (or SIGHUP: the SSH session
+    went away) once its temp file exists."""
     db = tmp_path / "big.db"
     corpus = tmp_path / "big.jsonl"
     words = "Садыр Жапаров Бишкекке келди жана Ош шаарында сүйлөдү".split()
@@ -221,9 +223,9 @@ def test_item12_sigterm_removes_the_temporary_file(tmp_path: Path) -> None:
     while not hidden(tmp_path) and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     assert hidden(tmp_path), "the export finished before its temp file was seen"
-    child.send_signal(signal.SIGTERM)
+    child.send_signal(sig)
     _out, err = child.communicate(timeout=60)
-    assert child.returncode == 128 + signal.SIGTERM, err
+    assert child.returncode == 128 + sig, err
     assert b"Traceback" not in err
     assert hidden(tmp_path) == []
     assert out.read_text() == "previous\n"

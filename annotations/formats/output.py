@@ -14,7 +14,7 @@ Where the output goes (``-o``) decides how it is written:
   only replaced if it is new, empty or an earlier export's (it holds :data:`MARKER`);
   any other non-empty folder is refused unless ``force``.
 
-If anything fails, or the process gets SIGINT or SIGTERM, the temporary output is removed
+If anything fails, or the process gets SIGINT, SIGTERM or SIGHUP, the temporary output is removed
 and the target is left as it was. Temporary files of an export that was killed outright
 (``kill -9``) are removed by the next export to the same target.
 """
@@ -306,12 +306,14 @@ def _atomic_folder(target: Path, fmt: str, stats: ExportStats, *, force: bool = 
         raise
 
 
+#: Signals that end an export the way SIGINT does: ``kill``, and the terminal (an SSH session) going away.
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """While the block runs in the main thread, SIGTERM unwinds like SIGINT (temporary output removed).
-
-    The process then exits with status 143 (128 + SIGTERM), as if the signal had killed it.
-    """
+    """While the block runs in the main thread, SIGTERM and SIGHUP unwind like SIGINT (temporary
+    output removed); the process then exits with 128 + the signal's number, as if it had killed it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -319,11 +321,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     def stop(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def _same_file(output: Path, db: Path) -> bool:
