@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"[^ ]+ *| +")
+#: A character that is not surely one cell wide (checked against rich's widths in the tests):
+#: outside printable ASCII, Latin-1, Latin Extended and Cyrillic (without its combining marks).
+_NOT_ONE_CELL = re.compile(r"[^\x20-\x7e\xa0-\xac\xae-\u024f\u0400-\u0482\u048a-\u052f]")
+_NON_SPACE = re.compile(r"[^ ]")
 
 
 class Chip(NamedTuple):
@@ -145,6 +149,11 @@ def wrap_from(
     """
     starts = [begin]
     chips = [c for c in chips if c.offset > begin or begin == p0]
+    if not chips and not _NOT_ONE_CELL.search(text, begin, p1):
+        done, at = _wrap_one_cell(text, begin, p1, width, starts, stop)
+        if done:
+            return starts, at
+        begin = at  # a word longer than a line starts here: broken below, one word at a time
     n_chips = len(chips)
     k = 0
     x = 0
@@ -178,6 +187,34 @@ def wrap_from(
             x += cw
         x += we - ce
     return starts, None
+
+
+def _wrap_one_cell(
+    text: str, begin: int, p1: int, width: int, starts: list[int], stop: Callable[[int], bool] | None
+) -> tuple[bool, int | None]:
+    """:func:`wrap_from` for text of one-cell characters without chips, a line (not a word) per
+    step, by searching the text: the next line starts at the first word whose end passes
+    ``width``. Returns ``(True, resumed)`` when done, or ``(False, s)`` at a line start ``s``
+    where a word longer than a line begins (left to the word-by-word loop)."""
+    s = begin
+    rfind = text.rfind
+    while True:
+        lim = s + width
+        if lim >= p1:
+            return True, None
+        if text[lim] == " ":  # every word ending by lim fits; the next one starts a line
+            m = _NON_SPACE.search(text, lim, p1)
+            if m is None:
+                return True, None
+            ws = m.start()
+        else:  # the word holding lim does not fit: it starts the next line
+            ws = rfind(" ", s, lim) + 1
+            if ws <= s:
+                return False, s
+        if stop is not None and stop(ws):
+            return True, ws
+        starts.append(ws)
+        s = ws
 
 
 def _line_chips(chips: Sequence[Chip], start: int, end: int, first: bool) -> list[Chip]:
