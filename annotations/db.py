@@ -4,11 +4,18 @@ Every connection runs in WAL mode with foreign keys on and a busy timeout, so se
 processes (annotators, the CLI, background workers) can share one file. Writers take the
 write lock up front (``BEGIN IMMEDIATE``) so they queue on the busy timeout instead of
 failing with "database is locked" when a read transaction tries to upgrade.
+
+A database this process cannot write (the file or its folder is not writable, or the file
+system is read-only) is opened read-only, without switching its journal mode, so it can
+still be browsed and exported; a database whose schema is newer than this version knows
+is opened the same way. Either way :func:`write` then refuses with :class:`ReadOnlyError`,
+saying why.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Callable, Iterator
@@ -18,12 +25,20 @@ from sqlite_utils import Migrations
 
 __all__ = [
     "connect", "migrations", "write", "deferred_fts", "index_documents", "SCHEMA_VERSION",
-    "BUSY_TIMEOUT_MS",
+    "BUSY_TIMEOUT_MS", "StoreError", "ReadOnlyError", "read_only_reason",
 ]
 
 BUSY_TIMEOUT_MS = 60_000
 
 migrations = Migrations("annotate")
+
+
+class StoreError(Exception):
+    """A request the store refuses (unknown label, overlapping span, missing document...)."""
+
+
+class ReadOnlyError(StoreError):
+    """A write asked of a database opened read-only; the message says why it is read-only."""
 
 
 @migrations()
@@ -275,28 +290,101 @@ def m004_span_overlap_seek(db: sqlite_utils.Database) -> None:
 SCHEMA_VERSION = len(migrations._migrations)
 
 
+def _unwritable(path: Path) -> str | None:
+    """Why this process cannot write the existing database ``path``, or None if it can."""
+    if not path.exists():
+        return None
+    if not os.access(path, os.W_OK):
+        return f"{path} is read-only (no write permission, or a read-only file system)"
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{path} is read-only (its folder {folder} is not writable, so SQLite cannot keep a journal)"
+    return None
+
+
+def _connect_read_only(path: Path, check_same_thread: bool) -> sqlite3.Connection:
+    """A read-only connection; in a read-only folder a WAL file without its ``-shm`` is opened
+    immutable (nothing can be writing it there)."""
+    uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
+    tries = ["?mode=ro"] + ([] if wal.exists() and wal.stat().st_size else ["?immutable=1"])
+    for i, params in enumerate(tries):
+        conn = sqlite3.connect(uri + params, uri=True, isolation_level=None,
+                               timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=check_same_thread)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+            if i == len(tries) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _newer_schema(db: sqlite_utils.Database, path: Path) -> str | None:
+    """Why the file's schema is newer than this version's (higher ``user_version`` or unknown migrations)."""
+    supported = len(migrations._migrations)
+    found = db.conn.execute("PRAGMA user_version").fetchone()[0]
+    known = {m.name for m in migrations._migrations}
+    applied = migrations.applied(db)
+    unknown = [m.name for m in applied if m.name not in known]
+    if found <= supported and not unknown:
+        return None
+    version = max(found, len(applied))
+    extra = f" (migrations it does not know: {', '.join(unknown)})" if unknown else ""
+    return (
+        f"{path} has schema version {version}, newer than this annotate supports (version"
+        f" {supported}){extra}; it is opened read-only: upgrade annotate to write to it"
+    )
+
+
+def read_only_reason(db: sqlite_utils.Database) -> str | None:
+    """Why ``db`` was opened read-only, or None when it can be written."""
+    return getattr(db, "annotate_read_only", None)
+
+
 def connect(path: str | Path, *, check_same_thread: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the database at ``path``.
 
     The connection is in autocommit mode: transactions are explicit (see :func:`write`).
+    An existing file this process cannot write, or one with a newer schema, is opened
+    read-only (see the module docstring).
     """
-    conn = sqlite3.connect(
-        str(path),
-        isolation_level=None,
-        timeout=BUSY_TIMEOUT_MS / 1000,
-        check_same_thread=check_same_thread,
-    )
+    memory = str(path) == ":memory:"
+    reason = None if memory else _unwritable(Path(path))
+    if reason:
+        conn = _connect_read_only(Path(path), check_same_thread)
+    else:
+        conn = sqlite3.connect(
+            str(path),
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=check_same_thread,
+        )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn)
+    newer = None if memory else _newer_schema(db, Path(path))
+    if newer:
+        reason = newer
+        conn.execute("PRAGMA query_only = 1")
+    if reason:
+        if migrations.pending(db) and not newer:
+            conn.close()
+            raise ReadOnlyError(
+                f"{reason}, and it needs upgrading to schema version {len(migrations._migrations)}"
+                " first: open it once where it can be written"
+            )
+        db.annotate_read_only = reason  # type: ignore[attr-defined]
+        return db
     # 8 KiB pages hold three ~2 kB documents where 4 KiB pages hold one: a third of the
     # writes on import. Only takes effect when the file is new (before WAL is switched on).
     conn.execute("PRAGMA page_size = 8192")
-    if str(path) != ":memory:":
+    if not memory:
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if mode.lower() != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    db = sqlite_utils.Database(conn)
     if migrations.pending(db):
         with write(db):
             # Applied under the write lock so two processes opening a new file don't race.
@@ -316,6 +404,9 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     Nested use becomes a savepoint, so a helper can be called inside a bigger action.
     """
     conn = db.conn
+    reason = read_only_reason(db)
+    if reason:
+        raise ReadOnlyError(f"cannot save: {reason}")
     if conn.in_transaction:
         with db.atomic():
             yield db

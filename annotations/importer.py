@@ -9,18 +9,22 @@ that they fall on token boundaries); plain text never pays for tokenisation.
 from __future__ import annotations
 
 import bisect
+import errno
 import json
+import math
 import os
 import re
+import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .db import deferred_fts, write
-from .labels import valid_label_name
+from .db import ReadOnlyError, deferred_fts, write
+from .labels import label_repr, valid_label_name
 from .mojibake import check_records
-from .store import Store, now
+from .store import Store, StoreError, now
 from .text import (
     LANGUAGES,
     DecodeError,
@@ -134,27 +138,86 @@ READERS_BY_SUFFIX = (".txt", ".jsonl")
 EXTRA_SUFFIXES: set[str] = set()
 
 
+def _special(mode: int) -> str:
+    """What a file that is neither a regular file nor a folder is, in words."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _stat(path: Path) -> os.stat_result | str:
+    """``path``'s stat (symlinks followed), or why it cannot be read."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return "is a dangling symlink (what it points to does not exist)" if path.is_symlink() else (
+            "no such file or folder")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symlink loop"
+        return f"cannot read: {exc.strerror}"
+
+
 def iter_sources(paths: Iterable[str | Path], report: ImportReport) -> Iterator[tuple[Path, str]]:
-    """Expand files and folders into ``(path, display_name)`` pairs, folders recursively."""
+    """Expand files and folders into ``(path, display_name)`` pairs, folders recursively.
+
+    Only regular files are read (a FIFO named ``x.txt`` would block forever). What cannot be
+    read is an error naming it (dangling or looping symlinks, unreadable folders); what is not
+    a file (FIFOs, devices, sockets, symlinks to folders, which are not followed) is skipped
+    and named.
+    """
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = 0
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.startswith("."):
-                        continue
-                    full = Path(dirpath) / name
-                    if full.suffix.lower() in READERS_BY_SUFFIX or full.suffix.lower() in EXTRA_SUFFIXES:
-                        found += 1
-                        yield full, str(Path(path.name) / full.relative_to(path))
-            if not found:
-                report.notices.append(f"{path}: no .txt or .jsonl files in this folder")
-        elif path.is_file():
+        st = _stat(path)
+        if isinstance(st, str):
+            report.errors.append(ImportFailure(str(path), st))
+        elif stat.S_ISDIR(st.st_mode):
+            yield from _walk(path, report)
+        elif stat.S_ISREG(st.st_mode):
             yield path, path.name
         else:
-            report.errors.append(ImportFailure(str(path), "no such file or folder"))
+            report.errors.append(ImportFailure(
+                str(path), f"is {_special(st.st_mode)}, not a regular file; save it to a file and import that"))
+
+
+def _walk(path: Path, report: ImportReport) -> Iterator[tuple[Path, str]]:
+    found = 0
+
+    def shown(full: str | Path) -> str:
+        return str(Path(path.name) / Path(full).relative_to(path))
+
+    def unreadable(exc: OSError) -> None:
+        where = shown(exc.filename) if exc.filename else str(path)
+        report.errors.append(ImportFailure(where, f"cannot read this folder: {exc.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
+        here = Path(dirpath)
+        for d in sorted(dirnames):
+            if not d.startswith(".") and (here / d).is_symlink():
+                report.skipped.append((shown(here / d), "a symlink to a folder, not followed"))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (here / d).is_symlink())
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            full = here / name
+            if full.suffix.lower() not in READERS_BY_SUFFIX and full.suffix.lower() not in EXTRA_SUFFIXES:
+                continue
+            st = _stat(full)
+            if isinstance(st, str):
+                report.errors.append(ImportFailure(shown(full), st))
+            elif stat.S_ISREG(st.st_mode):
+                found += 1
+                yield full, shown(full)
+            else:
+                report.skipped.append((shown(full), f"{_special(st.st_mode)}, not a regular file"))
+    if not found:
+        report.notices.append(f"{path}: no .txt or .jsonl files in this folder")
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -265,6 +328,79 @@ def _shift_past_crlf(
     return spans, tokens
 
 
+#: The integers meta may hold: what msgpack (spaCy's DocBin) can write.
+INT64 = (-(1 << 63), (1 << 64) - 1)
+#: How deep ``meta`` may nest (objects and arrays inside each other). spaCy's DocBin (msgpack)
+#: stops at 511 levels and wraps meta a few levels deeper; JSON writers have no limit.
+MAX_META_DEPTH = 100
+
+
+def check_meta(meta: Any, name: str, line: int | None) -> None:
+    """Refuse meta that some export format could not write: nested deeper than
+    :data:`MAX_META_DEPTH`, NaN or infinite floats, integers beyond 64 bits, lone surrogates.
+
+    Every reader's records pass here (see :func:`import_paths`), so the limit is one for all formats.
+    """
+    stack: list[tuple[Any, int]] = [(meta, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterable[Any] = [*value.keys(), *value.values()]
+        elif isinstance(value, (list, tuple)):
+            children = value
+        else:
+            why = None
+            if isinstance(value, float) and not math.isfinite(value):
+                why = f"holds {value!r}, which strict JSON readers refuse"
+            elif isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+                why = "holds an integer that does not fit in 64 bits (spaCy's DocBin cannot hold it)"
+            elif isinstance(value, str) and _SURROGATE.search(value):
+                why = "holds a lone surrogate, which cannot be stored as UTF-8"
+            if why:
+                raise ImportFailure(name, f"meta {why}", line)
+            continue
+        if depth > MAX_META_DEPTH:
+            raise ImportFailure(
+                name, f"meta is nested more than {MAX_META_DEPTH} levels deep; every export format"
+                " must be able to write it (spaCy's DocBin cannot write deeply nested data)", line)
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _checked(records: Iterable[Record], name: str) -> Iterator[Record]:
+    """Each record once its meta and span scores pass :func:`check_meta` (any reader's)."""
+    for rec in records:
+        check_meta(rec.meta, name, rec.line)
+        for i, sp in enumerate(rec.spans or (), 1):
+            if sp.score is not None and not math.isfinite(sp.score):
+                raise ImportFailure(name, f"span {i} has score {sp.score!r}; scores must be finite numbers", rec.line)
+        yield rec
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (strict JSON readers refuse NaN and Infinity)")
+
+
+_DIGITS = re.compile(r"value has (\d+) digits")
+
+
+def loads_strict(line: str) -> Any:
+    """``json.loads`` that refuses NaN and Infinity (ValueError), as strict JSON readers do.
+
+    An integer past Python's 4,300-digit limit is a ValueError too, said in words. Numbers
+    are otherwise parsed by the C scanner (no Python call per number); what an export could
+    not write (infinite floats, integers beyond 64 bits) is refused by :func:`check_meta`.
+    """
+    try:
+        return json.loads(line, parse_constant=_no_constant)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        digits = _DIGITS.search(str(exc))
+        if digits is None:
+            raise
+        raise ValueError(f"an integer of {int(digits[1]):,} digits (at most 4,300 are read)") from None
+
+
 def iter_json_lines(
     path: Path, name: str, progress: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, Any]]:
@@ -298,11 +434,13 @@ def iter_json_lines(
             if not line or line.isspace():  # not line.strip(): that copies a 50 MB line
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads_strict(line)
             except json.JSONDecodeError as exc:
                 raise ImportFailure(name, f"not valid JSON: {exc.msg} (column {exc.colno})", lineno) from None
             except RecursionError:  # e.g. 100,000 nested arrays: the parser gives up
                 raise ImportFailure(name, "not valid JSON: nested too deeply", lineno) from None
+            except ValueError as exc:  # NaN, Infinity, a 5,000-digit integer
+                raise ImportFailure(name, f"not valid JSON: {exc}", lineno) from None
             del raw, line  # not held while the record is written
             yield lineno, obj
 
@@ -362,7 +500,7 @@ def check_spans(rec: Record, name: str, allow_overlap: bool) -> None:
                     rec.line,
                 )
         if not valid_label_name(sp.label):
-            raise ImportFailure(name, f"span {i} has an invalid label {sp.label!r}", rec.line)
+            raise ImportFailure(name, f"span {i} has an invalid label {label_repr(sp.label)}", rec.line)
     if not allow_overlap:
         ordered = sorted(spans, key=lambda s: (s.start, s.end))
         for a, b in zip(ordered, ordered[1:]):
@@ -513,8 +651,13 @@ SNIFFERS: list[Callable[[Path], str | None]] = []
 
 
 def _sniff(path: Path) -> str | None:
+    """The first sniffer's answer; a sniffer that fails on the content just does not claim it
+    (the reader then says what is wrong, with the line)."""
     for sniff in SNIFFERS:
-        kind = sniff(path)
+        try:
+            kind = sniff(path)
+        except (ValueError, RecursionError, OSError):
+            continue
         if kind:
             return kind
     return None
@@ -535,6 +678,13 @@ def _reader(path: Path, fmt: str | None) -> Callable[..., Iterator[Record]]:
     return reader
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone since it was listed: its reader says so
+        return 0
+
+
 def import_paths(
     store: Store,
     paths: Iterable[str | Path],
@@ -553,13 +703,17 @@ def import_paths(
     """
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    if mode not in IMPORT_MODES:
+        raise ValueError(f"unknown import mode {mode!r}")
+    if store.read_only:
+        raise ReadOnlyError(f"cannot import: {store.read_only}")
     report = ImportReport()
     sources = list(iter_sources(paths, report))
-    total = sum(p.stat().st_size for p, _ in sources) or 1
+    total = sum(_size(p) for p, _ in sources) or 1
     done = 0
     for path, name in sources:
         report.files += 1
-        size = path.stat().st_size
+        size = _size(path)
         file_done = 0
 
         def tick(n: int, _name: str = name) -> None:
@@ -574,10 +728,17 @@ def import_paths(
                 records = read_jsonl(path, name, tick)
             else:
                 records = reader(path, name)
-            records = check_records(records, name, report, fix=fix_mojibake)
+            records = check_records(_checked(records, name), name, report, fix=fix_mojibake)
             write_records(store, records, name, report, mode=mode, lang=lang)
         except ImportFailure as exc:
             report.errors.append(exc)
+        except sqlite3.DatabaseError as exc:  # disk full, a damaged file: this file is rolled back
+            report.errors.append(ImportFailure(name, f"not written, the database failed: {exc}"))
+        except StoreError as exc:
+            report.errors.append(ImportFailure(name, f"not written: {exc}"))
+        except Exception as exc:  # a reader's own failure must not stop the other files
+            what = f"{type(exc).__name__}: {exc}"
+            report.errors.append(ImportFailure(name, f"could not be read ({what[:200]})"))
         done += size
         if progress:
             progress(done, total, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["DEFAULT_LABELS", "PALETTE", "valid_colour", "valid_label_name"]
+__all__ = ["DEFAULT_LABELS", "PALETTE", "label_repr", "valid_colour", "valid_label_name"]
 
 #: name, key, colour, description
 DEFAULT_LABELS: tuple[tuple[str, str, str, str], ...] = (
@@ -35,3 +35,11 @@ def valid_label_name(name: str) -> bool:
     refused too, so no label can pass for another on screen.
     """
     return bool(_NAME.match(name)) and name.isprintable()
+
+
+def label_repr(name: str, limit: int = 40) -> str:
+    """``repr(name)`` for an error message, cut to ``limit`` characters with the full length said,
+    so a 10,000-character "label" does not fill the screen."""
+    if len(name) <= limit:
+        return repr(name)
+    return f"{name[:limit]!r}… ({len(name):,} characters)"

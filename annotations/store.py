@@ -23,12 +23,13 @@ from typing import Any, Iterable, Iterator, Sequence
 import sqlite_utils
 
 from . import db as dbmod
+from .db import ReadOnlyError, StoreError  # StoreError lives in db, so that ReadOnlyError can be one
 from .history import SPAN_COLUMNS, Change, UndoStacks, apply_changes, invert, load_changes
-from .labels import DEFAULT_LABELS, PALETTE, valid_colour, valid_label_name
+from .labels import DEFAULT_LABELS, PALETTE, label_repr, valid_colour, valid_label_name
 from .models import STATUSES, Document, DocumentSummary, Label, Span
 from .tokenize import Tokens, tokenize, tokenizer_id
 
-__all__ = ["Store", "StoreError", "open_store", "default_annotator", "default_db_path", "now", "EVERYONE"]
+__all__ = ["Store", "StoreError", "ReadOnlyError", "open_store", "default_annotator", "default_db_path", "now", "EVERYONE"]
 
 #: The annotator that suggestions for everyone belong to (``annotate suggest`` without
 #: ``--annotator``). Every annotator sees them as pending until they decide: a decision
@@ -36,9 +37,6 @@ __all__ = ["Store", "StoreError", "open_store", "default_annotator", "default_db
 #: suggestion is hidden from an annotator who has any span of their own overlapping it.
 EVERYONE = "*"
 
-
-class StoreError(Exception):
-    """A request the store refuses (unknown label, overlapping span, missing document...)."""
 
 
 def now() -> str:
@@ -116,6 +114,11 @@ class Store:
     def _write(self):
         return dbmod.write(self.db)
 
+    @property
+    def read_only(self) -> str | None:
+        """Why the database was opened read-only (not writable, newer schema), or None."""
+        return dbmod.read_only_reason(self.db)
+
     def _log(
         self,
         action: str,
@@ -135,7 +138,7 @@ class Store:
     # -- labels ------------------------------------------------------------------------
 
     def _ensure_default_labels(self) -> None:
-        if self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
+        if self.read_only or self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
             return
         with self._write():
             if self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
@@ -174,7 +177,7 @@ class Store:
     ) -> Label:
         """Add a label; without ``key``/``colour`` it gets the next free key and palette colour."""
         if not valid_label_name(name):
-            raise StoreError(f"invalid label name {name!r}: use 1-40 visible characters, no spaces")
+            raise StoreError(f"invalid label name {label_repr(name)}: use 1-40 visible characters, no spaces")
         if colour is not None and not valid_colour(colour):
             raise StoreError(f"invalid colour {colour!r}: use #rrggbb")
         with self._write():
@@ -222,7 +225,7 @@ class Store:
                 raise StoreError(f"no label {name!r}")
             if new_name is not None and new_name != name:
                 if not valid_label_name(new_name):
-                    raise StoreError(f"invalid label name {new_name!r}")
+                    raise StoreError(f"invalid label name {label_repr(new_name)}")
                 if self.label(new_name):
                     raise StoreError(f"label {new_name!r} already exists")
             if colour is not None and not valid_colour(colour):
@@ -454,6 +457,8 @@ class Store:
         if cached and cached[0] in (want, "import"):
             return Tokens.from_bytes(cached[1])
         toks = tokenize(text, lang)
+        if self.read_only:
+            return toks  # not cached: nothing can be written
         with self._write():
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
@@ -996,7 +1001,9 @@ class Store:
     # -- cursor and sessions -------------------------------------------------------------
 
     def save_cursor(self, doc_id: int, offset: int) -> None:
-        """Remember where this annotator is (restored when the app reopens)."""
+        """Remember where this annotator is (restored when the app reopens); not on a read-only file."""
+        if self.read_only:
+            return
         with self._write():
             self.db.conn.execute(
                 "INSERT INTO cursors (annotator, doc_id, offset, updated) VALUES (?,?,?,?)"
@@ -1015,7 +1022,9 @@ class Store:
         return (row[0], row[1]) if row else None
 
     def start_session(self) -> int:
-        """Begin a tagging session; actions from now on are counted in it."""
+        """Begin a tagging session; actions from now on are counted in it (0: read-only, none kept)."""
+        if self.read_only:
+            return 0
         with self._write():
             cur = self.db.conn.execute(
                 "INSERT INTO sessions (annotator, started) VALUES (?, ?)", [self.annotator, now()]

@@ -16,7 +16,7 @@ from spacy.training import Corpus, Example, offsets_to_biluo_tags
 
 import annotations.formats  # noqa: F401
 from annotations import Store, import_paths
-from annotations.formats import ExportStats, Selection, run_export
+from annotations.formats import ExportError, ExportStats, Selection, run_export
 from annotations.formats.spacy_docbin import SHARD
 
 LABELS = ("PER", "LOC", "ORG")
@@ -87,8 +87,9 @@ def test_spacy_corpus_reads_a_sharded_folder(annotated_seeds: Store, tmp_path: P
     monkeypatch.setattr("annotations.formats.spacy_docbin.SHARD", 2)
     folder = tmp_path / "corpus"
     stats = run_export(annotated_seeds, "spacy", Selection(), folder)
-    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.spacy", "part-00001.spacy", "part-00002.spacy"]
-    assert stats.files == sorted(p.name for p in folder.iterdir())
+    shards = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))  # .annotate-export beside them
+    assert shards == ["part-00000.spacy", "part-00001.spacy", "part-00002.spacy"]
+    assert stats.files == shards
     examples = list(Corpus(folder)(spacy.blank("ky")))
     assert len(examples) == 5
     assert sum(len(ex.reference.ents) for ex in examples) == accepted(annotated_seeds)
@@ -231,13 +232,17 @@ def test_brat_export_reimports_identically(annotated_seeds: Store, tmp_path: Pat
     assert got == want
 
 
-def test_brat_folder_output_merges_into_an_existing_folder(annotated_seeds: Store, tmp_path: Path) -> None:
+def test_brat_folder_output_replaces_an_existing_folder_only_with_force(annotated_seeds: Store, tmp_path: Path) -> None:
+    """Issue 16 item 11: no stale files beside a new export; a folder it did not write needs force."""
     folder = tmp_path / "brat"
     folder.mkdir()
     (folder / "keep.txt").write_text("mine")
-    stats = run_export(annotated_seeds, "brat", Selection(), folder)
-    names = sorted(p.name for p in folder.iterdir())
-    assert "keep.txt" in names and len(names) == 11 and isinstance(stats, ExportStats)
+    with pytest.raises(ExportError, match="not empty and was not written by an export"):
+        run_export(annotated_seeds, "brat", Selection(), folder)
+    assert [p.name for p in folder.iterdir()] == ["keep.txt"]
+    stats = run_export(annotated_seeds, "brat", Selection(), folder, force=True)
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    assert "keep.txt" not in names and len(names) == 10 and isinstance(stats, ExportStats)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".brat")]
 
 

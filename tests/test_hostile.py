@@ -26,7 +26,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -280,3 +284,125 @@ def test_fifty_megabyte_jsonl_record(tmp_path: Path) -> None:
     assert [(s["text"], s["label"]) for s in record["spans"]] == [("Садыр Жапаров", "PER"), ("Бишкекке", "LOC")]
     for sp in record["spans"]:
         assert record["text"][sp["start"]:sp["end"]] == sp["text"]
+
+
+# -- special files, symlinks, permissions (issue 16 items 5, 6, 8, 13) ---------------------------
+# Made on the fly in a temporary folder: a FIFO, a looping symlink or an unreadable folder
+# cannot live in the repository.
+
+ANNOTATE = Path(sys.executable).with_name("annotate")
+
+
+def annotate_child(*args: str, user: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The installed ``annotate`` in a child process (a hang fails the test instead of stalling it);
+    ``user``: as an unprivileged user (``nobody`` via setpriv when running as root)."""
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user and os.geteuid() == 0 else []
+    done = subprocess.run([*prefix, str(ANNOTATE), *args], capture_output=True, text=True, timeout=timeout,
+                          cwd="/", env={**os.environ, "HOME": "/nonexistent"})
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    return done
+
+
+def corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a.txt").write_text("Садыр Жапаров Бишкекке келди.", encoding="utf-8")
+    (folder / "b.jsonl").write_text(json.dumps({"text": "Владимир Путин прилетел в Москву."}, ensure_ascii=False)
+                                    + "\n", encoding="utf-8")
+    return folder
+
+
+def titles(db: Path) -> list[str]:
+    with Store(db, ANNOTATOR) as store:
+        return sorted(d.title for d in store.documents())
+
+
+IMPORTED = ["Владимир Путин прилетел в Москву.", "Садыр Жапаров Бишкекке келди."]
+
+
+def test_item6_fifo_in_a_folder_is_skipped_and_named(tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "corpus")
+    os.mkfifo(folder / "x.txt")  # would block forever if opened
+    db = tmp_path / "a.db"
+    done = annotate_child("import", "--db", str(db), str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "Skipped corpus/x.txt: a FIFO (named pipe), not a regular file" in done.stderr
+    assert titles(db) == IMPORTED
+
+
+def test_item13_fifo_on_the_command_line_is_named_as_one(tmp_path: Path) -> None:
+    fifo = tmp_path / "data.jsonl"
+    os.mkfifo(fifo)
+    db = tmp_path / "a.db"
+    done = annotate_child("import", "--db", str(db), str(fifo), str(corpus(tmp_path / "corpus")))
+    assert done.returncode == 1
+    assert (f"Error: {fifo}: is a FIFO (named pipe), not a regular file; save it to a file and import that"
+            in done.stderr)
+    assert titles(db) == IMPORTED
+
+
+def test_item5_dangling_and_looping_symlinks_are_named_and_the_rest_imported(tmp_path: Path) -> None:
+    folder = corpus(tmp_path / "corpus")
+    (folder / "gone.txt").symlink_to(folder / "nowhere.txt")
+    (folder / "loop.jsonl").symlink_to(folder / "loop.jsonl")
+    (folder / "sub").mkdir()
+    (folder / "linked").symlink_to(folder / "sub")
+    db = tmp_path / "a.db"
+    result = import_file(db, folder)
+    assert result.exit_code == 1
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
+    assert errors[:2] == ["Error: corpus/gone.txt: is a dangling symlink (what it points to does not exist)",
+                          "Error: corpus/loop.jsonl: is a symlink loop"]
+    assert "Skipped corpus/linked: a symlink to a folder, not followed" in result.output
+    assert titles(db) == IMPORTED
+
+
+def test_item6_unreadable_subfolder_is_named(tmp_path: Path) -> None:
+    base = Path(tempfile.mkdtemp(prefix="annotate-perm-"))
+    try:
+        base.chmod(0o777)
+        folder = corpus(base / "corpus")
+        folder.chmod(0o777)
+        (folder / "locked").mkdir()
+        (folder / "locked" / "c.txt").write_text("Нарын облусу.", encoding="utf-8")
+        (folder / "locked").chmod(0o000)
+        (folder / "secret.txt").write_text("Жашыруун.", encoding="utf-8")
+        (folder / "secret.txt").chmod(0o000)
+        db = base / "a.db"
+        Store(db, ANNOTATOR).close()
+        db.chmod(0o666)
+        done = annotate_child("import", "--db", str(db), "--annotator", ANNOTATOR, str(folder), user=True)
+        assert done.returncode == 1, done.stderr
+        assert "Error: corpus/locked: cannot read this folder: Permission denied" in done.stderr
+        assert "Error: secret.txt: cannot read: Permission denied" in done.stderr or \
+            "Error: corpus/secret.txt: cannot read: Permission denied" in done.stderr
+        assert titles(db) == IMPORTED
+    finally:
+        (base / "corpus" / "locked").chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_item8_meta_at_the_limit_is_written_by_every_format(tmp_path: Path) -> None:
+    db = tmp_path / "deep.db"
+    assert import_file(db, HOSTILE / "jsonl_meta_depth_100.jsonl").exit_code == 0
+    mark_todo_done(db)
+    (record,) = export_records(db)
+    depth, meta = 0, record["meta"]
+    while isinstance(meta, dict) and "a" in meta:
+        depth, meta = depth + 1, meta["a"]
+    assert depth == 100 and meta == 1  # the outermost object is the record's meta, with id and source beside "a"
+    for fmt, target in (("spacy", "x.spacy"), ("spacy", "shards"), ("conll", "x.conll"), ("hf", "x.jsonl"),
+                        ("brat", "brat")):
+        result = run("export", "--db", str(db), "--status", "any", "--format", fmt, "-o", str(tmp_path / target))
+        assert result.exit_code == 0, (fmt, result.output)
+    back = tmp_path / "back.db"
+    assert import_file(back, tmp_path / "x.spacy").exit_code == 0
+
+
+def test_item13_invalid_label_error_is_short(tmp_path: Path) -> None:
+    result = import_file(tmp_path / "a.db", HOSTILE / "jsonl_long_invalid_label.jsonl")
+    assert result.exit_code == 1
+    assert max(len(line) for line in result.output.splitlines()) < 200
+    result = run("labels", "--db", str(tmp_path / "a.db"), "add", "Y" * 10_000)
+    assert result.exit_code == 1
+    assert "invalid label name 'YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY'… (10,000 characters)" in result.output
+    assert len(result.output) < 300

@@ -7,6 +7,7 @@ Heavy imports (Textual, spaCy) happen inside the commands that need them, so
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from annotations import (
     STATUSES,
     DocumentSummary,
     Store,
+    StoreError,
     __version__,
     import_paths,
     inert,
@@ -31,6 +33,7 @@ from .cli_common import (
     annotator_option,
     console,
     cut,
+    database_failure,
     db_option,
     err_console,
     file_progress,
@@ -71,6 +74,15 @@ class MainGroup(LazyGroup):
         "train": "tui.cli_train:train_command",
         "serve": "tui.cli_serve:serve_command",
     }
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a refusal of the store or an SQLite error ends it with one line, no traceback."""
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            raise click.ClickException(inert(str(exc))) from None
+        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(database_failure(exc)) from None
 
 
 @click.group(cls=MainGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)

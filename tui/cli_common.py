@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -24,6 +25,28 @@ console = Console(markup=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+#: The database the running command opened (for messages about errors SQLite raises later).
+OPENED: list[Path] = []
+
+
+def database_failure(exc: sqlite3.DatabaseError, path: Path | None = None) -> str:
+    """A one-line message for an error SQLite raised while a command ran: what happened and to which file."""
+    where = inert(str(path or (OPENED[0] if OPENED else "")))
+    text = str(exc)
+    low = text.lower()
+    if "disk is full" in low or "disk full" in low:
+        what = "the disk is full; the interrupted change was rolled back"
+    elif "not a database" in low:
+        what = "it is not an annotate (SQLite) database"
+    elif "malformed" in low or "corrupt" in low:
+        what = "the file is damaged; try `sqlite3 FILE .recover` into a new file"
+    elif "readonly" in low or "read-only" in low:
+        what = "the file is read-only"
+    else:
+        what = "SQLite failed"
+    return f"{'cannot open database' if path else 'database'} {where}: {what} (SQLite: {inert(text)})"
 
 
 def db_option(func: F) -> F:
@@ -56,10 +79,13 @@ def get_store(db_path: Path | None, annotator: str | None = None) -> Store:
     params = root.find_root().params if root is not None else {}
     path = db_path or params.get("db_path") or default_db_path()
     annotator = annotator or params.get("annotator")
+    OPENED[:] = [path]
     try:
         return open_store(path, annotator or default_annotator())
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(inert(str(exc))) from None
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(database_failure(exc, path)) from None
     except Exception as exc:  # sqlite3.DatabaseError and friends: not a usable database
         raise click.ClickException(f"cannot open database {inert(str(path))}: {inert(str(exc))}") from None
 

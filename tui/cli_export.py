@@ -72,6 +72,8 @@ def _summary(stats: ExportStats, fmt: str, output: Path | None) -> None:
     if stats.suggestions:
         line += f", {stats.suggestions} suggestion(s)"
     err_console.print(plain(line + "."))
+    for note in stats.notes:
+        err_console.print(plain(note))
     if stats.files and fmt in ("spacy", "hf"):
         err_console.print(plain("Files: " + ", ".join(stats.files)))
     err_console.print(f"{stats.misaligned} span(s) could not be aligned to tokens.")
@@ -98,6 +100,8 @@ def _summary(stats: ExportStats, fmt: str, output: Path | None) -> None:
 @click.option("--include-suggestions", is_flag=True,
               help="Also write pending suggestions, apart from accepted spans, with source and score"
                    " (jsonl: a \"suggestions\" key; spacy: doc.spans[\"suggestions\"]).")
+@click.option("--force", is_flag=True,
+              help="Replace a non-empty -o folder that an earlier export did not write (brat, sharded spacy).")
 def export_command(
     db_path: Path | None,
     output: Path | None,
@@ -106,6 +110,7 @@ def export_command(
     annotator: str | None,
     labels: tuple[str, ...],
     include_suggestions: bool,
+    force: bool = False,
 ) -> None:
     """Export annotations as training data.
 
@@ -133,7 +138,7 @@ def export_command(
     stdout = _binary_stdout() if output is None else None
     try:
         with store, store_errors(), export_progress() as update:
-            stats = run_export(store, fmt, sel, output, stdout=stdout, progress=update)
+            stats = run_export(store, fmt, sel, output, stdout=stdout, progress=update, force=force)
         if stdout is not None:
             stdout.flush()
     except ExportError as exc:

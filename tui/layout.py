@@ -14,7 +14,7 @@ a binary search.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
 from typing import NamedTuple
@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"[^ ]+ *| +")
+#: A character that is not surely one cell wide (checked against rich's widths in the tests):
+#: outside printable ASCII, Latin-1, Latin Extended and Cyrillic (without its combining marks).
+_NOT_ONE_CELL = re.compile(r"[^\x20-\x7e\xa0-\xac\xae-\u024f\u0400-\u0482\u048a-\u052f]")
+_NON_SPACE = re.compile(r"[^ ]")
 
 
 class Chip(NamedTuple):
@@ -77,8 +81,33 @@ def split_paragraphs(text: str) -> tuple[list[int], list[int]]:
 
 def _hard_break(text: str, start: int, end: int, width: int, x: int, extra: dict[int, int], out: list[int]) -> int:
     """Break ``text[start:end]`` (one over-long word) by characters; returns the cells used on the last line."""
+    pos = start
+    for c in sorted(o - 1 for o in extra if start < o <= end):  # characters a chip follows
+        x = _break_run(text, pos, c, width, x, out)
+        w = get_character_cell_size(text[c]) + extra[c + 1]
+        if x > 0 and x + w > width and w > 0:
+            out.append(c)
+            x = 0
+        x += w
+        pos = c + 1
+    return _break_run(text, pos, end, width, x, out)
+
+
+def _break_run(text: str, start: int, end: int, width: int, x: int, out: list[int]) -> int:
+    """:func:`_hard_break` of a stretch without chips; printable ASCII (one cell a character)
+    is broken by arithmetic, so a 50 MB word costs no Python loop over its characters."""
+    if start >= end:
+        return x
+    run = text[start:end]
+    if run.isascii() and run.isprintable():
+        first = start + max(width - x, 0)
+        if first >= end:
+            return x + end - start
+        breaks = range(first, end, width)
+        out.extend(breaks)
+        return end - breaks[-1]
     for o in range(start, end):
-        w = get_character_cell_size(text[o]) + extra.get(o + 1, 0)
+        w = get_character_cell_size(text[o])
         if x > 0 and x + w > width and w > 0:
             out.append(o)
             x = 0
@@ -120,6 +149,11 @@ def wrap_from(
     """
     starts = [begin]
     chips = [c for c in chips if c.offset > begin or begin == p0]
+    if not chips and not _NOT_ONE_CELL.search(text, begin, p1):
+        done, at = _wrap_one_cell(text, begin, p1, width, starts, stop)
+        if done:
+            return starts, at
+        begin = at  # a word longer than a line starts here: broken below, one word at a time
     n_chips = len(chips)
     k = 0
     x = 0
@@ -153,6 +187,34 @@ def wrap_from(
             x += cw
         x += we - ce
     return starts, None
+
+
+def _wrap_one_cell(
+    text: str, begin: int, p1: int, width: int, starts: list[int], stop: Callable[[int], bool] | None
+) -> tuple[bool, int | None]:
+    """:func:`wrap_from` for text of one-cell characters without chips, a line (not a word) per
+    step, by searching the text: the next line starts at the first word whose end passes
+    ``width``. Returns ``(True, resumed)`` when done, or ``(False, s)`` at a line start ``s``
+    where a word longer than a line begins (left to the word-by-word loop)."""
+    s = begin
+    rfind = text.rfind
+    while True:
+        lim = s + width
+        if lim >= p1:
+            return True, None
+        if text[lim] == " ":  # every word ending by lim fits; the next one starts a line
+            m = _NON_SPACE.search(text, lim, p1)
+            if m is None:
+                return True, None
+            ws = m.start()
+        else:  # the word holding lim does not fit: it starts the next line
+            ws = rfind(" ", s, lim) + 1
+            if ws <= s:
+                return False, s
+        if stop is not None and stop(ws):
+            return True, ws
+        starts.append(ws)
+        s = ws
 
 
 def _line_chips(chips: Sequence[Chip], start: int, end: int, first: bool) -> list[Chip]:
@@ -288,26 +350,42 @@ class DocumentLayout:
             # holding it (a narrower word may move up), at a space (not inside a word broken
             # across lines), and stop once a new line starts where an old one did after the
             # change; from there on nothing moved.
+            # Inside a word broken over many lines, two lines back is enough: such a word
+            # stays longer than a line whatever its chips, so its earlier breaks stay put.
             i0 = max(bisect_right(old, lo) - 1, 0)
             for back in (False, True):
                 if back:
                     i0 = max(i0 - 1, 0)
-                while i0 > 0 and text[old[i0] - 1] != " ":
+                floor = i0 - 2
+                while i0 > 0 and text[old[i0] - 1] != " " and i0 > floor:
                     i0 -= 1
-            old_at = {start: i for i, start in enumerate(old)}
 
-            def stop(ws: int, _hi: int = hi, _old_at: dict[int, int] = old_at) -> bool:
-                return ws >= _hi and ws in _old_at and text[ws - 1] == " "
+            def stop(ws: int, _hi: int = hi, _old: list[int] = old) -> bool:
+                if ws < _hi or text[ws - 1] != " ":
+                    return False
+                j = bisect_left(_old, ws)
+                return j < len(_old) and _old[j] == ws
 
             tail, resumed = wrap_from(text, old[i0], p0, p1, self.width, chips, stop)
-            new = old[:i0] + tail + (old[old_at[resumed]:] if resumed is not None else [])
+            new = old[:i0] + tail + (old[bisect_left(old, resumed):] if resumed is not None else [])
             self.lines[p] = new
-            ends = [*new[1:], p1]
-            for i, (a, b) in enumerate(zip(new, ends)):
-                same = i < len(old) and old[i] == a and (old[i + 1] if i + 1 < len(old) else p1) == b
-                touched = any(a <= end and start <= b for start, end in ranges)
-                if not same or touched:
-                    dirty.append((p, i))
+            # Lines to redraw: the re-wrapped ones that differ, every line after them if the
+            # count changed (they moved), and those holding a changed range. Found by bisection,
+            # not by a pass over every line (a 50 MB paragraph has 500,000 of them).
+            n_old, n_new = len(old), len(new)
+
+            def end_of(lines: list[int], i: int) -> int:
+                return lines[i + 1] if i + 1 < len(lines) else p1
+
+            mark: set[int] = set()
+            upto = i0 + len(tail) if n_new == n_old else n_new
+            for i in range(i0, upto):
+                if i >= n_old or old[i] != new[i] or end_of(old, i) != end_of(new, i):
+                    mark.add(i)
+            for start, end in ranges:
+                if start <= p1 and end >= p0:
+                    mark.update(range(max(bisect_left(new, start) - 1, 0), bisect_right(new, end)))
+            dirty.extend((p, i) for i in sorted(mark))
             if len(new) != self._counts[p]:
                 self._counts[p] = len(new)
                 if moved_from is None:

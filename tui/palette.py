@@ -2,7 +2,8 @@
 and (when the model is on) retrain it, show its state and order the list by it.
 
 Titles and label names are data: hits are built as :class:`textual.content.Content` from
-plain text (never markup) and the fuzzy-match highlight is applied by offsets.
+plain text (never markup) and the fuzzy-match highlight is applied by offsets; ``help=``,
+which Textual parses as markup, goes through :func:`tui.safe.safe`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.content import Content
 from annotations import inert
 
 from .doclist import FILTERS
+from .safe import safe
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import AnnotateApp
@@ -72,7 +74,7 @@ class AnnotateCommands(Provider):
             cmds.append((
                 f"Label: {inert(label.name)}{key}",
                 partial(app.label_with, label.name),
-                inert(label.description) or f"Give the selection or the word under the cursor the label {inert(label.name)}.",
+                safe(label.description) or f"Give the selection or the word under the cursor the label {safe(label.name)}.",
             ))
         for status in FILTERS:
             cmds.append((
@@ -98,7 +100,7 @@ class AnnotateCommands(Provider):
             cmds.append((
                 f"Export done documents as {fmt}",
                 partial(app.export, fmt),
-                f"Write your done documents to {app.export_path(fmt)}.",
+                f"Write your done documents to {safe(app.export_path(fmt))}.",
             ))
         return cmds
 
@@ -122,5 +124,5 @@ class AnnotateCommands(Provider):
                 Content("Open: ") + highlight(matcher, title),
                 partial(app.open_document, doc.id),
                 text=text,
-                help=f"#{doc.id} · {inert(doc.lang)} · {doc.status} · {doc.entities} entities",
+                help=f"#{doc.id} · {safe(doc.lang)} · {doc.status} · {doc.entities} entities",
             )

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..importer import ImportFailure, Record, RecordSpan
-from ..labels import valid_label_name
+from ..labels import label_repr, valid_label_name
 from ..text import foreign_bom
 from .export import ExportItem, ExportStats
 
@@ -135,11 +135,11 @@ def read_brat(path: Path, name: str) -> Iterator[Record]:
             raise ImportFailure(ann_name, f"not a brat annotation line: {line[:60]!r}", lineno)
         label, _, ranges = fields[1].strip().partition(" ")
         if not valid_label_name(label):
-            raise ImportFailure(ann_name, f"{ident} has an invalid label {label!r}", lineno)
+            raise ImportFailure(ann_name, f"{ident} has an invalid label {label_repr(label)}", lineno)
         fragments = []
         for part in ranges.split(";"):
             bits = part.split()
-            if len(bits) != 2 or not all(b.isdigit() for b in bits):
+            if len(bits) != 2 or not all(b.isascii() and b.isdigit() and len(b) <= 18 for b in bits):
                 raise ImportFailure(ann_name, f"{ident}: expected \"start end\" offsets, got {part.strip()!r}", lineno)
             start, end = shift(int(bits[0])), shift(int(bits[1]))
             if not 0 <= start < end <= len(text):

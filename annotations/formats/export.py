@@ -111,6 +111,8 @@ class ExportStats:
     misaligned: int = 0
     unwritten: int = 0
     files: list[str] = field(default_factory=list)
+    #: What the export did to its target that a person should hear about (a folder replaced...).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -176,7 +178,7 @@ def _page_tokens(
         toks = tokenize(text, lang)
         out[doc_id] = toks
         fresh.append((doc_id, want, toks.to_bytes()))
-    if fresh:
+    if fresh and not store.read_only:  # a read-only database: the cache just isn't filled
         try:
             with write(store.db):
                 conn.executemany(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..labels import valid_label_name
+from ..labels import label_repr, valid_label_name
 
 __all__ = ["TagError", "TagReader", "tag_names", "parse_tag", "is_tag"]
 
@@ -30,7 +30,7 @@ def parse_tag(tag: str) -> tuple[str, str | None]:
     if not sep or prefix not in PREFIXES:
         raise TagError(f"tag {tag!r} is not O or B-/I-/E-/S-/L-/U- followed by a label")
     if not valid_label_name(label):
-        raise TagError(f"tag {tag!r} has an invalid label {label!r}")
+        raise TagError(f"tag {label_repr(tag)} has an invalid label {label_repr(label)}")
     return prefix, label
 
 

@@ -468,12 +468,80 @@ def spacy_cases() -> None:
             [doc(t, [span(t, n, lab) for n, lab in ents]) for t, ents in SPACY_DOCS])
 
 
+def limit_cases() -> None:
+    """Issue 16 items 5, 7, 8, 13 and 2: numbers, nesting, NaN, long and markup labels."""
+    good = jsonl(record(KY, ("Садыр Жапаров", "PER")))
+    for name, value, word in (("jsonl_nan_meta.jsonl", "NaN", "NaN is not a JSON number"),
+                              ("jsonl_infinity_meta.jsonl", "-Infinity", "-Infinity is not a JSON number")):
+        refused(name, good + f'{{"text": "{RU}", "meta": {{"v": {value}}}}}\n'.encode(),
+                f"{value} in meta: Python's JSON reader takes it, strict readers (and our export's consumers) do not.",
+                [f"{name}:2:", "not valid JSON", word, "strict JSON readers refuse NaN and Infinity"])
+    refused("jsonl_float_overflow.jsonl", good + f'{{"text": "{RU}", "meta": {{"v": 1e400}}}}\n'.encode(),
+            "1e400 parses as Infinity, which no strict JSON writer can write back.",
+            ["jsonl_float_overflow.jsonl:2:", "meta holds inf, which strict JSON readers refuse"])
+    refused("jsonl_huge_int_meta.jsonl", good + f'{{"text": "{RU}", "meta": {{"v": {"7" * 5000}}}}}\n'.encode(),
+            "A 5,000-digit integer: past Python's 4,300-digit conversion limit (a ValueError traceback before).",
+            ["jsonl_huge_int_meta.jsonl:2:", "not valid JSON: an integer of 5,000 digits (at most 4,300 are read)"])
+    refused("jsonl_huge_int_offset.jsonl",
+            f'{{"text": "{KY}", "spans": [{{"start": 0, "end": {"9" * 5000}, "label": "PER"}}]}}\n'.encode(),
+            "A 5,000-digit span offset.", ["jsonl_huge_int_offset.jsonl:1:", "an integer of 5,000 digits"])
+    refused("jsonl_int_65_bits.jsonl", good + jsonl(record(RU, meta={"id": 1 << 64})),
+            "2**64 in meta: valid JSON, but spaCy's DocBin (msgpack) cannot write it.",
+            ["jsonl_int_65_bits.jsonl:2:", "meta holds an integer that does not fit in 64 bits"])
+    imports("jsonl_int_64_bits.jsonl", jsonl(record(KY, ("Садыр Жапаров", "PER"), meta={"lo": -(1 << 63), "hi": (1 << 64) - 1})),
+            "The 64-bit extremes are kept.", [doc(KY, [span(KY, "Садыр Жапаров", "PER")])])
+
+    def nested(depth: int) -> Any:
+        value: Any = 1  # inside ``depth`` objects
+        for _ in range(depth):
+            value = {"a": value}
+        return value
+
+    imports("jsonl_meta_depth_100.jsonl", jsonl(record(KY, ("Бишкекке", "LOC"), meta=nested(100))),
+            "Meta 100 levels deep: at the limit, which every export format (spaCy's DocBin too) can write.",
+            [doc(KY, [span(KY, "Бишкекке", "LOC")])])
+    for depth in (101, 600):
+        name = f"jsonl_meta_depth_{depth}.jsonl"
+        refused(name, good + jsonl(record(RU, meta=nested(depth))),
+                f"Meta {depth} levels deep: JSON holds it, spaCy's DocBin does not (msgpack stops at 511).",
+                [f"{name}:2:", "meta is nested more than 100 levels deep"])
+    refused("jsonl_nan_score.jsonl", f'{{"text": "{KY}", "spans": [{{"start": 0, "end": 13, "label": "PER",'
+            ' "score": NaN}]}\n'.encode(), "A suggestion score of NaN.",
+            ["jsonl_nan_score.jsonl:1:", "NaN is not a JSON number"], args=["--as", "suggestions"])
+    refused("jsonl_meta_lone_surrogate.jsonl", good + f'{{"text": "{RU}", "meta": {{"\\ud800": "x"}}}}\n'.encode(),
+            "A lone surrogate as a meta key: it cannot be stored as UTF-8.",
+            ["jsonl_meta_lone_surrogate.jsonl:2:", "meta holds a lone surrogate"])
+    long_label = "X" * 9_999 + " "
+    refused("jsonl_long_invalid_label.jsonl", jsonl({"text": KY, "spans": [{"start": 0, "end": 5, "label": long_label}]}),
+            "A 10,000-character label: the error quotes 40 characters and says how long it was.",
+            ["jsonl_long_invalid_label.jsonl:1:", "span 1 has an invalid label 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX'…"
+             " (10,000 characters)"])
+    text = "Садыр Жапаров Бишкекке келди, Ош шаарына барды."
+    imports("jsonl_markup_labels.jsonl",
+            jsonl(record(text, ("Садыр Жапаров", "[reverse]INJ"), ("Бишкекке", "[link=file:///etc/passwd]X"),
+                         ("Ош", "[@click=app.quit]Q"))),
+            "Labels that are Textual markup are names like any other (the app shows them as typed).",
+            [doc(text, [span(text, "Садыр Жапаров", "[reverse]INJ"), span(text, "Бишкекке", "[link=file:///etc/passwd]X"),
+                        span(text, "Ош", "[@click=app.quit]Q")])],
+            output=["New labels added: [reverse]INJ, [link=file:///etc/passwd]X, [@click=app.quit]Q"])
+    refused("hf_huge_int.jsonl", f'{{"tokens": ["Садыр"], "ner_tags": [{"1" * 5000}]}}\n'.encode(),
+            "A 5,000-digit tag id in Hugging Face layout: the content sniffer must not crash on it.",
+            ["hf_huge_int.jsonl:1:", "an integer of 5,000 digits"])
+    txt = KY + "\n"
+    refused("brat_superscript_offset.ann", "T1\tPER 0 1³\tС\n".encode(),
+            "A superscript digit: str.isdigit() says yes, int() says no (a traceback before).",
+            ["brat_superscript_offset.ann:1:", "T1", "0 1³"], companions={"brat_superscript_offset.txt": txt.encode()})
+    refused("brat_huge_offset.ann", f"T1\tPER 0 {'9' * 5000}\tС\n".encode(), "A 5,000-digit brat offset.",
+            ["brat_huge_offset.ann:1:", "T1"], companions={"brat_huge_offset.txt": txt.encode()})
+
+
 def write_all() -> None:
     txt_cases()
     jsonl_cases()
     conll_cases()
     brat_cases()
     spacy_cases()
+    limit_cases()
     names = [c.name for c in CASES] + [n for c in CASES for n in c.companions]
     assert len(names) == len(set(names)), "two cases share a file name"
     for old in HERE.iterdir():
