@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import Console
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.timer import Timer
+from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
 from annotations import Label, Store, StoreError, import_seeds, inert
@@ -51,6 +52,7 @@ from .model import (
     ModelTraining,
 )
 from .palette import AnnotateCommands
+from .prefetch import DocumentPrepared, Prefetcher, Prepared
 from .reader import Reader
 from .statusbar import StatusBar
 from .titlebar import DocTitle
@@ -59,6 +61,9 @@ __all__ = ["AnnotateApp", "run_app", "summary_line"]
 
 #: Seconds without cursor movement after which the cursor position is saved.
 CURSOR_SAVE_DELAY = 0.5
+
+#: Seconds after a document is shown before the list highlights it.
+LIST_FOLLOW_DELAY = 0.08
 
 
 def _recogniser_refresh() -> Callable[[Store, int], Any] | None:
@@ -120,7 +125,17 @@ class AnnotateApp(App[None]):
         self._serial = 0
         self._cursor_saved: tuple[int, int] | None = None
         self._last_move = 0.0
-        self._row_stale: tuple[int, str, int] | None = None
+        #: List rows to update once the keys pause: doc id → (status, accepted spans).
+        self._row_stale: dict[int, tuple[str, int]] = {}
+        self._list_timer: Timer | None = None
+        #: Keys pressed while a document opens, replayed once it is shown (``None``: not holding).
+        self._held: list[events.Key] | None = []
+        #: The document being read in a worker (``None``: none), and what the reader showed
+        #: before it started opening, with its cursor offset (shown again if opening fails).
+        self._loading: int | None = None
+        self._before_open: tuple[Prepared, int | None] | None = None
+        #: The likely next documents, prepared off the event loop.
+        self.prefetch = Prefetcher(self, store)
         # The widgets are kept (not queried) so every handler reaches them whichever
         # screen is on top, and so the cursor can still be saved while the app closes.
         self.doclist = DocList(self.store.documents, id="doclist")
@@ -174,6 +189,7 @@ class AnnotateApp(App[None]):
         if first is None:
             self.reader.empty_message = "No documents. Import some with `annotate import FILE`."
             self.reader.refresh()
+            self.call_later(self._release_keys)
         else:
             self.open_document(first)
 
@@ -215,25 +231,110 @@ class AnnotateApp(App[None]):
             self.post_message(DocumentLoaded(serial, model, layout, offset))
 
     def open_document(self, doc_id: int, offset: int | None = None) -> None:
-        """Open a document (read and wrapped in a worker), cursor on the word at ``offset``."""
+        """Open a document, cursor on the word at ``offset``: at once if it was prepared ahead,
+        else read and wrapped in a worker (keys pressed meanwhile are held, then replayed)."""
         self._save_cursor()
         self._serial += 1
-        self._load(self._serial, doc_id, offset, self.reader.wrap_width, list(self.labels))
+        reader = self.reader
+        current = reader.model
+        if current is not None and current.doc_id != doc_id and reader.layout_now is not None:
+            self.prefetch.put(Prepared(current, reader.layout_now))
+        prepared = self.prefetch.take(doc_id, reader.wrap_width)
+        if prepared is not None:
+            prepared.model.status = self.store.status(doc_id)
+            self._show_document(prepared, offset, spans_stale=True)
+            return
+        self._opening(doc_id)
+        self._load(self._serial, doc_id, offset, reader.wrap_width, list(self.labels))
+
+    def _opening(self, doc_id: int) -> None:
+        """Show at once that another document is opening; hold keys until it is shown."""
+        if self._held is None:
+            self._held = []
+        reader = self.reader
+        self._loading = doc_id
+        if reader.model is not None and reader.layout_now is not None:
+            position = reader.position
+            self._before_open = (Prepared(reader.model, reader.layout_now), position[1] if position else None)
+        found = self.store.documents(ids=[doc_id], limit=1)
+        title = found[0].title if found else f"document {doc_id}"
+        if found:
+            doc = found[0]
+            self.title_bar.show(doc.title, doc.lang, doc.status, doc.entities, doc.suggestions)
+        self.title_bar.percent = None
+        reader.empty_message = f"Opening «{inert(title)}»…"
+        reader.show(None)
 
     def on_document_loaded(self, message: DocumentLoaded) -> None:
         if message.serial != self._serial:
             return
-        model = message.model
-        self._update_row()
-        self.reader.show(model, message.offset, message.layout)
-        self._show_meta(list_now=True)
-        self.doclist.table.highlight_doc(model.doc_id)
+        self._show_document(Prepared(message.model, message.layout), message.offset)
+
+    def _show_document(self, prepared: Prepared, offset: int | None, *, spans_stale: bool = False) -> None:
+        """Show a read and wrapped document; then prepare its likely successors."""
+        model = prepared.model
+        self._before_open = None
+        self._loading = None
+        self.reader.empty_message = ""
+        self.reader.show(model, offset, prepared.layout)
+        if spans_stale:  # prepared a while ago: a suggestion run may have changed its spans
+            self.reader.reload_spans(self.store.spans(model.doc_id))
+        self._show_meta()
+        # The list follows a moment later: redrawing the table would slow this frame.
+        if self._list_timer is not None:
+            self._list_timer.stop()
+        self._list_timer = self.set_timer(LIST_FOLLOW_DELAY, self._follow_in_list)
         self._save_cursor()
+        self.call_later(self._release_keys)
+        self.prefetch.want(
+            [self.store.neighbour(model.doc_id, 1), self._next_unfinished(model.doc_id),
+             self.store.neighbour(model.doc_id, -1)],
+            self.reader.wrap_width, self.labels,
+        )
+
+    def _follow_in_list(self) -> None:
+        """Update the list's stale rows and highlight the open document there."""
+        self._list_timer = None
+        self._update_row()
+        if self.reader.doc_id is not None:
+            self.doclist.table.highlight_doc(self.reader.doc_id)
+
+    def on_document_prepared(self, message: DocumentPrepared) -> None:
+        if message.prepared.doc_id != self.reader.doc_id:
+            self.prefetch.put(message.prepared)
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        if message.serial == self._serial:
-            self.notify(f"Cannot open document {message.doc_id}: {inert(message.error)}",
-                        severity="error", markup=False)
+        if message.serial != self._serial:
+            return
+        self.notify(f"Cannot open document {message.doc_id}: {inert(message.error)}",
+                    severity="error", markup=False)
+        before, self._before_open = self._before_open, None
+        self._loading = None
+        if before is not None:
+            self._show_document(*before)
+        else:
+            self.reader.empty_message = f"Cannot open document {message.doc_id}."
+            self.reader.refresh()
+            self.call_later(self._release_keys)
+
+    # -- keys pressed while a document opens ------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """Hold keys for the main screen while a document opens (they would act on no document)."""
+        if self._held is not None and self.screen.id == "main" and not isinstance(self.focused, Input):
+            self._held.append(event)
+            event.prevent_default()
+
+    async def _release_keys(self) -> None:
+        """Replay the held keys in order; stop holding again if one of them opens another document."""
+        if self._held is None or self._loading is not None:
+            return
+        held, self._held = self._held, None
+        while held:
+            await App._on_key(self, held.pop(0))
+            if self._held is not None:  # that key started opening a document
+                self._held[:0] = held
+                return
 
     # -- showing state ---------------------------------------------------------------------------
 
@@ -248,14 +349,14 @@ class AnnotateApp(App[None]):
             return
         spans = model.spans
         self.title_bar.show(model.title, model.lang, model.status, spans.accepted, spans.pending)
-        self._row_stale = (model.doc_id, model.status, spans.accepted)
+        self._row_stale[model.doc_id] = (model.status, spans.accepted)
         if list_now:
             self._update_row()
 
     def _update_row(self) -> None:
-        if self._row_stale is not None:
-            self.doclist.table.update_doc(*self._row_stale)
-            self._row_stale = None
+        stale, self._row_stale = self._row_stale, {}
+        for doc_id, (status, entities) in stale.items():
+            self.doclist.table.update_doc(doc_id, status, entities)
 
     def _update_progress(self) -> None:
         progress = self.store.progress()
