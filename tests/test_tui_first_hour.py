@@ -19,11 +19,11 @@ SIZE = (100, 30)
 
 @pytest.fixture
 def slow_open(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reading a document takes 0.4 s (as tokenising a long one for the first time does)."""
+    """Reading a document takes 1 s (as tokenising a long one for the first time does)."""
     original = StoreClass.document
 
     def document(self: StoreClass, doc_id: int, annotator: str | None = None):  # type: ignore[no-untyped-def]
-        time.sleep(0.4)
+        time.sleep(1.0)
         return original(self, doc_id, annotator)
 
     monkeypatch.setattr(StoreClass, "document", document)

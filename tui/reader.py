@@ -20,7 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
@@ -178,6 +178,7 @@ class Reader(ScrollView, can_focus=True):
         #: that only moved (a paragraph above grew) are not drawn again.
         self._strips: dict[int, dict[tuple[int, int], Strip]] = {}
         self._percent = -1
+        self._warm_pending = False
         #: Published with the selected text (``None``: nothing selected) when the selection
         #: changes; subscribers run at once, so they redraw in the same frame as the reader.
         self.selection_signal: Signal[str | None] = Signal(self, "selection")
@@ -260,6 +261,7 @@ class Reader(ScrollView, can_focus=True):
         self._moved(True)
         self._percent = self.percent
         self.scroll_signal.publish(self._percent)
+        self._schedule_warm()
 
     def _update_virtual_size(self, *, only_if_needed: bool = False) -> None:
         """Scrollable size: the document's lines plus :data:`END_SLACK` blank lines.
@@ -289,6 +291,12 @@ class Reader(ScrollView, can_focus=True):
         if percent != self._percent:
             self._percent = percent
             self.scroll_signal.publish(percent)
+        self._schedule_warm()
+
+    def _schedule_warm(self) -> None:
+        if not self._warm_pending:
+            self._warm_pending = True
+            self.call_after_refresh(self._warm)
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
@@ -311,6 +319,17 @@ class Reader(ScrollView, can_focus=True):
             return None
         assert self.model is not None
         return self.model.word_range(self.cursor)
+
+    @property
+    def cursor_extent(self) -> tuple[int, int] | None:
+        """What the cursor is drawn over: the whole span under it (the span a label, accept or
+        delete acts on), else its word; while selecting, its word."""
+        rng = self.cursor_range
+        if rng is None or self.anchor is not None:
+            return rng
+        assert self.model is not None
+        span = self.model.span_at(*rng)
+        return (span.start, span.end) if span is not None else rng
 
     @property
     def selection(self) -> tuple[int, int] | None:
@@ -370,7 +389,7 @@ class Reader(ScrollView, can_focus=True):
         if not self.has_words:
             return
         assert self.model is not None
-        old_cursor = self.cursor_range
+        old_cursor = self.cursor_extent
         old_sel = self.selection
         word = max(0, min(word, len(self.model) - 1))
         if select and self.anchor is None:
@@ -381,7 +400,7 @@ class Reader(ScrollView, can_focus=True):
         if not keep_goal:
             self._goal_x = None
         new_sel = self.selection
-        for rng in (old_cursor, self.cursor_range, old_sel, new_sel):
+        for rng in (old_cursor, self.cursor_extent, old_sel, new_sel):
             if rng is not None:
                 self._refresh_offsets(*rng)
         self._scroll_to_cursor()
@@ -393,6 +412,9 @@ class Reader(ScrollView, can_focus=True):
         self.set_reactive(Reader.anchor, None)
         if old is not None:
             self._refresh_offsets(*old)
+            extent = self.cursor_extent
+            if extent is not None:
+                self._refresh_offsets(*extent)
             self._moved(True)
 
     def move_to_offset(self, offset: int) -> None:
@@ -593,11 +615,43 @@ class Reader(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------------
 
-    def render_line(self, y: int) -> Strip:
+    def _plain_box(self) -> bool:
+        """No border, outline, padding, tint, hatch or opacity: lines need no styling after :meth:`render_line`."""
+        styles = self.styles
+        return (
+            not any(edge for edge, _ in styles.border) and not any(edge for edge, _ in styles.outline)
+            and not any(styles.padding) and not styles.tint.a and self.opacity == 1.0
+            and styles.text_opacity == 1.0 and not (styles.has_rule("hatch") and styles.hatch != "none")
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines of ``crop``, straight from :meth:`render_line` (its strips are cached by paragraph).
+
+        Textual's general path restyles every line for borders and padding the reader does not
+        have, which took as long as drawing the text on a page down; any other box falls back to it.
+        """
+        if not self._plain_box():
+            return super().render_lines(crop)
+        filters = self.get_line_filters()
+        _, background = self.background_colors
+        strips: list[Strip] = []
+        marks = (self.cursor_extent, self.selection)
+        for y in crop.line_range:
+            strip = self.render_line(y, marks)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
+        x1, x2 = crop.column_span
+        if (x1, x2) != (0, self.size.width):
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
+
+    def render_line(self, y: int, marks: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None) -> Strip:
+        """Line ``y`` of the view; ``marks`` are the cursor's extent and the selection, if known."""
         # Called for every line of every frame that redraws the reader: read each piece of
         # widget state once here and hand it down.
         width = self.size.width
-        base, cursor_style, sel_style, empty_style = self.base_styles
+        base, _, _, empty_style = self.base_styles
         model = self.model
         layout = self._layouts.get(width - 2 * MARGIN) if model is not None else None
         if layout is None:
@@ -610,9 +664,21 @@ class Reader(ScrollView, can_focus=True):
         vy = y + round(self.scroll_y)
         if vy >= layout.height:
             return Strip.blank(width, base)
+        cursor, sel = marks if marks is not None else (self.cursor_extent, self.selection)
+        return self._strip(model, layout, vy, width, cursor, sel)
+
+    def _strip(
+        self,
+        model: DocModel,
+        layout: DocumentLayout,
+        vy: int,
+        width: int,
+        cursor: tuple[int, int] | None,
+        sel: tuple[int, int] | None,
+    ) -> Strip:
+        """Visual line ``vy`` drawn ``width`` cells wide (from the cache unless the cursor or selection is on it)."""
+        base, cursor_style, sel_style, _ = self.base_styles
         line = layout.line(vy)
-        cursor = self.cursor_range
-        sel = self.selection
         plain = not any(rng is not None and rng[0] <= line.end and line.start < rng[1] for rng in (cursor, sel))
         cache = self._strips.setdefault(line.paragraph, {}) if plain else None
         key = (line.start, line.end)
@@ -632,6 +698,20 @@ class Reader(ScrollView, can_focus=True):
                 self._strips.clear()
             cache[key] = strip
         return strip
+
+    def _warm(self) -> None:
+        """Draw the screens above and below the view into the line cache (after a frame, so a
+        page key finds its lines drawn)."""
+        self._warm_pending = False
+        model = self.model
+        layout = self._layouts.get(self.size.width - 2 * MARGIN) if model is not None else None
+        if layout is None or model is None:
+            return
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        cursor, sel = self.cursor_extent, self.selection
+        for vy in (*range(top + height, min(top + 2 * height, layout.height)), *range(max(top - height, 0), top)):
+            self._strip(model, layout, vy, self.size.width, cursor, sel)
 
     def _line_segments(
         self,
