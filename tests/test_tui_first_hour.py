@@ -84,3 +84,55 @@ async def test_item5_prepared_next_document_opens_without_waiting_and_shows_new_
         assert app.reader.model is not None and app.reader.model.spans.pending == 1
         await pilot.press("left_square_bracket")
         assert app.reader.doc_id == first  # the document left is kept prepared too
+
+
+# -- item 4: the restored cursor is scrolled into view on open and on resize ---------------------------
+
+
+def cursor_in_view(reader) -> bool:  # type: ignore[no-untyped-def]
+    layout = reader.layout_now
+    y = layout.y_of(reader.cursor_range[0])
+    top = round(reader.scroll_offset.y)
+    return top <= y < top + reader.scrollable_content_region.height
+
+
+LONG = "\n".join(f"Абзац {i}: Садыр Жапаров Бишкекте сүйлөдү, анан Москвага жөнөдү." for i in range(300))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@sync
+async def test_item4_restored_cursor_is_in_view_on_open_and_on_resize(
+    store: Store, add_doc: Callable[..., int], size: tuple[int, int]
+) -> None:
+    doc = add_doc(LONG)
+    target = LONG.index("Абзац 250:")
+    store.save_cursor(doc, target)
+    async with make_app(store).run_test(size=size) as pilot:
+        reader = await loaded(pilot, doc)
+        assert reader.cursor_range[0] == target
+        assert cursor_in_view(reader)
+        for width, height in ((60, 16), (40, 12), (100, 30)):
+            await pilot.resize_terminal(width, height)
+            await pilot.pause(0.1)
+            assert cursor_in_view(reader), (width, height)
+        assert reader.cursor_range[0] == target
+
+
+# -- item 8: the cursor on an accepted span shows the whole span -------------------------------------
+
+
+@sync
+async def test_item8_cursor_on_an_accepted_span_shows_the_whole_span(store: Store, add_doc: Callable[..., int]) -> None:
+    doc = add_doc(SAMPLE)
+    name = SAMPLE.index("Садыр Жапаров")
+    store.add_span(doc, name, name + len("Садыр Жапаров"), "PER")
+    async with make_app(store).run_test(size=SIZE) as pilot:
+        reader = await loaded(pilot, doc)
+        assert reader.cursor_extent == (name, name + len("Садыр Жапаров"))
+        line = reader.render_line(0)
+        cursor_style = reader.base_styles[1]
+        marked = "".join(seg.text for seg in line if seg.style is not None and seg.style.reverse)
+        assert cursor_style.reverse and marked == "Садыр Жапаров"
+        await pilot.press("l", "l")  # off the span: the cursor is one word again
+        marked = "".join(seg.text for seg in reader.render_line(0) if seg.style is not None and seg.style.reverse)
+        assert marked == "Москвага"

@@ -295,6 +295,8 @@ class AnnotateApp(App[None]):
     def _follow_in_list(self) -> None:
         """Update the list's stale rows and highlight the open document there."""
         self._list_timer = None
+        if not self.doclist.is_mounted or not self.doclist.children:  # the app is closing
+            return
         self._update_row()
         if self.reader.doc_id is not None:
             self.doclist.table.highlight_doc(self.reader.doc_id)
@@ -748,6 +750,8 @@ class AnnotateApp(App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
+        if self._list_timer is not None:
+            self._list_timer.stop()
         self.finish()
         if self.model_loop is not None:
             self.model_loop.close()

@@ -255,7 +255,7 @@ class Reader(ScrollView, can_focus=True):
         else:
             self.set_reactive(Reader.cursor, 0)
         self._update_virtual_size()
-        self.scroll_to(y=0, animate=False)
+        self.scroll_to(y=0, animate=False, force=True)
         self._scroll_to_cursor(centre=True)
         self.refresh()
         self._moved(True)
@@ -365,11 +365,11 @@ class Reader(ScrollView, can_focus=True):
         top = round(self.scroll_offset.y)
         margin = min(2, height // 4)
         if centre and not (top <= y < top + height):
-            self.scroll_to(y=max(y - height // 3, 0), animate=False)
+            self.scroll_to(y=max(y - height // 3, 0), animate=False, force=True)
         elif y < top + margin:
-            self.scroll_to(y=max(y - margin, 0), animate=False)
+            self.scroll_to(y=max(y - margin, 0), animate=False, force=True)
         elif y >= top + height - margin:
-            self.scroll_to(y=y - height + margin + 1, animate=False)
+            self.scroll_to(y=y - height + margin + 1, animate=False, force=True)
 
     @property
     def position(self) -> tuple[int, int] | None:
@@ -488,7 +488,7 @@ class Reader(ScrollView, can_focus=True):
         height = max(self.scrollable_content_region.height - 1, 1)
         target = self._vertical_target(direction * height)
         top = round(self.scroll_offset.y)
-        self.scroll_to(y=max(0, min(top + direction * height, self.max_scroll_y)), animate=False)
+        self.scroll_to(y=max(0, min(top + direction * height, self.max_scroll_y)), animate=False, force=True)
         if target is not None:
             self._set_cursor(target, keep_goal=True)
 
