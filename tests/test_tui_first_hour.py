@@ -136,3 +136,84 @@ async def test_item8_cursor_on_an_accepted_span_shows_the_whole_span(store: Stor
         await pilot.press("l", "l")  # off the span: the cursor is one word again
         marked = "".join(seg.text for seg in reader.render_line(0) if seg.style is not None and seg.style.reverse)
         assert marked == "Москвага"
+
+
+# -- item 3: a label key that clashes with an app key is refused, with the free keys ------------------
+
+
+def cli(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=True, prog_name="annotate")
+
+
+def test_item3_labels_add_refuses_an_app_key_and_lists_the_free_keys(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("ANNOTATE_KEYS", raising=False)
+    db = str(tmp_path / "k.db")
+    refused = cli("labels", "--db", db, "add", "QQ", "--key", "q")
+    assert refused.exit_code == 1
+    assert "'app.quit'" in refused.output and "Free keys: 4 5 6 7 8 9 0 a b c e" in refused.output
+    assert "Traceback" not in refused.output
+    assert cli("labels", "--db", db, "add", "QQ", "--key", "e").exit_code == 0
+    assert cli("labels", "--db", db, "edit", "QQ", "--key", "u").exit_code == 1  # undo's key
+    # Once the user's keymap moves quit elsewhere, q is free.
+    keys = tmp_path / "keys.toml"
+    keys.write_text('"app.quit" = "ctrl+q"\n', encoding="utf-8")
+    assert cli("labels", "--db", db, "edit", "QQ", "--key", "q", env={"ANNOTATE_KEYS": str(keys)}).exit_code == 0
+
+
+def test_item3_open_refuses_a_keymap_that_puts_an_app_key_on_a_label_key(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    keys = tmp_path / "keys.toml"
+    keys.write_text('"app.undo" = "2"\n', encoding="utf-8")
+    db = str(tmp_path / "k.db")
+    assert cli("labels", "--db", db).exit_code == 0  # the default labels: 1 PER, 2 LOC, 3 ORG
+    refused = cli("open", "--db", db, "--keys", str(keys))
+    assert refused.exit_code == 1
+    assert "'app.undo' is on key 2, which gives the label LOC" in refused.output
+    assert "free keys: 4 5 6" in refused.output
+
+
+@sync
+async def test_item3_a_label_on_a_letter_key_labels_and_a_stored_clash_is_named(
+    store: Store, add_doc: Callable[..., int]
+) -> None:
+    doc = add_doc(SAMPLE)
+    store.add_label("EVENT", key="e")
+    store.add_label("QUIT", key="q")  # stored before keys were checked
+    async with make_app(store).run_test(size=SIZE) as pilot:
+        await loaded(pilot, doc)
+        assert any("Label QUIT cannot be used: its key q is also app.quit" in n.message
+                   for n in pilot.app._notifications)
+        await pilot.press("e")
+        await until(pilot, lambda: accepted(store, doc) != [])
+    assert accepted(store, doc) == [(0, len("Садыр"), "EVENT")]
+
+
+# -- item 15: help names the labels; the palette shows the keys in effect -----------------------------
+
+
+@sync
+async def test_item15_help_names_the_labels_and_palette_shows_remapped_keys(
+    store: Store, add_doc: Callable[..., int]
+) -> None:
+    from tui.help import HelpScreen
+
+    add_doc(SAMPLE)
+    async with make_app(store, keymap={"reader.label_1": "z", "app.done": "D"}).run_test(size=(120, 40)) as pilot:
+        app = pilot.app
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        labels = [(row.keys, row.description) for row in screen.rows if row.id.startswith("reader.label_")]
+        assert labels == [(("z",), "1 PER"), (("2",), "2 LOC"), (("3",), "3 ORG")]  # no label_4 … label_9
+        await pilot.press("escape")
+        from tui.palette import AnnotateCommands
+
+        names = [name for name, _, _ in AnnotateCommands(app.screen).commands()]
+        assert "Label: PER (key z)" in names and "Label: LOC (key 2)" in names
+        assert "Mark document done (key D)" in names

@@ -33,7 +33,7 @@ from .doclist import DocList
 from .docmodel import DocModel
 from .editor import Editor, Outcome
 from .help import HelpScreen
-from .keymap import APP_BINDINGS, binding_rows
+from .keymap import APP_BINDINGS, binding_rows, label_clash
 from .layout import DocumentLayout
 from .messages import (
     DocumentLoaded,
@@ -136,6 +136,8 @@ class AnnotateApp(App[None]):
         self._before_open: tuple[Prepared, int | None] | None = None
         #: The likely next documents, prepared off the event loop.
         self.prefetch = Prefetcher(self, store)
+        #: Label keys the reader's bindings do not cover (not 1-9): key → label name.
+        self._label_keys: dict[str, str] = {}
         # The widgets are kept (not queried) so every handler reaches them whichever
         # screen is on top, and so the cursor can still be saved while the app closes.
         self.doclist = DocList(self.store.documents, id="doclist")
@@ -163,6 +165,7 @@ class AnnotateApp(App[None]):
             self.set_keymap(self.keymap)
         self.store.start_session()
         self.labels = self.store.labels()
+        self._set_label_keys()
         self.reader.set_labels(self.labels)
         self.reader.selection_signal.subscribe(self, self._show_selection)
         self.reader.scroll_signal.subscribe(self, self._show_percent)
@@ -319,13 +322,41 @@ class AnnotateApp(App[None]):
             self.reader.refresh()
             self.call_later(self._release_keys)
 
-    # -- keys pressed while a document opens ------------------------------------------------------
+    # -- keys pressed while a document opens; label keys other than 1-9 ----------------------------
+
+    def _set_label_keys(self) -> None:
+        """Label keys other than the digits the reader binds; a label on a key the app uses is named."""
+        self._label_keys = {}
+        for label in self.labels:
+            if not label.key:
+                continue
+            clash = label_clash(label.key, self.keymap)
+            if clash is not None:
+                self.notify(
+                    f"Label {inert(label.name)} cannot be used: its key {inert(label.key)} is also {clash}."
+                    f" Give it another: annotate labels edit {inert(label.name)} --key K",
+                    severity="warning", markup=False, timeout=15,
+                )
+            elif not (len(label.key) == 1 and label.key in "123456789"):
+                self._label_keys[label.key] = label.name
 
     def on_key(self, event: events.Key) -> None:
-        """Hold keys for the main screen while a document opens (they would act on no document)."""
-        if self._held is not None and self.screen.id == "main" and not isinstance(self.focused, Input):
+        """Hold keys for the main screen while a document opens (they would act on no document);
+        give labels on keys other than 1-9."""
+        if self.screen.id != "main" or isinstance(self.focused, Input):
+            return
+        if self._held is not None:
             self._held.append(event)
             event.prevent_default()
+        elif self._label_key(event):
+            event.prevent_default()
+
+    def _label_key(self, event: events.Key) -> bool:
+        name = self._label_keys.get(event.character or "")
+        if name is None or self.focused is not self.reader:
+            return False
+        self.reader.request_label(name=name)
+        return True
 
     async def _release_keys(self) -> None:
         """Replay the held keys in order; stop holding again if one of them opens another document."""
@@ -333,7 +364,9 @@ class AnnotateApp(App[None]):
             return
         held, self._held = self._held, None
         while held:
-            await App._on_key(self, held.pop(0))
+            event = held.pop(0)
+            if not self._label_key(event):
+                await App._on_key(self, event)
             if self._held is not None:  # that key started opening a document
                 self._held[:0] = held
                 return
@@ -610,7 +643,7 @@ class AnnotateApp(App[None]):
 
     def action_help(self) -> None:
         extra = [("Textual", [b for b in Binding.make_bindings(App.BINDINGS) if not b.system])]
-        self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
+        self.push_screen(HelpScreen(binding_rows(self.keymap, extra, self.labels)))
 
     def on_doc_list_opened(self, message: DocList.Opened) -> None:
         self.open_document(message.doc_id)
