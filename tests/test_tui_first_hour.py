@@ -5,8 +5,8 @@ Every test is named after its item. The store is a real SQLite file (annotator `
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 from tui_helpers import SAMPLE, accepted, loaded, make_app, sync, until
@@ -17,16 +17,30 @@ from annotations.store import Store as StoreClass
 SIZE = (100, 30)
 
 
+class Gate:
+    """Reading the documents in ``held`` waits until :meth:`open` (as a slow first tokenisation would)."""
+
+    def __init__(self) -> None:
+        self.held: set[int] = set()
+        self.event = threading.Event()
+
+    def open(self) -> None:
+        self.event.set()
+
+
 @pytest.fixture
-def slow_open(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reading a document takes 1 s (as tokenising a long one for the first time does)."""
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    gate = Gate()
     original = StoreClass.document
 
     def document(self: StoreClass, doc_id: int, annotator: str | None = None):  # type: ignore[no-untyped-def]
-        time.sleep(1.0)
+        if doc_id in gate.held:
+            gate.event.wait(20)
         return original(self, doc_id, annotator)
 
     monkeypatch.setattr(StoreClass, "document", document)
+    yield gate
+    gate.open()
 
 
 # -- item 5: show at once that the document changed; never drop keys while it opens -------------------
@@ -34,12 +48,14 @@ def slow_open(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @sync
 async def test_item5_keys_pressed_while_the_first_document_loads_are_not_lost(
-    store: Store, add_doc: Callable[..., int], slow_open: None
+    store: Store, add_doc: Callable[..., int], gate: Gate
 ) -> None:
     doc = add_doc(SAMPLE)
+    gate.held.add(doc)
     async with make_app(store).run_test(size=SIZE) as pilot:
         await pilot.press("l", "l", "shift+right", "1")
         assert pilot.app.reader.model is None  # still opening: the keys were held
+        gate.open()
         await loaded(pilot, doc)
         await until(pilot, lambda: accepted(store, doc) != [])
     start = SAMPLE.index("Москвага")
@@ -48,19 +64,21 @@ async def test_item5_keys_pressed_while_the_first_document_loads_are_not_lost(
 
 @sync
 async def test_item5_next_document_shows_at_once_that_it_changed_and_keeps_keys(
-    store: Store, add_doc: Callable[..., int], slow_open: None
+    store: Store, add_doc: Callable[..., int], gate: Gate
 ) -> None:
     first = add_doc(SAMPLE)
     second = add_doc("Экинчи макала. Бишкекте Садыр Жапаров сүйлөдү.")
+    gate.held.add(second)  # neither prepared ahead nor opened until the gate opens
     async with make_app(store).run_test(size=SIZE) as pilot:
         app = pilot.app
         await loaded(pilot, first)
-        app.prefetch.clear()
         await pilot.press("right_square_bracket")
         # Before the slow read finishes: the title bar names the next document, the reader says so.
         assert app.title_bar.title == "Экинчи макала. Бишкекте Садыр Жапаров сүйлөдү."
         assert app.reader.model is None and app.reader.empty_message.startswith("Opening «Экинчи")
         await pilot.press("l", "2")  # "макала." gets LOC once the document is there
+        assert app.reader.model is None
+        gate.open()
         await loaded(pilot, second)
         await until(pilot, lambda: accepted(store, second) != [])
     assert accepted(store, second) == [(7, 13, "LOC")]
@@ -217,3 +235,44 @@ async def test_item15_help_names_the_labels_and_palette_shows_remapped_keys(
         names = [name for name, _, _ in AnnotateCommands(app.screen).commands()]
         assert "Label: PER (key z)" in names and "Label: LOC (key 2)" in names
         assert "Mark document done (key D)" in names
+
+
+# -- item 7: 80×24 ------------------------------------------------------------------------------------
+
+
+def line_text(widget) -> str:  # type: ignore[no-untyped-def]
+    return "".join(seg.text for seg in widget.render_line(0))
+
+
+@sync
+async def test_item7_at_80x24_the_list_starts_hidden_and_nothing_is_cut(seeded_store: Store) -> None:
+    from tui.help import HelpScreen
+
+    async with make_app(seeded_store).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        await loaded(pilot)
+        assert not app.list_shown and app.reader.size.width == 80
+        app.reader.move_to_offset(0)
+        await pilot.press("shift+right", "shift+right")
+        status = line_text(app.status_bar)
+        assert "…" not in status and "0/5 done" in status and "✓ saved" in status
+        title = line_text(app.title_bar)
+        assert "page 1/" in title and "%" not in title  # the position reads as a page, not a bare percentage
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert app.list_shown and app.doclist.outer_size.width == 28  # narrower than at 120 columns
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.pause()
+        table = app.screen.query_one("#help-table")
+        text = "\n".join(line_text_at(table, y) for y in range(table.size.height))
+        # Descriptions wrap onto further lines instead of being cut: every word of the longest is there.
+        assert "…" not in text
+        assert "Undo your last action (in any document), even after a restart." in " ".join(text.split())
+    async with make_app(seeded_store).run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        assert pilot.app.list_shown and pilot.app.doclist.outer_size.width == 34
+
+
+def line_text_at(widget, y: int) -> str:  # type: ignore[no-untyped-def]
+    return "".join(seg.text for seg in widget.render_lines(widget.region.reset_offset)[y])

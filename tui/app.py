@@ -62,6 +62,9 @@ __all__ = ["AnnotateApp", "run_app", "summary_line"]
 #: Seconds without cursor movement after which the cursor position is saved.
 CURSOR_SAVE_DELAY = 0.5
 
+#: Terminals narrower than this start with the document list hidden (``ctrl+b`` shows it).
+NARROW = 100
+
 #: Seconds after a document is shown before the list highlights it.
 LIST_FOLLOW_DELAY = 0.08
 
@@ -95,6 +98,8 @@ class AnnotateApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "annotate"
+    #: Below 100 columns the screen is ``-narrow``: the list is narrower and starts hidden.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (NARROW, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
     COMMANDS = App.COMMANDS | {AnnotateCommands}
 
@@ -158,7 +163,7 @@ class AnnotateApp(App[None]):
         yield self.title_bar
         yield self.reader
         yield self.status_bar
-        yield Footer(id="footer")
+        yield Footer(id="footer", compact=True)
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -168,9 +173,11 @@ class AnnotateApp(App[None]):
         self._set_label_keys()
         self.reader.set_labels(self.labels)
         self.reader.selection_signal.subscribe(self, self._show_selection)
-        self.reader.scroll_signal.subscribe(self, self._show_percent)
+        self.reader.scroll_signal.subscribe(self, self._show_page)
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
+        if self.size.width < NARROW:
+            self.show_list(False)
         self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
         if self.model_loop is not None:
             self.model_loop.start()
@@ -264,7 +271,7 @@ class AnnotateApp(App[None]):
         if found:
             doc = found[0]
             self.title_bar.show(doc.title, doc.lang, doc.status, doc.entities, doc.suggestions)
-        self.title_bar.percent = None
+        self.title_bar.page = None
         reader.empty_message = f"Opening «{inert(title)}»…"
         reader.show(None)
 
@@ -531,8 +538,8 @@ class AnnotateApp(App[None]):
     def _show_selection(self, selection: str | None) -> None:
         self.status_bar.selection = selection
 
-    def _show_percent(self, percent: int) -> None:
-        self.title_bar.percent = percent
+    def _show_page(self, page: tuple[int, int]) -> None:
+        self.title_bar.page = page
 
     def _save_cursor(self) -> None:
         """Save the cursor now (on every action, on document change and on quit)."""

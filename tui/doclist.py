@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from annotations import DocumentSummary, inert
 
@@ -98,7 +99,7 @@ class DocTable(DataTable[Text]):
     """Load the next page when the cursor or the view is this close to the last row."""
 
     TITLE_WIDTH: ClassVar[int] = 14
-    """Cells of the title column (the list is a fixed-width side panel)."""
+    """Cells of the title column before the table knows its width (then it fills the list)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_header=True)
@@ -115,6 +116,17 @@ class DocTable(DataTable[Text]):
         self.add_column("La", width=2, key="lang")
         self.add_column(Text("#", justify="right"), width=3, key="entities")
         self.add_column("Title", width=self.TITLE_WIDTH, key="title")
+
+    def on_resize(self) -> None:
+        """Give the title column whatever the other columns leave."""
+        other = sum(c.get_render_width(self) for key, c in self.columns.items() if key.value != "title")
+        width = max(6, self.scrollable_content_region.width - other - 2 * self.cell_padding - 1)
+        column = self.columns.get(ColumnKey("title"))
+        if column is not None and column.width != width:
+            column.width = width
+            column.auto_width = False
+            self._require_update_dimensions = True
+            self.refresh()
 
     def reset(self, fetch: Fetch, **filters: object) -> None:
         """Show the first page of documents matching ``filters`` (status, search)."""

@@ -67,7 +67,7 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Redo the last undone action."),
     Binding("slash", "search", "Search", id="app.search", show=False,
             tooltip="Search the documents' titles and text."),
-    Binding("ctrl+b", "toggle_list", "List", id="app.toggle_list", show=False,
+    Binding("ctrl+b", "toggle_list", "List", id="app.toggle_list",
             tooltip="Collapse or expand the document list."),
     Binding("ctrl+l", "focus_list", "Focus list", id="app.focus_list", show=False,
             tooltip="Move the focus to the document list."),

@@ -177,13 +177,14 @@ class Reader(ScrollView, can_focus=True):
         #: Drawn lines without cursor or selection, by paragraph then (start, end), so lines
         #: that only moved (a paragraph above grew) are not drawn again.
         self._strips: dict[int, dict[tuple[int, int], Strip]] = {}
-        self._percent = -1
+        self._page = (0, 0)
         self._warm_pending = False
         #: Published with the selected text (``None``: nothing selected) when the selection
         #: changes; subscribers run at once, so they redraw in the same frame as the reader.
         self.selection_signal: Signal[str | None] = Signal(self, "selection")
-        #: Published with how far through the document the view is (0-100) when that changes.
-        self.scroll_signal: Signal[int] = Signal(self, "scroll")
+        #: Published with ``(page, pages)``, the screenful the view is on and how many the
+        #: document fills, when that changes.
+        self.scroll_signal: Signal[tuple[int, int]] = Signal(self, "scroll")
         #: ``time.monotonic()`` of the last cursor or selection change.
         self.moved_at = 0.0
 
@@ -259,8 +260,8 @@ class Reader(ScrollView, can_focus=True):
         self._scroll_to_cursor(centre=True)
         self.refresh()
         self._moved(True)
-        self._percent = self.percent
-        self.scroll_signal.publish(self._percent)
+        self._page = self.page
+        self.scroll_signal.publish(self._page)
         self._schedule_warm()
 
     def _update_virtual_size(self, *, only_if_needed: bool = False) -> None:
@@ -277,21 +278,26 @@ class Reader(ScrollView, can_focus=True):
         self.virtual_size = Size(self.wrap_width, height + END_SLACK)
 
     @property
-    def percent(self) -> int:
-        """How far through the document the view is (its bottom line), 0-100."""
+    def page(self) -> tuple[int, int]:
+        """``(page, pages)``: the screenful the view is on (by its bottom line) and how many the text fills."""
         layout = self.layout_now
+        height = max(self.scrollable_content_region.height, 1)
         if layout is None or layout.height == 0:
-            return 0
-        bottom = round(self.scroll_offset.y) + self.scrollable_content_region.height
-        return min(100, round(100 * min(bottom, layout.height) / layout.height))
+            return (1, 1)
+        pages = -(-layout.height // height)
+        bottom = min(round(self.scroll_offset.y) + height, layout.height)
+        return (min(max(-(-bottom // height), 1), pages), pages)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        percent = self.percent
-        if percent != self._percent:
-            self._percent = percent
-            self.scroll_signal.publish(percent)
+        self._publish_page()
         self._schedule_warm()
+
+    def _publish_page(self) -> None:
+        page = self.page
+        if page != self._page:
+            self._page = page
+            self.scroll_signal.publish(page)
 
     def _schedule_warm(self) -> None:
         if not self._warm_pending:
@@ -305,6 +311,7 @@ class Reader(ScrollView, can_focus=True):
         self._update_virtual_size()
         self._scroll_to_cursor()
         self.refresh()
+        self._publish_page()
 
     # -- geometry helpers ------------------------------------------------------------------
 
