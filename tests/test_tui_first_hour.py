@@ -276,3 +276,64 @@ async def test_item7_at_80x24_the_list_starts_hidden_and_nothing_is_cut(seeded_s
 
 def line_text_at(widget, y: int) -> str:  # type: ignore[no-untyped-def]
     return "".join(seg.text for seg in widget.render_lines(widget.region.reset_offset)[y])
+
+
+# -- item 6: find in the document, corpus search on its own key, escape clears a filter ---------------
+
+FIND_TEXT = "Садыр Жапаров Москвага келди. Ал Жапаровдун досу.\n\nБишкекте жапаров деген сөз жок."
+
+
+@sync
+async def test_item6_slash_finds_in_the_document_and_repeat_keys_cycle(store: Store, add_doc: Callable[..., int]) -> None:
+    doc = add_doc(FIND_TEXT)
+    before = store.events()
+    async with make_app(store).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        reader = await loaded(pilot, doc)
+        await pilot.press("slash")
+        assert app.focused is app.find_bar
+        await pilot.press(*"жапаров", "enter")
+        assert app.focused is reader
+        starts = [FIND_TEXT.index("Жапаров "), FIND_TEXT.index("Жапаровдун"), FIND_TEXT.index("жапаров")]
+        assert [a for a, _ in reader.found] == starts  # case-insensitive, every match highlighted
+        assert reader.cursor_range[0] == starts[0]
+        marked = "".join(seg.text for seg in reader.render_line(0)
+                         if seg.style is not None and seg.style.underline and seg.style.bgcolor is not None)
+        assert "Жапаров" in marked
+        await pilot.press("greater_than_sign")
+        assert reader.cursor_range[0] == starts[1]
+        await pilot.press("greater_than_sign", "greater_than_sign")  # wraps round
+        assert reader.cursor_range[0] == starts[0]
+        await pilot.press("less_than_sign")
+        assert reader.cursor_range[0] == starts[2]
+        await pilot.press("escape")  # no selection: clears the highlights
+        assert reader.found == []
+    assert store.events() == before  # finding writes nothing
+
+
+@sync
+async def test_item6_corpus_search_has_its_own_key_and_escape_clears_the_filter(
+    store: Store, add_doc: Callable[..., int]
+) -> None:
+    add_doc(SAMPLE)
+    add_doc("Экинчи документ.")
+    async with make_app(store).run_test(size=(120, 30)) as pilot:
+        app = pilot.app
+        reader = await loaded(pilot)
+        header = app.doclist.query_one("#doclist-header")
+        await pilot.press("ctrl+f")
+        assert app.focused is app.doclist.search_box
+        await pilot.press(*"Экинчи", "enter")
+        await until(pilot, lambda: app.doclist.table.row_count == 1)
+        assert "filtered: «Экинчи»" in str(header.render()) and "esc clears" in str(header.render())
+        await pilot.press("escape")  # in the list: clears the search
+        await until(pilot, lambda: app.doclist.table.row_count == 2)
+        assert "filtered" not in str(header.render())
+        await pilot.press("f", "escape")  # a status filter, cleared the same way
+        await pilot.press("escape")
+        assert app.focused is reader
+        app.doclist.status_filter = "done"
+        await until(pilot, lambda: app.doclist.table.row_count == 0)
+        await pilot.press("escape")  # from the reader, with nothing else to clear
+        await until(pilot, lambda: app.doclist.table.row_count == 2)
+        assert app.doclist.status_filter is None

@@ -30,6 +30,7 @@ from textual.worker import get_current_worker
 from annotations import Label, Store, StoreError, import_seeds, inert
 
 from .doclist import DocList
+from .findbar import FindBar
 from .docmodel import DocModel
 from .editor import Editor, Outcome
 from .help import HelpScreen
@@ -88,7 +89,7 @@ class AnnotateApp(App[None]):
     | s | Mark skipped, open the next unfinished document. |
     | u, ctrl+z | Undo (any action, any document). |
     | ctrl+r, ctrl+y | Redo. |
-    | / | Search the documents. |
+    | ctrl+f | Search the documents (the list). |
     | ctrl+b | Collapse / expand the document list. |
     | ctrl+l | Focus the document list. |
     | ? | Help: every key. |
@@ -149,6 +150,7 @@ class AnnotateApp(App[None]):
         self.title_bar = DocTitle(id="title")
         self.reader = Reader(id="reader")
         self.status_bar = StatusBar(self.store.annotator, id="status")
+        self.find_bar = FindBar(id="find")
 
     # -- composition ---------------------------------------------------------------------
 
@@ -163,6 +165,7 @@ class AnnotateApp(App[None]):
         yield self.title_bar
         yield self.reader
         yield self.status_bar
+        yield self.find_bar
         yield Footer(id="footer", compact=True)
 
     def on_mount(self) -> None:
@@ -528,6 +531,30 @@ class AnnotateApp(App[None]):
         if doc_id is not None:
             self.reader.reload_spans(self.store.spans(doc_id))
             self._show_meta()
+
+    # -- finding text in the document; escape clears the list's filter --------------------------------
+
+    @on(Reader.FindRequested)
+    def _open_find(self) -> None:
+        self.find_bar.open(self.reader.find_text)
+
+    @on(Input.Submitted, "#find")
+    def _find(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.find_bar.close()
+        self.reader.focus()
+        text = event.value.strip()
+        if self.reader.find(text) == 0 and text:
+            self.notify(f"No match for «{inert(text)}» in this document.", timeout=2, markup=False)
+
+    @on(FindBar.Closed)
+    def _find_closed(self) -> None:
+        self.reader.focus()
+
+    @on(Reader.NothingToClear)
+    def _clear_list_filter(self) -> None:
+        if self.doclist.clear_filters():
+            self.notify("List filter cleared: every document is listed.", timeout=2, markup=False)
 
     def label_with(self, name: str) -> None:
         """Give the selection (or the span or word under the cursor) the label ``name``."""

@@ -203,14 +203,14 @@ class DocList(Vertical):
     | :- | :- |
     | f | Cycle the status filter: all, todo, done, skipped. |
     | enter | Open the highlighted document. |
-    | escape | Back to the reader. |
+    | escape | Clear the filter and search, else back to the reader. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "cycle_filter", "Filter", id="doclist.filter",
                 tooltip="Show all documents, or only todo, done or skipped ones."),
         Binding("escape", "leave", "Back to reader", id="doclist.leave", show=False,
-                tooltip="Leave the list (or the search box) and go back to the reader."),
+                tooltip="Clear the list's filter and search; if there are none, go back to the reader."),
     ]
 
     status_filter: reactive[str | None] = reactive(None, init=False)
@@ -273,14 +273,36 @@ class DocList(Vertical):
         """Where ``doc_id`` is in the list's model order (``None`` in import order)."""
         return self._ranked.position(doc_id) if self._ranked is not None else None
 
+    @property
+    def filtered(self) -> bool:
+        """Whether a status filter or a search hides some documents."""
+        return bool(self.status_filter or self.search)
+
+    def clear_filters(self) -> bool:
+        """Show every document again; returns whether there was a filter to clear."""
+        if not self.filtered:
+            return False
+        self.set_reactive(DocList.status_filter, None)
+        self.set_reactive(DocList.search, "")
+        self.reload()
+        return True
+
     def _show_header(self) -> None:
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append("Documents", style="bold")
-        header.append(f" · {self.status_filter or 'all'}")
+        if self.filtered:
+            header.append(" · ")
+            shown = " · ".join(part for part in (
+                self.status_filter or "",
+                "«" + inert(self.search) + "»" if self.search else "",
+            ) if part)
+            header.append(f"filtered: {shown}", style="bold reverse")
+        else:
+            header.append(" · all")
         if self.order != "import":
             header.append(f" · {ORDER_NAMES.get(self.order, self.order)}")
-        if self.search:
-            header.append(" · «" + inert(self.search) + "»")
+        if self.filtered:
+            header.append(" (esc clears)", style="dim")
         self.query_one("#doclist-header", Static).update(header)
 
     def watch_status_filter(self) -> None:
@@ -294,8 +316,12 @@ class DocList(Vertical):
         self.status_filter = FILTERS[(i + 1) % len(FILTERS)]
 
     def action_leave(self) -> None:
-        self.search_box.display = False
-        self.post_message(self.Left())
+        box = self.search_box
+        if box.has_focus or not self.clear_filters():
+            box.display = False
+            self.post_message(self.Left())
+        else:
+            box.display = False
 
     def start_search(self) -> None:
         """Show the search box with the current query and focus it."""

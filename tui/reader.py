@@ -10,6 +10,7 @@ resulting changes back through :meth:`Reader.apply_changes`.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from time import monotonic
@@ -66,7 +67,9 @@ class Reader(ScrollView, can_focus=True):
     | x | Reject the suggestion under the cursor. |
     | A | Accept every suggestion in the document. |
     | backspace, delete | Remove the span under the cursor. |
-    | escape | Clear the selection. |
+    | escape | Clear the selection (else the search highlights, else the list's filter). |
+    | / | Find text in this document. |
+    | >, < | Next / previous match of the last find. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -112,10 +115,18 @@ class Reader(ScrollView, can_focus=True):
         Binding("backspace,delete", "span('delete')", "Remove span", id="reader.delete", show=False,
                 tooltip="Remove the span (or suggestion) under the cursor."),
         Binding("escape", "clear_selection", "Clear selection", id="reader.clear_selection",
-                show=False, tooltip="Clear the selection."),
+                show=False, tooltip="Clear the selection, else the search highlights, else the list's filter."),
+        Binding("slash", "find", "Find", id="reader.find", show=False,
+                tooltip="Find text in this document: the cursor jumps to the next match, every match is highlighted."),
+        Binding("greater_than_sign", "next_match(1)", "Next match", id="reader.next_match", show=False,
+                tooltip="Jump to the next match of the last find (wrapping round)."),
+        Binding("less_than_sign", "next_match(-1)", "Previous match", id="reader.previous_match", show=False,
+                tooltip="Jump to the previous match of the last find (wrapping round)."),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"reader--cursor", "reader--selection", "reader--empty"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "reader--cursor", "reader--selection", "reader--empty", "reader--match",
+    }
 
     DEFAULT_CSS = """
     Reader {
@@ -126,6 +137,7 @@ class Reader(ScrollView, can_focus=True):
         & > .reader--cursor { text-style: bold reverse; }
         & > .reader--selection { background: $accent; color: $text; text-style: bold; }
         & > .reader--empty { color: $text-muted; text-style: italic; }
+        & > .reader--match { background: $warning 45%; text-style: underline; }
     }
     """
 
@@ -158,6 +170,12 @@ class Reader(ScrollView, can_focus=True):
             self.command = command
             self.span = span
 
+    class FindRequested(Message):
+        """The user asked to find text in the document (the app shows the find box)."""
+
+    class NothingToClear(Message):
+        """Escape with no selection and no search highlights (the app clears the list's filter)."""
+
     class AcceptAllRequested(Message):
         """Accept every pending suggestion of the document."""
 
@@ -174,6 +192,11 @@ class Reader(ScrollView, can_focus=True):
         self._layouts: dict[int, DocumentLayout] = {}
         self._goal_x: int | None = None
         self._base: tuple[Style, Style, Style, Style] | None = None
+        self._match_style = Style()
+        #: The last find: its text and the offsets of its matches (highlighted while shown).
+        self.find_text = ""
+        self.found: list[tuple[int, int]] = []
+        self._match_starts: list[int] = []
         #: Drawn lines without cursor or selection, by paragraph then (start, end), so lines
         #: that only moved (a paragraph above grew) are not drawn again.
         self._strips: dict[int, dict[tuple[int, int], Strip]] = {}
@@ -210,6 +233,7 @@ class Reader(ScrollView, can_focus=True):
                 self.get_component_rich_style("reader--selection", partial=True),
                 self.get_component_rich_style("reader--empty", partial=True),
             )
+            self._match_style = self.get_component_rich_style("reader--match", partial=True)
         return self._base
 
     def set_labels(self, labels: Sequence[Label]) -> None:
@@ -244,6 +268,8 @@ class Reader(ScrollView, can_focus=True):
 
     def show(self, model: DocModel | None, offset: int | None = None, layout: DocumentLayout | None = None) -> None:
         """Show a document with the cursor on the word at ``offset`` (first word if ``None``)."""
+        if model is not self.model:
+            self.found, self._match_starts = [], []
         self.model = model
         self._layouts = {layout.width: layout} if layout is not None else {}
         self._strips.clear()
@@ -444,7 +470,62 @@ class Reader(ScrollView, can_focus=True):
         self._set_cursor(self.cursor + step, select=True)
 
     def action_clear_selection(self) -> None:
-        self.clear_selection()
+        if self.selection is not None:
+            self.clear_selection()
+        elif self.found:
+            self.set_matches([])
+        else:
+            self.post_message(self.NothingToClear())
+
+    # -- finding text ------------------------------------------------------------------------
+
+    def action_find(self) -> None:
+        if self.model is not None:
+            self.post_message(self.FindRequested())
+
+    def set_matches(self, matches: Sequence[tuple[int, int]]) -> None:
+        """Highlight these ranges (``[]`` clears the highlights)."""
+        self.found = list(matches)
+        self._match_starts = [a for a, _ in self.found]
+        self._strips.clear()
+        self.refresh()
+
+    def find(self, query: str, step: int = 1) -> int:
+        """Highlight every match of ``query`` (case-insensitive) and jump to the next one after the
+        cursor (``step`` -1: before it), wrapping round; returns how many there are."""
+        self.find_text = query
+        if self.model is None or not query:
+            self.set_matches([])
+            return 0
+        pattern = re.compile(re.escape(query), re.IGNORECASE)
+        self.set_matches([(m.start(), m.end()) for m in pattern.finditer(self.model.raw)])
+        self.action_next_match(step, from_cursor=True)
+        return len(self.found)
+
+    def action_next_match(self, step: int, from_cursor: bool = False) -> None:
+        if self.model is None:
+            return
+        if not self.found:
+            if self.find_text:
+                self.find(self.find_text, step)
+                if not self.found:
+                    self.notify(f"No match for «{inert(self.find_text)}» in this document.", timeout=2, markup=False)
+            else:
+                self.notify("Nothing to find yet: press / first.", timeout=2)
+            return
+        rng = self.cursor_range
+        here = rng[0] if rng else 0
+        if step > 0:
+            i = bisect_left(self._match_starts, here) if from_cursor else bisect_right(self._match_starts, here)
+            i = i % len(self.found)
+        else:
+            i = (bisect_left(self._match_starts, here) - 1) % len(self.found)
+        start = self.found[i][0]
+        word = self.model.word_at(start)
+        if word is not None:
+            self._set_cursor(word)
+            self._scroll_to_cursor(centre=True)
+        self.notify(f"Match {i + 1} of {len(self.found)}: «{inert(self.find_text)}»", timeout=1.5, markup=False)
 
     def _word_on_line(self, y: int, x: int) -> int | None:
         """The word drawn at (or nearest before) column ``x`` of visual line ``y``; ``None`` if it has none."""
@@ -720,6 +801,19 @@ class Reader(ScrollView, can_focus=True):
         for vy in (*range(top + height, min(top + 2 * height, layout.height)), *range(max(top - height, 0), top)):
             self._strip(model, layout, vy, self.size.width, cursor, sel)
 
+    def _matches_on(self, a: int, b: int) -> list[tuple[int, int]]:
+        """The find matches overlapping ``a``..``b``."""
+        if not self.found:
+            return []
+        i = max(bisect_left(self._match_starts, a) - 1, 0)
+        out = []
+        for m0, m1 in self.found[i:]:
+            if m0 >= b:
+                break
+            if m1 > a:
+                out.append((m0, m1))
+        return out
+
     def _line_segments(
         self,
         model: DocModel,
@@ -751,6 +845,13 @@ class Reader(ScrollView, can_focus=True):
                 for o in rng:
                     if a < o < b:
                         cuts.add(o)
+        found = self._matches_on(a, b)
+        for m0, m1 in found:
+            if a < m0 < b:
+                cuts.add(m0)
+            if a < m1 < b:
+                cuts.add(m1)
+        match_style = self._match_style
         styles = self._styles
         fallback = styles.get("")
         segments: list[Segment] = [Segment(" " * MARGIN, base)]
@@ -778,6 +879,8 @@ class Reader(ScrollView, can_focus=True):
                 ls = styles.get(covering.label, fallback)
                 if ls is not None:
                     style = style + (ls.span if covering.state == "accepted" else ls.pending)
+            if found and any(m0 <= x < m1 for m0, m1 in found):
+                style = style + match_style
             if sel is not None and sel[0] <= x < sel[1]:
                 style = style + sel_style
             if cursor is not None and cursor[0] <= x < cursor[1]:
