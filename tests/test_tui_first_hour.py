@@ -337,3 +337,45 @@ async def test_item6_corpus_search_has_its_own_key_and_escape_clears_the_filter(
         await pilot.press("escape")  # from the reader, with nothing else to clear
         await until(pilot, lambda: app.doclist.table.row_count == 2)
         assert app.doclist.status_filter is None
+
+
+# -- item 18: accept-all says what propagation brings in; undo keeps the view --------------------------
+
+
+@sync
+async def test_item18_accept_all_says_how_many_new_suggestions_propagation_brought(
+    store: Store, add_doc: Callable[..., int]
+) -> None:
+    text = "Бишкек шаары чоң. Биз Бишкекке бардык. Бишкек жакшы."
+    doc = add_doc(text)
+    store.add_suggestions(doc, [(0, len("Бишкек"), "LOC", 0.9)], origin="test")
+    async with make_app(store, suggest=True, model=False).run_test(size=SIZE) as pilot:
+        app = pilot.app
+        reader = await loaded(pilot, doc)
+        await pilot.press("A")
+        await until(pilot, lambda: any(n.title == "Accept all" for n in app._notifications), timeout=30)
+        note = next(n for n in app._notifications if n.title == "Accept all")
+        pending = reader.model.spans.pending
+        assert pending >= 1 and note.message.startswith(f"Accepted 1. From them propagation found {pending} new")
+        await pilot.press("A")  # the ones propagation brought in
+        await until(pilot, lambda: reader.model.spans.pending == 0 and reader.model.spans.accepted == 1 + pending)
+
+
+@sync
+async def test_item18_undo_of_accept_all_keeps_the_view(store: Store, add_doc: Callable[..., int]) -> None:
+    text = "\n".join(f"Абзац {i}: Садыр Жапаров Бишкекте сүйлөдү." for i in range(200))
+    doc = add_doc(text)
+    starts = [m for m in range(len(text)) if text.startswith("Бишкекте", m)]
+    store.add_suggestions(doc, [(a, a + len("Бишкекте"), "LOC", 0.9) for a in starts], origin="test")
+    async with make_app(store).run_test(size=(80, 24)) as pilot:
+        reader = await loaded(pilot, doc)
+        reader.move_to_offset(text.index("Абзац 120:"))
+        await pilot.pause()
+        top, cursor = reader.scroll_offset.y, reader.cursor_range
+        await pilot.press("A")
+        await until(pilot, lambda: reader.model.spans.accepted == 200)
+        await pilot.press("u")
+        await until(pilot, lambda: reader.model.spans.pending == 200)
+        await pilot.pause()
+        assert reader.cursor_range == cursor
+        assert abs(reader.scroll_offset.y - top) <= 2

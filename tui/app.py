@@ -144,6 +144,8 @@ class AnnotateApp(App[None]):
         self.prefetch = Prefetcher(self, store)
         #: Label keys the reader's bindings do not cover (not 1-9): key → label name.
         self._label_keys: dict[str, str] = {}
+        #: (document, spans accepted) of the last accept-all, until its suggestions are refreshed.
+        self._accepted_all: tuple[int, int] | None = None
         # The widgets are kept (not queried) so every handler reaches them whichever
         # screen is on top, and so the cursor can still be saved while the app closes.
         self.doclist = DocList(self.store.documents, id="doclist")
@@ -484,6 +486,9 @@ class AnnotateApp(App[None]):
         if message.doc_id == self.reader.doc_id:
             outcome = self._commit(lambda: self.editor.accept_all(message.doc_id))
             if outcome is not None:
+                accepted = sum(1 for ch in outcome.changes
+                               if ch["op"] == "update" and ch["after"].get("state") == "accepted")
+                self._accepted_all = (message.doc_id, accepted)
                 self._decided(outcome)
 
     def _decided(self, outcome: Outcome) -> None:
@@ -520,10 +525,24 @@ class AnnotateApp(App[None]):
         self.post_message(SuggestionsRefreshed(doc_id, added if isinstance(added, int) else 0))
 
     def on_suggestions_refreshed(self, message: SuggestionsRefreshed) -> None:
+        accepted_all, self._accepted_all = self._accepted_all, None
         if message.error is not None:
             self.notify("Suggestions failed: " + inert(message.error), severity="warning", markup=False)
         elif message.doc_id == self.reader.doc_id:
             self.reload_current_spans()
+            model = self.reader.model
+            if accepted_all is not None and accepted_all[0] == message.doc_id and model is not None:
+                self._after_accept_all(accepted_all[1], model.spans.pending)
+
+    def _after_accept_all(self, accepted: int, pending: int) -> None:
+        """Say what an accept-all left: propagation suggests from the spans it accepted."""
+        if pending:
+            self.notify(
+                f"Accepted {accepted}. From them propagation found {pending} new suggestion"
+                f"{'' if pending == 1 else 's'} here (e.g. other case endings): press A to accept"
+                f" {'it' if pending == 1 else 'them'} too, or tab to review.",
+                title="Accept all", timeout=8, markup=False,
+            )
 
     def reload_current_spans(self) -> None:
         """Read the open document's spans from the store again and redraw what differs."""
@@ -640,7 +659,9 @@ class AnnotateApp(App[None]):
         if outcome is None:
             self.notify(f"Nothing to {what}.", timeout=2)
             return
-        self._show_outcome(outcome, move_cursor=True)
+        # One span: the cursor goes to it. Many (an accept-all): the view stays where it was.
+        spans = sum(1 for ch in outcome.changes if ch["op"] != "status")
+        self._show_outcome(outcome, move_cursor=spans == 1)
         self._save_cursor()
 
     def action_undo(self) -> None:
