@@ -181,8 +181,6 @@ class AnnotateApp(App[None]):
         self.reader.scroll_signal.subscribe(self, self._show_page)
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
-        if self.size.width < NARROW:
-            self.show_list(False)
         self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
         if self.model_loop is not None:
             self.model_loop.start()
@@ -672,12 +670,16 @@ class AnnotateApp(App[None]):
 
     @property
     def list_shown(self) -> bool:
-        """Whether the document list is expanded."""
-        return not self.reader.screen.has_class("-list-collapsed")
+        """Whether the document list is expanded (by default: on a wide screen, not on a narrow one)."""
+        screen = self.reader.screen
+        if screen.has_class("-narrow"):
+            return screen.has_class("-list-expanded")
+        return not screen.has_class("-list-collapsed")
 
     def show_list(self, shown: bool = True) -> None:
         """Expand or collapse the document list (the reader takes the whole width)."""
         self.reader.screen.set_class(not shown, "-list-collapsed")
+        self.reader.screen.set_class(shown, "-list-expanded")
         if not shown and self.focused is not None and self.doclist in self.focused.ancestors_with_self:
             self.reader.focus()
 
