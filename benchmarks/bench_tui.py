@@ -13,11 +13,16 @@ What is measured, headless at 120×40 (``App.run_test``, no terminal):
   1000 so a frame follows its refresh within a millisecond: the figure is the work of the key
   press, not the wait for Textual's 60 fps tick (Pilot's ``press()`` + ``pause()`` would add
   ≥ 60 ms of sleeping and is not used).
+* **Next document** — ``]``, ``[``, ``d`` and ``s`` on a corpus of seed-sized news articles
+  (about 12 kB, not tokenised before the run): from posting the key to the first frame showing
+  the next document, after a pause that lets the app prepare the likely next documents in the
+  background (a person reads before moving on; the pause ends when the prefetch worker is idle,
+  at most 3 s), and, as a second figure, pressed again at once (no pause).
 * **First frame** — from creating the app to its first frame, and to the first frame showing
   the opening document, on a database of 100 documents and one of 100,000 documents.
 
-Targets (issue 3): ≤ 5 ms median per action on the 1 MB document, 1 MB / 1 kB ratio ≤ 2,
-first-frame ratio 100k / 100 ≤ 1.2.
+Targets (issues 3 and 11): ≤ 5 ms median per action on the 1 MB document, 1 MB / 1 kB ratio
+≤ 2, first-frame ratio 100k / 100 ≤ 1.2, next document shown ≤ 50 ms median.
 
 Usage::
 
@@ -53,6 +58,8 @@ LABELS = ("PER", "LOC", "ORG")
 TARGET_ACTION_MS = 5.0
 TARGET_RATIO = 2.0
 TARGET_FIRST_FRAME_RATIO = 1.2
+TARGET_NEXT_DOCUMENT_MS = 50.0
+NEXT_KEYS = ("]", "[", "d", "s")
 ACTIONS = ("cursor", "extend", "label", "undo", "page_down")
 
 
@@ -124,6 +131,11 @@ def small_records(n: int, rng: random.Random, words: list[str]) -> list[dict[str
          "meta": {"title": f"doc {i}"}}
         for i in range(n)
     ]
+
+
+def article_records(n: int, rng: random.Random, words: list[str]) -> list[dict[str, Any]]:
+    """``n`` seed-sized articles (about 12 kB of UTF-8 each, paragraphs of seed words)."""
+    return [{**make_document(12_000, 0, rng, words), "meta": {"title": f"article {i}"}} for i in range(n)]
 
 
 # -- measuring --------------------------------------------------------------------------------------
@@ -266,6 +278,71 @@ async def measure_actions(db: Path, samples: int, page_alternate: bool) -> dict[
     return {a: _stats(results[a]) for a in ACTIONS}
 
 
+async def measure_next_document(db: Path, rounds: int) -> dict[str, Any]:
+    """Key → first frame showing the next document, for each of :data:`NEXT_KEYS`."""
+    from annotations import Store
+    from tui.app import AnnotateApp
+
+    store = Store(db, ANNOTATOR)
+    app = AnnotateApp(store, suggest=False)
+    clock = FrameClock(app)
+    paused: dict[str, list[float]] = {k: [] for k in NEXT_KEYS}
+    at_once: dict[str, list[float]] = {k: [] for k in NEXT_KEYS}
+
+    async def press(key: str) -> float | None:
+        before = app.reader.doc_id
+        clock.shown_at = None
+        clock.shown_when = lambda: app.reader.model is not None and app.reader.doc_id != before
+        t0 = time.perf_counter()
+        app.post_message(_key_event(app, key))
+        try:
+            await _wait(lambda: clock.shown_at is not None, timeout=20)
+        except TimeoutError:
+            return None
+        assert clock.shown_at is not None
+        return (clock.shown_at - t0) * 1000
+
+    async with app.run_test(size=SIZE):
+        await _wait(lambda: app.reader.model is not None)
+        for _ in range(rounds):
+            for key in NEXT_KEYS:
+                deadline = time.perf_counter() + 3.0
+                while app.prefetch.busy and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.05)
+                ms = await press(key)
+                if ms is not None:
+                    paused[key].append(ms)
+                ms = await press("]" if key != "]" else "[")
+                if ms is not None:
+                    at_once[key].append(ms)
+        await app.action_quit()
+    store.close()
+
+    def med(values: list[float]) -> float:
+        return round(statistics.median(values), 2) if values else float("nan")
+
+    every = [v for vs in paused.values() for v in vs]
+    every_now = [v for vs in at_once.values() for v in vs]
+    return {
+        "next_document_ms": {k: med(v) for k, v in paused.items()},
+        "next_document_median_ms": med(every),
+        "next_document_p95_ms": round(_pct(every, 0.95), 2) if every else float("nan"),
+        "next_document_at_once_median_ms": med(every_now),
+        "next_document_n": len(every),
+    }
+
+
+def _key_event(app: Any, key: str) -> Any:
+    from textual import events
+
+    character = {"right_square_bracket": "]", "left_square_bracket": "["}.get(key, key)
+    name = {"]": "right_square_bracket", "[": "left_square_bracket"}.get(key, key)
+    event = events.Key(name, character if len(character) == 1 else None)
+    event.set_sender(app)
+    return event
+
+
 async def first_frame(db: Path) -> tuple[float, float]:
     """(ms to the first frame, ms to the first frame showing the opening document)."""
     from annotations import Store
@@ -320,6 +397,8 @@ def run(quick: bool) -> dict[str, Any]:
         big_doc = make_document(big_bytes, big_spans, rng, words)
         build_db(big_db, [big_doc])
         build_db(small_db, [make_document(1_000, 20, rng, words)])
+        articles_db = tmpdir / "articles.db"
+        build_db(articles_db, article_records(12 if quick else 60, rng, words))
         few_db, many_db = tmpdir / "few.db", tmpdir / "many.db"
         build_db(few_db, small_records(small_docs, rng, words))
         build_db(many_db, small_records(large_docs, rng, words))
@@ -329,7 +408,8 @@ def run(quick: bool) -> dict[str, Any]:
         big = run_child(["benchmarks.bench_tui", "--child", "actions", str(big_db), str(samples)])
         small = run_child(["benchmarks.bench_tui", "--child", "actions", str(small_db), str(samples), "--alternate"])
         frames = run_child(["benchmarks.bench_tui", "--child", "frames", str(few_db), str(many_db), str(repeats)])
-        for child in (big, small, frames):
+        nxt = run_child(["benchmarks.bench_tui", "--child", "next", str(articles_db), "2" if quick else "8"])
+        for child in (big, small, frames, nxt):
             child.pop("wall_s", None)
     ratios = {
         a: round(big[a]["median_ms"] / small[a]["median_ms"], 3) if small[a]["median_ms"] else float("nan")
@@ -347,9 +427,11 @@ def run(quick: bool) -> dict[str, Any]:
         "actions_1kb": small,
         "ratio_1mb_1kb": ratios,
         **frames,
+        **nxt,
         "setup_s": round(setup_s, 1),
         "targets": {"action_median_ms": TARGET_ACTION_MS, "ratio": TARGET_RATIO,
-                    "first_frame_ratio": TARGET_FIRST_FRAME_RATIO},
+                    "first_frame_ratio": TARGET_FIRST_FRAME_RATIO,
+                    "next_document_ms": TARGET_NEXT_DOCUMENT_MS},
     }
 
 
@@ -372,6 +454,11 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     out.append((f"document shown {docs['small_db']:,} docs", f"{result['document_shown_small_ms']:.1f} ms", ""))
     out.append((f"document shown {docs['large_db']:,} docs", f"{result['document_shown_large_ms']:.1f} ms", ""))
     out.append(("document shown ratio", f"{result['document_shown_ratio']:.3f}", ""))
+    per_key = ", ".join(f"{k} {v:.1f}" for k, v in result["next_document_ms"].items())
+    out.append(("next document median (after a pause)", f"{result['next_document_median_ms']:.1f} ms ({per_key})",
+                f"target ≤ {TARGET_NEXT_DOCUMENT_MS:g} ms"))
+    out.append(("next document p95 (after a pause)", f"{result['next_document_p95_ms']:.1f} ms", ""))
+    out.append(("next document median (pressed at once)", f"{result['next_document_at_once_median_ms']:.1f} ms", ""))
     return out
 
 
@@ -379,6 +466,8 @@ def child(args: list[str], alternate: bool) -> dict[str, Any]:
     """One measurement in this (fresh) process: ``actions DB SAMPLES`` or ``frames SMALL LARGE REPEATS``."""
     if args[0] == "actions":
         return asyncio.run(measure_actions(Path(args[1]), int(args[2]), page_alternate=alternate))
+    if args[0] == "next":
+        return asyncio.run(measure_next_document(Path(args[1]), int(args[2])))
     return asyncio.run(first_frames(Path(args[1]), Path(args[2]), int(args[3])))
 
 

@@ -2,7 +2,12 @@
 
 It starts on a new database (filled from the bundled seeds), tags "Садыр Жапаров" in the first
 seed article as PER with ``n`` ``n`` ``n`` ``n`` ``shift+right`` ``1``, quits with ``q``, and
-reads the database: the span's offsets must be exactly those of the name in the text.
+reads the database: the span's offsets must be exactly those of the name in the text. It runs
+at 120×40 and at 80×24.
+
+The terminal is the test's own whatever it is started from (a plain shell, a tmux pane, CI): its
+own tmux server (``-L``, no user config, no status line), its own size, and an environment
+without the caller's ``TMUX``, ``LINES``, ``COLUMNS`` or ``TERM``.
 """
 
 from __future__ import annotations
@@ -25,23 +30,40 @@ pytestmark = pytest.mark.e2e
 ANNOTATE = Path(sys.executable).parent / "annotate"
 
 
+#: Variables of the terminal the tests were started from that must not reach the app's terminal.
+CALLER_TERMINAL = ("TMUX", "TMUX_PANE", "LINES", "COLUMNS", "TERM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION",
+                   "COLORTERM", "STY", "WINDOW")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the caller's terminal, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in CALLER_TERMINAL}
+    env["TERM"] = "xterm-256color"
+    env.update(extra)
+    return env
+
+
 class Terminal:
     """A tmux session on its own server socket, read as plain text with ``capture-pane``."""
 
-    def __init__(self, socket: str) -> None:
+    def __init__(self, socket: str, env: dict[str, str]) -> None:
         self.socket = socket
+        self.env = env
 
-    def tmux(self, *args: str) -> str:
+    def tmux(self, *args: str, check: bool = False) -> str:
         done = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30, check=False
+            ["tmux", "-L", self.socket, "-f", os.devnull, *args],
+            capture_output=True, text=True, timeout=30, check=check, env=self.env,
         )
         return done.stdout
 
     def start(self, command: str, width: int = 120, height: int = 40) -> None:
-        subprocess.run(
-            ["tmux", "-L", self.socket, "new-session", "-d", "-s", "e2e", "-x", str(width), "-y", str(height), command],
-            check=True, timeout=30,
-        )
+        # The session starts with a shell that waits, so the server's options are set before the app runs.
+        self.tmux("new-session", "-d", "-s", "e2e", "-x", str(width), "-y", str(height), "cat", check=True)
+        self.tmux("set-option", "-g", "status", "off")
+        self.tmux("set-option", "-g", "default-size", f"{width}x{height}")
+        self.tmux("resize-window", "-t", "e2e", "-x", str(width), "-y", str(height))
+        self.tmux("respawn-pane", "-k", "-t", "e2e", command, check=True)
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "e2e")
@@ -64,15 +86,31 @@ class Terminal:
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-def test_tag_a_name_with_keys_alone_in_a_real_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("width", "height"), [(120, 40), (80, 24)])
+def test_tag_a_name_with_keys_alone_in_a_real_terminal(tmp_path: Path, width: int, height: int) -> None:
     assert ANNOTATE.exists(), f"the annotate console script is not installed next to {sys.executable}"
     db = tmp_path / "e2e.db"
-    env = f"env XDG_CONFIG_HOME={shlex.quote(str(tmp_path))} TERM=xterm-256color COLORTERM=truecolor"
-    command = f"{env} {shlex.quote(str(ANNOTATE))} --db {shlex.quote(str(db))} --annotator e2e; echo E2E-EXIT-$?; sleep 60"
-    term = Terminal(f"annotate-e2e-{os.getpid()}")
-    term.start(command)
+    env = clean_env(XDG_CONFIG_HOME=str(tmp_path), COLORTERM="truecolor")
+    inner = f"env -u LINES -u COLUMNS TERM=xterm-256color COLORTERM=truecolor XDG_CONFIG_HOME={shlex.quote(str(tmp_path))}"
+    command = f"{inner} {shlex.quote(str(ANNOTATE))} --db {shlex.quote(str(db))} --annotator e2e; echo E2E-EXIT-$?; sleep 60"
+    term = Terminal(f"annotate-e2e-{os.getpid()}-{width}x{height}", env)
+    term.start(command, width, height)
+    if width < 100:
+        # At 80 columns the seeds' notice would cover the status bar: import them first instead.
+        from annotations import seeds_dir
+
+        subprocess.run([str(ANNOTATE), "import", "--db", str(db), str(seeds_dir())], check=True,
+                       capture_output=True, timeout=120, env=env)
+    progress = "0 / 5 done" if width >= 100 else "0/5 done"
     try:
-        term.wait_for(lambda s: "0 entities" in s and "0 / 5 done" in s, "the first seed article to open")
+        def opened(screen: str) -> bool:
+            lines = screen.split("\n")
+            # A whole frame at the terminal's size: the footer on the last line.
+            return "0 entities" in screen and progress in screen and len(lines) >= height and "Quit" in lines[height - 1]
+
+        screen = term.wait_for(opened, "the first seed article to open, the whole frame drawn")
+        assert all(len(line) <= width for line in screen.split("\n"))
+        assert ("Documents" in screen) == (width >= 100)  # the list starts hidden at 80 columns
         term.keys("n", "n", "n", "n")
         term.keys("S-Right")
         term.wait_for(lambda s: "«Садыр Жапаров»" in s, "the selection to show in the status bar")

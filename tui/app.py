@@ -19,20 +19,22 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import Console
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.timer import Timer
+from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
 from annotations import Label, Store, StoreError, import_seeds, inert
 
 from .doclist import DocList
+from .findbar import FindBar
 from .docmodel import DocModel
 from .editor import Editor, Outcome
 from .help import HelpScreen
-from .keymap import APP_BINDINGS, binding_rows
+from .keymap import APP_BINDINGS, binding_rows, label_clash
 from .layout import DocumentLayout
 from .messages import (
     DocumentLoaded,
@@ -51,6 +53,7 @@ from .model import (
     ModelTraining,
 )
 from .palette import AnnotateCommands
+from .prefetch import DocumentPrepared, Prefetcher, Prepared
 from .reader import Reader
 from .statusbar import StatusBar
 from .titlebar import DocTitle
@@ -62,6 +65,12 @@ CURSOR_SAVE_DELAY = 0.5
 
 #: App actions that act on the open document or the list (off while the statistics are shown).
 _DOCUMENT_ACTIONS = frozenset({"next_document", "mark", "undo", "redo", "search", "toggle_list", "focus_list"})
+
+#: Terminals narrower than this start with the document list hidden (``ctrl+b`` shows it).
+NARROW = 100
+
+#: Seconds after a document is shown before the list highlights it.
+LIST_FOLLOW_DELAY = 0.08
 
 
 def _recogniser_refresh() -> Callable[[Store, int], Any] | None:
@@ -83,7 +92,7 @@ class AnnotateApp(App[None]):
     | s | Mark skipped, open the next unfinished document. |
     | u, ctrl+z | Undo (any action, any document). |
     | ctrl+r, ctrl+y | Redo. |
-    | / | Search the documents. |
+    | ctrl+f | Search the documents (the list). |
     | ctrl+b | Collapse / expand the document list. |
     | ctrl+l | Focus the document list. |
     | g | Statistics: the dashboard's charts. |
@@ -94,6 +103,8 @@ class AnnotateApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "annotate"
+    #: Below 100 columns the screen is ``-narrow``: the list is narrower and starts hidden.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (NARROW, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
     COMMANDS = App.COMMANDS | {AnnotateCommands}
 
@@ -124,13 +135,28 @@ class AnnotateApp(App[None]):
         self._serial = 0
         self._cursor_saved: tuple[int, int] | None = None
         self._last_move = 0.0
-        self._row_stale: tuple[int, str, int] | None = None
+        #: List rows to update once the keys pause: doc id → (status, accepted spans).
+        self._row_stale: dict[int, tuple[str, int]] = {}
+        self._list_timer: Timer | None = None
+        #: Keys pressed while a document opens, replayed once it is shown (``None``: not holding).
+        self._held: list[events.Key] | None = []
+        #: The document being read in a worker (``None``: none), and what the reader showed
+        #: before it started opening, with its cursor offset (shown again if opening fails).
+        self._loading: int | None = None
+        self._before_open: tuple[Prepared, int | None] | None = None
+        #: The likely next documents, prepared off the event loop.
+        self.prefetch = Prefetcher(self, store)
+        #: Label keys the reader's bindings do not cover (not 1-9): key → label name.
+        self._label_keys: dict[str, str] = {}
+        #: (document, spans accepted) of the last accept-all, until its suggestions are refreshed.
+        self._accepted_all: tuple[int, int] | None = None
         # The widgets are kept (not queried) so every handler reaches them whichever
         # screen is on top, and so the cursor can still be saved while the app closes.
         self.doclist = DocList(self.store.documents, id="doclist")
         self.title_bar = DocTitle(id="title")
         self.reader = Reader(id="reader")
         self.status_bar = StatusBar(self.store.annotator, id="status")
+        self.find_bar = FindBar(id="find")
 
     # -- composition ---------------------------------------------------------------------
 
@@ -145,16 +171,18 @@ class AnnotateApp(App[None]):
         yield self.title_bar
         yield self.reader
         yield self.status_bar
-        yield Footer(id="footer")
+        yield self.find_bar
+        yield Footer(id="footer", compact=True)
 
     def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
         self.store.start_session()
         self.labels = self.store.labels()
+        self._set_label_keys()
         self.reader.set_labels(self.labels)
         self.reader.selection_signal.subscribe(self, self._show_selection)
-        self.reader.scroll_signal.subscribe(self, self._show_percent)
+        self.reader.scroll_signal.subscribe(self, self._show_page)
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
         self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
@@ -178,6 +206,7 @@ class AnnotateApp(App[None]):
         if first is None:
             self.reader.empty_message = "No documents. Import some with `annotate import FILE`."
             self.reader.refresh()
+            self.call_later(self._release_keys)
         else:
             self.open_document(first)
 
@@ -219,25 +248,142 @@ class AnnotateApp(App[None]):
             self.post_message(DocumentLoaded(serial, model, layout, offset))
 
     def open_document(self, doc_id: int, offset: int | None = None) -> None:
-        """Open a document (read and wrapped in a worker), cursor on the word at ``offset``."""
+        """Open a document, cursor on the word at ``offset``: at once if it was prepared ahead,
+        else read and wrapped in a worker (keys pressed meanwhile are held, then replayed)."""
         self._save_cursor()
         self._serial += 1
-        self._load(self._serial, doc_id, offset, self.reader.wrap_width, list(self.labels))
+        reader = self.reader
+        current = reader.model
+        if current is not None and current.doc_id != doc_id and reader.layout_now is not None:
+            self.prefetch.put(Prepared(current, reader.layout_now))
+        prepared = self.prefetch.take(doc_id, reader.wrap_width)
+        if prepared is not None:
+            prepared.model.status = self.store.status(doc_id)
+            self._show_document(prepared, offset, spans_stale=True)
+            return
+        self._opening(doc_id)
+        self._load(self._serial, doc_id, offset, reader.wrap_width, list(self.labels))
+
+    def _opening(self, doc_id: int) -> None:
+        """Show at once that another document is opening; hold keys until it is shown."""
+        if self._held is None:
+            self._held = []
+        reader = self.reader
+        self._loading = doc_id
+        if reader.model is not None and reader.layout_now is not None:
+            position = reader.position
+            self._before_open = (Prepared(reader.model, reader.layout_now), position[1] if position else None)
+        found = self.store.documents(ids=[doc_id], limit=1)
+        title = found[0].title if found else f"document {doc_id}"
+        if found:
+            doc = found[0]
+            self.title_bar.show(doc.title, doc.lang, doc.status, doc.entities, doc.suggestions)
+        self.title_bar.page = None
+        reader.empty_message = f"Opening «{inert(title)}»…"
+        reader.show(None)
 
     def on_document_loaded(self, message: DocumentLoaded) -> None:
         if message.serial != self._serial:
             return
-        model = message.model
-        self._update_row()
-        self.reader.show(model, message.offset, message.layout)
-        self._show_meta(list_now=True)
-        self.doclist.table.highlight_doc(model.doc_id)
+        self._show_document(Prepared(message.model, message.layout), message.offset)
+
+    def _show_document(self, prepared: Prepared, offset: int | None, *, spans_stale: bool = False) -> None:
+        """Show a read and wrapped document; then prepare its likely successors."""
+        model = prepared.model
+        self._before_open = None
+        self._loading = None
+        self.reader.empty_message = ""
+        self.reader.show(model, offset, prepared.layout)
+        if spans_stale:  # prepared a while ago: a suggestion run may have changed its spans
+            self.reader.reload_spans(self.store.spans(model.doc_id))
+        self._show_meta()
+        # The list follows a moment later: redrawing the table would slow this frame.
+        if self._list_timer is not None:
+            self._list_timer.stop()
+        self._list_timer = self.set_timer(LIST_FOLLOW_DELAY, self._follow_in_list)
         self._save_cursor()
+        self.call_later(self._release_keys)
+        self.prefetch.want(
+            [self.store.neighbour(model.doc_id, 1), self._next_unfinished(model.doc_id),
+             self.store.neighbour(model.doc_id, -1)],
+            self.reader.wrap_width, self.labels,
+        )
+
+    def _follow_in_list(self) -> None:
+        """Update the list's stale rows and highlight the open document there."""
+        self._list_timer = None
+        if not self.doclist.is_mounted or not self.doclist.children:  # the app is closing
+            return
+        self._update_row()
+        if self.reader.doc_id is not None:
+            self.doclist.table.highlight_doc(self.reader.doc_id)
+
+    def on_document_prepared(self, message: DocumentPrepared) -> None:
+        if message.prepared.doc_id != self.reader.doc_id:
+            self.prefetch.put(message.prepared)
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        if message.serial == self._serial:
-            self.notify(f"Cannot open document {message.doc_id}: {inert(message.error)}",
-                        severity="error", markup=False)
+        if message.serial != self._serial:
+            return
+        self.notify(f"Cannot open document {message.doc_id}: {inert(message.error)}",
+                    severity="error", markup=False)
+        before, self._before_open = self._before_open, None
+        self._loading = None
+        if before is not None:
+            self._show_document(*before)
+        else:
+            self.reader.empty_message = f"Cannot open document {message.doc_id}."
+            self.reader.refresh()
+            self.call_later(self._release_keys)
+
+    # -- keys pressed while a document opens; label keys other than 1-9 ----------------------------
+
+    def _set_label_keys(self) -> None:
+        """Label keys other than the digits the reader binds; a label on a key the app uses is named."""
+        self._label_keys = {}
+        for label in self.labels:
+            if not label.key:
+                continue
+            clash = label_clash(label.key, self.keymap)
+            if clash is not None:
+                self.notify(
+                    f"Label {inert(label.name)} cannot be used: its key {inert(label.key)} is also {clash}."
+                    f" Give it another: annotate labels edit {inert(label.name)} --key K",
+                    severity="warning", markup=False, timeout=15,
+                )
+            elif not (len(label.key) == 1 and label.key in "123456789"):
+                self._label_keys[label.key] = label.name
+
+    def on_key(self, event: events.Key) -> None:
+        """Hold keys for the main screen while a document opens (they would act on no document);
+        give labels on keys other than 1-9."""
+        if self.screen.id != "main" or isinstance(self.focused, Input):
+            return
+        if self._held is not None:
+            self._held.append(event)
+            event.prevent_default()
+        elif self._label_key(event):
+            event.prevent_default()
+
+    def _label_key(self, event: events.Key) -> bool:
+        name = self._label_keys.get(event.character or "")
+        if name is None or self.focused is not self.reader:
+            return False
+        self.reader.request_label(name=name)
+        return True
+
+    async def _release_keys(self) -> None:
+        """Replay the held keys in order; stop holding again if one of them opens another document."""
+        if self._held is None or self._loading is not None:
+            return
+        held, self._held = self._held, None
+        while held:
+            event = held.pop(0)
+            if not self._label_key(event):
+                await App._on_key(self, event)
+            if self._held is not None:  # that key started opening a document
+                self._held[:0] = held
+                return
 
     # -- showing state ---------------------------------------------------------------------------
 
@@ -252,14 +398,14 @@ class AnnotateApp(App[None]):
             return
         spans = model.spans
         self.title_bar.show(model.title, model.lang, model.status, spans.accepted, spans.pending)
-        self._row_stale = (model.doc_id, model.status, spans.accepted)
+        self._row_stale[model.doc_id] = (model.status, spans.accepted)
         if list_now:
             self._update_row()
 
     def _update_row(self) -> None:
-        if self._row_stale is not None:
-            self.doclist.table.update_doc(*self._row_stale)
-            self._row_stale = None
+        stale, self._row_stale = self._row_stale, {}
+        for doc_id, (status, entities) in stale.items():
+            self.doclist.table.update_doc(doc_id, status, entities)
 
     def _update_progress(self) -> None:
         progress = self.store.progress()
@@ -342,6 +488,9 @@ class AnnotateApp(App[None]):
         if message.doc_id == self.reader.doc_id:
             outcome = self._commit(lambda: self.editor.accept_all(message.doc_id))
             if outcome is not None:
+                accepted = sum(1 for ch in outcome.changes
+                               if ch["op"] == "update" and ch["after"].get("state") == "accepted")
+                self._accepted_all = (message.doc_id, accepted)
                 self._decided(outcome)
 
     def _decided(self, outcome: Outcome) -> None:
@@ -378,10 +527,24 @@ class AnnotateApp(App[None]):
         self.post_message(SuggestionsRefreshed(doc_id, added if isinstance(added, int) else 0))
 
     def on_suggestions_refreshed(self, message: SuggestionsRefreshed) -> None:
+        accepted_all, self._accepted_all = self._accepted_all, None
         if message.error is not None:
             self.notify("Suggestions failed: " + inert(message.error), severity="warning", markup=False)
         elif message.doc_id == self.reader.doc_id:
             self.reload_current_spans()
+            model = self.reader.model
+            if accepted_all is not None and accepted_all[0] == message.doc_id and model is not None:
+                self._after_accept_all(accepted_all[1], model.spans.pending)
+
+    def _after_accept_all(self, accepted: int, pending: int) -> None:
+        """Say what an accept-all left: propagation suggests from the spans it accepted."""
+        if pending:
+            self.notify(
+                f"Accepted {accepted}. From them propagation found {pending} new suggestion"
+                f"{'' if pending == 1 else 's'} here (e.g. other case endings): press A to accept"
+                f" {'it' if pending == 1 else 'them'} too, or tab to review.",
+                title="Accept all", timeout=8, markup=False,
+            )
 
     def reload_current_spans(self) -> None:
         """Read the open document's spans from the store again and redraw what differs."""
@@ -389,6 +552,30 @@ class AnnotateApp(App[None]):
         if doc_id is not None:
             self.reader.reload_spans(self.store.spans(doc_id))
             self._show_meta()
+
+    # -- finding text in the document; escape clears the list's filter --------------------------------
+
+    @on(Reader.FindRequested)
+    def _open_find(self) -> None:
+        self.find_bar.open(self.reader.find_text)
+
+    @on(Input.Submitted, "#find")
+    def _find(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.find_bar.close()
+        self.reader.focus()
+        text = event.value.strip()
+        if self.reader.find(text) == 0 and text:
+            self.notify(f"No match for «{inert(text)}» in this document.", timeout=2, markup=False)
+
+    @on(FindBar.Closed)
+    def _find_closed(self) -> None:
+        self.reader.focus()
+
+    @on(Reader.NothingToClear)
+    def _clear_list_filter(self) -> None:
+        if self.doclist.clear_filters():
+            self.notify("List filter cleared: every document is listed.", timeout=2, markup=False)
 
     def label_with(self, name: str) -> None:
         """Give the selection (or the span or word under the cursor) the label ``name``."""
@@ -400,8 +587,8 @@ class AnnotateApp(App[None]):
         self.status_bar.suggestion = self.reader.suggestion_note()
         self.status_bar.selection = selection
 
-    def _show_percent(self, percent: int) -> None:
-        self.title_bar.percent = percent
+    def _show_page(self, page: tuple[int, int]) -> None:
+        self.title_bar.page = page
 
     def _save_cursor(self) -> None:
         """Save the cursor now (on every action, on document change and on quit)."""
@@ -475,7 +662,9 @@ class AnnotateApp(App[None]):
         if outcome is None:
             self.notify(f"Nothing to {what}.", timeout=2)
             return
-        self._show_outcome(outcome, move_cursor=True)
+        # One span: the cursor goes to it. Many (an accept-all): the view stays where it was.
+        spans = sum(1 for ch in outcome.changes if ch["op"] != "status")
+        self._show_outcome(outcome, move_cursor=spans == 1)
         self._save_cursor()
 
     def action_undo(self) -> None:
@@ -486,12 +675,16 @@ class AnnotateApp(App[None]):
 
     @property
     def list_shown(self) -> bool:
-        """Whether the document list is expanded."""
-        return not self.reader.screen.has_class("-list-collapsed")
+        """Whether the document list is expanded (by default: on a wide screen, not on a narrow one)."""
+        screen = self.reader.screen
+        if screen.has_class("-narrow"):
+            return screen.has_class("-list-expanded")
+        return not screen.has_class("-list-collapsed")
 
     def show_list(self, shown: bool = True) -> None:
         """Expand or collapse the document list (the reader takes the whole width)."""
         self.reader.screen.set_class(not shown, "-list-collapsed")
+        self.reader.screen.set_class(shown, "-list-expanded")
         if not shown and self.focused is not None and self.doclist in self.focused.ancestors_with_self:
             self.reader.focus()
 
@@ -512,7 +705,7 @@ class AnnotateApp(App[None]):
 
     def action_help(self) -> None:
         extra = [("Textual", [b for b in Binding.make_bindings(App.BINDINGS) if not b.system])]
-        self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
+        self.push_screen(HelpScreen(binding_rows(self.keymap, extra, self.labels)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The document keys do nothing on the statistics screen and the served app's name
@@ -665,6 +858,8 @@ class AnnotateApp(App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
+        if self._list_timer is not None:
+            self._list_timer.stop()
         self.finish()
         if self.model_loop is not None:
             self.model_loop.close()

@@ -31,6 +31,7 @@ from annotations.importer import ImportReport
 from .cli_common import (
     CONTEXT_SETTINGS,
     annotator_option,
+    check_label_key,
     console,
     cut,
     database_failure,
@@ -427,6 +428,7 @@ def labels_add(ctx: click.Context, db_path: Path | None, name: str, key: str | N
     """
     store = get_store(_labels_db(ctx, db_path))
     with store, store_errors():
+        check_label_key(store, key)
         lab = store.add_label(name, key=key, colour=colour, description=description)
     console.print(plain(f"Added label {lab.name} (key {lab.key or '-'}, {lab.colour})."))
 
@@ -449,6 +451,7 @@ def labels_edit(ctx: click.Context, db_path: Path | None, name: str, new_name: s
     """
     store = get_store(_labels_db(ctx, db_path))
     with store, store_errors():
+        check_label_key(store, key, label=name)
         lab = store.edit_label(name, new_name=new_name, key=key, colour=colour, description=description)
     console.print(plain(f"Label {lab.name}: key {lab.key or '-'}, colour {lab.colour}."))
 

@@ -179,3 +179,29 @@ def file_progress(description: str, enabled: bool | None = None) -> Iterator[Cal
 
 def is_tty_stdout() -> bool:
     return sys.stdout.isatty()
+
+
+def check_label_key(store: Store, key: str | None, *, label: str | None = None) -> None:
+    """Refuse a label key the app already uses (after the user's keymap), naming the free keys.
+
+    The keymap is ``$ANNOTATE_KEYS`` if set, else the default file (as ``annotate open`` reads).
+    """
+    if key is None:
+        return
+    import os
+
+    from .keymap import KeymapError, free_label_keys, label_clash, load_keymap
+
+    path = os.environ.get("ANNOTATE_KEYS")
+    try:
+        keymap = load_keymap(Path(path) if path else None)
+    except KeymapError as exc:
+        raise click.ClickException(inert(str(exc))) from None
+    clash = label_clash(key, keymap)
+    if clash is not None:
+        used = [lab.key for lab in store.labels() if lab.key and lab.name != label]
+        free = " ".join(free_label_keys(keymap, used)) or "none"
+        raise click.ClickException(
+            f"key {inert(key)!r} is already the app's key for {clash!r}: a label on it could never be"
+            f" used. Free keys: {free}"
+        )

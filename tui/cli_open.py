@@ -45,14 +45,20 @@ def open_command(
     """
     from annotations import inert
 
-    from .keymap import KeymapError, load_keymap
+    from .keymap import KeymapError, check_label_keys, default_keymap_path, load_keymap
 
     try:
         keymap = load_keymap(keys_path)
     except KeymapError as exc:
         raise click.ClickException(inert(str(exc))) from None
+    store = get_store(db_path, annotator)
+    try:
+        check_label_keys([(lab.name, lab.key) for lab in store.labels()], keymap,
+                         str(keys_path or default_keymap_path()))
+    except KeymapError as exc:
+        store.close()
+        raise click.ClickException(inert(str(exc))) from None
 
     from .app import run_app
 
-    store = get_store(db_path, annotator)
     run_app(store, keymap, order=order)

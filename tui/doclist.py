@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from annotations import DocumentSummary, inert
 
@@ -98,7 +99,7 @@ class DocTable(DataTable[Text]):
     """Load the next page when the cursor or the view is this close to the last row."""
 
     TITLE_WIDTH: ClassVar[int] = 14
-    """Cells of the title column (the list is a fixed-width side panel)."""
+    """Cells of the title column before the table knows its width (then it fills the list)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_header=True)
@@ -115,6 +116,17 @@ class DocTable(DataTable[Text]):
         self.add_column("La", width=2, key="lang")
         self.add_column(Text("#", justify="right"), width=3, key="entities")
         self.add_column("Title", width=self.TITLE_WIDTH, key="title")
+
+    def on_resize(self) -> None:
+        """Give the title column whatever the other columns leave."""
+        other = sum(c.get_render_width(self) for key, c in self.columns.items() if key.value != "title")
+        width = max(6, self.scrollable_content_region.width - other - 2 * self.cell_padding - 1)
+        column = self.columns.get(ColumnKey("title"))
+        if column is not None and column.width != width:
+            column.width = width
+            column.auto_width = False
+            self._require_update_dimensions = True
+            self.refresh()
 
     def reset(self, fetch: Fetch, **filters: object) -> None:
         """Show the first page of documents matching ``filters`` (status, search)."""
@@ -191,14 +203,14 @@ class DocList(Vertical):
     | :- | :- |
     | f | Cycle the status filter: all, todo, done, skipped. |
     | enter | Open the highlighted document. |
-    | escape | Back to the reader. |
+    | escape | Clear the filter and search, else back to the reader. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "cycle_filter", "Filter", id="doclist.filter",
                 tooltip="Show all documents, or only todo, done or skipped ones."),
         Binding("escape", "leave", "Back to reader", id="doclist.leave", show=False,
-                tooltip="Leave the list (or the search box) and go back to the reader."),
+                tooltip="Clear the list's filter and search; if there are none, go back to the reader."),
     ]
 
     status_filter: reactive[str | None] = reactive(None, init=False)
@@ -261,14 +273,36 @@ class DocList(Vertical):
         """Where ``doc_id`` is in the list's model order (``None`` in import order)."""
         return self._ranked.position(doc_id) if self._ranked is not None else None
 
+    @property
+    def filtered(self) -> bool:
+        """Whether a status filter or a search hides some documents."""
+        return bool(self.status_filter or self.search)
+
+    def clear_filters(self) -> bool:
+        """Show every document again; returns whether there was a filter to clear."""
+        if not self.filtered:
+            return False
+        self.set_reactive(DocList.status_filter, None)
+        self.set_reactive(DocList.search, "")
+        self.reload()
+        return True
+
     def _show_header(self) -> None:
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append("Documents", style="bold")
-        header.append(f" · {self.status_filter or 'all'}")
+        if self.filtered:
+            header.append(" · ")
+            shown = " · ".join(part for part in (
+                self.status_filter or "",
+                "«" + inert(self.search) + "»" if self.search else "",
+            ) if part)
+            header.append(f"filtered: {shown}", style="bold reverse")
+        else:
+            header.append(" · all")
         if self.order != "import":
             header.append(f" · {ORDER_NAMES.get(self.order, self.order)}")
-        if self.search:
-            header.append(" · «" + inert(self.search) + "»")
+        if self.filtered:
+            header.append(" (esc clears)", style="dim")
         self.query_one("#doclist-header", Static).update(header)
 
     def watch_status_filter(self) -> None:
@@ -282,8 +316,12 @@ class DocList(Vertical):
         self.status_filter = FILTERS[(i + 1) % len(FILTERS)]
 
     def action_leave(self) -> None:
-        self.search_box.display = False
-        self.post_message(self.Left())
+        box = self.search_box
+        if box.has_focus or not self.clear_filters():
+            box.display = False
+            self.post_message(self.Left())
+        else:
+            box.display = False
 
     def start_search(self) -> None:
         """Show the search box with the current query and focus it."""

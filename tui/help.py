@@ -1,16 +1,18 @@
-"""The help screen: every key binding in effect (defaults with the user's keymap applied)."""
+"""The help screen: every key binding in effect (defaults with the user's keymap applied), the
+label keys named after their labels; long descriptions wrap to the screen's width."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from annotations import inert
 
@@ -45,7 +47,7 @@ class HelpScreen(ModalScreen[None]):
         }
         & #help-title { height: 1; text-style: bold; padding: 0 1; }
         & #help-hint { height: 1; color: $text-muted; padding: 0 1; }
-        & DataTable { height: 1fr; }
+        & #help-scroll { height: 1fr; }
     }
     """
 
@@ -56,20 +58,18 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text("Keys"), id="help-title")
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(id="help-table")
             yield Static(Text("escape closes · remap keys by id in keys.toml (annotate open --keys FILE)"),
                          id="help-hint")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("Keys", key="keys")
-        table.add_column("Binding id", key="id")
-        table.add_column("What it does", key="action")
+        table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
+        table.add_column("Keys", no_wrap=True, style="bold")
+        table.add_column("Binding id", no_wrap=True, style="dim")
+        table.add_column("What it does", ratio=1, overflow="fold")
         for row in self.rows:
             keys = " ".join(self.app.get_key_display(Binding(k, "")) for k in row.keys)
-            table.add_row(
-                Text(keys, style="bold"),
-                Text(row.id or row.section, style="dim"),
-                Text(inert(row.tooltip or row.description)),
-            )
-        table.focus()
+            table.add_row(Text(keys), Text(row.id or row.section), Text(inert(row.tooltip or row.description)))
+        self.query_one("#help-table", Static).update(table)
+        self.query_one("#help-scroll", VerticalScroll).focus()

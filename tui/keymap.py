@@ -21,18 +21,34 @@ from typing import Any
 
 from textual.binding import Binding, BindingType
 
+from annotations import Label
+
 from .doclist import DocList, DocTable
 from .reader import Reader
 
 __all__ = [
     "APP_BINDINGS",
+    "LABEL_KEY_CHOICES",
     "BindingRow",
     "KeymapError",
     "all_bindings",
     "binding_rows",
+    "check_label_keys",
     "default_keymap_path",
+    "effective_keys",
+    "free_label_keys",
+    "key_name",
+    "label_clash",
+    "label_keys_in_effect",
     "load_keymap",
+    "reserved_keys",
 ]
+
+#: Keys a label may have, in the order free ones are offered.
+LABEL_KEY_CHOICES = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+#: Binding ids ``reader.label_1`` … ``reader.label_9``: the label whose key is that digit.
+LABEL_BINDING_PREFIX = "reader.label_"
 
 #: The app's own bindings (documents, history, screens). The reader's and the document
 #: list's are on their widgets.
@@ -49,9 +65,9 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Undo your last action (in any document), even after a restart."),
     Binding("ctrl+r,ctrl+y", "redo", "Redo", id="app.redo", show=False,
             tooltip="Redo the last undone action."),
-    Binding("slash", "search", "Search", id="app.search", show=False,
-            tooltip="Search the documents' titles and text."),
-    Binding("ctrl+b", "toggle_list", "List", id="app.toggle_list", show=False,
+    Binding("ctrl+f", "search", "Search", id="app.search", show=False,
+            tooltip="Search the documents' titles and text (the list); / finds in the open document."),
+    Binding("ctrl+b", "toggle_list", "List", id="app.toggle_list",
             tooltip="Collapse or expand the document list."),
     Binding("ctrl+l", "focus_list", "Focus list", id="app.focus_list", show=False,
             tooltip="Move the focus to the document list."),
@@ -77,6 +93,14 @@ def all_bindings() -> list[tuple[str, list[Binding]]]:
         ("Documents", list(Binding.make_bindings(APP_BINDINGS))),
         ("Document list", list(Binding.make_bindings([*DocList.BINDINGS, *DocTable.BINDINGS]))),
     ]
+
+
+def _textual_bindings() -> list[Binding]:
+    """Textual's own app and screen bindings that apply while the reader has the focus."""
+    from textual.app import App
+    from textual.screen import Screen
+
+    return [*Binding.make_bindings(App.BINDINGS), *Binding.make_bindings(Screen.BINDINGS)]
 
 
 def known_ids() -> set[str]:
@@ -124,6 +148,86 @@ def load_keymap(path: Path | None = None, *, required: bool = False) -> dict[str
     return parse_keymap(data, str(target))
 
 
+def key_name(character: str) -> str:
+    """Textual's name for the key that types ``character`` (``/`` → ``slash``, ``Q`` → ``Q``)."""
+    try:
+        from textual.keys import _character_to_key
+    except ImportError:  # pragma: no cover - older or newer Textual
+        return character
+    return _character_to_key(character)
+
+
+def effective_keys(keymap: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Binding id → the keys that trigger it, ``keymap`` applied to the defaults."""
+    out: dict[str, list[str]] = {}
+    for _, bindings in all_bindings():
+        for b in bindings:
+            if b.id:
+                out.setdefault(b.id, []).append(b.key)
+    return {ident: tuple(keymap[ident].split(",")) if ident in keymap else tuple(keys) for ident, keys in out.items()}
+
+
+def reserved_keys(keymap: Mapping[str, str]) -> dict[str, str]:
+    """Key name → binding id, for every key that acts while the reader has the focus (its own
+    bindings other than labels, the app's, Textual's), ``keymap`` applied."""
+    reader_and_app = {b.id for b in Binding.make_bindings([*Reader.BINDINGS, *APP_BINDINGS]) if b.id}
+    reserved: dict[str, str] = {}
+    for ident, keys in effective_keys(keymap).items():
+        if ident in reader_and_app and not ident.startswith(LABEL_BINDING_PREFIX):
+            for key in keys:
+                reserved.setdefault(key, ident)
+    for b in _textual_bindings():
+        reserved.setdefault(b.key, f"textual.{b.action}")
+    return reserved
+
+
+def label_keys_in_effect(label_key: str, keymap: Mapping[str, str]) -> tuple[str, ...]:
+    """The keys that give the label whose key is ``label_key``: a digit 1-9 through its binding
+    ``reader.label_N`` (which a keymap may move), any other key directly."""
+    ident = LABEL_BINDING_PREFIX + label_key
+    if len(label_key) == 1 and label_key in "123456789":
+        return effective_keys(keymap).get(ident, (label_key,))
+    return (label_key,)
+
+
+def label_clash(label_key: str, keymap: Mapping[str, str]) -> str | None:
+    """The binding id already on the key(s) of a label with ``label_key``, or ``None``."""
+    reserved = reserved_keys(keymap)
+    for key in label_keys_in_effect(label_key, keymap):
+        if key in reserved:
+            return reserved[key]
+        if len(key) == 1 and key_name(key) in reserved:
+            return reserved[key_name(key)]
+    return None
+
+
+def free_label_keys(keymap: Mapping[str, str], used: Iterable[str] = ()) -> list[str]:
+    """Label keys not used by a label in ``used`` and not bound to anything else."""
+    taken = set(used)
+    return [k for k in LABEL_KEY_CHOICES if k not in taken and label_clash(k, keymap) is None]
+
+
+def check_label_keys(labels: Iterable[tuple[str, str | None]], keymap: Mapping[str, str], source: str) -> None:
+    """Refuse a keymap that puts another action on a label's key (``labels``: name, key).
+
+    A label whose key the app's defaults already use (stored before keys were checked) is not
+    the keymap's fault: the app says so when it opens.
+    """
+    labels = list(labels)
+    for name, key in labels:
+        if not key:
+            continue
+        clash = label_clash(key, keymap)
+        if clash is not None and label_clash(key, {}) is None:
+            free = free_label_keys(keymap, [k for _, k in labels if k])
+            keys = ", ".join(label_keys_in_effect(key, keymap))
+            raise KeymapError(
+                f"{source}: {clash!r} is on key {keys}, which gives the label {name}; give it"
+                f" other keys, or the label another key (annotate labels edit {name} --key K;"
+                f" free keys: {' '.join(free) or 'none'})"
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class BindingRow:
     """One line of the help screen."""
@@ -135,8 +239,17 @@ class BindingRow:
     id: str
 
 
-def binding_rows(keymap: Mapping[str, str], extra: Iterable[tuple[str, list[Binding]]] = ()) -> list[BindingRow]:
-    """Every binding with the keys in effect (``keymap`` overrides the defaults), grouped by id."""
+def binding_rows(
+    keymap: Mapping[str, str],
+    extra: Iterable[tuple[str, list[Binding]]] = (),
+    labels: Iterable[Label] = (),
+) -> list[BindingRow]:
+    """Every binding with the keys in effect (``keymap`` overrides the defaults), grouped by id.
+
+    The label bindings are named after their labels (``1 PER``); those without a label are left
+    out, and labels on keys other than 1-9 get a row of their own.
+    """
+    by_key = {lab.key: lab for lab in labels if lab.key}
     rows: list[BindingRow] = []
     for section, bindings in [*all_bindings(), *extra]:
         order: list[str] = []
@@ -152,5 +265,25 @@ def binding_rows(keymap: Mapping[str, str], extra: Iterable[tuple[str, list[Bind
         for ident in order:
             b = first[ident]
             effective = keymap.get(b.id, "").split(",") if b.id and b.id in keymap else keys[ident]
+            if b.id and b.id.startswith(LABEL_BINDING_PREFIX):
+                label = by_key.get(b.id[len(LABEL_BINDING_PREFIX):])
+                if label is None:
+                    continue
+                rows.append(_label_row(section, tuple(effective), label, b.id))
+                continue
             rows.append(BindingRow(section, tuple(effective), b.description, b.tooltip, b.id or ""))
+        if section == "Reader":
+            for key, label in by_key.items():
+                if not (len(key) == 1 and key in "123456789"):
+                    rows.append(_label_row(section, (key,), label, ""))
     return rows
+
+
+def _label_row(section: str, keys: tuple[str, ...], label: Label, ident: str) -> BindingRow:
+    what = f" ({label.description})" if label.description else ""
+    return BindingRow(
+        section, keys, f"{label.key} {label.name}",
+        f"{label.key} {label.name}{what}: give the selection (else the span or word under the cursor)"
+        f" the label {label.name}.",
+        ident,
+    )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
@@ -19,6 +20,7 @@ from annotations import inert
 
 from .doclist import FILTERS
 from .safe import safe
+from .keymap import effective_keys, label_keys_in_effect
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import AnnotateApp
@@ -57,22 +59,34 @@ class AnnotateCommands(Provider):
     def annotate_app(self) -> AnnotateApp:
         return cast("AnnotateApp", self.app)
 
+    def keys(self, keys: tuple[str, ...]) -> str:
+        """`` (key d)``: the keys as the footer shows them ("" for none)."""
+        shown = [self.app.get_key_display(Binding(k, "")) for k in keys if k]
+        if not shown:
+            return ""
+        return f" (key{'s' if len(shown) > 1 else ''} {' '.join(inert(k) for k in shown)})"
+
     def commands(self) -> list[Command]:
         app = self.annotate_app
+        bound = effective_keys(app.keymap)
+
+        def key(ident: str) -> str:
+            return self.keys(bound.get(ident, ()))
+
         cmds: list[Command] = [
-            ("Mark document done", partial(app.action_mark, "done"),
+            ("Mark document done" + key("app.done"), partial(app.action_mark, "done"),
              "Mark this document done and open the next unfinished one."),
-            ("Mark document skipped", partial(app.action_mark, "skipped"),
+            ("Mark document skipped" + key("app.skip"), partial(app.action_mark, "skipped"),
              "Mark this document skipped and open the next unfinished one."),
             ("Mark document todo", partial(app.set_status_only, "todo"),
              "Put this document back on the todo list."),
-            ("Accept all suggestions", app.reader.action_accept_all,
+            ("Accept all suggestions" + key("reader.accept_all"), app.reader.action_accept_all,
              "Accept every pending suggestion in this document."),
         ]
         for label in app.labels:
-            key = f" (key {inert(label.key)})" if label.key else ""
+            key_text = self.keys(label_keys_in_effect(label.key, app.keymap)) if label.key else ""
             cmds.append((
-                f"Label: {inert(label.name)}{key}",
+                f"Label: {inert(label.name)}{key_text}",
                 partial(app.label_with, label.name),
                 safe(label.description) or f"Give the selection or the word under the cursor the label {safe(label.name)}.",
             ))
@@ -92,10 +106,11 @@ class AnnotateCommands(Provider):
                                 ("entities", "the most predicted entities first")):
                 cmds.append((f"Order documents: {order}", partial(app.order_documents, order),
                              f"List the documents in {what}; d opens the next one in this order."))
-        cmds.append(("Collapse or expand the document list", app.action_toggle_list, "ctrl+b"))
-        cmds.append(("Show keys", app.action_help, "Every key binding (?)."))
-        cmds.append(("Show statistics", app.action_stats,
-                     "Charts: spans per label, documents done per day, entities per minute, learning curve (g)."))
+        cmds.append(("Collapse or expand the document list" + key("app.toggle_list"), app.action_toggle_list,
+                     "Hide the list and give the reader the whole width, or show it again."))
+        cmds.append(("Show keys" + key("app.help"), app.action_help, "Every key binding and the labels' keys."))
+        cmds.append(("Show statistics" + key("app.stats"), app.action_stats,
+                     "Charts: spans per label, documents done per day, entities per minute, learning curve."))
         for fmt in export_formats():
             cmds.append((
                 f"Export done documents as {fmt}",

@@ -10,6 +10,7 @@ resulting changes back through :meth:`Reader.apply_changes`.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from time import monotonic
@@ -20,7 +21,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
@@ -66,7 +67,9 @@ class Reader(ScrollView, can_focus=True):
     | x | Reject the suggestion under the cursor. |
     | A | Accept every suggestion in the document. |
     | backspace, delete | Remove the span under the cursor. |
-    | escape | Clear the selection. |
+    | escape | Clear the selection (else the search highlights, else the list's filter). |
+    | / | Find text in this document. |
+    | >, < | Next / previous match of the last find. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -112,10 +115,18 @@ class Reader(ScrollView, can_focus=True):
         Binding("backspace,delete", "span('delete')", "Remove span", id="reader.delete", show=False,
                 tooltip="Remove the span (or suggestion) under the cursor."),
         Binding("escape", "clear_selection", "Clear selection", id="reader.clear_selection",
-                show=False, tooltip="Clear the selection."),
+                show=False, tooltip="Clear the selection, else the search highlights, else the list's filter."),
+        Binding("slash", "find", "Find", id="reader.find", show=False,
+                tooltip="Find text in this document: the cursor jumps to the next match, every match is highlighted."),
+        Binding("greater_than_sign", "next_match(1)", "Next match", id="reader.next_match", show=False,
+                tooltip="Jump to the next match of the last find (wrapping round)."),
+        Binding("less_than_sign", "next_match(-1)", "Previous match", id="reader.previous_match", show=False,
+                tooltip="Jump to the previous match of the last find (wrapping round)."),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"reader--cursor", "reader--selection", "reader--empty"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "reader--cursor", "reader--selection", "reader--empty", "reader--match",
+    }
 
     DEFAULT_CSS = """
     Reader {
@@ -126,6 +137,7 @@ class Reader(ScrollView, can_focus=True):
         & > .reader--cursor { text-style: bold reverse; }
         & > .reader--selection { background: $accent; color: $text; text-style: bold; }
         & > .reader--empty { color: $text-muted; text-style: italic; }
+        & > .reader--match { background: $warning 45%; text-style: underline; }
     }
     """
 
@@ -158,6 +170,12 @@ class Reader(ScrollView, can_focus=True):
             self.command = command
             self.span = span
 
+    class FindRequested(Message):
+        """The user asked to find text in the document (the app shows the find box)."""
+
+    class NothingToClear(Message):
+        """Escape with no selection and no search highlights (the app clears the list's filter)."""
+
     class AcceptAllRequested(Message):
         """Accept every pending suggestion of the document."""
 
@@ -174,17 +192,24 @@ class Reader(ScrollView, can_focus=True):
         self._layouts: dict[int, DocumentLayout] = {}
         self._goal_x: int | None = None
         self._base: tuple[Style, Style, Style, Style] | None = None
+        self._match_style = Style()
+        #: The last find: its text and the offsets of its matches (highlighted while shown).
+        self.find_text = ""
+        self.found: list[tuple[int, int]] = []
+        self._match_starts: list[int] = []
         #: Drawn lines without cursor or selection, by paragraph then (start, end), so lines
         #: that only moved (a paragraph above grew) are not drawn again.
         self._strips: dict[int, dict[tuple[int, int], Strip]] = {}
-        self._percent = -1
+        self._page = (0, 0)
+        self._warm_pending = False
         #: Published with the selected text (``None``: nothing selected) when the selection
         #: changes; subscribers run at once, so they redraw in the same frame as the reader.
         self.selection_signal: Signal[str | None] = Signal(self, "selection")
         #: The last :meth:`suggestion_note` published (it is published with the selection).
         self._note: str | None = None
-        #: Published with how far through the document the view is (0-100) when that changes.
-        self.scroll_signal: Signal[int] = Signal(self, "scroll")
+        #: Published with ``(page, pages)``, the screenful the view is on and how many the
+        #: document fills, when that changes.
+        self.scroll_signal: Signal[tuple[int, int]] = Signal(self, "scroll")
         #: ``time.monotonic()`` of the last cursor or selection change.
         self.moved_at = 0.0
 
@@ -210,6 +235,7 @@ class Reader(ScrollView, can_focus=True):
                 self.get_component_rich_style("reader--selection", partial=True),
                 self.get_component_rich_style("reader--empty", partial=True),
             )
+            self._match_style = self.get_component_rich_style("reader--match", partial=True)
         return self._base
 
     def set_labels(self, labels: Sequence[Label]) -> None:
@@ -244,6 +270,8 @@ class Reader(ScrollView, can_focus=True):
 
     def show(self, model: DocModel | None, offset: int | None = None, layout: DocumentLayout | None = None) -> None:
         """Show a document with the cursor on the word at ``offset`` (first word if ``None``)."""
+        if model is not self.model:
+            self.found, self._match_starts = [], []
         self.model = model
         self._layouts = {layout.width: layout} if layout is not None else {}
         self._strips.clear()
@@ -256,12 +284,13 @@ class Reader(ScrollView, can_focus=True):
         else:
             self.set_reactive(Reader.cursor, 0)
         self._update_virtual_size()
-        self.scroll_to(y=0, animate=False)
+        self.scroll_to(y=0, animate=False, force=True)
         self._scroll_to_cursor(centre=True)
         self.refresh()
         self._moved(True)
-        self._percent = self.percent
-        self.scroll_signal.publish(self._percent)
+        self._page = self.page
+        self.scroll_signal.publish(self._page)
+        self._schedule_warm()
 
     def _update_virtual_size(self, *, only_if_needed: bool = False) -> None:
         """Scrollable size: the document's lines plus :data:`END_SLACK` blank lines.
@@ -277,20 +306,31 @@ class Reader(ScrollView, can_focus=True):
         self.virtual_size = Size(self.wrap_width, height + END_SLACK)
 
     @property
-    def percent(self) -> int:
-        """How far through the document the view is (its bottom line), 0-100."""
+    def page(self) -> tuple[int, int]:
+        """``(page, pages)``: the screenful the view is on (by its bottom line) and how many the text fills."""
         layout = self.layout_now
+        height = max(self.scrollable_content_region.height, 1)
         if layout is None or layout.height == 0:
-            return 0
-        bottom = round(self.scroll_offset.y) + self.scrollable_content_region.height
-        return min(100, round(100 * min(bottom, layout.height) / layout.height))
+            return (1, 1)
+        pages = -(-layout.height // height)
+        bottom = min(round(self.scroll_offset.y) + height, layout.height)
+        return (min(max(-(-bottom // height), 1), pages), pages)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        percent = self.percent
-        if percent != self._percent:
-            self._percent = percent
-            self.scroll_signal.publish(percent)
+        self._publish_page()
+        self._schedule_warm()
+
+    def _publish_page(self) -> None:
+        page = self.page
+        if page != self._page:
+            self._page = page
+            self.scroll_signal.publish(page)
+
+    def _schedule_warm(self) -> None:
+        if not self._warm_pending:
+            self._warm_pending = True
+            self.call_after_refresh(self._warm)
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
@@ -299,6 +339,7 @@ class Reader(ScrollView, can_focus=True):
         self._update_virtual_size()
         self._scroll_to_cursor()
         self.refresh()
+        self._publish_page()
 
     # -- geometry helpers ------------------------------------------------------------------
 
@@ -313,6 +354,17 @@ class Reader(ScrollView, can_focus=True):
             return None
         assert self.model is not None
         return self.model.word_range(self.cursor)
+
+    @property
+    def cursor_extent(self) -> tuple[int, int] | None:
+        """What the cursor is drawn over: the whole span under it (the span a label, accept or
+        delete acts on), else its word; while selecting, its word."""
+        rng = self.cursor_range
+        if rng is None or self.anchor is not None:
+            return rng
+        assert self.model is not None
+        span = self.model.span_at(*rng)
+        return (span.start, span.end) if span is not None else rng
 
     @property
     def selection(self) -> tuple[int, int] | None:
@@ -363,11 +415,11 @@ class Reader(ScrollView, can_focus=True):
         top = round(self.scroll_offset.y)
         margin = min(2, height // 4)
         if centre and not (top <= y < top + height):
-            self.scroll_to(y=max(y - height // 3, 0), animate=False)
+            self.scroll_to(y=max(y - height // 3, 0), animate=False, force=True)
         elif y < top + margin:
-            self.scroll_to(y=max(y - margin, 0), animate=False)
+            self.scroll_to(y=max(y - margin, 0), animate=False, force=True)
         elif y >= top + height - margin:
-            self.scroll_to(y=y - height + margin + 1, animate=False)
+            self.scroll_to(y=y - height + margin + 1, animate=False, force=True)
 
     @property
     def position(self) -> tuple[int, int] | None:
@@ -389,7 +441,7 @@ class Reader(ScrollView, can_focus=True):
         if not self.has_words:
             return
         assert self.model is not None
-        old_cursor = self.cursor_range
+        old_cursor = self.cursor_extent
         old_sel = self.selection
         word = max(0, min(word, len(self.model) - 1))
         if select and self.anchor is None:
@@ -400,7 +452,7 @@ class Reader(ScrollView, can_focus=True):
         if not keep_goal:
             self._goal_x = None
         new_sel = self.selection
-        for rng in (old_cursor, self.cursor_range, old_sel, new_sel):
+        for rng in (old_cursor, self.cursor_extent, old_sel, new_sel):
             if rng is not None:
                 self._refresh_offsets(*rng)
         self._scroll_to_cursor()
@@ -412,6 +464,9 @@ class Reader(ScrollView, can_focus=True):
         self.set_reactive(Reader.anchor, None)
         if old is not None:
             self._refresh_offsets(*old)
+            extent = self.cursor_extent
+            if extent is not None:
+                self._refresh_offsets(*extent)
             self._moved(True)
 
     def move_to_offset(self, offset: int) -> None:
@@ -434,7 +489,62 @@ class Reader(ScrollView, can_focus=True):
         self._set_cursor(self.cursor + step, select=True)
 
     def action_clear_selection(self) -> None:
-        self.clear_selection()
+        if self.selection is not None:
+            self.clear_selection()
+        elif self.found:
+            self.set_matches([])
+        else:
+            self.post_message(self.NothingToClear())
+
+    # -- finding text ------------------------------------------------------------------------
+
+    def action_find(self) -> None:
+        if self.model is not None:
+            self.post_message(self.FindRequested())
+
+    def set_matches(self, matches: Sequence[tuple[int, int]]) -> None:
+        """Highlight these ranges (``[]`` clears the highlights)."""
+        self.found = list(matches)
+        self._match_starts = [a for a, _ in self.found]
+        self._strips.clear()
+        self.refresh()
+
+    def find(self, query: str, step: int = 1) -> int:
+        """Highlight every match of ``query`` (case-insensitive) and jump to the next one after the
+        cursor (``step`` -1: before it), wrapping round; returns how many there are."""
+        self.find_text = query
+        if self.model is None or not query:
+            self.set_matches([])
+            return 0
+        pattern = re.compile(re.escape(query), re.IGNORECASE)
+        self.set_matches([(m.start(), m.end()) for m in pattern.finditer(self.model.raw)])
+        self.action_next_match(step, from_cursor=True)
+        return len(self.found)
+
+    def action_next_match(self, step: int, from_cursor: bool = False) -> None:
+        if self.model is None:
+            return
+        if not self.found:
+            if self.find_text:
+                self.find(self.find_text, step)
+                if not self.found:
+                    self.notify(f"No match for «{inert(self.find_text)}» in this document.", timeout=2, markup=False)
+            else:
+                self.notify("Nothing to find yet: press / first.", timeout=2)
+            return
+        rng = self.cursor_range
+        here = rng[0] if rng else 0
+        if step > 0:
+            i = bisect_left(self._match_starts, here) if from_cursor else bisect_right(self._match_starts, here)
+            i = i % len(self.found)
+        else:
+            i = (bisect_left(self._match_starts, here) - 1) % len(self.found)
+        start = self.found[i][0]
+        word = self.model.word_at(start)
+        if word is not None:
+            self._set_cursor(word)
+            self._scroll_to_cursor(centre=True)
+        self.notify(f"Match {i + 1} of {len(self.found)}: «{inert(self.find_text)}»", timeout=1.5, markup=False)
 
     def _word_on_line(self, y: int, x: int) -> int | None:
         """The word drawn at (or nearest before) column ``x`` of visual line ``y``; ``None`` if it has none."""
@@ -485,7 +595,7 @@ class Reader(ScrollView, can_focus=True):
         height = max(self.scrollable_content_region.height - 1, 1)
         target = self._vertical_target(direction * height)
         top = round(self.scroll_offset.y)
-        self.scroll_to(y=max(0, min(top + direction * height, self.max_scroll_y)), animate=False)
+        self.scroll_to(y=max(0, min(top + direction * height, self.max_scroll_y)), animate=False, force=True)
         if target is not None:
             self._set_cursor(target, keep_goal=True)
 
@@ -612,11 +722,43 @@ class Reader(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------------
 
-    def render_line(self, y: int) -> Strip:
+    def _plain_box(self) -> bool:
+        """No border, outline, padding, tint, hatch or opacity: lines need no styling after :meth:`render_line`."""
+        styles = self.styles
+        return (
+            not any(edge for edge, _ in styles.border) and not any(edge for edge, _ in styles.outline)
+            and not any(styles.padding) and not styles.tint.a and self.opacity == 1.0
+            and styles.text_opacity == 1.0 and not (styles.has_rule("hatch") and styles.hatch != "none")
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines of ``crop``, straight from :meth:`render_line` (its strips are cached by paragraph).
+
+        Textual's general path restyles every line for borders and padding the reader does not
+        have, which took as long as drawing the text on a page down; any other box falls back to it.
+        """
+        if not self._plain_box():
+            return super().render_lines(crop)
+        filters = self.get_line_filters()
+        _, background = self.background_colors
+        strips: list[Strip] = []
+        marks = (self.cursor_extent, self.selection)
+        for y in crop.line_range:
+            strip = self.render_line(y, marks)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
+        x1, x2 = crop.column_span
+        if (x1, x2) != (0, self.size.width):
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
+
+    def render_line(self, y: int, marks: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None) -> Strip:
+        """Line ``y`` of the view; ``marks`` are the cursor's extent and the selection, if known."""
         # Called for every line of every frame that redraws the reader: read each piece of
         # widget state once here and hand it down.
         width = self.size.width
-        base, cursor_style, sel_style, empty_style = self.base_styles
+        base, _, _, empty_style = self.base_styles
         model = self.model
         layout = self._layouts.get(width - 2 * MARGIN) if model is not None else None
         if layout is None:
@@ -629,9 +771,21 @@ class Reader(ScrollView, can_focus=True):
         vy = y + round(self.scroll_y)
         if vy >= layout.height:
             return Strip.blank(width, base)
+        cursor, sel = marks if marks is not None else (self.cursor_extent, self.selection)
+        return self._strip(model, layout, vy, width, cursor, sel)
+
+    def _strip(
+        self,
+        model: DocModel,
+        layout: DocumentLayout,
+        vy: int,
+        width: int,
+        cursor: tuple[int, int] | None,
+        sel: tuple[int, int] | None,
+    ) -> Strip:
+        """Visual line ``vy`` drawn ``width`` cells wide (from the cache unless the cursor or selection is on it)."""
+        base, cursor_style, sel_style, _ = self.base_styles
         line = layout.line(vy)
-        cursor = self.cursor_range
-        sel = self.selection
         plain = not any(rng is not None and rng[0] <= line.end and line.start < rng[1] for rng in (cursor, sel))
         cache = self._strips.setdefault(line.paragraph, {}) if plain else None
         key = (line.start, line.end)
@@ -651,6 +805,33 @@ class Reader(ScrollView, can_focus=True):
                 self._strips.clear()
             cache[key] = strip
         return strip
+
+    def _warm(self) -> None:
+        """Draw the screens above and below the view into the line cache (after a frame, so a
+        page key finds its lines drawn)."""
+        self._warm_pending = False
+        model = self.model
+        layout = self._layouts.get(self.size.width - 2 * MARGIN) if model is not None else None
+        if layout is None or model is None:
+            return
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        cursor, sel = self.cursor_extent, self.selection
+        for vy in (*range(top + height, min(top + 2 * height, layout.height)), *range(max(top - height, 0), top)):
+            self._strip(model, layout, vy, self.size.width, cursor, sel)
+
+    def _matches_on(self, a: int, b: int) -> list[tuple[int, int]]:
+        """The find matches overlapping ``a``..``b``."""
+        if not self.found:
+            return []
+        i = max(bisect_left(self._match_starts, a) - 1, 0)
+        out = []
+        for m0, m1 in self.found[i:]:
+            if m0 >= b:
+                break
+            if m1 > a:
+                out.append((m0, m1))
+        return out
 
     def _line_segments(
         self,
@@ -683,6 +864,13 @@ class Reader(ScrollView, can_focus=True):
                 for o in rng:
                     if a < o < b:
                         cuts.add(o)
+        found = self._matches_on(a, b)
+        for m0, m1 in found:
+            if a < m0 < b:
+                cuts.add(m0)
+            if a < m1 < b:
+                cuts.add(m1)
+        match_style = self._match_style
         styles = self._styles
         fallback = styles.get("")
         segments: list[Segment] = [Segment(" " * MARGIN, base)]
@@ -710,6 +898,8 @@ class Reader(ScrollView, can_focus=True):
                 ls = styles.get(covering.label, fallback)
                 if ls is not None:
                     style = style + (ls.span if covering.state == "accepted" else ls.pending)
+            if found and any(m0 <= x < m1 for m0, m1 in found):
+                style = style + match_style
             if sel is not None and sel[0] <= x < sel[1]:
                 style = style + sel_style
             if cursor is not None and cursor[0] <= x < cursor[1]:

@@ -16,6 +16,9 @@ from .oneline import OneLine, Piece
 __all__ = ["StatusBar"]
 
 SELECTION_MAX = 28
+
+#: Below this many cells the bar is compact: label keys without names, short separators.
+COMPACT_WIDTH = 100
 _DIM = Style(dim=True)
 _BOLD = Style(bold=True)
 _ERROR = Style(bold=True, color="red")
@@ -31,7 +34,8 @@ class StatusBar(OneLine):
     """One line: ``annotator │ 1 PER 2 LOC │ «selection» │ 3 / 5 done │ ✓ saved │ CRF · 3 docs · F1 0.71 · 14:02 UTC``.
 
     The model's part is last (the first to be cut on a narrow terminal) and absent until
-    there is a model.
+    there is a model. Narrower than :data:`COMPACT_WIDTH` it reads
+    ``alice│1 PER 2 LOC 3 ORG│«Садыр Жапаров»│3/5 done│✓ saved`` so it fits 80 columns.
     """
 
     DEFAULT_CSS = """
@@ -89,23 +93,24 @@ class StatusBar(OneLine):
         return self._legend
 
     def pieces(self) -> Iterable[Piece]:
-        sep: Piece = (" │ ", _DIM)
+        compact = self.size.width < COMPACT_WIDTH
+        sep: Piece = ("│", _DIM) if compact else (" │ ", _DIM)
         yield (" ", None)
-        yield (self.annotator, _BOLD)
+        yield (clip(self.annotator, 12) if compact else self.annotator, _BOLD)
         yield sep
         yield from self.legend
         yield sep
         if self.selection:
-            yield ("«" + clip(self.selection, SELECTION_MAX) + "»", None)
+            yield ("«" + clip(self.selection, SELECTION_MAX // 2 if compact else SELECTION_MAX) + "»", None)
             if self.suggestion:
-                yield (" " + clip(self.suggestion, SELECTION_MAX), _DIM)
+                yield (" " + clip(self.suggestion, SELECTION_MAX // 2 if compact else SELECTION_MAX), _DIM)
         elif self.suggestion:
-            yield (clip(self.suggestion, SELECTION_MAX), None)
+            yield (clip(self.suggestion, SELECTION_MAX // 2 if compact else SELECTION_MAX), None)
         else:
             yield ("no selection", _DIM)
         yield sep
         done, total = self.progress
-        yield (f"{done} / {total} done", None)
+        yield (f"{done}/{total} done" if compact else f"{done} / {total} done", None)
         yield sep
         if self.saved == "saved":
             yield ("✓ saved", _BOLD)

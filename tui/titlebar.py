@@ -1,4 +1,4 @@
-"""The line above the reader: the document's language, status, counts and title."""
+"""The line above the reader: the document's language, status, counts, page and title."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ _BOLD = Style(bold=True)
 
 
 class DocTitle(OneLine):
-    """``ky · todo · 4 entities · 1 suggestion · 35% │ Title`` for the open document."""
+    """``ky · todo · 4 entities · 1 suggestion · page 2/5 │ Title`` for the open document."""
 
     DEFAULT_CSS = """
     DocTitle {
@@ -31,8 +31,8 @@ class DocTitle(OneLine):
     details: reactive[str] = reactive("", layout=False)
     """Language, status and counts."""
 
-    percent: reactive[int | None] = reactive(None, layout=False)
-    """How far through the document the reader's view is (``None``: no document)."""
+    page: reactive[tuple[int, int] | None] = reactive(None, layout=False)
+    """The screenful the reader shows and how many the document fills (``None``: no document)."""
 
     def show(self, title: str, lang: str, status: str, entities: int, suggestions: int) -> None:
         self.title = title
@@ -43,7 +43,7 @@ class DocTitle(OneLine):
 
     def pieces(self) -> Iterable[Piece]:
         if self.details:
-            where = f" · {self.percent}%" if self.percent is not None else ""
+            where = f" · page {self.page[0]}/{self.page[1]}" if self.page is not None else ""
             yield (" " + self.details + where + " │", _DIM)
         yield (" ", None)
         yield (self.title or "(untitled)", _BOLD)
