@@ -35,4 +35,4 @@ def test_bench_tui_quick_json() -> None:
                 "document_shown_large_ms", "first_frame_ratio", "document_shown_ratio"):
         assert result[key] > 0, key
     assert result["documents"] == {"small_db": 20, "large_db": 200}
-    assert result["targets"] == {"action_median_ms": 5.0, "ratio": 2.0, "first_frame_ratio": 1.2}
+    assert result["targets"] == {"action_median_ms": 5.0, "ratio": 2.0, "first_frame_ratio": 1.2, "next_document_ms": 50.0}
