@@ -272,6 +272,22 @@ def m004_span_overlap_seek(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m007_assignments(db: sqlite_utils.Database) -> None:
+    """Who is to annotate which document (``annotate assign``; see ``annotations.team``)."""
+    db.executescript(
+        """
+        CREATE TABLE assignments (
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (doc_id, annotator)
+        );
+        CREATE INDEX assignments_annotator ON assignments(annotator, doc_id);
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

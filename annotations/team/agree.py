@@ -1,0 +1,406 @@
+"""Inter-annotator agreement: ``annotate agree``.
+
+Measured on the documents that two or more of the chosen annotators marked done, over
+their accepted spans (optionally only some labels):
+
+- pairwise span precision/recall/F1, exact (same start, end, label) and overlapping (same
+  label, sharing a character, paired one to one) per label and overall, the first of the
+  pair as reference (F1 is symmetric), with the code ``annotate evaluate`` uses;
+- token-level Cohen's κ per pair and Krippendorff's α (nominal) over all of them, on BIO
+  tags of the store's tokens (whitespace tokens left out, as the CoNLL export does): a
+  token is ``B-L`` if it is the first token of a span labelled L, ``I-L`` if it is a later
+  one, else ``O``. α takes every token of every document as a unit, valued by each
+  annotator who marked that document done;
+- a label confusion table: spans with the same boundaries in two annotators' layers, by
+  their two labels (the diagonal is agreement; the table is symmetric);
+- every document's agreement (the mean pairwise exact-span F1 of the annotators who did
+  it), lowest first, so a lead knows what to review first;
+- with a reviewer, each annotator against the reviewer's layer (the reviewer as reference).
+
+Reading is a handful of queries over the whole selection, so 10,000 documents by three
+annotators take about a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from ..db import write
+from ..evaluate import LabelScore, score_documents
+from ..store import Store
+from ..tokenize import Tokens, tokenize, tokenizer_id
+
+__all__ = [
+    "AgreeReport",
+    "DocAgreement",
+    "PairAgreement",
+    "TeamData",
+    "agree",
+    "bio_tags",
+    "cohen_kappa",
+    "done_annotators",
+    "krippendorff_alpha",
+    "load_team",
+    "reviewers",
+]
+
+SpanT = tuple[int, int, str]
+
+#: Origin prefix of the spans a reviewer's decisions put in their layer.
+REVIEW_ORIGIN = "review"
+
+
+def cohen_kappa(confusion: dict[tuple[Any, Any], int]) -> float | None:
+    """Cohen's κ from a confusion count ``{(tag_a, tag_b): n}``; ``None`` when undefined."""
+    n = sum(confusion.values())
+    if n == 0:
+        return None
+    rows: Counter = Counter()
+    cols: Counter = Counter()
+    agree = 0
+    for (a, b), c in confusion.items():
+        rows[a] += c
+        cols[b] += c
+        if a == b:
+            agree += c
+    po = agree / n
+    pe = sum(rows[k] * cols.get(k, 0) for k in rows) / (n * n)
+    if pe >= 1.0:
+        return None
+    return (po - pe) / (1 - pe)
+
+
+class _Alpha:
+    """Krippendorff's α (nominal), accumulated unit by unit from value counts."""
+
+    def __init__(self) -> None:
+        self.observed = 0.0  # sum over units of (m^2 - sum cnt^2) / (m - 1)
+        self.values: Counter = Counter()  # n_c
+
+    def add_unit(self, counts: Iterable[int], m: int, values: Iterable[Any]) -> None:
+        counts = list(counts)
+        self.observed += (m * m - sum(c * c for c in counts)) / (m - 1)
+        for v, c in zip(values, counts):
+            self.values[v] += c
+
+    def add_agreed(self, value: Any, m: int, units: int) -> None:
+        """``units`` units on which all ``m`` coders gave ``value``."""
+        self.values[value] += m * units
+
+    def result(self) -> float | None:
+        n = sum(self.values.values())
+        expected = n * n - sum(c * c for c in self.values.values())
+        if n <= 1 or expected == 0:
+            return None
+        return 1.0 - (n - 1) * self.observed / expected
+
+
+def krippendorff_alpha(units: Iterable[Sequence[Any]]) -> float | None:
+    """Krippendorff's α (nominal) of ``units``, each the values the coders gave it (``None``: missing)."""
+    acc = _Alpha()
+    for unit in units:
+        vals = [v for v in unit if v is not None]
+        if len(vals) < 2:
+            continue
+        counts = Counter(vals)
+        acc.add_unit(counts.values(), len(vals), counts.keys())
+    return acc.result()
+
+
+def bio_tags(tokens: Tokens, text: str, spans: Iterable[SpanT]) -> list[str]:
+    """``O``/``B-L``/``I-L`` of every non-whitespace token (the definition ``agree`` uses)."""
+    tags: dict[int, str] = {}
+    for start, end, label in spans:
+        first = True
+        for i in range(len(tokens)):
+            s, e = tokens.starts[i], tokens.ends[i]
+            if s < end and start < e and not text[s:e].isspace():
+                tags[i] = ("B-" if first else "I-") + label
+                first = False
+    return [tags.get(i, "O") for i in range(len(tokens)) if not text[tokens.starts[i]:tokens.ends[i]].isspace()]
+
+
+@dataclass
+class TeamData:
+    """What agreement is computed from: who did which document, their spans, the tokens."""
+
+    annotators: list[str]
+    done: dict[int, list[str]]  # doc id -> annotators (of ``annotators``) who marked it done
+    spans: dict[tuple[int, str], list[SpanT]]  # (doc id, annotator) -> accepted spans
+    titles: dict[int, str] = field(default_factory=dict)
+
+
+def done_annotators(store: Store) -> list[str]:
+    """Every annotator who marked at least one document done, by name."""
+    return [r[0] for r in store.db.conn.execute(
+        "SELECT DISTINCT annotator FROM doc_status WHERE status = 'done' ORDER BY annotator")]
+
+
+def reviewers(store: Store) -> list[str]:
+    """Annotators whose layer holds reviewed spans (origin ``review...``), by name."""
+    return [r[0] for r in store.db.conn.execute(
+        "SELECT DISTINCT annotator FROM spans WHERE origin LIKE 'review%' ORDER BY annotator")]
+
+
+def load_team(
+    store: Store, annotators: Sequence[str], labels: Sequence[str] = (), min_done: int = 2,
+) -> TeamData:
+    """The done documents (by at least ``min_done`` of ``annotators``) and their accepted spans."""
+    conn = store.db.conn
+    names = list(dict.fromkeys(annotators))
+    marks = ",".join("?" * len(names))
+    done: dict[int, list[str]] = {}
+    for doc_id, annotator in conn.execute(
+        f"SELECT doc_id, annotator FROM doc_status WHERE status = 'done' AND annotator IN ({marks})"
+        " ORDER BY doc_id", names,
+    ):
+        done.setdefault(doc_id, []).append(annotator)
+    order = {a: i for i, a in enumerate(names)}
+    done = {d: sorted(a, key=order.__getitem__) for d, a in done.items() if len(a) >= min_done}
+    spans: dict[tuple[int, str], list[SpanT]] = {}
+    sql = (f"SELECT doc_id, annotator, start, end, label FROM spans WHERE state = 'accepted'"
+           f" AND annotator IN ({marks})")
+    args: list[Any] = list(names)
+    if labels:
+        sql += " AND label IN (" + ",".join("?" * len(labels)) + ")"
+        args += list(labels)
+    for doc_id, annotator, start, end, label in conn.execute(sql + " ORDER BY doc_id, start", args):
+        if doc_id in done:
+            spans.setdefault((doc_id, annotator), []).append((start, end, label))
+    return TeamData(names, done, spans)
+
+
+def _doc_tokens(store: Store, doc_ids: Sequence[int]) -> Iterable[tuple[int, str, Tokens]]:
+    """(doc id, text, tokens) of each document, tokenising (and caching) those not cached yet."""
+    conn = store.db.conn
+    for i in range(0, len(doc_ids), 500):
+        chunk = doc_ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        cached = {d: (t, b) for d, t, b in conn.execute(
+            f"SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id IN ({marks})", chunk)}
+        fresh: list[tuple[int, str, bytes]] = []
+        out = []
+        for doc_id, text, lang in conn.execute(
+            f"SELECT id, text, lang FROM documents WHERE id IN ({marks}) ORDER BY id", chunk
+        ):
+            want = tokenizer_id(lang)
+            hit = cached.get(doc_id)
+            if hit is not None and hit[0] in (want, "import"):
+                toks = Tokens.from_bytes(hit[1])
+            else:
+                toks = tokenize(text, lang)
+                fresh.append((doc_id, want, toks.to_bytes()))
+            out.append((doc_id, text, toks))
+        if fresh:
+            with write(store.db):
+                conn.executemany(
+                    "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)", fresh)
+        yield from out
+
+
+def _layer(spans: Sequence[SpanT], starts: Sequence[int], ends: Sequence[int], ws: frozenset[int],
+           codes: dict[str, int]) -> dict[int, int]:
+    """Token index -> tag code (B = odd, I = even, O absent) of one annotator's spans."""
+    tags: dict[int, int] = {}
+    for start, end, label in spans:
+        i = bisect_right(ends, start)
+        j = bisect_left(starts, end)
+        b = codes[label]
+        first = True
+        for t in range(i, j):
+            if t in ws:
+                continue
+            tags[t] = b if first else b + 1
+            first = False
+    return tags
+
+
+@dataclass
+class PairAgreement:
+    """Two annotators on the documents both marked done."""
+
+    a: str
+    b: str
+    documents: int = 0
+    tokens: int = 0
+    confusion: Counter = field(default_factory=Counter)
+    span_pairs: list[tuple[list[SpanT], list[SpanT]]] = field(default_factory=list)
+    kappa: float | None = None
+    labels: dict[str, LabelScore] = field(default_factory=dict)
+    overall: LabelScore = field(default_factory=lambda: LabelScore("overall"))
+
+    def finish(self) -> None:
+        self.kappa = cohen_kappa(self.confusion)
+        self.labels, self.overall = score_documents(self.span_pairs)
+        self.span_pairs = []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a, "b": self.b, "documents": self.documents, "tokens": self.tokens,
+            "kappa": None if self.kappa is None else round(self.kappa, 4),
+            "overall": self.overall.to_dict(),
+            "labels": {k: v.to_dict() for k, v in sorted(self.labels.items())},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DocAgreement:
+    """One document's agreement: mean pairwise exact-span F1, and spans not shared by all."""
+
+    doc_id: int
+    title: str
+    annotators: tuple[str, ...]
+    f1: float
+    disagreements: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"doc_id": self.doc_id, "title": self.title, "annotators": list(self.annotators),
+                "f1": round(self.f1, 4), "disagreements": self.disagreements}
+
+
+@dataclass
+class AgreeReport:
+    """Everything ``annotate agree`` prints."""
+
+    annotators: list[str]
+    labels: list[str]
+    documents: int
+    tokens: int
+    pairs: list[PairAgreement]
+    alpha: float | None
+    confusion: dict[str, dict[str, int]]
+    documents_by_agreement: list[DocAgreement]
+    reviewer: str | None = None
+    versus_reviewer: list[PairAgreement] = field(default_factory=list)
+
+    def to_dict(self, lowest: int = 10) -> dict[str, Any]:
+        return {
+            "annotators": self.annotators,
+            "labels": self.labels,
+            "documents": self.documents,
+            "tokens": self.tokens,
+            "pairs": [p.to_dict() for p in self.pairs],
+            "alpha": None if self.alpha is None else round(self.alpha, 4),
+            "confusion": self.confusion,
+            "lowest": [d.to_dict() for d in self.documents_by_agreement[:lowest]],
+            "reviewer": self.reviewer,
+            "versus_reviewer": [p.to_dict() for p in self.versus_reviewer],
+        }
+
+
+def _doc_f1(a: Sequence[SpanT], b: Sequence[SpanT]) -> float:
+    if not a and not b:
+        return 1.0
+    return 2 * len(set(a) & set(b)) / (len(a) + len(b))
+
+
+def agree(
+    store: Store,
+    annotators: Sequence[str] | None = None,
+    *,
+    labels: Sequence[str] = (),
+    reviewer: str | None = None,
+) -> AgreeReport:
+    """Agreement of ``annotators`` (default: everyone with done documents but reviewers).
+
+    ``reviewer`` (default: the one reviewer there is, if exactly one) adds each annotator
+    against the reviewer's layer.
+    """
+    found_reviewers = reviewers(store)
+    if reviewer is None and len(found_reviewers) == 1:
+        reviewer = found_reviewers[0]
+    if annotators is None:
+        annotators = [a for a in done_annotators(store) if a not in found_reviewers and a != reviewer]
+    names = [a for a in dict.fromkeys(annotators) if a != reviewer]
+    everyone = names + ([reviewer] if reviewer else [])
+    data = load_team(store, everyone, labels, min_done=2)
+    label_names = sorted({s[2] for spans in data.spans.values() for s in spans})
+    codes = {lab: 1 + 2 * i for i, lab in enumerate(label_names)}
+    pairs = {(a, b): PairAgreement(a, b) for a, b in itertools.combinations(names, 2)}
+    versus = {a: PairAgreement(reviewer, a) for a in names} if reviewer else {}
+    alpha = _Alpha()
+    confusion: dict[str, dict[str, int]] = {}
+    per_doc: list[DocAgreement] = []
+    total_units = 0
+    name_set = set(names)
+    doc_ids = sorted(data.done)
+    titles = {}
+    if doc_ids:
+        for i in range(0, len(doc_ids), 900):
+            chunk = doc_ids[i:i + 900]
+            titles.update(store.db.conn.execute(
+                f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+    empty: list[SpanT] = []
+    for doc_id, text, toks in _doc_tokens(store, doc_ids):
+        who = data.done[doc_id]
+        coders = [a for a in who if a in name_set]
+        starts, ends = toks.starts, toks.ends
+        ws_list = [i for i, ch in enumerate(map(text.__getitem__, starts)) if ch.isspace()] \
+            if any(map(str.isspace, map(text.__getitem__, starts))) else []
+        ws = frozenset(ws_list)
+        n_tokens = len(starts) - len(ws)
+        layers = {a: _layer(data.spans.get((doc_id, a), empty), starts, ends, ws, codes) for a in who}
+        spans_of = {a: data.spans.get((doc_id, a), empty) for a in who}
+        # Pairs of annotators.
+        f1s = []
+        for a, b in itertools.combinations(coders, 2):
+            pair = pairs[(a, b)]
+            _add_pair(pair, layers[a], layers[b], n_tokens, spans_of[a], spans_of[b])
+            f1s.append(_doc_f1(spans_of[a], spans_of[b]))
+            _confuse(confusion, spans_of[a], spans_of[b])
+        if reviewer and reviewer in layers:
+            for a in coders:
+                _add_pair(versus[a], layers[reviewer], layers[a], n_tokens, spans_of[reviewer], spans_of[a])
+        # Krippendorff's α over the annotators who did this document.
+        m = len(coders)
+        if m >= 2:
+            total_units += n_tokens
+            union: set[int] = set()
+            for a in coders:
+                union.update(layers[a])
+            for t in union:
+                counts = Counter(layers[a].get(t, 0) for a in coders)
+                alpha.add_unit(counts.values(), m, counts.keys())
+            alpha.add_agreed(0, m, n_tokens - len(union))
+            shared = set.intersection(*(set(spans_of[a]) for a in coders))
+            disagreements = len(set().union(*(set(spans_of[a]) for a in coders)) - shared)
+            per_doc.append(DocAgreement(doc_id, titles.get(doc_id, ""), tuple(coders),
+                                        sum(f1s) / len(f1s), disagreements))
+    for pair in [*pairs.values(), *versus.values()]:
+        pair.finish()
+    per_doc.sort(key=lambda d: (d.f1, -d.disagreements, d.doc_id))
+    return AgreeReport(
+        annotators=names, labels=label_names, documents=len(per_doc), tokens=total_units,
+        pairs=[p for p in pairs.values()], alpha=alpha.result(), confusion=confusion,
+        documents_by_agreement=per_doc, reviewer=reviewer, versus_reviewer=list(versus.values()),
+    )
+
+
+def _add_pair(pair: PairAgreement, la: dict[int, int], lb: dict[int, int], n_tokens: int,
+              sa: list[SpanT], sb: list[SpanT]) -> None:
+    pair.documents += 1
+    pair.tokens += n_tokens
+    keys = la.keys() | lb.keys()
+    conf = pair.confusion
+    for t in keys:
+        conf[(la.get(t, 0), lb.get(t, 0))] += 1
+    conf[(0, 0)] += n_tokens - len(keys)
+    pair.span_pairs.append((sa, sb))
+
+
+def _confuse(table: dict[str, dict[str, int]], sa: Sequence[SpanT], sb: Sequence[SpanT]) -> None:
+    """Count same-boundary spans of two layers by their labels (symmetric)."""
+    bounds = {(s, e): lab for s, e, lab in sb}
+    for s, e, lab in sa:
+        other = bounds.get((s, e))
+        if other is None:
+            continue
+        table.setdefault(lab, {}).setdefault(other, 0)
+        table[lab][other] += 1
+        if other != lab:
+            table.setdefault(other, {}).setdefault(lab, 0)
+            table[other][lab] += 1
