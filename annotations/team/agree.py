@@ -141,9 +141,10 @@ def done_annotators(store: Store) -> list[str]:
 
 
 def reviewers(store: Store) -> list[str]:
-    """Annotators whose layer holds reviewed spans (origin ``review...``), by name."""
+    """Annotators who reviewed (made ``review_*`` decisions or hold ``review:`` spans), by name."""
     return [r[0] for r in store.db.conn.execute(
-        "SELECT DISTINCT annotator FROM spans WHERE origin LIKE 'review%' ORDER BY annotator")]
+        "SELECT annotator FROM events WHERE action LIKE 'review%'"
+        " UNION SELECT annotator FROM spans WHERE origin LIKE 'review:%' ORDER BY 1")]
 
 
 def load_team(
@@ -339,9 +340,7 @@ def agree(
         who = data.done[doc_id]
         coders = [a for a in who if a in name_set]
         starts, ends = toks.starts, toks.ends
-        ws_list = [i for i, ch in enumerate(map(text.__getitem__, starts)) if ch.isspace()] \
-            if any(map(str.isspace, map(text.__getitem__, starts))) else []
-        ws = frozenset(ws_list)
+        ws = frozenset(i for i, ch in enumerate(map(text.__getitem__, starts)) if ch.isspace())
         n_tokens = len(starts) - len(ws)
         layers = {a: _layer(data.spans.get((doc_id, a), empty), starts, ends, ws, codes) for a in who}
         spans_of = {a: data.spans.get((doc_id, a), empty) for a in who}
