@@ -65,6 +65,10 @@ class MainGroup(LazyGroup):
         "suggest": "tui.cli_suggest:suggest_command",
         "evaluate": "tui.cli_suggest:evaluate_command",
         "train": "tui.cli_train:train_command",
+        "assign": "tui.cli_team:assign_command",
+        "agree": "tui.cli_team:agree_command",
+        "review": "tui.cli_team:review_command",
+        "merge": "tui.cli_team:merge_command",
     }
 
 

@@ -172,7 +172,11 @@ def _apply(store: Store, doc_id: int, action: str, deletes: Sequence[Span],
 
 
 def prefill(store: Store, review: DocReview) -> ActionResult | None:
-    """Put the agreed spans into the reviewer's layer, once per document (undoable)."""
+    """Put the agreed spans into the reviewer's layer, once per document.
+
+    Logged as ``review_prefill``, which undo passes over: it is not a decision of the
+    reviewer's, and opening a document must not change what ``u`` takes back.
+    """
     done = store.db.conn.execute(
         "SELECT 1 FROM events WHERE annotator = ? AND doc_id = ? AND action = 'review_prefill' LIMIT 1",
         [store.annotator, review.doc_id],
