@@ -51,6 +51,7 @@ from .model import (
     ModelTraining,
 )
 from .palette import AnnotateCommands
+from .queue import MINE_BINDING, Queue
 from .reader import Reader
 from .statusbar import StatusBar
 from .titlebar import DocTitle
@@ -83,6 +84,7 @@ class AnnotateApp(App[None]):
     | / | Search the documents. |
     | ctrl+b | Collapse / expand the document list. |
     | ctrl+l | Focus the document list. |
+    | m | Only your assigned documents, or all (with assignments). |
     | ? | Help: every key. |
     | ctrl+p | Command palette. |
     | q | Quit (prints the session summary). |
@@ -90,7 +92,7 @@ class AnnotateApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "annotate"
-    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS, MINE_BINDING]
     COMMANDS = App.COMMANDS | {AnnotateCommands}
 
     def __init__(
@@ -127,6 +129,8 @@ class AnnotateApp(App[None]):
         self.title_bar = DocTitle(id="title")
         self.reader = Reader(id="reader")
         self.status_bar = StatusBar(self.store.annotator, id="status")
+        #: The annotator's assigned documents (``annotate assign``); empty: every document.
+        self.queue = Queue(store)
 
     # -- composition ---------------------------------------------------------------------
 
@@ -154,6 +158,8 @@ class AnnotateApp(App[None]):
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
         self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
+        if self.queue.assigned:
+            self.doclist.set_mine(self.queue.ids, reload=False)
         if self.model_loop is not None:
             self.model_loop.start()
         if self.seed_if_empty and self.store.count_documents() == 0:
@@ -170,7 +176,8 @@ class AnnotateApp(App[None]):
         if saved is not None:
             self.open_document(*saved)
             return
-        first = self.store.first_unfinished() or self.store.neighbour(0, 1)
+        first = (self.queue.first() if self.queue.assigned else self.store.first_unfinished()) \
+            or self.store.neighbour(0, 1)
         if first is None:
             self.reader.empty_message = "No documents. Import some with `annotate import FILE`."
             self.reader.refresh()
@@ -258,6 +265,9 @@ class AnnotateApp(App[None]):
             self._row_stale = None
 
     def _update_progress(self) -> None:
+        if self.queue.assigned:
+            self.status_bar.progress = self.queue.progress()
+            return
         progress = self.store.progress()
         self.status_bar.progress = (progress["done"], progress["total"])
 
@@ -449,6 +459,8 @@ class AnnotateApp(App[None]):
     def _next_unfinished(self, doc_id: int) -> int | None:
         """The next todo document in the list's order (import order unless the model's)."""
         ranking = self.doclist.ranking
+        if self.queue.assigned and self.doclist.mine_only:
+            return self.queue.next_unfinished(doc_id, ranking)
         if ranking:
             at = self.doclist.position(doc_id)
             start = 0 if at is None else at + 1
@@ -494,6 +506,14 @@ class AnnotateApp(App[None]):
         self.show_list()
         self.doclist.start_search()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.queue.assigned if action == "toggle_mine" else True
+
+    def action_toggle_mine(self) -> None:
+        """Show only the documents assigned to the annotator ("mine"), or all of them."""
+        self.show_list()
+        self.doclist.set_mine(None if self.doclist.mine_only else self.queue.ids)
+
     def action_toggle_list(self) -> None:
         self.show_list(not self.list_shown)
 
@@ -507,6 +527,8 @@ class AnnotateApp(App[None]):
 
     def action_help(self) -> None:
         extra = [("Textual", [b for b in Binding.make_bindings(App.BINDINGS) if not b.system])]
+        if self.queue.assigned:
+            extra.insert(0, ("Your queue", [MINE_BINDING]))
         self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
 
     def on_doc_list_opened(self, message: DocList.Opened) -> None:
