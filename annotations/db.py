@@ -274,7 +274,8 @@ def m004_span_overlap_seek(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m007_assignments(db: sqlite_utils.Database) -> None:
-    """Who is to annotate which document (``annotate assign``; see ``annotations.team``)."""
+    """Who is to annotate which document (``annotate assign``), and who reviews (``annotate
+    review``): see ``annotations.team``."""
     db.executescript(
         """
         CREATE TABLE assignments (
@@ -284,6 +285,10 @@ def m007_assignments(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (doc_id, annotator)
         );
         CREATE INDEX assignments_annotator ON assignments(annotator, doc_id);
+        CREATE TABLE reviewers (
+            annotator TEXT PRIMARY KEY,
+            created TEXT NOT NULL
+        );
         """
     )
 

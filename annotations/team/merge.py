@@ -1,6 +1,6 @@
 """Bringing work done elsewhere into this database: ``annotate merge OTHER.db``.
 
-Documents are matched by content hash; labels, spans, statuses, assignments, sessions and
+Documents are matched by content hash; labels, spans, statuses, assignments, reviewers, sessions and
 the event log of every annotator are brought in, with ids renumbered so undo and redo keep
 working here. Merging is idempotent (a second run changes nothing), all-or-nothing per
 source database (one transaction), and only ever adds: nothing this database holds is
@@ -50,17 +50,19 @@ class MergeReport:
     spans: int = 0
     statuses: int = 0
     assignments: int = 0
+    reviewers: int = 0
     sessions: int = 0
     events: int = 0
 
     @property
     def changed(self) -> bool:
         return any((self.documents, self.labels, self.spans, self.statuses, self.assignments,
-                    self.sessions, self.events))
+                    self.reviewers, self.sessions, self.events))
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "documents": self.documents, "labels": self.labels,
                 "spans": self.spans, "statuses": self.statuses, "assignments": self.assignments,
+                "reviewers": self.reviewers,
                 "sessions": self.sessions, "events": self.events}
 
 
@@ -259,6 +261,12 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
             [[docmap[d], a, c] for d, a, c in src.execute("SELECT doc_id, annotator, created FROM assignments")
              if d in docmap])
         report.assignments = conn.total_changes - before
+
+    if "reviewers" in tables:
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO reviewers (annotator, created) VALUES (?,?)",
+                         src.execute("SELECT annotator, created FROM reviewers").fetchall())
+        report.reviewers = conn.total_changes - before
 
     # -- sessions and events --------------------------------------------------------------
     sessmap: dict[int, int] = {}

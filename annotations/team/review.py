@@ -168,6 +168,8 @@ def _apply(store: Store, doc_id: int, action: str, deletes: Sequence[Span],
             for sug in store._overlapping(doc_id, s, e, "pending"):
                 changes.append(store._update(sug, ts, state="rejected"))
         event = store._log(action, changes, doc_id)
+        store.db.conn.execute("INSERT OR IGNORE INTO reviewers (annotator, created) VALUES (?, ?)",
+                              [store.annotator, ts])
     return ActionResult(event, doc_id)
 
 
