@@ -16,7 +16,7 @@ next conflict.
 Usage::
 
     python -m benchmarks.bench_team            # 10,000 documents
-    python -m benchmarks.bench_team --quick    # 500 documents, few samples (a smoke run)
+    python -m benchmarks.bench_team --quick    # 200 documents, few samples (a smoke run)
     python -m benchmarks.bench_team --json     # one JSON object
 """
 
@@ -236,17 +236,17 @@ async def measure_next_conflict(db: Path, samples: int) -> dict[str, Any]:
 
 def run(quick: bool) -> dict[str, Any]:
     rng = random.Random(12)
-    n_docs = 500 if quick else 10_000
+    n_docs = 200 if quick else 10_000
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "team.db"
         t0 = time.perf_counter()
         build(db, n_docs, rng)
         setup_s = time.perf_counter() - t0
         agree_result = measure_agree(db, 1 if quick else 3)
-        samples = 10 if quick else 60
+        samples = 5 if quick else 60
         next_corpus = asyncio.run(measure_next_conflict(db, samples))
         long_db = Path(tmp) / "long.db"
-        build(long_db, 1, rng, n_words=3000 if quick else 12_000, n_entities=400 if quick else 2000)
+        build(long_db, 1, rng, n_words=1500 if quick else 12_000, n_entities=300 if quick else 2000)
         next_long = asyncio.run(measure_next_conflict(long_db, samples))
     return {
         "benchmark": "team", "quick": quick, "documents": n_docs, "annotators": len(ANNOTATORS),
@@ -277,7 +277,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="500 documents and few samples (smoke run)")
+    parser.add_argument("--quick", action="store_true", help="200 documents and few samples (smoke run)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     result = run(args.quick)
