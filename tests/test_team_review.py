@@ -120,6 +120,11 @@ async def test_review_screen_by_keys(team_db: Path) -> None:
         assert {s.origin for s in store.spans(1)} >= {"review:manual"}
         await pilot.press("C")  # all of chyngyz in this document
         assert mine(store, 1) == expected_spans(store, 1, "chyngyz")
+        main_doc = app.reader.doc_id  # the annotator screen under the review screen
+        await pilot.press("s", "slash", "ctrl+p")  # its keys do nothing here
+        await pilot.pause()
+        assert app.screen is screen
+        assert main_doc is None or store.status(main_doc) == "todo"
         await pilot.press("d")
         await _ready(pilot, app, 2)
         assert store.status(1) == "done"

@@ -388,6 +388,15 @@ class ReviewScreen(Screen[None]):
 class ReviewApp(AnnotateApp):
     """The annotator app opened on the review screen (as the reviewer, without suggestions)."""
 
+    #: The palette's commands act on the annotator screen's document, not on the review.
+    ENABLE_COMMAND_PALETTE = False
+
+    #: App actions of the annotator screen, off while the review screen is on top (their keys
+    #: would otherwise act on the document hidden under it).
+    MAIN_ONLY: ClassVar[frozenset[str]] = frozenset({
+        "mark", "next_document", "undo", "redo", "search", "toggle_list", "focus_list", "toggle_mine",
+    })
+
     def __init__(self, store: Store, annotators: Sequence[str], *, keymap: dict[str, str] | None = None) -> None:
         super().__init__(store, keymap=keymap, suggest=False, model=False, seed_if_empty=False)
         self.review_screen = ReviewScreen(annotators)
@@ -395,6 +404,11 @@ class ReviewApp(AnnotateApp):
     def on_mount(self) -> None:
         # AnnotateApp.on_mount runs too (Textual calls each class's handler).
         self.push_screen(self.review_screen)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MAIN_ONLY and self.screen is self.review_screen:
+            return False
+        return super().check_action(action, parameters)
 
     def action_help(self) -> None:
         extra = [("Review", list(Binding.make_bindings(ReviewScreen.BINDINGS)))]
