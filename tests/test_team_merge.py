@@ -185,3 +185,17 @@ def test_merging_twice_changes_nothing(source_docs, target_docs, source_work, ta
             assert {x for x in _statuses(s) if x[2] != "todo"} <= _statuses(t)
             before_hashes = {r[1] for r in before["documents"]}
             assert before_hashes <= {r[1] for r in once["documents"]}
+
+
+def test_actions_in_the_same_millisecond_are_all_brought_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    with Store(a, "lead") as s:
+        import_seeds(s)
+    shutil.copy(a, b)
+    monkeypatch.setattr("annotations.store.now", lambda: "2026-01-01T00:00:00.000+00:00")
+    with Store(b, "bek") as bek:
+        bek.add_span(2, *span_of(bek, 2, "Бишкектен"), "LOC")
+        bek.add_span(2, *span_of(bek, 2, "Москвага"), "LOC")
+    with Store(a, "lead") as lead:
+        assert merge_database(lead, b).events == 2
+        assert not merge_database(lead, b).changed

@@ -278,14 +278,19 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
                                    [annotator, started, ended]).lastrowid)
             report.sessions += 1
         sessmap[sid] = hit
-    have_events = {(a, ts, act, d): i for i, a, ts, act, d in conn.execute(
-        "SELECT id, annotator, ts, action, doc_id FROM events")}
+    # An event is already here if one of the same annotator, time, action and document made
+    # the same changes (ids aside): two actions can share a millisecond.
+    have_events: dict[tuple[Any, ...], list[int]] = {}
+    for i, a, ts, act, d in conn.execute("SELECT id, annotator, ts, action, doc_id FROM events"):
+        have_events.setdefault((a, ts, act, d), []).append(i)
     eventmap: dict[int, int] = {}
     for eid, ts, annotator, session_id, doc_id, action, target, changes in src.execute(
             "SELECT id, ts, annotator, session_id, doc_id, action, target, changes FROM events ORDER BY id"):
         tdoc = docmap.get(doc_id) if doc_id is not None else None
         key = (annotator, ts, action, tdoc)
-        hit = have_events.get(key)
+        shape = _shape(changes)
+        hit = next((i for i in have_events.get(key, ()) if _shape(conn.execute(
+            "SELECT changes FROM events WHERE id = ?", [i]).fetchone()[0]) == shape), None)
         if hit is not None:
             eventmap[eid] = hit
             continue
@@ -295,7 +300,7 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
             [ts, annotator, sessmap.get(session_id) if session_id is not None else None, tdoc, action,
              eventmap.get(target) if target is not None else None, json.dumps(moved, ensure_ascii=False)])
         eventmap[eid] = int(cur.lastrowid)
-        have_events[key] = eventmap[eid]
+        have_events.setdefault(key, []).append(eventmap[eid])
         report.events += 1
     # Span ids handed out for spans that only live in the log: never reused by a new span.
     if next_id[0] > first_id:
@@ -307,6 +312,17 @@ def _bump_sequence(conn: sqlite3.Connection, seq: int) -> None:
     conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'spans'", [seq])
     conn.execute("INSERT INTO sqlite_sequence (name, seq) SELECT 'spans', ? WHERE NOT EXISTS"
                  " (SELECT 1 FROM sqlite_sequence WHERE name = 'spans')", [seq])
+
+
+def _shape(changes: str) -> str:
+    """An event's changes without span and document ids (they differ between databases)."""
+    out = []
+    for ch in json.loads(changes):
+        ch = {k: v for k, v in ch.items() if k not in ("id", "doc_id")}
+        if "span" in ch:
+            ch["span"] = {k: v for k, v in ch["span"].items() if k not in ("id", "doc_id")}
+        out.append(ch)
+    return json.dumps(out, sort_keys=True)
 
 
 def _remap(ch: dict[str, Any], docmap: dict[int, int], spanmap: dict[int, int], fresh_id: Any) -> dict[str, Any]:
