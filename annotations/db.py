@@ -287,6 +287,27 @@ def m004_span_overlap_seek(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m007_assignments(db: sqlite_utils.Database) -> None:
+    """Who is to annotate which document (``annotate assign``), and who reviews (``annotate
+    review``): see ``annotations.team``."""
+    db.executescript(
+        """
+        CREATE TABLE assignments (
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (doc_id, annotator)
+        );
+        CREATE INDEX assignments_annotator ON assignments(annotator, doc_id);
+        CREATE TABLE reviewers (
+            annotator TEXT PRIMARY KEY,
+            created TEXT NOT NULL
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

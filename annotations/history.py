@@ -29,7 +29,7 @@ __all__ = ["Change", "apply_changes", "invert", "UndoStacks", "NOT_UNDOABLE"]
 Change = dict[str, Any]
 
 #: Event actions that are logged for audit but never undone.
-NOT_UNDOABLE = frozenset({"undo", "redo", "suggest", "import", "labels", "session"})
+NOT_UNDOABLE = frozenset({"undo", "redo", "suggest", "import", "labels", "session", "review_prefill"})
 
 SPAN_COLUMNS = (
     "id", "doc_id", "start", "end", "label", "annotator",

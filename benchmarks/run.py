@@ -292,6 +292,24 @@ def summarise_model_loop(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def summarise_team(r: dict[str, Any]) -> list[Row]:
+    t = r.get("targets", {})
+    agree_t, next_t = t.get("agree_s", 2.0), t.get("next_conflict_ms", 20.0)
+    a = r.get("agree", {})
+    rows: list[Row] = [
+        ("team", f"`agree`, {_n(a.get('documents'))} docs × {_n(r.get('annotators'))} annotators",
+         f"{_n(a.get('library_s'), 2)} s (CPU {_n(a.get('library_cpu_s'), 2)} s); command {_n(a.get('command_s'), 2)} s",
+         f"<= {agree_t} s", _at_most(a.get("library_s"), agree_t)),
+    ]
+    for key, what in (("next_conflict_corpus", "review: next conflict"), ("next_conflict_long", "review: next conflict, long document")):
+        n = r.get(key)
+        if isinstance(n, dict):
+            rows.append(("team", f"{what} ({_n(n.get('conflicts'))} conflicts)",
+                         f"{_ms(n.get('median_ms'))} median (CPU {_ms(n.get('cpu_median_ms'))}, p95 {_ms(n.get('p95_ms'))})",
+                         f"<= {next_t:g} ms", _at_most(n.get("median_ms"), next_t)))
+    return rows
+
+
 @dataclass(frozen=True)
 class Benchmark:
     """One benchmark script and how to summarise its JSON."""
@@ -318,6 +336,8 @@ BENCHMARKS: list[Benchmark] = [
               "suggestions with and without the in-loop model; key latency during a retrain"),
     Benchmark("keystrokes", "benchmarks.keystrokes", summarise_keystrokes,
               "keys per gold entity in the real app, suggestions off and on"),
+    Benchmark("team", "benchmarks.bench_team", summarise_team,
+              "`agree` on 10,000 documents × 3 annotators; next conflict in the review screen"),
 ]
 
 

@@ -54,6 +54,7 @@ from .model import (
 )
 from .palette import AnnotateCommands
 from .prefetch import DocumentPrepared, Prefetcher, Prepared
+from .queue import MINE_BINDING, Queue
 from .reader import Reader
 from .statusbar import StatusBar
 from .titlebar import DocTitle
@@ -96,6 +97,7 @@ class AnnotateApp(App[None]):
     | ctrl+b | Collapse / expand the document list. |
     | ctrl+l | Focus the document list. |
     | g | Statistics: the dashboard's charts. |
+    | m | Only your assigned documents, or all (with assignments). |
     | ? | Help: every key. |
     | ctrl+p | Command palette. |
     | q | Quit (prints the session summary). |
@@ -105,7 +107,7 @@ class AnnotateApp(App[None]):
     TITLE = "annotate"
     #: Below 100 columns the screen is ``-narrow``: the list is narrower and starts hidden.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (NARROW, "-wide")]
-    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS, MINE_BINDING]
     COMMANDS = App.COMMANDS | {AnnotateCommands}
 
     def __init__(
@@ -157,6 +159,8 @@ class AnnotateApp(App[None]):
         self.reader = Reader(id="reader")
         self.status_bar = StatusBar(self.store.annotator, id="status")
         self.find_bar = FindBar(id="find")
+        #: The annotator's assigned documents (``annotate assign``); empty: every document.
+        self.queue = Queue(store)
 
     # -- composition ---------------------------------------------------------------------
 
@@ -186,6 +190,8 @@ class AnnotateApp(App[None]):
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
         self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
+        if self.queue.assigned:
+            self.doclist.set_mine(self.queue.ids, reload=False)
         if self.model_loop is not None:
             self.model_loop.start()
         if self.seed_if_empty and self.store.count_documents() == 0:
@@ -202,7 +208,8 @@ class AnnotateApp(App[None]):
         if saved is not None:
             self.open_document(*saved)
             return
-        first = self.store.first_unfinished() or self.store.neighbour(0, 1)
+        first = (self.queue.first() if self.queue.assigned else self.store.first_unfinished()) \
+            or self.store.neighbour(0, 1)
         if first is None:
             self.reader.empty_message = "No documents. Import some with `annotate import FILE`."
             self.reader.refresh()
@@ -408,6 +415,9 @@ class AnnotateApp(App[None]):
             self.doclist.table.update_doc(doc_id, status, entities)
 
     def _update_progress(self) -> None:
+        if self.queue.assigned:
+            self.status_bar.progress = self.queue.progress()
+            return
         progress = self.store.progress()
         self.status_bar.progress = (progress["done"], progress["total"])
 
@@ -641,6 +651,8 @@ class AnnotateApp(App[None]):
     def _next_unfinished(self, doc_id: int) -> int | None:
         """The next todo document in the list's order (import order unless the model's)."""
         ranking = self.doclist.ranking
+        if self.queue.assigned and self.doclist.mine_only:
+            return self.queue.next_unfinished(doc_id, ranking)
         if ranking:
             at = self.doclist.position(doc_id)
             start = 0 if at is None else at + 1
@@ -692,6 +704,14 @@ class AnnotateApp(App[None]):
         self.show_list()
         self.doclist.start_search()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.queue.assigned if action == "toggle_mine" else True
+
+    def action_toggle_mine(self) -> None:
+        """Show only the documents assigned to the annotator ("mine"), or all of them."""
+        self.show_list()
+        self.doclist.set_mine(None if self.doclist.mine_only else self.queue.ids)
+
     def action_toggle_list(self) -> None:
         self.show_list(not self.list_shown)
 
@@ -719,6 +739,9 @@ class AnnotateApp(App[None]):
         from .stats_screen import StatsScreen
 
         self.push_screen(StatsScreen(self.store))
+        if self.queue.assigned:
+            extra.insert(0, ("Your queue", [MINE_BINDING]))
+        self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
 
     def on_doc_list_opened(self, message: DocList.Opened) -> None:
         self.open_document(message.doc_id)

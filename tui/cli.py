@@ -74,6 +74,10 @@ class MainGroup(LazyGroup):
         "evaluate": "tui.cli_suggest:evaluate_command",
         "train": "tui.cli_train:train_command",
         "serve": "tui.cli_serve:serve_command",
+        "assign": "tui.cli_team:assign_command",
+        "agree": "tui.cli_team:agree_command",
+        "review": "tui.cli_team:review_command",
+        "merge": "tui.cli_team:merge_command",
     }
 
     def invoke(self, ctx: click.Context) -> object:

@@ -235,6 +235,8 @@ class DocList(Vertical):
         self._ranked: RankedFetch | None = None
         #: The list's order: ``import``, or the model's (``uncertainty``, ``entities``).
         self.order = "import"
+        #: Only these documents (the annotator's assigned ones, "mine"); ``None``: all.
+        self._mine: list[int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="doclist-header")
@@ -255,8 +257,26 @@ class DocList(Vertical):
 
     def reload(self) -> None:
         """Fetch the first page again with the current filter and search."""
-        self.table.reset(self._ranked or self._fetch, status=self.status_filter, search=self.search)
+        self.table.reset(self._source(), status=self.status_filter, search=self.search)
         self._show_header()
+
+    def _source(self) -> Fetch:
+        if self._mine is None:
+            return self._ranked or self._fetch
+        mine = set(self._mine)
+        order = [i for i in self._ranked.order if i in mine] if self._ranked is not None else self._mine
+        return RankedFetch(self._fetch, order)
+
+    @property
+    def mine_only(self) -> bool:
+        """Whether the list shows only the annotator's assigned documents."""
+        return self._mine is not None
+
+    def set_mine(self, ids: Sequence[int] | None, *, reload: bool = True) -> None:
+        """Show only ``ids`` (the annotator's assigned documents), or every document (``None``)."""
+        self._mine = list(ids) if ids is not None else None
+        if reload:
+            self.reload()
 
     def set_order(self, order: str, ranking: Sequence[int] | None = None) -> None:
         """Show the documents in ``ranking`` (every id, in order), or in import order."""
@@ -299,6 +319,8 @@ class DocList(Vertical):
             header.append(f"filtered: {shown}", style="bold reverse")
         else:
             header.append(" · all")
+        if self._mine is not None:
+            header.append(" · mine")
         if self.order != "import":
             header.append(f" · {ORDER_NAMES.get(self.order, self.order)}")
         if self.filtered:

@@ -1,0 +1,197 @@
+"""Sharing documents out among annotators: ``annotate assign``.
+
+Every selected document goes to ``overlap`` of the given annotators. The choice is greedy
+in document order: a document that has fewer than ``overlap`` of them gets the missing
+ones from those with the fewest assignments so far, ties broken by a hash of the
+document's content and the annotator's name. So the result is deterministic (it depends
+on the import order, the texts and the names, not on the order the names are given in), balanced
+(the counts differ by at most one when everyone starts level), and incremental: running
+it again changes nothing, and adding an annotator later only fills documents that are
+unassigned or under-covered. Assignments are rows of ``assignments(doc_id, annotator)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from ..db import write
+from ..labels import valid_label_name
+from ..store import Store, StoreError, now
+
+__all__ = [
+    "AssignReport",
+    "assign",
+    "assigned_ids",
+    "has_assignments",
+    "next_assigned",
+    "parse_annotators",
+    "queue_progress",
+    "ONLY",
+]
+
+#: ``--only`` choices: every matching document, or those nobody has done or skipped yet.
+ONLY = ("any", "todo")
+
+
+def parse_annotators(value: str | Sequence[str]) -> list[str]:
+    """``"aida,bek"`` (or a list) -> ``["aida", "bek"]``: stripped, no repeats, valid names."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    names: list[str] = []
+    for part in parts:
+        name = part.strip()
+        if not name:
+            continue
+        if not valid_label_name(name):
+            raise StoreError(f"invalid annotator name {name!r}: use 1-40 visible characters, no spaces")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise StoreError("no annotators given")
+    return names
+
+
+@dataclass
+class AssignReport:
+    """What an assignment run did."""
+
+    annotators: list[str]
+    overlap: int
+    documents: int = 0
+    added: dict[str, int] = field(default_factory=dict)
+    total: dict[str, int] = field(default_factory=dict)
+    covered: int = 0
+
+    @property
+    def new(self) -> int:
+        return sum(self.added.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "annotators": self.annotators,
+            "overlap": self.overlap,
+            "documents": self.documents,
+            "covered": self.covered,
+            "added": self.added,
+            "total": self.total,
+        }
+
+
+def _rank(doc_hash: str, annotator: str) -> bytes:
+    return hashlib.blake2b(f"{doc_hash}\x00{annotator}".encode(), digest_size=8).digest()
+
+
+def assign(
+    store: Store,
+    annotators: Sequence[str],
+    overlap: int | str = 1,
+    *,
+    only: str = "any",
+    lang: str | None = None,
+    search: str | None = None,
+) -> AssignReport:
+    """Give every selected document to ``overlap`` of ``annotators`` (``"all"``: to each).
+
+    ``only="todo"`` leaves out documents somebody already marked done or skipped; ``lang``
+    and ``search`` select as in ``annotate docs``. One transaction.
+    """
+    names = parse_annotators(annotators)
+    if overlap == "all":
+        n = len(names)
+    else:
+        try:
+            n = int(overlap)
+        except (TypeError, ValueError):
+            raise StoreError(f"invalid overlap {overlap!r}: use a number or all") from None
+    if not 1 <= n <= len(names):
+        raise StoreError(f"overlap {n} needs between 1 and {len(names)} (the number of annotators)")
+    if only not in ONLY:
+        raise StoreError(f"unknown --only {only!r}: use one of {', '.join(ONLY)}")
+    conn = store.db.conn
+    report = AssignReport(names, n, added={a: 0 for a in names})
+    with write(store.db):
+        finished: set[int] = set()
+        if only == "todo":
+            finished = {r[0] for r in conn.execute(
+                "SELECT DISTINCT doc_id FROM doc_status WHERE status IN ('done', 'skipped')")}
+        if search and search.strip():
+            wanted = [d.id for d in store.iter_documents(lang=lang, search=search)]
+            marks = None
+        else:
+            wanted = None
+            marks = lang
+        if wanted is None:
+            sql = "SELECT id, hash FROM documents" + (" WHERE lang = ?" if marks else "") + " ORDER BY id"
+            docs = conn.execute(sql, [marks] if marks else []).fetchall()
+        else:
+            hashes = dict(conn.execute("SELECT id, hash FROM documents").fetchall()) if wanted else {}
+            docs = [(i, hashes[i]) for i in wanted]
+        docs = [(i, h) for i, h in docs if i not in finished]
+        have: dict[int, set[str]] = {}
+        load = {a: 0 for a in names}
+        for doc_id, annotator in conn.execute("SELECT doc_id, annotator FROM assignments"):
+            if annotator in load:
+                load[annotator] += 1
+                have.setdefault(doc_id, set()).add(annotator)
+        ts = now()
+        rows: list[tuple[int, str, str]] = []
+        for doc_id, doc_hash in docs:
+            got = have.get(doc_id, set())
+            need = n - len(got)
+            if need <= 0:
+                report.covered += 1
+                continue
+            free = [a for a in names if a not in got]
+            free.sort(key=lambda a: (load[a], _rank(doc_hash, a)))
+            for a in free[:need]:
+                rows.append((doc_id, a, ts))
+                load[a] += 1
+                report.added[a] += 1
+        conn.executemany("INSERT INTO assignments (doc_id, annotator, created) VALUES (?,?,?)", rows)
+    report.documents = len(docs)
+    report.total = dict(load)
+    return report
+
+
+def has_assignments(store: Store, annotator: str | None = None) -> bool:
+    """Whether ``annotator`` (default: the store's) has any documents assigned."""
+    row = store.db.conn.execute(
+        "SELECT 1 FROM assignments WHERE annotator = ? LIMIT 1", [annotator or store.annotator]
+    ).fetchone()
+    return row is not None
+
+
+def assigned_ids(store: Store, annotator: str | None = None) -> list[int]:
+    """The ids of the documents assigned to ``annotator``, in import order."""
+    return [r[0] for r in store.db.conn.execute(
+        "SELECT doc_id FROM assignments WHERE annotator = ? ORDER BY doc_id", [annotator or store.annotator])]
+
+
+def queue_progress(store: Store, annotator: str | None = None) -> dict[str, int]:
+    """Like :meth:`Store.progress`, over the documents assigned to ``annotator``."""
+    annotator = annotator or store.annotator
+    total, done, skipped = store.db.conn.execute(
+        "SELECT count(*), sum(s.status = 'done'), sum(s.status = 'skipped') FROM assignments a"
+        " LEFT JOIN doc_status s ON s.doc_id = a.doc_id AND s.annotator = a.annotator"
+        " WHERE a.annotator = ?",
+        [annotator],
+    ).fetchone()
+    done, skipped = done or 0, skipped or 0
+    return {"todo": total - done - skipped, "done": done, "skipped": skipped, "total": total}
+
+
+def next_assigned(store: Store, after: int | None = None, annotator: str | None = None) -> int | None:
+    """The next assigned document that is still todo for ``annotator``, after ``after``, wrapping."""
+    annotator = annotator or store.annotator
+    sql = (
+        "SELECT a.doc_id FROM assignments a LEFT JOIN doc_status s ON s.doc_id = a.doc_id"
+        " AND s.annotator = a.annotator WHERE a.annotator = ? AND (s.status IS NULL OR s.status = 'todo')"
+        " {cond} ORDER BY a.doc_id LIMIT 1"
+    )
+    if after is not None:
+        row = store.db.conn.execute(sql.format(cond="AND a.doc_id > ?"), [annotator, after]).fetchone()
+        if row:
+            return row[0]
+    row = store.db.conn.execute(sql.format(cond=""), [annotator]).fetchone()
+    return row[0] if row else None
