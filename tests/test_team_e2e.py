@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from team_helpers import build_team, span_of
-from test_e2e import ANNOTATE, Terminal
+from test_e2e import ANNOTATE, Terminal, clean_env
 
 from annotations import Store
 
@@ -28,7 +28,7 @@ def test_review_a_conflict_by_keys_then_export_the_gold(tmp_path: Path) -> None:
     env = f"env XDG_CONFIG_HOME={shlex.quote(str(tmp_path))} TERM=xterm-256color COLORTERM=truecolor"
     command = (f"{env} {shlex.quote(str(ANNOTATE))} review --db {shlex.quote(str(db))}"
                " --annotators aida,bek,chyngyz --as lead; echo E2E-EXIT-$?; sleep 60")
-    term = Terminal(f"annotate-team-e2e-{os.getpid()}")
+    term = Terminal(f"annotate-team-e2e-{os.getpid()}", clean_env(XDG_CONFIG_HOME=str(tmp_path)))
     term.start(command, width=100, height=30)
     try:
         term.wait_for(lambda s: "Conflict 1 / 3 · missing on one side" in s, "the first conflict to show")

@@ -704,9 +704,6 @@ class AnnotateApp(App[None]):
         self.show_list()
         self.doclist.start_search()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.queue.assigned if action == "toggle_mine" else True
-
     def action_toggle_mine(self) -> None:
         """Show only the documents assigned to the annotator ("mine"), or all of them."""
         self.show_list()
@@ -725,6 +722,8 @@ class AnnotateApp(App[None]):
 
     def action_help(self) -> None:
         extra = [("Textual", [b for b in Binding.make_bindings(App.BINDINGS) if not b.system])]
+        if self.queue.assigned:
+            extra.insert(0, ("Your queue", [MINE_BINDING]))
         self.push_screen(HelpScreen(binding_rows(self.keymap, extra, self.labels)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -732,6 +731,8 @@ class AnnotateApp(App[None]):
         prompt (they would act unseen, or before anyone is named)."""
         if action in _DOCUMENT_ACTIONS and self.screen.id in ("stats", "name"):
             return False
+        if action == "toggle_mine":
+            return self.queue.assigned
         return super().check_action(action, parameters)
 
     def action_stats(self) -> None:
@@ -739,9 +740,6 @@ class AnnotateApp(App[None]):
         from .stats_screen import StatsScreen
 
         self.push_screen(StatsScreen(self.store))
-        if self.queue.assigned:
-            extra.insert(0, ("Your queue", [MINE_BINDING]))
-        self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
 
     def on_doc_list_opened(self, message: DocList.Opened) -> None:
         self.open_document(message.doc_id)
