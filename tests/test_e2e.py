@@ -94,13 +94,13 @@ def test_tag_a_name_with_keys_alone_in_a_real_terminal(tmp_path: Path, width: in
     inner = f"env -u LINES -u COLUMNS TERM=xterm-256color COLORTERM=truecolor XDG_CONFIG_HOME={shlex.quote(str(tmp_path))}"
     command = f"{inner} {shlex.quote(str(ANNOTATE))} --db {shlex.quote(str(db))} --annotator e2e; echo E2E-EXIT-$?; sleep 60"
     term = Terminal(f"annotate-e2e-{os.getpid()}-{width}x{height}", env)
-    term.start(command, width, height)
     if width < 100:
         # At 80 columns the seeds' notice would cover the status bar: import them first instead.
         from annotations import seeds_dir
 
         subprocess.run([str(ANNOTATE), "import", "--db", str(db), str(seeds_dir())], check=True,
                        capture_output=True, timeout=120, env=env)
+    term.start(command, width, height)
     progress = "0 / 5 done" if width >= 100 else "0/5 done"
     try:
         def opened(screen: str) -> bool:
