@@ -190,6 +190,8 @@ class AnnotateApp(App[None]):
         self.status_bar.set_labels(self.labels)
         self.reader.focus()
         self.set_interval(CURSOR_SAVE_DELAY / 2, self._when_idle)
+        self._toasts = 0
+        self.set_interval(0.25, self._repaint_after_toast)
         if self.queue.assigned:
             self.doclist.set_mine(self.queue.ids, reload=False)
         if self.model_loop is not None:
@@ -684,6 +686,15 @@ class AnnotateApp(App[None]):
 
     def action_redo(self) -> None:
         self._history(self.editor.redo, "redo")
+
+    def _repaint_after_toast(self) -> None:
+        """Repaint the screen once a notification has gone: the reader draws its lines ahead
+        (off Textual's per-line restyling), and without this the area under an expired toast
+        kept the toast's last frame until something else redrew it."""
+        toasts = len(self.screen.query("Toast"))
+        if toasts < self._toasts:
+            self.screen.refresh(layout=True)
+        self._toasts = toasts
 
     @property
     def list_shown(self) -> bool:
