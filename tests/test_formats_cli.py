@@ -107,7 +107,7 @@ def test_include_suggestions(db: str) -> None:
         ("jsonl", "x.jsonl", ["x.jsonl"]),
         ("spacy", "x.spacy", ["x.spacy"]),
         ("conll", "x.conll", ["x.conll"]),
-        ("hf", "x.jsonl", ["labels.json", "x.jsonl"]),
+        ("hf", "x.jsonl", ["x.jsonl", "x.labels.json"]),
         ("brat", "brat", ["brat"]),
     ],
 )

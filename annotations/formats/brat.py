@@ -157,7 +157,7 @@ def read_brat(path: Path, name: str) -> Iterator[Record]:
             spans.append(RecordSpan(start, end, label, None, None if given in (None, _column(actual)) else given))
     if skipped:
         warnings.append(f"skipped {skipped} relation, event, attribute or note line(s): not entities")
-    yield Record(text=text, line=None, spans=spans, meta={"format": "brat"}, warnings=warnings)
+    yield Record(text=text, line=None, spans=spans, meta={"format": "brat"}, warnings=warnings, annotated=True)
 
 
 def sniff_brat(path: Path) -> str | None:

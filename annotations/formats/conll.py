@@ -167,7 +167,7 @@ class _Doc:
         ]
         return Record(
             text="".join(pieces), line=self.lines[0], spans=spans, tokens=offsets,
-            meta={"format": "conll"}, warnings=warnings,
+            meta={"format": "conll"}, warnings=warnings, annotated=True,
         )
 
 
