@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,9 @@ class RecordSpan:
     label: str
     score: float | None = None
     text: str | None = None
+    #: Where the span was given, when not on the record's own line: ``(file, line, id)``
+    #: (a brat ``.ann`` line), for error messages.
+    where: tuple[str, int, str] | None = None
 
 
 @dataclass(slots=True)
@@ -397,6 +401,16 @@ def check_spans(rec: Record, name: str, allow_overlap: bool) -> None:
         ordered = sorted(spans, key=lambda s: (s.start, s.end))
         for a, b in zip(ordered, ordered[1:]):
             if b.start < a.end:
+                if a.where is not None and b.where is not None:
+                    (file, line, ident), (_, first_line, first_id) = sorted((a.where, b.where), key=itemgetter(1))[::-1]
+                    later, earlier = (a, b) if a.where[1] == line else (b, a)
+                    raise ImportFailure(
+                        file,
+                        f"{ident} ({later.label} {later.start}-{later.end}) overlaps {first_id}"
+                        f" ({earlier.label} {earlier.start}-{earlier.end}) of line {first_line}"
+                        " (overlapping entities can be imported only --as suggestions)",
+                        line,
+                    )
                 raise ImportFailure(
                     name,
                     f"spans overlap: {a.label} {a.start}-{a.end} and {b.label} {b.start}-{b.end}",

@@ -126,7 +126,7 @@ def test_format_follows_the_output_suffix(db: str, tmp_path: Path) -> None:
     assert "as spacy to" in result.stderr
     result = run("--db", db, "-o", str(tmp_path / "train.iob"))
     assert "as conll to" in result.stderr
-    assert (tmp_path / "train.iob").read_text(encoding="utf-8").startswith("-DOCSTART-\tO\n\n")
+    assert (tmp_path / "train.iob").read_text(encoding="utf-8").startswith("-DOCSTART- -X- O O\n\n")
 
 
 def test_conll_to_stdout(db: str) -> None:

@@ -145,7 +145,7 @@ def test_seqeval_reads_the_conll_without_warnings(annotated_seeds: Store, tmp_pa
     path = tmp_path / "train.conll"
     stats = run_export(annotated_seeds, "conll", Selection(), path)
     text = path.read_text(encoding="utf-8")
-    assert text.count("-DOCSTART-\tO\n\n") == 5
+    assert text.count("-DOCSTART- -X- O O\n\n") == 5
     sentences = conll_sentences(text)
     assert len(sentences) > 5 * 3  # split into sentences, not one line per document
     assert seqeval_reads_cleanly(sentences) == stats.spans == accepted(annotated_seeds)
@@ -171,7 +171,7 @@ def test_conll_sentence_split_and_whitespace_tokens(store: Store, add_doc, tmp_p
     path = tmp_path / "t.conll"
     run_export(store, "conll", Selection(), path)
     blocks = path.read_text(encoding="utf-8").split("\n\n")
-    assert blocks[0] == "-DOCSTART-\tO"
+    assert blocks[0] == "-DOCSTART- -X- O O"
     assert blocks[1].split("\n") == ["Садыр\tB-PER", "Жапаров\tI-PER", "келди\tO", ".\tO"]
     assert blocks[2].split("\n")[:4] == ["Ол\tO", "«\tO", "Бишкекте\tB-LOC", "болдум\tO"]
     assert blocks[2].split("\n")[4:] == [".\tO", "»\tO"]  # the closing quote stays in its sentence

@@ -150,7 +150,7 @@ def _run(
 
         assert output is not None
         with _atomic_folder(output) as folder:
-            write_brat(items, folder, stats)
+            write_brat(items, folder, stats, _tag_labels(store, sel))
         return stats
     if fmt == "spacy":
         from .spacy_docbin import SHARD, write_docbin
