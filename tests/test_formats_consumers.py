@@ -123,10 +123,11 @@ def conll_sentences(text: str) -> list[list[str]]:
                 sentences.append(current)
                 current = []
             continue
+        if line == "-DOCSTART- -X- O O":
+            continue
         token, tag = line.split("\t")
         assert token and not token.isspace()
-        if token != "-DOCSTART-":
-            current.append(tag)
+        current.append(tag)
     if current:
         sentences.append(current)
     return sentences
@@ -237,7 +238,7 @@ def test_brat_folder_output_merges_into_an_existing_folder(annotated_seeds: Stor
     (folder / "keep.txt").write_text("mine")
     stats = run_export(annotated_seeds, "brat", Selection(), folder)
     names = sorted(p.name for p in folder.iterdir())
-    assert "keep.txt" in names and len(names) == 11 and isinstance(stats, ExportStats)
+    assert "keep.txt" in names and "annotation.conf" in names and len(names) == 12 and isinstance(stats, ExportStats)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".brat")]
 
 
