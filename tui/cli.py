@@ -62,6 +62,7 @@ class MainGroup(LazyGroup):
     lazy = {
         "open": "tui.cli_open:open_command",
         "export": "tui.cli_export:export_command",
+        "mark": "tui.cli_mark:mark_command",
         "suggest": "tui.cli_suggest:suggest_command",
         "evaluate": "tui.cli_suggest:evaluate_command",
         "train": "tui.cli_train:train_command",
