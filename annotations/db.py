@@ -315,6 +315,20 @@ def m005_import_records(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_label_map(db: sqlite_utils.Database) -> None:
+    """The project's recogniser label map (``annotations.label_map``): ``source`` -> ``target``
+    label, an empty target dropping that label."""
+    db.executescript(
+        """
+        CREATE TABLE label_map (
+            source TEXT PRIMARY KEY,
+            target TEXT NOT NULL DEFAULT ''
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
