@@ -382,7 +382,7 @@ def test_16_item10_control_characters_in_conll_are_replaced(store: Store, write_
     import_paths(store, [write_jsonl([{"text": text, "answer": "accept"}])])
     conll = export_text(store, "conll")
     assert not any(ord(c) < 0x20 and c not in "\t\n" or 0x7F <= ord(c) < 0xA0 for c in conll)
-    assert "\ufffd]0;PWNED\ufffd\tO" in conll and "\ufffd31m\tO" in conll
+    assert "\ufffd]0;PWNED\ufffd\tO" in conll and "\ufffd31\tO" in conll
     result = cli("export", "--db", str(store.path), "--format", "conll")
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
 
