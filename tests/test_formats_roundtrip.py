@@ -115,3 +115,36 @@ def test_import_of_export_gives_back_what_was_exported(docs: list[tuple[str, lis
                         assert char_view(b, who) == chars, fmt
                     # an annotated example comes back annotated (done), zero spans included
                     assert [b.status(d, who) for d in b.document_ids()] == ["done"] * len(docs), fmt
+
+
+STATUS_FORMATS = {"jsonl": "x.jsonl", "spacy": "x.spacy", "hf": "x.jsonl"}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(docs=documents, statuses=st.lists(st.sampled_from(["done", "skipped", "todo"]), min_size=4, max_size=4))
+def test_every_status_comes_back_in_the_formats_that_carry_it(
+    docs: list[tuple[str, list[tuple[int, int, str]]]], statuses: list[str]
+) -> None:
+    """``--status all``: done, skipped and todo examples (with or without spans) all come back,
+    in order, with their status, in the formats that carry one (JSONL, DocBin, HF)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        with Store(root / "a.db", "alice") as a:
+            build(a, docs)
+            for doc_id, status in zip(a.document_ids(), statuses):
+                a.set_status(doc_id, status)
+            want = [a.status(d) for d in a.document_ids()]
+            chars, tokens = char_view(a), token_view(a)
+            for fmt, target in STATUS_FORMATS.items():
+                out = root / fmt
+                out.mkdir()
+                stats = run_export(a, fmt, Selection(status="all"), out / target)
+                assert stats.records == len(docs), fmt
+                with Store(root / f"{fmt}.db", "bob") as b:
+                    report = import_paths(b, [out / target])
+                    assert report.ok and report.added == len(docs), (fmt, report.to_dict())
+                    assert [b.status(d, "alice") for d in b.document_ids()] == want, fmt
+                    if fmt == "hf":
+                        assert token_view(b, "alice") == tokens
+                    else:
+                        assert char_view(b, "alice") == chars, fmt
