@@ -128,6 +128,10 @@ class ImportReport:
     doc_ids: list[int] = field(default_factory=list)
     #: Conflicting duplicates: ``file:line: what was done`` (see :data:`ON_CONFLICT`).
     conflicts: list[str] = field(default_factory=list)
+    #: Annotated examples written, by the status they got (``done``, ``skipped``, ``todo``).
+    annotated: dict[str, int] = field(default_factory=dict)
+    #: Of those, examples without any entity (negative examples).
+    negatives: int = 0
 
     @property
     def ok(self) -> bool:
@@ -147,6 +151,8 @@ class ImportReport:
             "notices": self.notices,
             "warnings": self.warnings,
             "errors": [str(e) for e in self.errors],
+            "annotated": dict(self.annotated),
+            "negatives": self.negatives,
             "conflicts": len(self.conflicts),
             "conflicts_first": self.conflicts[:10],
         }
@@ -552,6 +558,10 @@ def write_records(
                     counts["spans" if state == "accepted" else "suggestions"] += 1
             if mode == "accepted":
                 _record_decision(store, doc_id, rec, who, ts)
+                decided = _record_status(rec)
+                report.annotated[decided] = report.annotated.get(decided, 0) + 1
+                if not rec.spans:
+                    report.negatives += 1
         if any_records and (counts["added"] or counts["spans"] or counts["suggestions"]):
             store._log("import", [], None)
     if not any_records:

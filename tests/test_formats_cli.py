@@ -55,7 +55,8 @@ def test_default_is_jsonl_of_done_documents_to_stdout(db: str) -> None:
     assert result.exit_code == 0, result.output
     recs = lines(result)
     assert [(r["meta"]["id"], r["_annotator_id"]) for r in recs] == [(1, "alice"), (2, "alice"), (3, "alice"), (5, "bob")]
-    assert "Exported 4 record(s) of 4 document(s) as jsonl to stdout: 6 span(s)." in result.stderr
+    assert ("Exported 4 record(s) of 4 document(s) as jsonl to stdout: 6 span(s);"
+            " 1 record(s) without entities (negative examples).") in result.stderr
     assert "0 span(s) were off token boundaries." in result.stderr
 
 

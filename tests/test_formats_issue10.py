@@ -48,14 +48,16 @@ def test_item1_annotated_imports_count_as_done(tmp_path: Path) -> None:
     src = tmp_path / "t.conll"
     src.write_text(T_CONLL, encoding="utf-8")
     db = str(tmp_path / "t.db")
-    assert cli("import", "--db", db, str(src)).exit_code == 0
+    imported = cli("import", "--db", db, str(src))
+    assert imported.exit_code == 0
+    assert "Annotated examples: 2 (2 done), 1 of them without entities (negative examples)." in imported.stdout
     result = cli("export", "--db", db, "--format", "conll")
     assert result.exit_code == 0
     assert result.stdout == (
         "-DOCSTART- -X- O O\n\nБишкек\tB-LOC\nшаары\tO\n.\tO\n\n"
         "-DOCSTART- -X- O O\n\nОл\tO\nкелди\tO\n.\tO\n\n"
     )
-    assert "Exported 2 record(s)" in result.stderr
+    assert "Exported 2 record(s)" in result.stderr and "1 record(s) without entities" in result.stderr
 
 
 @pytest.mark.parametrize("fmt", ["brat", "hf", "spacy", "jsonl"])

@@ -99,6 +99,12 @@ def print_report(report: ImportReport) -> None:
     )
     if report.spans or report.suggestions:
         console.print(f"Spans: {report.spans} accepted, {report.suggestions} suggestion(s).")
+    if report.annotated:
+        by = ", ".join(f"{n} {status}" for status, n in sorted(report.annotated.items()))
+        console.print(
+            f"Annotated examples: {sum(report.annotated.values())} ({by}), {report.negatives} of them"
+            " without entities (negative examples)."
+        )
     if report.labels_added:
         console.print(plain("New labels added: " + ", ".join(report.labels_added)))
     if report.misaligned:

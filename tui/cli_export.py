@@ -72,6 +72,8 @@ def _summary(stats: ExportStats, fmt: str, output: Path | None, misaligned: str 
     )
     if stats.suggestions:
         line += f", {stats.suggestions} suggestion(s)"
+    if stats.negatives:
+        line += f"; {stats.negatives} record(s) without entities (negative examples)"
     err_console.print(plain(line + "."))
     if stats.files and fmt in ("spacy", "hf"):
         err_console.print(plain("Files: " + ", ".join(stats.files)))

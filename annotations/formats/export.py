@@ -153,6 +153,8 @@ class ExportStats:
     misaligned: int = 0
     unwritten: int = 0
     files: list[str] = field(default_factory=list)
+    #: Records written without any entity (negative examples).
+    negatives: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -162,6 +164,7 @@ class ExportStats:
             "suggestions": self.suggestions,
             "misaligned_spans": self.misaligned,
             "unwritten_spans": self.unwritten,
+            "negatives": self.negatives,
             "files": self.files,
         }
 
@@ -324,6 +327,8 @@ def iter_items(
                     accepted = align_spans(doc_tokens, accepted, policy, stats, doc_id)
                 if pending:
                     pending = align_spans(doc_tokens, pending, policy, stats, doc_id, overlaps=True)
+                if not accepted:
+                    stats.negatives += 1
                 yield ExportItem(
                     doc_id, text, title, lang, source, line,
                     json.loads(meta) if meta and meta != "{}" else {},
