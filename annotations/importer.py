@@ -4,6 +4,13 @@ Each file is one transaction: a file with a bad line, bad span or bad encoding a
 nothing, and the error names the file, the line and what was wrong. Files stream line by
 line, so memory stays flat. spaCy is only loaded for records that bring spans (to check
 that they fall on token boundaries); plain text never pays for tokenisation.
+
+Readers say what a record is (:class:`Record`): an annotated example (``annotated``,
+``status``, ``answer``), whose it is (``annotator``) and its Prodigy keys (``prodigy``).
+:func:`write_records` makes an annotated example a decision of its annotator (a status,
+zero spans included; :func:`_record_decision`), settles a text already annotated
+differently by the same annotator by :data:`ON_CONFLICT` (:func:`_resolve_conflict`), and
+cuts given tokens at whitespace (``tokenize.split_whitespace``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Each line::
      "tokens": [{"text", "start", "end", "id", "ws"}, ...],
      "spans": [{"start", "end", "token_start", "token_end", "label", "text"}, ...],
      "suggestions": [... same keys + "source", "score"],   # only with include_suggestions
-     "_view_id": "ner_manual", "answer": "accept" | "ignore",
+     "_view_id": "ner_manual", "answer": "accept" | "ignore" | "reject",
      "_timestamp": int, "_annotator_id": str}
 
 * ``spans`` are the accepted spans only, so Prodigy and spaCy (``data-to-spacy``) train on
@@ -30,8 +30,9 @@ Each line::
 * ``meta`` also carries the document's own metadata from its import (Prodigy bookkeeping
   keys such as ``_input_hash`` or ``answer`` left out) and its ``line`` in the source file.
 * ``_timestamp`` is the Unix time (seconds) of the annotator's last change to the document.
-* Reading: the importer's ``.jsonl`` reader takes this layout back (rows without
-  ``spans``, ``answer`` ``reject``/``ignore`` -> skipped, span ``text`` disagreeing with the
+* Reading: the importer's ``.jsonl`` reader takes this layout back (``answer`` ``accept``
+  -> done with or without spans, ``reject``/``ignore`` -> skipped, ``meta.status`` todo ->
+  todo; ``_annotator_id`` is whose annotation it is; span ``text`` disagreeing with the
   offsets -> offsets win and the mismatch is counted).
 """
 

@@ -1,7 +1,7 @@
 """spaCy ``DocBin`` (``.spacy``) export and import. spaCy is imported only inside these functions.
 
 Export: one ``Doc`` per (document, annotator), built from the store's own tokens (spaCy's
-blank tokenizer's) with ``Doc(vocab, words, spaces)``, so ``doc.text`` is the document text
+blank tokenizer's, cut at whitespace: ``annotations.tokenize``) with ``Doc(vocab, words, spaces)``, so ``doc.text`` is the document text
 exactly and every span becomes an entity with
 ``doc.char_span(start, end, label, alignment_mode="strict")``; spans off token boundaries
 (only possible for spans imported so) are handled before, the same in every format, by
@@ -18,9 +18,10 @@ memory; here it is written as a stream (see :class:`_StreamingDocBin`), so memor
 flat. Exporting to a folder writes shards of :data:`SHARD` Docs (``part-00000.spacy``,
 ...), which ``spacy train`` reads as one corpus.
 
-Import: every ``Doc`` becomes a document with its text, its tokens (kept as they are) and
-its ``doc.ents`` as spans; status, language and meta come back from ``user_data`` when the
-file is ours. A file that is not a DocBin is refused cleanly.
+Import: every ``Doc`` becomes an annotated document (done unless ``user_data`` says
+otherwise) with its text, its tokens (kept, cut at whitespace) and its ``doc.ents`` as
+spans; status, annotator, language and meta come back from ``user_data`` when the file
+is ours. A file that is not a DocBin is refused cleanly.
 """
 
 from __future__ import annotations
