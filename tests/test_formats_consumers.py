@@ -238,18 +238,12 @@ def test_brat_folder_output_replaces_an_existing_folder_only_with_force(annotate
     folder = tmp_path / "brat"
     folder.mkdir()
     (folder / "keep.txt").write_text("mine")
-<<<<<<< HEAD
     with pytest.raises(ExportError, match="not empty and was not written by an export"):
         run_export(annotated_seeds, "brat", Selection(), folder)
     assert [p.name for p in folder.iterdir()] == ["keep.txt"]
     stats = run_export(annotated_seeds, "brat", Selection(), folder, force=True)
     names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-    assert "keep.txt" not in names and len(names) == 10 and isinstance(stats, ExportStats)
-=======
-    stats = run_export(annotated_seeds, "brat", Selection(), folder)
-    names = sorted(p.name for p in folder.iterdir())
-    assert "keep.txt" in names and "annotation.conf" in names and len(names) == 12 and isinstance(stats, ExportStats)
->>>>>>> formats
+    assert "keep.txt" not in names and "annotation.conf" in names and len(names) == 11 and isinstance(stats, ExportStats)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".brat")]
 
 
