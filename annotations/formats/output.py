@@ -385,14 +385,14 @@ def _run(
 ) -> ExportStats:
     stats = ExportStats()
     try:
-        return _run(store, fmt, sel, output, stats, stdout, progress)
+        return _write(store, fmt, sel, output, stats, stdout, progress, force)
     except MisalignedSpan as exc:
         raise ExportError(str(exc)) from None
 
 
-def _run(
+def _write(
     store: Store, fmt: str, sel: Selection, output: Path | None, stats: ExportStats,
-    stdout: BinaryIO | None, progress: ExportProgress | None,
+    stdout: BinaryIO | None, progress: ExportProgress | None, force: bool,
 ) -> ExportStats:
     items = iter_items(store, sel, progress=progress, stats=stats)
     if fmt == "brat":
