@@ -288,6 +288,63 @@ def m004_span_overlap_seek(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m005_whitespace_free_tokens(db: sqlite_utils.Database) -> None:
+    """Token caches without tokens that mix whitespace and other characters (issue 10).
+
+    Cached spaCy tokens are dropped (they are recomputed, cut at whitespace, on next use:
+    the tokenizer id now carries the tokens version); tokens kept from an import are cut
+    in place with :func:`annotations.tokenize.split_whitespace`.
+    """
+    from .tokenize import Tokens, split_whitespace
+
+    conn = db.conn
+    conn.execute("DELETE FROM doc_tokens WHERE tokenizer != 'import'")
+    rows = conn.execute(
+        "SELECT t.doc_id, t.offsets, d.text FROM doc_tokens t JOIN documents d ON d.id = t.doc_id"
+        " WHERE t.tokenizer = 'import'"
+    ).fetchall()
+    for doc_id, blob, text in rows:
+        tokens = Tokens.from_bytes(blob)
+        cut = split_whitespace(text, tokens)
+        if cut is not tokens:
+            conn.execute("UPDATE doc_tokens SET offsets = ? WHERE doc_id = ?", [cut.to_bytes(), doc_id])
+
+
+@migrations()
+def m005_import_records(db: sqlite_utils.Database) -> None:
+    """What an imported Prodigy example was, per (document, annotator): its ``answer``, its
+    Prodigy keys (``_input_hash``, ``_task_hash``, ``_timestamp``, ``_annotator_id``,
+    ``_session_id``, ``_view_id``) as JSON, and a fingerprint of its status and spans, so an
+    export writes them back unchanged while the example is as it was imported."""
+    db.executescript(
+        """
+        CREATE TABLE import_records (
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            answer TEXT,
+            fingerprint TEXT NOT NULL,
+            prodigy TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (doc_id, annotator)
+        );
+        """
+    )
+
+
+@migrations()
+def m005_label_map(db: sqlite_utils.Database) -> None:
+    """The project's recogniser label map (``annotations.label_map``): ``source`` -> ``target``
+    label, an empty target dropping that label."""
+    db.executescript(
+        """
+        CREATE TABLE label_map (
+            source TEXT PRIMARY KEY,
+            target TEXT NOT NULL DEFAULT ''
+        );
+        """
+    )
+
+
+@migrations()
 def m007_assignments(db: sqlite_utils.Database) -> None:
     """Who is to annotate which document (``annotate assign``), and who reviews (``annotate
     review``): see ``annotations.team``."""

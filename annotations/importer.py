@@ -4,12 +4,20 @@ Each file is one transaction: a file with a bad line, bad span or bad encoding a
 nothing, and the error names the file, the line and what was wrong. Files stream line by
 line, so memory stays flat. spaCy is only loaded for records that bring spans (to check
 that they fall on token boundaries); plain text never pays for tokenisation.
+
+Readers say what a record is (:class:`Record`): an annotated example (``annotated``,
+``status``, ``answer``), whose it is (``annotator``) and its Prodigy keys (``prodigy``).
+:func:`write_records` makes an annotated example a decision of its annotator (a status,
+zero spans included; :func:`_record_decision`), settles a text already annotated
+differently by the same annotator by :data:`ON_CONFLICT` (:func:`_resolve_conflict`), and
+cuts given tokens at whitespace (``tokenize.split_whitespace``).
 """
 
 from __future__ import annotations
 
 import bisect
 import errno
+import hashlib
 import json
 import math
 import os
@@ -18,6 +26,7 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +45,18 @@ from .text import (
     normalise_newlines,
     title_of,
 )
-from .tokenize import Tokens, tokenize, tokenizer_id
+from .tokenize import Tokens, split_whitespace, tokenize, tokenizer_id
 
 __all__ = [
     "IMPORT_MODES",
+    "ON_CONFLICT",
     "ImportFailure",
     "ImportReport",
     "Record",
     "RecordSpan",
     "import_paths",
     "iter_sources",
+    "example_fingerprint",
     "write_records",
 ]
 
@@ -75,6 +86,9 @@ class RecordSpan:
     label: str
     score: float | None = None
     text: str | None = None
+    #: Where the span was given, when not on the record's own line: ``(file, line, id)``
+    #: (a brat ``.ann`` line), for error messages.
+    where: tuple[str, int, str] | None = None
 
 
 @dataclass(slots=True)
@@ -86,10 +100,25 @@ class Record:
     meta: dict[str, Any] = field(default_factory=dict)
     spans: list[RecordSpan] | None = None
     tokens: list[tuple[int, int]] | None = None
+    #: ``done``, ``skipped`` or ``todo`` when the input says so (Prodigy ``answer``, our own
+    #: exports' ``meta.status``); None: ``done`` if :attr:`annotated`, else no status.
     status: str | None = None
     lang: str | None = None
     #: Reader warnings about this record (e.g. "line 12: entity starts with I-LOC"), reported per file.
     warnings: list[str] = field(default_factory=list)
+    #: The record is an annotated example (its format carries annotations: tags, an .ann,
+    #: a Doc's ents, a JSONL ``spans`` key or ``answer``), even with zero spans: imported as
+    #: accepted it is a decision (status ``done`` unless :attr:`status` says otherwise).
+    annotated: bool = False
+    #: Prodigy's ``answer`` as given (``accept``/``reject``/``ignore``), written back unchanged.
+    answer: str | None = None
+    #: Whose annotation this is (Prodigy ``_annotator_id``, our exports' annotator); an
+    #: import's ``annotator=`` overrides it; None: the importing annotator.
+    annotator: str | None = None
+    #: Prodigy bookkeeping as imported (``_input_hash``, ``_task_hash``, ``_timestamp``,
+    #: ``_annotator_id``, ``_session_id``, ``_view_id``): exported unchanged while the
+    #: example is not edited.
+    prodigy: dict[str, Any] | None = None
 
 
 @dataclass
@@ -109,6 +138,12 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     errors: list[ImportFailure] = field(default_factory=list)
     doc_ids: list[int] = field(default_factory=list)
+    #: Conflicting duplicates: ``file:line: what was done`` (see :data:`ON_CONFLICT`).
+    conflicts: list[str] = field(default_factory=list)
+    #: Annotated examples written, by the status they got (``done``, ``skipped``, ``todo``).
+    annotated: dict[str, int] = field(default_factory=dict)
+    #: Of those, examples without any entity (negative examples).
+    negatives: int = 0
 
     @property
     def ok(self) -> bool:
@@ -128,6 +163,10 @@ class ImportReport:
             "notices": self.notices,
             "warnings": self.warnings,
             "errors": [str(e) for e in self.errors],
+            "annotated": dict(self.annotated),
+            "negatives": self.negatives,
+            "conflicts": len(self.conflicts),
+            "conflicts_first": self.conflicts[:10],
         }
 
 
@@ -288,16 +327,25 @@ def parse_jsonl_record(obj: Any, name: str, lineno: int) -> Record:
             tokens.append((tok["start"], tok["end"]))
     if len(text) != len(raw_text):
         spans, tokens = _shift_past_crlf(raw_text, spans, tokens)
-    status = None
-    answer = obj.get("answer")
-    if answer == "accept" and spans is not None:
-        status = "done"
-    elif answer in ("reject", "ignore"):
-        status = "skipped"
-        if answer == "ignore" and meta.get("status") == "todo":
-            status = None  # our own export of an unfinished document (see formats/jsonl.py)
+    answer = obj.get("answer") if obj.get("answer") in ANSWER_STATUS else None
+    status = ANSWER_STATUS.get(answer) if answer else None
+    if answer == "ignore" and meta.get("status") == "todo":
+        status = "todo"  # our own export of an unfinished document (see formats/jsonl.py)
     lang = meta.get("lang") if meta.get("lang") in LANGUAGES else None
-    return Record(text=text, line=lineno, meta=meta, spans=spans, tokens=tokens, status=status, lang=lang)
+    prodigy = {k: obj[k] for k in PRODIGY_KEYS if k in obj} or None
+    who = obj.get("_annotator_id")
+    return Record(
+        text=text, line=lineno, meta=meta, spans=spans, tokens=tokens, status=status, lang=lang,
+        annotated=answer is not None or spans is not None, answer=answer,
+        annotator=who if isinstance(who, str) and who.strip() else None, prodigy=prodigy,
+    )
+
+
+#: Prodigy's answer -> our status (README "Import"): a rejected example is skipped, and its
+#: answer is kept so an unchanged export writes ``reject`` again.
+ANSWER_STATUS = {"accept": "done", "reject": "skipped", "ignore": "skipped"}
+#: Prodigy's own keys of a record, kept per (document, annotator) and written back unchanged.
+PRODIGY_KEYS = ("_input_hash", "_task_hash", "_timestamp", "_annotator_id", "_session_id", "_view_id")
 
 
 def _shift_past_crlf(
@@ -505,6 +553,16 @@ def check_spans(rec: Record, name: str, allow_overlap: bool) -> None:
         ordered = sorted(spans, key=lambda s: (s.start, s.end))
         for a, b in zip(ordered, ordered[1:]):
             if b.start < a.end:
+                if a.where is not None and b.where is not None:
+                    (file, line, ident), (_, first_line, first_id) = sorted((a.where, b.where), key=itemgetter(1))[::-1]
+                    later, earlier = (a, b) if a.where[1] == line else (b, a)
+                    raise ImportFailure(
+                        file,
+                        f"{ident} ({later.label} {later.start}-{later.end}) overlaps {first_id}"
+                        f" ({earlier.label} {earlier.start}-{earlier.end}) of line {first_line}"
+                        " (overlapping entities can be imported only --as suggestions)",
+                        line,
+                    )
                 raise ImportFailure(
                     name,
                     f"spans overlap: {a.label} {a.start}-{a.end} and {b.label} {b.start}-{b.end}",
@@ -528,10 +586,21 @@ def write_records(
     *,
     mode: str = "accepted",
     lang: str | None = None,
+    annotator: str | None = None,
+    on_conflict: str = "keep",
 ) -> None:
-    """Write one file's records in one transaction (all or nothing)."""
+    """Write one file's records in one transaction (all or nothing).
+
+    ``annotator``: whose annotations the records are (default: each record's own, e.g.
+    Prodigy's ``_annotator_id``, else the store's annotator). ``on_conflict``: what a
+    record does when its text is already annotated differently by that annotator (see
+    :data:`ON_CONFLICT`).
+    """
     if mode not in IMPORT_MODES:
         raise ValueError(f"unknown import mode {mode!r}")
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f"unknown conflict rule {on_conflict!r}: use one of {', '.join(ON_CONFLICT)}")
+    conflicts: list[str] = []
     conn = store.db.conn
     label_names = {lab.name for lab in store.labels()}
     ts = now()
@@ -573,52 +642,72 @@ def write_records(
             if rec.tokens is not None:
                 conn.execute(
                     "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                    [doc_id, "import", Tokens.from_pairs(rec.tokens).to_bytes()],
+                    [doc_id, "import", split_whitespace(rec.text, Tokens.from_pairs(rec.tokens)).to_bytes()],
                 )
-            if not with_spans:
-                if rec.status and mode != "text":
-                    _set_status(store, doc_id, rec.status, ts)
+            who = annotator or rec.annotator or store.annotator
+            if mode == "accepted" and (rec.annotated or rec.spans is not None or rec.status is not None):
+                # An annotated example: a decision of ``who`` (issue 10), zero spans included.
+                who = _resolve_conflict(
+                    store, doc_id, rec, who, name, on_conflict, fresh=bool(cur.rowcount), conflicts=conflicts
+                )
+                if who is None:
+                    continue
+            elif not with_spans:
                 continue
-            assert rec.spans is not None
-            for sp in rec.spans:
+            for sp in rec.spans or ():
                 if sp.text is not None and sp.text != rec.text[sp.start:sp.end]:
                     counts["mismatch"] += 1
                 if sp.label not in label_names:
                     label_names.add(sp.label)
                     new_labels.append(sp.label)
                     store.add_label(sp.label)
-            if rec.tokens is not None:
-                tokens = Tokens.from_pairs(rec.tokens)
-            else:
-                tokens = tokenize(rec.text, doc_lang)
-                conn.execute(
-                    "INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                    [doc_id, tokenizer_id(doc_lang), tokens.to_bytes()],
-                )
-            counts["misaligned"] += _misaligned(tokens, rec.spans)
-            state = "accepted" if mode == "accepted" else "pending"
-            existing = {
-                (s.start, s.end): s for s in store.spans(doc_id, states=("accepted", "pending", "rejected"))
-            }
-            for sp in rec.spans:
-                if (sp.start, sp.end) in existing:
-                    continue
-                if any(s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()):
-                    # An accepted span already there is a person's decision: an imported
-                    # span or suggestion never competes with it (as in Store.add_suggestions).
-                    warnings.append(
-                        f"{name}:{rec.line}: span {sp.start}-{sp.end} overlaps a span this annotator"
-                        " already has on the same text; kept the existing one"
+            if with_spans:
+                assert rec.spans is not None
+                if rec.tokens is not None:
+                    tokens = split_whitespace(rec.text, Tokens.from_pairs(rec.tokens))
+                else:
+                    tokens = tokenize(rec.text, doc_lang)
+                    conn.execute(
+                        "INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                        [doc_id, tokenizer_id(doc_lang), tokens.to_bytes()],
                     )
-                    continue
-                conn.execute(
-                    "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
-                    " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [doc_id, sp.start, sp.end, sp.label, store.annotator, "import", state, sp.score, ts, ts],
-                )
-                counts["spans" if state == "accepted" else "suggestions"] += 1
-            if rec.status:
-                _set_status(store, doc_id, rec.status, ts)
+                counts["misaligned"] += _misaligned(tokens, rec.spans)
+                state = "accepted" if mode == "accepted" else "pending"
+                existing = {} if cur.rowcount else {
+                    (s.start, s.end): s
+                    for s in store.spans(doc_id, annotator=who, states=("accepted", "pending", "rejected"))
+                }
+                for sp in rec.spans:
+                    same = existing.get((sp.start, sp.end))
+                    if same is not None:
+                        if state == "accepted" and same.state != "accepted":
+                            # a pending or rejected suggestion at the same place becomes the imported span
+                            conn.execute(
+                                "UPDATE spans SET state = 'accepted', label = ?, origin = 'import', updated = ?"
+                                " WHERE id = ?", [sp.label, ts, same.id],
+                            )
+                            counts["spans"] += 1
+                        continue
+                    if any(s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()):
+                        # An accepted span already there is a person's decision: an imported
+                        # span or suggestion never competes with it (as in Store.add_suggestions).
+                        warnings.append(
+                            f"{name}:{rec.line}: span {sp.start}-{sp.end} overlaps a span this annotator"
+                            " already has on the same text; kept the existing one"
+                        )
+                        continue
+                    conn.execute(
+                        "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
+                        " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        [doc_id, sp.start, sp.end, sp.label, who, "import", state, sp.score, ts, ts],
+                    )
+                    counts["spans" if state == "accepted" else "suggestions"] += 1
+            if mode == "accepted":
+                _record_decision(store, doc_id, rec, who, ts)
+                decided = _record_status(rec)
+                report.annotated[decided] = report.annotated.get(decided, 0) + 1
+                if not rec.spans:
+                    report.negatives += 1
         if any_records and (counts["added"] or counts["spans"] or counts["suggestions"]):
             store._log("import", [], None)
     if not any_records:
@@ -632,14 +721,113 @@ def write_records(
     report.labels_added += new_labels
     report.warnings += warnings
     report.doc_ids += doc_ids
+    report.conflicts += conflicts
 
 
-def _set_status(store: Store, doc_id: int, status: str, ts: str) -> None:
+#: What an annotated record does when its text is already annotated, differently, by the
+#: same annotator: ``keep`` the first version (default; reported), ``replace`` it with the
+#: later one, store the later one as another ``version`` (annotator ``NAME#2``, ``#3``...),
+#: or refuse the file (``error``). Identical annotations are plain duplicates.
+ON_CONFLICT = ("keep", "replace", "version", "error")
+
+
+def example_fingerprint(status: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    """What an example is, for telling whether it changed since import: status and accepted spans."""
+    body = status + "|" + ";".join(f"{s},{e},{label}" for s, e, label in sorted(spans))
+    return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _record_status(rec: Record) -> str:
+    return rec.status or "done"
+
+
+def _annotation(store: Store, doc_id: int, who: str) -> tuple[str, list[tuple[int, int, str]]] | None:
+    """``who``'s decision on a document (status, accepted spans), or None if they have none."""
+    conn = store.db.conn
+    row = conn.execute(
+        "SELECT status FROM doc_status WHERE doc_id = ? AND annotator = ?", [doc_id, who]
+    ).fetchone()
+    spans = [
+        tuple(r) for r in conn.execute(
+            "SELECT start, end, label FROM spans WHERE doc_id = ? AND annotator = ? AND state = 'accepted'"
+            " ORDER BY start", [doc_id, who],
+        )
+    ]
+    status = row[0] if row else "todo"
+    if status == "todo" and not spans:
+        return None
+    return status, spans  # type: ignore[return-value]
+
+
+def _resolve_conflict(
+    store: Store, doc_id: int, rec: Record, who: str, name: str, on_conflict: str, *,
+    fresh: bool, conflicts: list[str],
+) -> str | None:
+    """The annotator an annotated record is written for, or None to write nothing (see :data:`ON_CONFLICT`)."""
+    if fresh:
+        return who
+    have = _annotation(store, doc_id, who)
+    if have is None:
+        return who
+    want = (_record_status(rec), sorted((sp.start, sp.end, sp.label) for sp in rec.spans or ()))
+    if want[0] == "todo" and not want[1]:
+        return None  # an unfinished example never overrides a decision
+    if (have[0], sorted(have[1])) == want:
+        return None  # the same example again: a plain duplicate
+    src, line = store.db.conn.execute("SELECT source, line FROM documents WHERE id = ?", [doc_id]).fetchone()
+    first = f"{src}:{line}" if line is not None else src
+    where = f"{name}:{rec.line}" if rec.line is not None else name
+    if on_conflict == "error":
+        raise ImportFailure(
+            name, f"this text is already annotated differently by {who} (first at {first});"
+            " use --on-conflict keep, replace or version", rec.line,
+        )
+    if on_conflict == "keep":
+        conflicts.append(f"{where}: annotated differently from {first} ({who}); kept the first")
+        return None
+    if on_conflict == "replace":
+        conflicts.append(f"{where}: annotated differently from {first} ({who}); replaced it")
+        store.db.conn.execute(
+            "DELETE FROM spans WHERE doc_id = ? AND annotator = ? AND state = 'accepted'", [doc_id, who]
+        )
+        return who
+    n = 2
+    while True:
+        version = f"{who}#{n}"
+        other = _annotation(store, doc_id, version)
+        if other is None:
+            conflicts.append(f"{where}: annotated differently from {first} ({who}); kept as {version}")
+            return version
+        if (other[0], sorted(other[1])) == want:
+            return None
+        n += 1
+
+
+def _record_decision(store: Store, doc_id: int, rec: Record, who: str, ts: str) -> None:
+    """``who``'s status of an annotated record, and its Prodigy bookkeeping if it has any."""
+    status = _record_status(rec)
+    conn = store.db.conn
+    if status == "todo":
+        conn.execute("DELETE FROM doc_status WHERE doc_id = ? AND annotator = ?", [doc_id, who])
+    else:
+        _set_status(store, doc_id, status, ts, who)
+    if rec.answer is None and rec.prodigy is None:
+        return
+    spans = [(sp.start, sp.end, sp.label) for sp in rec.spans or ()]
+    conn.execute(
+        "INSERT OR REPLACE INTO import_records (doc_id, annotator, answer, fingerprint, prodigy)"
+        " VALUES (?,?,?,?,?)",
+        [doc_id, who, rec.answer, example_fingerprint(status, spans),
+         json.dumps(rec.prodigy or {}, ensure_ascii=False)],
+    )
+
+
+def _set_status(store: Store, doc_id: int, status: str, ts: str, annotator: str | None = None) -> None:
     store.db.conn.execute(
         "INSERT INTO doc_status (doc_id, annotator, status, updated) VALUES (?,?,?,?)"
         " ON CONFLICT(doc_id, annotator) DO UPDATE SET status = excluded.status,"
         " updated = excluded.updated",
-        [doc_id, store.annotator, status, ts],
+        [doc_id, annotator or store.annotator, status, ts],
     )
 
 
@@ -694,6 +882,8 @@ def import_paths(
     fmt: str | None = None,
     progress: Progress | None = None,
     fix_mojibake: bool = False,
+    annotator: str | None = None,
+    on_conflict: str = "keep",
 ) -> ImportReport:
     """Import files and folders into ``store``; each file all-or-nothing.
 
@@ -729,7 +919,9 @@ def import_paths(
             else:
                 records = reader(path, name)
             records = check_records(_checked(records, name), name, report, fix=fix_mojibake)
-            write_records(store, records, name, report, mode=mode, lang=lang)
+            write_records(
+                store, records, name, report, mode=mode, lang=lang, annotator=annotator, on_conflict=on_conflict
+            )
         except ImportFailure as exc:
             report.errors.append(exc)
         except sqlite3.DatabaseError as exc:  # disk full, a damaged file: this file is rolled back

@@ -804,6 +804,32 @@ class Store:
             event = self._log("status", [change], doc_id)
             return ActionResult(event, doc_id)
 
+    def set_status_many(self, doc_ids: Iterable[int], status: str) -> int:
+        """Mark many documents todo, done or skipped for this annotator: one transaction and
+        one event (one undo step); documents already in that status are left alone.
+        Returns how many changed."""
+        if status not in STATUSES:
+            raise StoreError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+        ids = list(dict.fromkeys(doc_ids))
+        with self._write():
+            before: dict[int, str] = {}
+            for chunk in range(0, len(ids), 500):
+                part = ids[chunk:chunk + 500]
+                marks = ",".join("?" * len(part))
+                before.update(self.db.conn.execute(
+                    f"SELECT doc_id, status FROM doc_status WHERE annotator = ? AND doc_id IN ({marks})",
+                    [self.annotator, *part],
+                ).fetchall())
+            changes = [
+                {"op": "status", "doc_id": doc_id, "annotator": self.annotator,
+                 "before": before.get(doc_id), "after": status}
+                for doc_id in ids if before.get(doc_id, "todo") != status
+            ]
+            if changes:
+                apply_changes(self.db, changes, now())
+                self._log("status", changes, None)
+            return len(changes)
+
     def add_suggestions(
         self,
         doc_id: int,

@@ -1,12 +1,20 @@
 """Tokenisation with spaCy's blank tokenizers, loaded lazily.
 
 spaCy costs about a second to import, so nothing here imports it until a document is first
-tokenised. Token boundaries are exactly spaCy's, so every span we store lines up with a
-``spacy.blank(lang)`` Doc and trains without misalignment.
+tokenised. Token boundaries are spaCy's, so every span we store lines up with a
+``spacy.blank(lang)`` Doc and trains without misalignment, with one change: no token mixes
+whitespace with other characters. spaCy's tokenizer exceptions keep some multi-word
+abbreviations whole (Russian ``и др.``, ``т. е.``); a ``token<TAB>tag`` line cannot hold
+such a token (CoNLL readers split it at the space), so :func:`split_whitespace` cuts
+every token that holds whitespace at it, in the store's tokens, so that spans, CoNLL, HF,
+DocBin and Prodigy tokens all agree. Whitespace-only tokens (spaCy's ``"\n"``, ``"  "``)
+stay as they are. The tokenizer id carries :data:`TOKENS_VERSION`, so caches written
+before the change are recomputed (migration ``m005_whitespace_free_tokens`` drops them).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from array import array
 from dataclasses import dataclass
@@ -16,10 +24,15 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
 
-__all__ = ["Tokens", "tokenize", "tokenizer_id", "blank_nlp", "SPACY_LANGS"]
+__all__ = [
+    "Tokens", "tokenize", "tokenizer_id", "blank_nlp", "split_whitespace", "SPACY_LANGS", "TOKENS_VERSION",
+]
 
 #: Our language code -> spaCy's blank pipeline code.
 SPACY_LANGS = {"ky": "ky", "ru": "ru"}
+
+#: Bumped when our post-processing of spaCy's tokens changes (2: whitespace-free tokens).
+TOKENS_VERSION = 2
 
 _lock = threading.Lock()
 
@@ -33,7 +46,7 @@ def _spacy_version() -> str:
 
 def tokenizer_id(lang: str) -> str:
     """Cache key of the tokenizer for ``lang``: tokens are recomputed when spaCy changes."""
-    return f"spacy-{_spacy_version()}/{SPACY_LANGS.get(lang, 'xx')}"
+    return f"spacy-{_spacy_version()}/{SPACY_LANGS.get(lang, 'xx')}/t{TOKENS_VERSION}"
 
 
 @lru_cache(maxsize=None)
@@ -93,8 +106,54 @@ class Tokens:
         return out
 
 
+_WS_RUN = re.compile(r"\s+")
+#: Whitespace next to something else inside one token (``str.isspace`` whitespace, as ``str.split`` cuts).
+_MIXED = re.compile(r"\S\s|\s\S")
+
+
+def split_whitespace(text: str, tokens: Tokens) -> Tokens:
+    """``tokens`` with every token that mixes whitespace and other characters cut at the whitespace.
+
+    ``"и др."`` becomes ``"и"`` and ``"др."``; the one space between them is the first
+    token's trailing space, as in spaCy, and any further whitespace becomes a
+    whitespace-only token (as spaCy makes ``"  "`` into ``"и"`` + ``" "``). Returns
+    ``tokens`` itself when no token needs cutting (the usual case).
+    """
+    starts, ends = tokens.starts, tokens.ends
+    bad = [i for i in range(len(starts)) if _MIXED.search(text, starts[i], ends[i])]
+    if not bad:
+        return tokens
+    new_starts, new_ends = array("l"), array("l")
+    prev = 0
+    for i in bad:
+        new_starts.extend(starts[prev:i])
+        new_ends.extend(ends[prev:i])
+        s, e = starts[i], ends[i]
+        pos = s
+        for gap in _WS_RUN.finditer(text, s, e):
+            g0, g1 = gap.span()
+            if g0 > pos:
+                new_starts.append(pos)
+                new_ends.append(g0)
+            if g0 == s or text[g0] != " ":
+                lone = g0  # leading whitespace, or a gap that does not start with a space
+            else:
+                lone = g0 + 1  # the one space a token carries
+            if g1 > lone:
+                new_starts.append(lone)
+                new_ends.append(g1)
+            pos = g1
+        if e > pos:
+            new_starts.append(pos)
+            new_ends.append(e)
+        prev = i + 1
+    new_starts.extend(starts[prev:])
+    new_ends.extend(ends[prev:])
+    return Tokens(new_starts, new_ends)
+
+
 def tokenize(text: str, lang: str) -> Tokens:
-    """Tokenise ``text`` with the blank spaCy tokenizer of ``lang`` (``xx`` for other)."""
+    """Tokenise ``text`` with the blank spaCy tokenizer of ``lang`` (``xx`` for other), whitespace-free."""
     nlp = blank_nlp(lang)
     doc = nlp.make_doc(text)
     starts = array("l")
@@ -102,4 +161,10 @@ def tokenize(text: str, lang: str) -> Tokens:
     for tok in doc:
         starts.append(tok.idx)
         ends.append(tok.idx + len(tok.text))
-    return Tokens(starts, ends)
+    tokens = Tokens(starts, ends)
+    # spaCy leaves only single spaces between its tokens, and its multi-word exceptions
+    # (the only tokens that hold whitespace) hold a space: when every space of the text is
+    # between tokens, no token needs cutting. Two sums and a count, no loop in Python.
+    if text.count(" ") == len(text) - (sum(ends) - sum(starts)):
+        return tokens
+    return split_whitespace(text, tokens)

@@ -55,8 +55,9 @@ def test_default_is_jsonl_of_done_documents_to_stdout(db: str) -> None:
     assert result.exit_code == 0, result.output
     recs = lines(result)
     assert [(r["meta"]["id"], r["_annotator_id"]) for r in recs] == [(1, "alice"), (2, "alice"), (3, "alice"), (5, "bob")]
-    assert "Exported 4 record(s) of 4 document(s) as jsonl to stdout: 6 span(s)." in result.stderr
-    assert "0 span(s) could not be aligned to tokens." in result.stderr
+    assert ("Exported 4 record(s) of 4 document(s) as jsonl to stdout: 6 span(s);"
+            " 1 record(s) without entities (negative examples).") in result.stderr
+    assert "0 span(s) were off token boundaries." in result.stderr
 
 
 def test_output_file(db: str, tmp_path: Path) -> None:
@@ -107,7 +108,7 @@ def test_include_suggestions(db: str) -> None:
         ("jsonl", "x.jsonl", ["x.jsonl"]),
         ("spacy", "x.spacy", ["x.spacy"]),
         ("conll", "x.conll", ["x.conll"]),
-        ("hf", "x.jsonl", ["labels.json", "x.jsonl"]),
+        ("hf", "x.jsonl", ["x.jsonl", "x.labels.json"]),
         ("brat", "brat", ["brat"]),
     ],
 )
@@ -118,7 +119,7 @@ def test_every_format(db: str, tmp_path: Path, fmt: str, target: str, expect: li
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == expect
     assert f"as {fmt} to" in result.stderr
-    assert "0 span(s) could not be aligned to tokens." in result.stderr
+    assert "0 span(s) were off token boundaries." in result.stderr
 
 
 def test_format_follows_the_output_suffix(db: str, tmp_path: Path) -> None:
@@ -126,7 +127,7 @@ def test_format_follows_the_output_suffix(db: str, tmp_path: Path) -> None:
     assert "as spacy to" in result.stderr
     result = run("--db", db, "-o", str(tmp_path / "train.iob"))
     assert "as conll to" in result.stderr
-    assert (tmp_path / "train.iob").read_text(encoding="utf-8").startswith("-DOCSTART-\tO\n\n")
+    assert (tmp_path / "train.iob").read_text(encoding="utf-8").startswith("-DOCSTART- -X- O O\n\n")
 
 
 def test_conll_to_stdout(db: str) -> None:
@@ -152,7 +153,7 @@ def test_missing_database_and_bad_output_folder(db: str, tmp_path: Path) -> None
 def test_nothing_matched_says_so(db: str) -> None:
     result = run("--db", db, "--annotator", "nobody")
     assert result.exit_code == 0 and result.stdout == ""
-    assert "Nothing matched the selection (try --status any)." in result.stderr
+    assert "Nothing matched the selection (try --status all)." in result.stderr
 
 
 def test_progress_bar_only_on_a_terminal() -> None:

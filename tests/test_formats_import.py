@@ -17,9 +17,9 @@ from tui.cli import main
 DATA = Path(__file__).parent / "data" / "formats"
 
 
-def spans_of(store: Store, doc_id: int) -> list[tuple[str, str]]:
+def spans_of(store: Store, doc_id: int, annotator: str | None = None) -> list[tuple[str, str]]:
     text = store.text(doc_id)
-    return [(text[s.start:s.end], s.label) for s in store.spans(doc_id, states=("accepted",))]
+    return [(text[s.start:s.end], s.label) for s in store.spans(doc_id, annotator=annotator, states=("accepted",))]
 
 
 def doc_ids(store: Store) -> list[int]:
@@ -40,8 +40,12 @@ def test_prodigy_rows_without_spans_answers_and_mismatched_text(store: Store) ->
     assert report.spans == 8
     assert report.text_mismatch == 2  # "Путина" and "Москва" disagree with their offsets
     ids = doc_ids(store)
-    assert [store.status(i) for i in ids] == ["done", "todo", "skipped", "skipped", "done", "todo"]
-    assert spans_of(store, ids[0]) == [
+    # accept -> done (with or without spans: issue 10 item 2), reject and ignore -> skipped,
+    # spans without an answer -> done, no spans and no answer -> text only (todo);
+    # the first record's _annotator_id is whose annotation it is
+    assert store.status(ids[0], "news-aida") == "done" and store.status(ids[0]) == "todo"
+    assert [store.status(i) for i in ids[1:]] == ["done", "skipped", "skipped", "done", "todo"]
+    assert spans_of(store, ids[0], "news-aida") == [
         ("Садыр Жапаров", "PER"), ("Бишкекте", "LOC"), ("Михаил Мишустинди", "PER")
     ]
     assert spans_of(store, ids[1]) == []  # a row without "spans" is text only
@@ -63,10 +67,11 @@ def test_conll_multiword_tokens_i_starts_comments_and_docstart(store: Store) -> 
     assert store.text(first) == (
         "Садыр Жапаров Бишкек шаары келди .\nАла-Тоо аянты толду # Жогорку Кеңеш жыйын өткөрдү"
     )
-    # tokens are kept as given: the multi-word tokens stay whole, "#" is a token
+    # tokens are kept as given, cut at whitespace (issue 10 item 3): "#" is a token, and a
+    # multi-word token becomes its words, the entity still covering all of them
     assert words(store, first) == [
-        "Садыр", "Жапаров", "Бишкек шаары", "келди", ".",
-        "Ала-Тоо аянты", "толду", "#", "Жогорку Кеңеш", "жыйын", "өткөрдү",
+        "Садыр", "Жапаров", "Бишкек", "шаары", "келди", ".",
+        "Ала-Тоо", "аянты", "толду", "#", "Жогорку", "Кеңеш", "жыйын", "өткөрдү",
     ]
     assert spans_of(store, first) == [
         ("Садыр Жапаров", "PER"), ("Бишкек шаары", "LOC"), ("Ала-Тоо аянты", "LOC"),
@@ -86,7 +91,7 @@ def test_conll_bioes_space_separated_with_multiword_token(store: Store) -> None:
     assert report.ok, report.to_dict()
     (doc,) = doc_ids(store)
     assert store.text(doc) == "Садыр Жапаров Бишкек шаары келди .\nУлуттук банк кызматкерлери жыйналды"
-    assert "Бишкек шаары" in words(store, doc)
+    assert ["Бишкек", "шаары"] == words(store, doc)[2:4]
     assert spans_of(store, doc) == [
         ("Садыр Жапаров", "PER"), ("Бишкек шаары", "LOC"), ("Улуттук банк кызматкерлери", "ORG")
     ]

@@ -1,4 +1,5 @@
-"""Property: import(export(x)) == x for random texts and non-overlapping token-aligned spans.
+"""Property: import(export(x)) == x for random texts and non-overlapping token-aligned spans
+(random examples without any span included: they are negatives and must come back done).
 
 JSONL, spaCy and brat carry the text and character offsets, so text, spans and labels must
 come back exactly. CoNLL and Hugging Face carry tokens and tags only (the importer rebuilds
@@ -67,14 +68,14 @@ def build(store: Store, docs: list[tuple[str, list[tuple[int, int, str]]]]) -> N
         store.set_status(doc_id, "done")
 
 
-def char_view(store: Store) -> list[tuple[str, list[tuple[int, int, str]]]]:
+def char_view(store: Store, annotator: str | None = None) -> list[tuple[str, list[tuple[int, int, str]]]]:
     return [
-        (store.text(d), [(s.start, s.end, s.label) for s in store.spans(d, states=("accepted",))])
+        (store.text(d), [(s.start, s.end, s.label) for s in store.spans(d, annotator=annotator, states=("accepted",))])
         for d in store.document_ids()
     ]
 
 
-def token_view(store: Store) -> list[tuple[list[str], list[tuple[int, int, str]]]]:
+def token_view(store: Store, annotator: str | None = None) -> list[tuple[list[str], list[tuple[int, int, str]]]]:
     """Non-whitespace tokens, and each span as (first, last) indices into them plus its label."""
     out = []
     for d in store.document_ids():
@@ -83,7 +84,7 @@ def token_view(store: Store) -> list[tuple[list[str], list[tuple[int, int, str]]
         solid = [(s, e) for s, e in zip(toks.starts, toks.ends) if not t[s:e].isspace()]
         index_of_start = {s: i for i, (s, _) in enumerate(solid)}
         index_of_end = {e: i for i, (_, e) in enumerate(solid)}
-        spans = [(index_of_start[s.start], index_of_end[s.end], s.label) for s in store.spans(d)]
+        spans = [(index_of_start[s.start], index_of_end[s.end], s.label) for s in store.spans(d, annotator=annotator)]
         out.append(([t[s:e] for s, e in solid], spans))
     return out
 
@@ -105,10 +106,45 @@ def test_import_of_export_gives_back_what_was_exported(docs: list[tuple[str, lis
                     report = import_paths(b, [out / target])
                     assert report.ok and report.misaligned == 0 and report.text_mismatch == 0, (fmt, report.to_dict())
                     assert report.warnings == [], (fmt, report.warnings)
+                    assert report.added == len(docs), fmt  # every example, those without entities too
+                    # formats that carry the annotator give alice's annotations back as alice's
+                    who = "alice" if fmt in ("jsonl", "spacy", "hf") else "bob"
                     if fmt in ("conll", "hf"):
-                        assert token_view(b) == tokens, fmt
+                        assert token_view(b, who) == tokens, fmt
                     else:
-                        assert char_view(b) == chars, fmt
-                        assert [b.status(d) for d in b.document_ids()] == (
-                            ["done"] * len(docs) if fmt in ("jsonl", "spacy") else ["todo"] * len(docs)
-                        )
+                        assert char_view(b, who) == chars, fmt
+                    # an annotated example comes back annotated (done), zero spans included
+                    assert [b.status(d, who) for d in b.document_ids()] == ["done"] * len(docs), fmt
+
+
+STATUS_FORMATS = {"jsonl": "x.jsonl", "spacy": "x.spacy", "hf": "x.jsonl"}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(docs=documents, statuses=st.lists(st.sampled_from(["done", "skipped", "todo"]), min_size=4, max_size=4))
+def test_every_status_comes_back_in_the_formats_that_carry_it(
+    docs: list[tuple[str, list[tuple[int, int, str]]]], statuses: list[str]
+) -> None:
+    """``--status all``: done, skipped and todo examples (with or without spans) all come back,
+    in order, with their status, in the formats that carry one (JSONL, DocBin, HF)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        with Store(root / "a.db", "alice") as a:
+            build(a, docs)
+            for doc_id, status in zip(a.document_ids(), statuses):
+                a.set_status(doc_id, status)
+            want = [a.status(d) for d in a.document_ids()]
+            chars, tokens = char_view(a), token_view(a)
+            for fmt, target in STATUS_FORMATS.items():
+                out = root / fmt
+                out.mkdir()
+                stats = run_export(a, fmt, Selection(status="all"), out / target)
+                assert stats.records == len(docs), fmt
+                with Store(root / f"{fmt}.db", "bob") as b:
+                    report = import_paths(b, [out / target])
+                    assert report.ok and report.added == len(docs), (fmt, report.to_dict())
+                    assert [b.status(d, "alice") for d in b.document_ids()] == want, fmt
+                    if fmt == "hf":
+                        assert token_view(b, "alice") == tokens
+                    else:
+                        assert char_view(b, "alice") == chars, fmt

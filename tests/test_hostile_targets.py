@@ -161,13 +161,13 @@ def test_item11_brat_reexport_leaves_no_stale_files(db: Path, tmp_path: Path) ->
     out = tmp_path / "brat"
     assert export(db, "--format", "brat", "-o", str(out)).exit_code == 0
     first = sorted(p.name for p in out.iterdir())
-    assert MARKER in first and len(first) == 11
+    assert MARKER in first and "annotation.conf" in first and len(first) == 12
     with Store(db, "alice") as store:
         for doc_id in store.document_ids()[2:]:
             store.set_status(doc_id, "todo")
     result = export(db, "--format", "brat", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *first[1:5]])
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *first[1:5], "annotation.conf"])
     assert f"Replaced the folder {out} whole (it held an earlier export)." in result.output
     assert hidden(tmp_path) == []
 

@@ -333,7 +333,8 @@ def test_overlap_with_spans_already_in_the_database_keeps_the_old_one(
     import_paths(store, [write_jsonl([{"text": KY, "spans": [span(KY, "Садыр Жапаров", "PER")]}])])
     path = write_jsonl([{"text": KY, "spans": [span(KY, "Жапаров", "ORG")]}], name="second.jsonl")
     report = import_paths(store, [path])
-    assert report.spans == 0 and "overlaps a span" in report.warnings[0]
+    # the same text annotated differently: a conflicting duplicate, the first kept (issue 10 item 7)
+    assert report.spans == 0 and "kept the first" in report.conflicts[0]
     assert [s.label for s in store.spans(1)] == ["PER"]
 
 

@@ -26,7 +26,7 @@ from annotations import (
     import_paths,
     inert,
 )
-from annotations.importer import ImportReport
+from annotations.importer import ON_CONFLICT, ImportReport
 
 from .cli_common import (
     CONTEXT_SETTINGS,
@@ -70,6 +70,7 @@ class MainGroup(LazyGroup):
     lazy = {
         "open": "tui.cli_open:open_command",
         "export": "tui.cli_export:export_command",
+        "mark": "tui.cli_mark:mark_command",
         "suggest": "tui.cli_suggest:suggest_command",
         "evaluate": "tui.cli_suggest:evaluate_command",
         "train": "tui.cli_train:train_command",
@@ -121,6 +122,12 @@ def print_report(report: ImportReport) -> None:
         )
     if report.spans or report.suggestions:
         console.print(f"Spans: {report.spans} accepted, {report.suggestions} suggestion(s).")
+    if report.annotated:
+        by = ", ".join(f"{n} {status}" for status, n in sorted(report.annotated.items()))
+        console.print(
+            f"Annotated examples: {sum(report.annotated.values())} ({by}), {report.negatives} of them"
+            " without entities (negative examples)."
+        )
     if report.labels_added:
         console.print(plain("New labels added: " + ", ".join(report.labels_added)))
     if report.misaligned:
@@ -132,6 +139,15 @@ def print_report(report: ImportReport) -> None:
             f"Warning: {report.text_mismatch} span(s) carry a \"text\" that differs from the"
             " document at their offsets; the offsets were used."
         )
+    if report.conflicts:
+        err_console.print(
+            f"Warning: {len(report.conflicts)} text(s) already annotated differently by the same annotator"
+            " (conflicting duplicates; see --on-conflict):"
+        )
+        for conflict in report.conflicts[:5]:
+            err_console.print(plain(f"  {conflict}"))
+        if len(report.conflicts) > 5:
+            err_console.print(f"  ... and {len(report.conflicts) - 5} more.")
     for where, why in report.skipped:
         err_console.print(plain(f"Skipped {where}: {why}"))
     for note in report.notices:
@@ -156,6 +172,10 @@ def print_report(report: ImportReport) -> None:
 @click.option("--format", "fmt", default=None, metavar="FORMAT",
               help="Input format: txt, jsonl (plain or Prodigy), conll (IOB1/IOB2/BIOES), hf, brat,"
                    " spacy (default: from the file extension and content).")
+@click.option("--on-conflict", type=click.Choice(ON_CONFLICT), default="keep", show_default=True,
+              help="A text already annotated differently by the same annotator: keep the first version,"
+                   " replace it, keep the later as another version (NAME#2), or refuse the file (error)."
+                   " Conflicts are always reported.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--fix-mojibake", is_flag=True,
               help="Repair text decoded with the wrong code page (e.g. \"Ðîññèÿ\" for \"Россия\");"
@@ -171,6 +191,7 @@ def import_command(
     as_json: bool,
     sources: tuple[Path, ...],
     fix_mojibake: bool = False,
+    on_conflict: str = "keep",
 ) -> None:
     """Import documents from .txt files, .jsonl files or folders of them.
 
@@ -181,17 +202,29 @@ def import_command(
     Hugging Face token-classification JSONL (+ labels.json), brat .txt+.ann pairs and
     spaCy .spacy files.
 
+    An annotated example (tags, an .ann, a Doc's entities, a JSONL "spans" key or Prodigy
+    "answer") imported --as accepted is a decision, zero entities included: accept (or no
+    answer) -> done, reject and ignore -> skipped. It is the annotation of --annotator if
+    given, else of the record's own annotator (Prodigy _annotator_id, our exports'), else
+    of the importing user.
+
     Example:
 
         annotate import --db news.db corpus/ extra.jsonl
 
         annotate import --db news.db --fix-mojibake scraped/
+
+        annotate import --db news.db --annotator kaznerd --on-conflict version train.conll
     """
     _load_format_readers()
+    root = click.get_current_context().find_root().params
+    for_annotator = annotator or root.get("annotator")
     store = get_store(db_path, annotator)
     with store, file_progress("Importing") as update:
-        report = import_paths(store, sources, mode=mode, lang=lang, fmt=fmt, progress=update,
-                              fix_mojibake=fix_mojibake)
+        report = import_paths(
+            store, sources, mode=mode, lang=lang, fmt=fmt, progress=update,
+            annotator=for_annotator, on_conflict=on_conflict, fix_mojibake=fix_mojibake,
+        )
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

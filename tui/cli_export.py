@@ -16,6 +16,7 @@ from annotations import default_db_path
 from annotations.formats import (
     EXPORT_STATUSES,
     FORMATS,
+    MISALIGNED,
     ExportError,
     ExportStats,
     Selection,
@@ -63,7 +64,7 @@ def _binary_stdout() -> BinaryIO:
     return buffer
 
 
-def _summary(stats: ExportStats, fmt: str, output: Path | None) -> None:
+def _summary(stats: ExportStats, fmt: str, output: Path | None, misaligned: str = "expand") -> None:
     where = "stdout" if output is None else str(output)
     line = (
         f"Exported {stats.records} record(s) of {stats.documents} document(s) as {fmt} to {where}:"
@@ -71,16 +72,19 @@ def _summary(stats: ExportStats, fmt: str, output: Path | None) -> None:
     )
     if stats.suggestions:
         line += f", {stats.suggestions} suggestion(s)"
+    if stats.negatives:
+        line += f"; {stats.negatives} record(s) without entities (negative examples)"
     err_console.print(plain(line + "."))
     for note in stats.notes:
         err_console.print(plain(note))
     if stats.files and fmt in ("spacy", "hf"):
         err_console.print(plain("Files: " + ", ".join(stats.files)))
-    err_console.print(f"{stats.misaligned} span(s) could not be aligned to tokens.")
+    done = {"expand": "widened to the tokens they touch", "drop": "left out", "error": ""}[misaligned]
+    err_console.print(f"{stats.misaligned} span(s) were off token boundaries" + (f": {done}." if stats.misaligned else "."))
     if stats.unwritten:
         err_console.print(
-            f"{stats.unwritten} span(s) cover only whitespace tokens, which {fmt} does not write;"
-            " they were left out."
+            f"{stats.unwritten} span(s) could not be written on tokens (only whitespace, no token, or"
+            " overlapping the span before once widened); they were left out."
         )
 
 
@@ -91,8 +95,13 @@ def _summary(stats: ExportStats, fmt: str, output: Path | None) -> None:
                    " 10,000 Docs. Default: stdout (jsonl and conll only).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format (default: from the -o suffix: .spacy, .conll/.iob; else jsonl).")
-@click.option("--status", type=click.Choice(EXPORT_STATUSES), default="done", show_default=True,
-              help="done: documents marked done. any: every document with a decision or a span.")
+@click.option("--status", "statuses", type=click.Choice(EXPORT_STATUSES), multiple=True,
+              help="Records with this status (repeatable; default done): done, skipped, todo, all (the three),"
+                   " any (done + skipped + todo records holding a span). Skipped records are written with"
+                   " answer ignore (or reject, if imported so), todo with ignore.")
+@click.option("--misaligned", type=click.Choice(MISALIGNED), default="expand", show_default=True,
+              help="Spans off token boundaries: expand to the tokens they touch, drop them, or stop with an"
+                   " error. The same in every format; the count is reported.")
 @click.option("--annotator", default=None, metavar="NAME",
               help="Only this annotator's records (default: every annotator, one record each).")
 @click.option("--label", "labels", multiple=True, metavar="LABEL",
@@ -106,7 +115,8 @@ def export_command(
     db_path: Path | None,
     output: Path | None,
     fmt: str | None,
-    status: str,
+    statuses: tuple[str, ...],
+    misaligned: str,
     annotator: str | None,
     labels: tuple[str, ...],
     include_suggestions: bool,
@@ -115,16 +125,17 @@ def export_command(
     """Export annotations as training data.
 
     One record per document and annotator, in document order, streamed with flat memory.
-    Formats: jsonl (Prodigy db-out layout), spacy (DocBin with doc.ents), conll (IOB2,
-    token<TAB>tag), hf (token-classification JSON lines + labels.json beside them) and
-    brat (.txt + .ann per document in a folder). A summary, with the count of spans that
-    could not be aligned to tokens, goes to stderr.
+    Every example is written, those without entities too (negatives). Formats: jsonl
+    (Prodigy db-out layout), spacy (DocBin with doc.ents), conll (IOB2, token<TAB>tag,
+    -DOCSTART- -X- O O between documents), hf (token-classification JSON lines + NAME.labels.json
+    beside them) and brat (.txt + .ann per document and annotation.conf, in a folder). A
+    summary, with the count of spans off token boundaries, goes to stderr.
 
     Example:
 
         annotate export --db news.db -o train.spacy --label PER --label LOC
 
-        annotate export --db news.db --status any --include-suggestions > all.jsonl
+        annotate export --db news.db --status done --status skipped --include-suggestions > all.jsonl
     """
     root = click.get_current_context().find_root().params  # annotate --db X export counts too
     path = db_path or root.get("db_path") or default_db_path()
@@ -132,8 +143,9 @@ def export_command(
     if not path.exists():
         raise click.ClickException(f"no database at {plain(str(path))}")
     fmt = fmt or guess_format(output)
+    status = tuple(dict.fromkeys(statuses)) or ("done",)
     sel = Selection(status=status, annotator=annotator, labels=tuple(dict.fromkeys(labels)),
-                    include_suggestions=include_suggestions)
+                    include_suggestions=include_suggestions, misaligned=misaligned)
     store = get_store(path)
     stdout = _binary_stdout() if output is None else None
     try:
@@ -150,7 +162,7 @@ def export_command(
         sys.exit(1)
     except OSError as exc:
         raise click.ClickException(f"cannot write {plain(str(output or 'stdout'))}: {exc.strerror or exc}") from None
-    _summary(stats, fmt, output)
+    _summary(stats, fmt, output, misaligned)
     if stats.records == 0:
-        hint = " (try --status any)" if status == "done" else ""
+        hint = " (try --status all)" if status == ("done",) else ""
         err_console.print(f"Nothing matched the selection{hint}.")

@@ -14,6 +14,7 @@ from rich.table import Table
 from annotations import EVERYONE, Store, inert
 from annotations.evaluate import WHAT, EvalReport, evaluate_store, read_gold
 from annotations.importer import ImportFailure
+from annotations.label_map import LabelMapError, parse_mapping, save_label_map
 from annotations.recognisers import (
     RecogniserError,
     build_recognisers,
@@ -96,6 +97,9 @@ def _recogniser_list() -> None:
                    "(replacing patterns kept earlier from a file of the same name).")
 @click.option("--status", type=click.Choice(["todo", "any"]), default="todo", show_default=True,
               help="Documents to visit: those you have not marked done or skipped, or all.")
+@click.option("--map", "mappings", multiple=True, metavar="FROM=TO",
+              help="Map a recogniser's label to one of yours (repeatable; kept in the database for later"
+                   " runs and the app): --map PER=Person. FROM= drops that label.")
 @click.option("--list", "list_only", is_flag=True, help="List the recognisers and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def suggest_command(
@@ -108,6 +112,7 @@ def suggest_command(
     status: str,
     list_only: bool,
     as_json: bool,
+    mappings: tuple[str, ...] = (),
 ) -> None:
     """Suggest entities: run recognisers over the documents and store pending suggestions.
 
@@ -133,6 +138,8 @@ def suggest_command(
         annotate suggest --db news.db --annotator aida --recogniser propagation --recogniser crf
 
         annotate suggest --db news.db --gazetteer my-names.tsv
+
+        annotate suggest --db factrueval.db --recogniser natasha --map PER=Person --map LOC=Location
     """
     if list_only:
         _recogniser_list()
@@ -151,6 +158,10 @@ def suggest_command(
         recognisers, skipped = build_recognisers(wanted or None, options)
     except (RecogniserError, ImportFailure) as exc:
         raise click.ClickException(inert(str(exc))) from None
+    try:
+        mapping = parse_mapping(mappings)
+    except LabelMapError as exc:
+        raise click.ClickException(inert(str(exc))) from None
     who = annotator or _root_annotator()
     if who is None and any(r.name == "crf" for r in recognisers):
         raise click.ClickException(
@@ -158,6 +169,11 @@ def suggest_command(
         )
     store = get_store(db_path, who or EVERYONE)
     with store, store_errors():
+        if mapping:
+            try:
+                save_label_map(store, mapping)
+            except LabelMapError as exc:
+                raise click.ClickException(inert(str(exc))) from None
         if keep_patterns:
             for path, pats in loaded:
                 save_patterns(store, pats, path.name)
@@ -186,6 +202,19 @@ def suggest_command(
         err_console.print(plain(f"Skipped {name}: {reason}"))
     for note in notes:
         err_console.print(plain(note))
+    for name, missing in report.unmapped.items():
+        found = ", ".join(f"{label} ({n})" for label, n in sorted(missing.items()))
+        hint = " ".join(f"--map {label}=YOURS" for label in sorted(missing))
+        if not report.suggestions.get(name):
+            err_console.print(plain(
+                f"{name} suggested nothing usable: none of its labels are in the label set ({found});"
+                f" map them to yours with {hint}"
+            ))
+        else:
+            err_console.print(plain(
+                f"Warning: {name}'s labels {found} are not in the label set; those suggestions were"
+                f" left out (map them with {hint})"
+            ))
     for label in unknown:
         err_console.print(plain(
             f"Warning: patterns use the label {label}, which is not in the label set; "

@@ -17,9 +17,11 @@ from .brat import read_brat, sniff_brat
 from .conll import read_conll, sniff_conll
 from .export import (
     EXPORT_STATUSES,
+    MISALIGNED,
     ExportItem,
     ExportSpan,
     ExportStats,
+    MisalignedSpan,
     Selection,
     count_documents,
     iter_items,
@@ -32,6 +34,8 @@ __all__ = [
     "EXPORT_STATUSES",
     "FORMATS",
     "IMPORT_FORMATS",
+    "MISALIGNED",
+    "MisalignedSpan",
     "SUGGESTION_FORMATS",
     "ExportError",
     "ExportItem",

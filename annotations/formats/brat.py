@@ -8,7 +8,9 @@ accepted span::
 
 Offsets are code points into the ``.txt``, end exclusive, as brat counts them. A line
 break or tab inside a span is written as a space in the third column (the line format
-cannot hold it); the offsets stay exact.
+cannot hold it), and a control character as U+FFFD; the offsets stay exact. The folder
+also gets an ``annotation.conf`` listing the label set as entity types (with empty
+relation, event and attribute sections), so brat opens the folder as a project.
 
 Import reads a ``.txt`` with the ``.ann`` beside it (a ``.txt`` with a ``.ann`` of the same
 name is recognised as brat without ``--format``; naming the ``.ann`` works too).
@@ -16,7 +18,8 @@ A byte-order mark and CRLF line ends in the ``.txt`` are dropped and the offsets
 shifted to match. Discontinuous entities (``0 5;9 14``) become one span per fragment
 (with a warning); relations, events, attributes, normalisations and notes are not
 entities and are skipped (counted in a warning). Anything else is an error naming the
-``.ann`` line.
+``.ann`` line: a line without an entity type says so, and overlapping entities (refused
+when imported as accepted spans) name the ``.ann`` lines of both.
 """
 
 from __future__ import annotations
@@ -31,15 +34,28 @@ from ..labels import label_repr, valid_label_name
 from ..text import foreign_bom
 from .export import ExportItem, ExportStats
 
-__all__ = ["brat_ann", "write_brat", "read_brat", "sniff_brat"]
+__all__ = ["CONF_FILE", "annotation_conf", "brat_ann", "write_brat", "read_brat", "sniff_brat"]
+
+#: brat's project configuration file, written beside the documents.
+CONF_FILE = "annotation.conf"
 
 _SAFE = re.compile(r"[^\w.-]+")
 _TEXT_BOUND = re.compile(r"^T\w+$")
 _OTHER = re.compile(r"^([REAMN]\w+|#\w*|\*)$")
 
 
+_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\t": " "})
+_CONTROLS = str.maketrans({c: "\ufffd" for c in [*range(0x20), *range(0x7F, 0xA0)] if chr(c) not in "\r\n\t"})
+
+
 def _column(text: str) -> str:
-    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    """A span's text as the third ``.ann`` column: line breaks and tabs as spaces, controls as U+FFFD."""
+    return text.translate(_LINE_BREAKS).translate(_CONTROLS)
+
+
+def annotation_conf(labels: Iterable[str]) -> str:
+    """brat's ``annotation.conf`` with ``labels`` as the entity types."""
+    return "[entities]\n" + "".join(f"{label}\n" for label in labels) + "\n[relations]\n\n[events]\n\n[attributes]\n"
 
 
 def brat_ann(item: ExportItem, stats: ExportStats) -> str:
@@ -63,8 +79,11 @@ def _stem(item: ExportItem, used: set[str]) -> str:
     return stem
 
 
-def write_brat(items: Iterable[ExportItem], folder: Path, stats: ExportStats) -> None:
-    """Write a ``.txt``/``.ann`` pair per record into ``folder``."""
+def write_brat(
+    items: Iterable[ExportItem], folder: Path, stats: ExportStats, labels: Iterable[str] = ()
+) -> None:
+    """Write a ``.txt``/``.ann`` pair per record into ``folder``, and ``annotation.conf`` with ``labels``."""
+    labels = list(labels)
     used: set[str] = set()
     last_doc = None
     for item in items:
@@ -75,6 +94,10 @@ def write_brat(items: Iterable[ExportItem], folder: Path, stats: ExportStats) ->
         if item.doc_id != last_doc:
             stats.documents += 1
             last_doc = item.doc_id
+        for sp in item.spans:
+            if sp.label not in labels:
+                labels.append(sp.label)
+    (folder / CONF_FILE).write_text(annotation_conf(labels), encoding="utf-8")
 
 
 # -- import --------------------------------------------------------------------------------
@@ -134,6 +157,11 @@ def read_brat(path: Path, name: str) -> Iterator[Record]:
         if not _TEXT_BOUND.match(ident) or len(fields) < 2:
             raise ImportFailure(ann_name, f"not a brat annotation line: {line[:60]!r}", lineno)
         label, _, ranges = fields[1].strip().partition(" ")
+        if not label or (label.isascii() and label.isdigit()):
+            raise ImportFailure(
+                ann_name, f"{ident} has no entity type: expected \"TYPE start end\", got {fields[1].strip()[:60]!r}",
+                lineno,
+            )
         if not valid_label_name(label):
             raise ImportFailure(ann_name, f"{ident} has an invalid label {label_repr(label)}", lineno)
         fragments = []
@@ -154,10 +182,13 @@ def read_brat(path: Path, name: str) -> Iterator[Record]:
             given = None
         for start, end in fragments:
             actual = text[start:end]
-            spans.append(RecordSpan(start, end, label, None, None if given in (None, _column(actual)) else given))
+            spans.append(RecordSpan(
+                start, end, label, None, None if given in (None, _column(actual)) else given,
+                where=(ann_name, lineno, ident),
+            ))
     if skipped:
         warnings.append(f"skipped {skipped} relation, event, attribute or note line(s): not entities")
-    yield Record(text=text, line=None, spans=spans, meta={"format": "brat"}, warnings=warnings)
+    yield Record(text=text, line=None, spans=spans, meta={"format": "brat"}, warnings=warnings, annotated=True)
 
 
 def sniff_brat(path: Path) -> str | None:

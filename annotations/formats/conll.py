@@ -2,19 +2,24 @@
 
 Export (one block per (document, annotator))::
 
-    -DOCSTART-<TAB>O
+    -DOCSTART- -X- O O
     <blank>
     token<TAB>tag        one line per token, tags in IOB2
     ...
     <blank>              after every sentence
 
-* Whitespace-only tokens (spaCy's ``"\\n"``, ``"  "``) are not written.
+* ``-DOCSTART- -X- O O`` is the CoNLL-2003 document line, exactly the delimiter
+  ``spacy convert -c ner`` splits documents at (any other spelling it reads as a token)
+  and what the CoNLL-2003 readers (Hugging Face's, seqeval users') skip.
+* Whitespace-only tokens (spaCy's ``"\\n"``, ``"  "``) are not written; no other token
+  holds whitespace (the store's tokens are cut at it, see ``annotations.tokenize``).
 * Sentence split: a sentence ends where the text between two written tokens holds a line
   break, and after a token made only of ``. ! ? …`` (closing quotes and brackets right
   after it stay in the sentence). A sentence never ends inside an entity, so every entity
   is whole and the tags are valid IOB2.
-* Tabs and line breaks inside a token (possible only in tokens imported from elsewhere)
-  are written as spaces, so the line structure holds.
+* Control characters in a token (C0 and C1 controls and DEL: ``ESC``, ``BEL``, ``CSI``...)
+  are written as U+FFFD, so an export to a terminal cannot retitle the window or write
+  the clipboard, and a file holds no escape sequences. The JSON formats escape them instead.
 
 Import:
 
@@ -47,14 +52,21 @@ from ..text import foreign_bom
 from .export import ExportItem, ExportStats, token_tags, written_tokens
 from .iob import TagError, TagReader, is_tag
 
-__all__ = ["conll_document", "write_conll", "read_conll", "sniff_conll", "DOCSTART"]
+__all__ = ["conll_document", "write_conll", "read_conll", "safe_token", "sniff_conll", "DOCSTART", "DOCSTART_LINE"]
 
 DOCSTART = "-DOCSTART-"
+#: The document line written: CoNLL-2003's, which ``spacy convert -c ner`` splits at.
+DOCSTART_LINE = "-DOCSTART- -X- O O"
 _SENTENCE_END = re.compile(r"^[.!?…]+$")
 _CLOSERS = frozenset("\"'»”’“)]}›")
-_UNSAFE = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\x0b": " ", "\x0c": " ",
-                         "\x1c": " ", "\x1d": " ", "\x1e": " ", "\x85": " ",
-                         "\u2028": " ", "\u2029": " "})
+#: Control characters (C0, DEL, C1) -> U+FFFD in written tokens.
+_UNSAFE = str.maketrans({c: "\ufffd" for c in [*range(0x20), *range(0x7F, 0xA0)]})
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def safe_token(word: str) -> str:
+    """A token as written to a plain-text export: control characters replaced by U+FFFD."""
+    return word.translate(_UNSAFE) if _CONTROL.search(word) else word
 
 
 # -- export --------------------------------------------------------------------------------
@@ -66,7 +78,7 @@ def conll_document(item: ExportItem, stats: ExportStats) -> str:
     starts, ends = item.tokens.starts, item.tokens.ends
     keep = written_tokens(text, item.tokens)
     tags = token_tags(item, keep, stats)
-    lines = [f"{DOCSTART}\tO", ""]
+    lines = [DOCSTART_LINE, ""]
     sentence_open = False
     pending = False  # a sentence-final punctuation mark was just written
     prev_end: int | None = None
@@ -78,7 +90,7 @@ def conll_document(item: ExportItem, stats: ExportStats) -> str:
         if ("\n" in gap or (pending and not closer)) and sentence_open and not tags[pos].startswith("I-"):
             lines.append("")
             sentence_open = False
-        lines.append(f"{word.translate(_UNSAFE)}\t{tags[pos]}")
+        lines.append(f"{safe_token(word)}\t{tags[pos]}")
         sentence_open = True
         if not closer:
             pending = bool(_SENTENCE_END.match(word))
@@ -167,7 +179,7 @@ class _Doc:
         ]
         return Record(
             text="".join(pieces), line=self.lines[0], spans=spans, tokens=offsets,
-            meta={"format": "conll"}, warnings=warnings,
+            meta={"format": "conll"}, warnings=warnings, annotated=True,
         )
 
 

@@ -7,18 +7,28 @@ corpus is. Documents whose tokens are not cached yet are tokenised with the spaC
 tokenizer and the tokens are cached, one write transaction per page, so a second export
 does not tokenise again.
 
-Selection rules:
+Selection rules (README "Export"):
 
-* ``status="done"`` (default): every (document, annotator) whose status is ``done``.
-* ``status="any"``: every (document, annotator) with a decision or a span: status ``done``
-  or ``skipped``, or at least one accepted or rejected span (a rejected suggestion is a
-  decision). Pending suggestions count only with ``include_suggestions``.
-* ``annotator``: only that annotator. ``labels``: only spans with those labels are written
-  (the documents are still written: a done document without such spans is a negative
-  example for them).
+* Records are (document, annotator) pairs. A document's annotators are those with a status
+  or an accepted or rejected span in it (pending suggestions too with
+  ``include_suggestions``); a document nobody has worked on is one ``todo`` record of the
+  exporting annotator. ``annotator`` names the one annotator whose record every document
+  gets (their status, ``todo`` if they have none).
+* ``status``: one of :data:`EXPORT_STATUSES` or a tuple of them: ``done`` (default),
+  ``skipped``, ``todo``, ``all`` (= all three). ``any`` (older name) is ``done`` and
+  ``skipped`` plus ``todo`` records that hold a span (work in progress).
+* ``labels``: only spans with those labels are written (the documents are still written:
+  a done document without such spans is a negative example for them).
 * Accepted spans are always written; pending suggestions only with ``include_suggestions``,
   apart from the accepted spans, with their origin (``source``) and ``score``. Rejected
   spans are never written.
+* ``misaligned``: one policy for spans that do not fall on token boundaries, the same in
+  every format (:data:`MISALIGNED`): ``expand`` (default) widens the span to the tokens it
+  touches, ``drop`` leaves it out, ``error`` stops the export (:class:`MisalignedSpan`).
+  Either way it is counted in ``ExportStats.misaligned``; a span that touches no token, or
+  that overlaps the span before it once widened, is left out and counted in
+  ``ExportStats.unwritten``. So every format writes the same spans, and JSONL's
+  ``token_start``/``token_end`` always match the written offsets.
 """
 
 from __future__ import annotations
@@ -36,9 +46,11 @@ from ..tokenize import Tokens, tokenize, tokenizer_id
 
 __all__ = [
     "EXPORT_STATUSES",
+    "MISALIGNED",
     "ExportItem",
     "ExportSpan",
     "ExportStats",
+    "MisalignedSpan",
     "PAGE",
     "Selection",
     "clean_meta",
@@ -49,25 +61,53 @@ __all__ = [
     "written_tokens",
 ]
 
-EXPORT_STATUSES = ("done", "any")
+#: What ``--status`` selects: a record's status, ``all`` three, or ``any`` (see above).
+EXPORT_STATUSES = ("done", "skipped", "todo", "all", "any")
+RECORD_STATUSES = ("done", "skipped", "todo")
+#: What an export does with a span off token boundaries (see above).
+MISALIGNED = ("expand", "drop", "error")
 PAGE = 500
 
 #: Called after each page: ``(documents_done, documents_total)``.
 ExportProgress = Callable[[int, int], None]
 
 
+class MisalignedSpan(ValueError):
+    """A span off token boundaries in an export with ``misaligned="error"``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     """Which records an export writes (see the module docstring for the rules)."""
 
-    status: str = "done"
+    status: str | tuple[str, ...] = "done"
     annotator: str | None = None
     labels: tuple[str, ...] = ()
     include_suggestions: bool = False
+    misaligned: str = "expand"
 
     def __post_init__(self) -> None:
-        if self.status not in EXPORT_STATUSES:
-            raise ValueError(f"unknown export status {self.status!r}: use done or any")
+        given = (self.status,) if isinstance(self.status, str) else tuple(self.status)
+        for name in given or ("",):
+            if name not in EXPORT_STATUSES:
+                raise ValueError(f"unknown export status {name!r}: use one of {', '.join(EXPORT_STATUSES)}")
+        if self.misaligned not in MISALIGNED:
+            raise ValueError(f"unknown misaligned-span policy {self.misaligned!r}: use one of {', '.join(MISALIGNED)}")
+
+    @property
+    def statuses(self) -> frozenset[str]:
+        """The record statuses written (``any`` counts as done and skipped here)."""
+        given = (self.status,) if isinstance(self.status, str) else tuple(self.status)
+        out: set[str] = set()
+        for name in given:
+            out |= set(RECORD_STATUSES) if name == "all" else {"done", "skipped"} if name == "any" else {name}
+        return frozenset(out)
+
+    @property
+    def work_in_progress(self) -> bool:
+        """``any``: todo records that hold a span are written too."""
+        given = (self.status,) if isinstance(self.status, str) else tuple(self.status)
+        return "any" in given and "todo" not in self.statuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +138,8 @@ class ExportItem:
     updated: str
     spans: list[ExportSpan] = field(default_factory=list)
     suggestions: list[ExportSpan] = field(default_factory=list)
+    #: As imported, if the record came from a Prodigy file: ``(answer, fingerprint, prodigy keys JSON)``.
+    imported: tuple[str | None, str, str] | None = None
 
 
 @dataclass
@@ -113,6 +155,8 @@ class ExportStats:
     files: list[str] = field(default_factory=list)
     #: What the export did to its target that a person should hear about (a folder replaced...).
     notes: list[str] = field(default_factory=list)
+    #: Records written without any entity (negative examples).
+    negatives: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +166,7 @@ class ExportStats:
             "suggestions": self.suggestions,
             "misaligned_spans": self.misaligned,
             "unwritten_spans": self.unwritten,
+            "negatives": self.negatives,
             "files": self.files,
         }
 
@@ -130,21 +175,22 @@ class ExportStats:
 
 
 def _doc_filter(sel: Selection) -> tuple[str, list[Any]]:
-    """SQL condition on ``documents d`` for documents with at least one record to write."""
+    """SQL condition on ``documents d`` for documents that may have a record to write."""
     ann_sql = " AND annotator = ?" if sel.annotator is not None else ""
     ann_args = [sel.annotator] if sel.annotator is not None else []
-    if sel.status == "done":
-        return (
-            f"EXISTS (SELECT 1 FROM doc_status WHERE doc_id = d.id AND status = 'done'{ann_sql})",
-            ann_args,
-        )
+    decided = sorted(sel.statuses & {"done", "skipped"})
+    if "todo" in sel.statuses:
+        return "1", []  # a todo record can be any document's: decided per document
+    marks = ",".join("?" * len(decided))
+    cond = f"EXISTS (SELECT 1 FROM doc_status WHERE doc_id = d.id AND status IN ({marks}){ann_sql})"
+    args: list[Any] = [*decided, *ann_args]
+    if not sel.work_in_progress:
+        return cond, args
     states = ["accepted", "rejected"] + (["pending"] if sel.include_suggestions else [])
-    marks = ",".join("?" * len(states))
+    smarks = ",".join("?" * len(states))
     return (
-        "(EXISTS (SELECT 1 FROM doc_status WHERE doc_id = d.id"
-        f" AND status IN ('done', 'skipped'){ann_sql})"
-        f" OR EXISTS (SELECT 1 FROM spans WHERE doc_id = d.id AND state IN ({marks}){ann_sql}))",
-        [*ann_args, *states, *ann_args],
+        f"({cond} OR EXISTS (SELECT 1 FROM spans WHERE doc_id = d.id AND state IN ({smarks}){ann_sql}))",
+        [*args, *states, *ann_args],
     )
 
 
@@ -196,17 +242,26 @@ def iter_items(
     *,
     page: int = PAGE,
     progress: ExportProgress | None = None,
+    stats: ExportStats | None = None,
 ) -> Iterator[ExportItem]:
-    """Every (document, annotator) record the selection asks for, in document order."""
+    """Every (document, annotator) record the selection asks for, in document order.
+
+    Spans off token boundaries are handled by ``sel.misaligned`` and counted into ``stats``.
+    """
     sel = sel or Selection()
+    stats = stats if stats is not None else ExportStats()
     conn = store.db.conn
     cond, cond_args = _doc_filter(sel)
     total = count_documents(store, sel) if progress else 0
     wanted_labels = frozenset(sel.labels)
     suggestions = sel.include_suggestions
+    wanted = sel.statuses
+    # Who has a record in a document is decided from its spans too, unless only decided
+    # records are asked for (then a status row says it all).
+    by_spans = "todo" in wanted or sel.work_in_progress
     ann_sql = " AND annotator = ?" if sel.annotator is not None else ""
     ann_args = [sel.annotator] if sel.annotator is not None else []
-    states = ("accepted", "pending", "rejected") if sel.status == "any" or suggestions else ("accepted",)
+    states = ("accepted", "pending", "rejected") if by_spans or suggestions else ("accepted",)
     state_marks = ",".join("?" * len(states))
     doc_sql = (
         "SELECT d.id, d.text, d.title, d.lang, d.source, d.line, d.meta FROM documents d"
@@ -217,6 +272,12 @@ def iter_items(
         "SELECT doc_id, annotator, start, end, label, state, updated, origin, score FROM spans"
         f" WHERE doc_id BETWEEN ? AND ? AND state IN ({state_marks}){ann_sql}"
     )
+    imported_sql = (
+        "SELECT doc_id, annotator, answer, fingerprint, prodigy FROM import_records"
+        f" WHERE doc_id BETWEEN ? AND ?{ann_sql}"
+    )
+    policy = sel.misaligned
+    default_annotator = sel.annotator or store.annotator
     done = 0
     after = 0
     while True:
@@ -237,11 +298,18 @@ def iter_items(
                 spans[key] = own = []
                 owners.setdefault(row[0], []).append(row[1])
             own.append(row)
+        imported = {
+            (doc_id, annotator): (answer, fingerprint, prodigy)
+            for doc_id, annotator, answer, fingerprint, prodigy in conn.execute(
+                imported_sql, [first, last, *ann_args]
+            )
+        }
         tokens = _page_tokens(store, rows, first, last)
         for doc_id, text, title, lang, source, line, meta in rows:
             doc_status = statuses.get(doc_id, {})
-            doc_spans = {a: spans[(doc_id, a)] for a in owners.get(doc_id, ())} if sel.status == "any" else {}
-            for annotator in _annotators(sel, doc_status, doc_spans):
+            doc_spans = {a: spans[(doc_id, a)] for a in owners.get(doc_id, ())} if by_spans else {}
+            doc_tokens = tokens[doc_id]
+            for annotator in _annotators(sel, wanted, doc_status, doc_spans, default_annotator):
                 status, updated = doc_status.get(annotator, _TODO)
                 accepted: list[ExportSpan] = []
                 pending: list[ExportSpan] = []
@@ -257,10 +325,17 @@ def iter_items(
                             accepted.append(ExportSpan(start, end, label, origin, score))
                         elif state == "pending" and suggestions:
                             pending.append(ExportSpan(start, end, label, origin, score))
+                if accepted:
+                    accepted = align_spans(doc_tokens, accepted, policy, stats, doc_id)
+                if pending:
+                    pending = align_spans(doc_tokens, pending, policy, stats, doc_id, overlaps=True)
+                if not accepted:
+                    stats.negatives += 1
                 yield ExportItem(
                     doc_id, text, title, lang, source, line,
                     json.loads(meta) if meta and meta != "{}" else {},
-                    tokens[doc_id], annotator, status, updated, accepted, pending,
+                    doc_tokens, annotator, status, updated, accepted, pending,
+                    imported.get((doc_id, annotator)),
                 )
         done += len(rows)
         if progress:
@@ -271,20 +346,70 @@ _TODO = ("todo", "")
 _START_END = itemgetter(2, 3)
 
 
+def align_spans(
+    tokens: Tokens, spans: list[ExportSpan], policy: str, stats: ExportStats, doc_id: int,
+    *, overlaps: bool = False,
+) -> list[ExportSpan]:
+    """``spans`` (sorted) on token boundaries by ``policy`` (see :data:`MISALIGNED`);
+    ``overlaps``: they may overlap (suggestions), else a widened span never overlaps the one before."""
+    starts, ends = tokens.starts, tokens.ends
+    out: list[ExportSpan] = []
+    for sp in spans:
+        first, last, aligned = span_tokens(tokens, sp.start, sp.end)
+        if not aligned:
+            stats.misaligned += 1
+            if policy == "error":
+                raise MisalignedSpan(
+                    f"document {doc_id}: span {sp.start}-{sp.end} ({sp.label}) is not on token boundaries"
+                    " (use --misaligned expand or drop)"
+                )
+            if policy == "drop" or first > last:
+                if first > last:
+                    stats.unwritten += 1
+                continue
+            sp = ExportSpan(starts[first], ends[last], sp.label, sp.origin, sp.score)
+        if not overlaps and out and sp.start < out[-1].end:
+            stats.unwritten += 1  # widened onto the span before it
+            continue
+        out.append(sp)
+    return out
+
+
 def _annotators(
     sel: Selection,
+    wanted: frozenset[str],
     doc_status: dict[str, tuple[str, str]],
     doc_spans: dict[str, list[tuple[Any, ...]]],
+    default_annotator: str,
 ) -> list[str]:
-    """The annotators of one document that get a record, by name (``doc_spans`` only for ``any``)."""
-    if sel.status == "done":
-        names = [a for a, (status, _) in doc_status.items() if status == "done"]
+    """The annotators of one document that get a record, by name (``doc_spans`` only when todo counts)."""
+    if sel.annotator is not None:
+        status = doc_status.get(sel.annotator, _TODO)[0]
+        if status in wanted:
+            return [sel.annotator]
+        if sel.work_in_progress and status == "todo" and _worked(doc_spans.get(sel.annotator), sel):
+            return [sel.annotator]
+        return []
+    if not doc_spans and "todo" not in wanted and not sel.work_in_progress:
+        names = [a for a, (status, _) in doc_status.items() if status in wanted]
         return names if len(names) < 2 else sorted(names)
-    found = {a for a, (status, _) in doc_status.items() if status in ("done", "skipped")}
+    found = set()
+    touched = set(doc_status)
     for annotator, rows in doc_spans.items():
-        if any(r[5] in ("accepted", "rejected") or sel.include_suggestions for r in rows):
+        if _worked(rows, sel):
+            touched.add(annotator)
+    if not touched:
+        touched = {default_annotator}
+    for annotator in touched:
+        status = doc_status.get(annotator, _TODO)[0]
+        if status in wanted or (sel.work_in_progress and status == "todo" and _worked(doc_spans.get(annotator), sel)):
             found.add(annotator)
     return sorted(found)
+
+
+def _worked(rows: list[tuple[Any, ...]] | None, sel: Selection) -> bool:
+    """Whether an annotator's spans of a document are work of theirs (a suggestion only with suggestions)."""
+    return bool(rows) and any(r[5] in ("accepted", "rejected") or sel.include_suggestions for r in rows)
 
 
 #: Keys a Prodigy row brings into ``meta`` on import that are the record's own, not metadata.
@@ -325,13 +450,11 @@ def token_tags(item: ExportItem, keep: list[int], stats: ExportStats) -> list[st
     position = {tok: pos for pos, tok in enumerate(keep)}
     tags = ["O"] * len(keep)
     for sp in item.spans:
-        first, last, aligned = span_tokens(item.tokens, sp.start, sp.end)
+        first, last, _aligned = span_tokens(item.tokens, sp.start, sp.end)  # aligned by iter_items
         kept = [position[t] for t in range(first, last + 1) if t in position]
         if not kept:
             stats.unwritten += 1
             continue
-        if not aligned:
-            stats.misaligned += 1
         tags[kept[0]] = f"B-{sp.label}"
         for pos in kept[1:]:
             tags[pos] = f"I-{sp.label}"

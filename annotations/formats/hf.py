@@ -1,19 +1,22 @@
-"""Hugging Face token classification: JSON lines plus ``labels.json``.
+"""Hugging Face token classification: JSON lines plus ``<stem>.labels.json``.
 
 Export writes one line per (document, annotator)::
 
-    {"id": "12/aida", "doc_id": 12, "annotator": "aida",
+    {"id": "12/aida", "doc_id": 12, "annotator": "aida", "status": "done",
      "tokens": ["Садыр", "Жапаров", ...], "ner_tags": [1, 2, ...]}
 
-and, beside the data file, ``labels.json``: the tag names as a JSON list, index = tag id
+and, beside the data file, ``<stem>.labels.json`` (``train.jsonl`` -> ``train.labels.json``,
+so two exports into one folder never overwrite each other's names): the tag names as a
+JSON list, index = tag id
 (``["O", "B-PER", "I-PER", "B-LOC", ...]``, the store's labels in key order, B- then I-),
 which is what ``datasets.ClassLabel(names=...)`` and a model's ``id2label`` take. The tag
 set depends only on the label set (and ``--label``), so train and test files exported from
 one database share it. Tags are IOB2. Whitespace-only tokens are not written. Each record
 is a whole document (no sentence split): chunk to your model's length when you tokenise.
 
-Import reads the same layout: ``tokens`` (strings) and ``ner_tags`` (ids, named by a
-``labels.json`` in the same folder, or tag strings). The text is rebuilt from the tokens
+Import reads the same layout: ``tokens`` (strings) and ``ner_tags`` (ids, named by the
+``<stem>.labels.json`` beside the file, else a ``labels.json`` in the same folder, or tag
+strings); ``annotator`` and ``status`` are honoured when present. The text is rebuilt from the tokens
 joined by single spaces and the tokens are kept as given.
 """
 
@@ -28,9 +31,17 @@ from ..importer import ImportFailure, Record, RecordSpan, iter_json_lines
 from .export import ExportItem, ExportStats, token_tags, written_tokens
 from .iob import TagError, TagReader
 
-__all__ = ["LABELS_FILE", "hf_record", "load_names", "read_hf", "sniff_hf", "write_hf", "write_labels"]
+__all__ = [
+    "LABELS_FILE", "hf_record", "labels_path", "load_names", "read_hf", "sniff_hf", "write_hf", "write_labels",
+]
 
+#: The folder-wide tag names file other tools write; ours is :func:`labels_path`.
 LABELS_FILE = "labels.json"
+
+
+def labels_path(data: Path) -> Path:
+    """The tag names file of one data file: ``train.jsonl`` -> ``train.labels.json``."""
+    return data.with_name(f"{data.stem}.labels.json")
 
 
 def hf_record(item: ExportItem, index: dict[str, int], stats: ExportStats) -> dict[str, Any]:
@@ -42,6 +53,7 @@ def hf_record(item: ExportItem, index: dict[str, int], stats: ExportStats) -> di
         "id": f"{item.doc_id}/{item.annotator}",
         "doc_id": item.doc_id,
         "annotator": item.annotator,
+        "status": item.status,
         "tokens": [item.text[starts[i]:ends[i]] for i in keep],
         "ner_tags": [index[t] for t in tags],
     }
@@ -65,11 +77,14 @@ def write_hf(items: Iterable[ExportItem], out: BinaryIO, names: list[str], stats
 
 
 def load_names(path: Path, name: str) -> list[str] | None:
-    """Tag names from ``labels.json`` beside ``path``: a list, or ``{"names": [...]}`` / ``{"id2label": {...}}``."""
-    labels = path.parent / LABELS_FILE
+    """Tag names from ``<stem>.labels.json`` (else ``labels.json``) beside ``path``: a list, or ``{"names": [...]}`` / ``{"id2label": {...}}``."""
+    labels = labels_path(path)
+    where = str(Path(name).with_name(labels.name))
+    if not labels.is_file():
+        labels = path.parent / LABELS_FILE
+        where = str(Path(name).parent / LABELS_FILE)
     if not labels.is_file():
         return None
-    where = str(Path(name).parent / LABELS_FILE)
     try:
         data = json.loads(labels.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -107,7 +122,10 @@ def _record(obj: Any, names: list[str] | None, name: str, lineno: int) -> Record
     for i, tag in enumerate(tags):
         if isinstance(tag, int) and not isinstance(tag, bool):
             if names is None:
-                raise ImportFailure(name, f"\"ner_tags\" are ids but there is no {LABELS_FILE} beside the file", lineno)
+                raise ImportFailure(
+                    name, f"\"ner_tags\" are ids but there is no {labels_path(Path(name)).name} or {LABELS_FILE}"
+                    " beside the file", lineno,
+                )
             if not 0 <= tag < len(names):
                 raise ImportFailure(name, f"tag id {tag} (token {i + 1}) is not in {LABELS_FILE}", lineno)
             tag = names[tag]
@@ -132,8 +150,11 @@ def _record(obj: Any, names: list[str] | None, name: str, lineno: int) -> Record
     meta = {"format": "hf"}
     if obj.get("id") is not None:
         meta["hf_id"] = obj["id"]
+    who = obj.get("annotator") if isinstance(obj.get("annotator"), str) and obj.get("annotator") else None
+    status = obj.get("status") if obj.get("status") in ("done", "skipped", "todo") else None
     return Record(
-        text=" ".join(tokens), line=lineno, spans=spans, tokens=offsets, meta=meta, warnings=warnings
+        text=" ".join(tokens), line=lineno, spans=spans, tokens=offsets, meta=meta, warnings=warnings,
+        annotated=True, annotator=who, status=status,
     )
 
 

@@ -7,7 +7,7 @@ Each line::
      "tokens": [{"text", "start", "end", "id", "ws"}, ...],
      "spans": [{"start", "end", "token_start", "token_end", "label", "text"}, ...],
      "suggestions": [... same keys + "source", "score"],   # only with include_suggestions
-     "_view_id": "ner_manual", "answer": "accept" | "ignore",
+     "_view_id": "ner_manual", "answer": "accept" | "ignore" | "reject",
      "_timestamp": int, "_annotator_id": str}
 
 * ``spans`` are the accepted spans only, so Prodigy and spaCy (``data-to-spacy``) train on
@@ -15,9 +15,14 @@ Each line::
   key with ``source`` (the recogniser that made them) and ``score``; Prodigy ignores keys it
   does not know.
 * ``answer`` is ``accept`` for documents marked done and ``ignore`` (Prodigy's "skip") for
-  skipped documents. Documents still to do (only with ``--status any``) are also written as
+  skipped documents; a document imported with ``reject`` and not changed since writes
+  ``reject`` again. Documents still to do (only with ``--status any``) are also written as
   ``ignore`` so no consumer trains on unfinished work; ``meta.status`` keeps the real
   status (``done``, ``skipped`` or ``todo``) and the importer restores it.
+* An example imported from a Prodigy file and not edited since (same status, same spans)
+  gets its own ``_input_hash``, ``_task_hash``, ``_timestamp``, ``_annotator_id``,
+  ``_session_id`` and ``_view_id`` back unchanged, so Prodigy's dedup and ``--exclude``
+  recognise it. New or edited examples get fresh ones:
 * ``_input_hash`` is a signed 32-bit integer (like Prodigy's) taken from the BLAKE2b
   digest of the text; ``_task_hash`` from the digest of the input hash and the sorted
   ``(start, end, label)`` of the accepted spans. Both are stable across runs and machines;
@@ -25,8 +30,9 @@ Each line::
 * ``meta`` also carries the document's own metadata from its import (Prodigy bookkeeping
   keys such as ``_input_hash`` or ``answer`` left out) and its ``line`` in the source file.
 * ``_timestamp`` is the Unix time (seconds) of the annotator's last change to the document.
-* Reading: the importer's ``.jsonl`` reader takes this layout back (rows without
-  ``spans``, ``answer`` ``reject``/``ignore`` -> skipped, span ``text`` disagreeing with the
+* Reading: the importer's ``.jsonl`` reader takes this layout back (``answer`` ``accept``
+  -> done with or without spans, ``reject``/``ignore`` -> skipped, ``meta.status`` todo ->
+  todo; ``_annotator_id`` is whose annotation it is; span ``text`` disagreeing with the
   offsets -> offsets win and the mismatch is counted).
 """
 
@@ -40,6 +46,7 @@ from datetime import datetime
 from json.encoder import encode_basestring
 from typing import Any, BinaryIO, Iterable, Sequence
 
+from ..importer import example_fingerprint
 from .export import ExportItem, ExportSpan, ExportStats, clean_meta, span_tokens
 
 __all__ = ["ANSWERS", "input_hash", "task_hash", "prodigy_line", "prodigy_record", "write_jsonl"]
@@ -109,11 +116,11 @@ def _spans_json(item: ExportItem, spans: list[ExportSpan], stats: ExportStats, s
     top = len(tokens) - 1
     parts = []
     for sp in spans:
-        first, last, aligned = span_tokens(tokens, sp.start, sp.end)
-        if not aligned:
-            stats.misaligned += 1
-            first = min(first, max(top, 0))
-            last = max(min(last, top), first)
+        # iter_items put every span on token boundaries (its misaligned policy), so
+        # token_start/token_end match the offsets; the clamp only guards a span on no token.
+        first, last, _aligned = span_tokens(tokens, sp.start, sp.end)
+        first = min(first, max(top, 0))
+        last = max(min(last, top), first)
         body = _SPAN % (
             sp.start, sp.end, first, last, encode_basestring(sp.label),
             encode_basestring(item.text[sp.start:sp.end]),
@@ -126,10 +133,29 @@ def _spans_json(item: ExportItem, spans: list[ExportSpan], stats: ExportStats, s
     return "[" + ",".join(parts) + "]"
 
 
+def _as_imported(item: ExportItem) -> tuple[str | None, dict[str, Any]] | None:
+    """``(answer, Prodigy keys)`` of a record as imported, if it is unchanged since (else None)."""
+    if item.imported is None:
+        return None
+    answer, fingerprint, keys = item.imported
+    if example_fingerprint(item.status, [(sp.start, sp.end, sp.label) for sp in item.spans]) != fingerprint:
+        return None
+    try:
+        prodigy = json.loads(keys)
+    except ValueError:
+        return None
+    return answer, prodigy if isinstance(prodigy, dict) else {}
+
+
 def prodigy_line(item: ExportItem, stats: ExportStats) -> str:
     """One record as a JSON line (no newline); counts spans into ``stats``."""
-    in_hash = input_hash(item.text)
-    t_hash = task_hash(in_hash, [(sp.start, sp.end, sp.label) for sp in item.spans])
+    kept = _as_imported(item)
+    prodigy = kept[1] if kept else {}
+    in_hash = prodigy.get("_input_hash")
+    t_hash = prodigy.get("_task_hash")
+    if not _int(in_hash) or not _int(t_hash):
+        in_hash = input_hash(item.text)
+        t_hash = task_hash(in_hash, [(sp.start, sp.end, sp.label) for sp in item.spans])
     stats.spans += len(item.spans)
     head = _encode({"text": item.text, "meta": _meta(item)})
     line = (
@@ -140,10 +166,25 @@ def prodigy_line(item: ExportItem, stats: ExportStats) -> str:
     if item.suggestions:
         line += f',"suggestions":{_spans_json(item, item.suggestions, stats, True)}'
         stats.suggestions += len(item.suggestions)
-    return (
-        f'{line},"_view_id":"ner_manual","answer":"{ANSWERS.get(item.status, "ignore")}",'
-        f'"_timestamp":{_timestamp(item.updated)},"_annotator_id":{encode_basestring(item.annotator)}}}'
+    answer = kept[0] if kept and kept[0] in _ANSWERS_BACK.get(item.status, ()) else ANSWERS.get(item.status, "ignore")
+    view = prodigy.get("_view_id") if isinstance(prodigy.get("_view_id"), str) else "ner_manual"
+    stamp = prodigy.get("_timestamp") if _int(prodigy.get("_timestamp")) else _timestamp(item.updated)
+    who = prodigy.get("_annotator_id") if isinstance(prodigy.get("_annotator_id"), str) else item.annotator
+    line = (
+        f'{line},"_view_id":{encode_basestring(view)},"answer":"{answer}",'
+        f'"_timestamp":{stamp},"_annotator_id":{encode_basestring(who)}'
     )
+    if isinstance(prodigy.get("_session_id"), str):
+        line += f',"_session_id":{encode_basestring(prodigy["_session_id"])}'
+    return line + "}"
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: The imported answers a status may write back (a rejected example is skipped here).
+_ANSWERS_BACK = {"done": ("accept",), "skipped": ("reject", "ignore")}
 
 
 def prodigy_record(item: ExportItem, stats: ExportStats | None = None) -> dict[str, Any]:

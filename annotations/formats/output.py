@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from ..store import Store
-from .export import ExportProgress, ExportStats, Selection, iter_items
+from .export import ExportProgress, ExportStats, MisalignedSpan, Selection, iter_items
 
 __all__ = [
     "FORMATS", "MARKER", "SUGGESTION_FORMATS", "ExportError", "clean_stale_temps", "guess_format",
@@ -370,7 +370,7 @@ def run_export(
     if unknown:
         raise ExportError(f"no label {unknown[0]!r}; the labels are {', '.join(sorted(known))}")
     if output is None and fmt in ("spacy", "hf", "brat"):
-        what = {"spacy": "a .spacy file or a folder", "hf": "a .jsonl file (labels.json goes beside it)",
+        what = {"spacy": "a .spacy file or a folder", "hf": "a .jsonl file (<name>.labels.json goes beside it)",
                 "brat": "a folder"}[fmt]
         raise ExportError(f"{fmt} needs an output: give -o with {what}")
     if output is not None and _same_file(output, store.path):
@@ -384,13 +384,23 @@ def _run(
     progress: ExportProgress | None, force: bool,
 ) -> ExportStats:
     stats = ExportStats()
-    items = iter_items(store, sel, progress=progress)
+    try:
+        return _write(store, fmt, sel, output, stats, stdout, progress, force)
+    except MisalignedSpan as exc:
+        raise ExportError(str(exc)) from None
+
+
+def _write(
+    store: Store, fmt: str, sel: Selection, output: Path | None, stats: ExportStats,
+    stdout: BinaryIO | None, progress: ExportProgress | None, force: bool,
+) -> ExportStats:
+    items = iter_items(store, sel, progress=progress, stats=stats)
     if fmt == "brat":
         from .brat import write_brat
 
         assert output is not None
         with _atomic_folder(output, fmt, stats, force=force) as folder:
-            write_brat(items, folder, stats)
+            write_brat(items, folder, stats, _tag_labels(store, sel))
         return stats
     if fmt == "spacy":
         from .spacy_docbin import SHARD, write_docbin
@@ -418,15 +428,15 @@ def _run(
 
             write_conll(items, out, stats)
         else:
-            from .hf import LABELS_FILE, write_hf, write_labels
+            from .hf import labels_path, write_hf, write_labels
             from .iob import tag_names
 
             assert output is not None
             names = tag_names(_tag_labels(store, sel))
             write_hf(items, out, names, stats)
-            with _output_path(output.parent / LABELS_FILE) as tmp:
+            with _output_path(labels_path(output)) as tmp:
                 write_labels(tmp, names)
-            stats.files.append(LABELS_FILE)
+            stats.files.append(labels_path(output).name)
     return stats
 
 

@@ -1,11 +1,11 @@
 """spaCy ``DocBin`` (``.spacy``) export and import. spaCy is imported only inside these functions.
 
 Export: one ``Doc`` per (document, annotator), built from the store's own tokens (spaCy's
-blank tokenizer's) with ``Doc(vocab, words, spaces)``, so ``doc.text`` is the document text
-exactly and every span that lies on token boundaries becomes an entity with
-``doc.char_span(start, end, label, alignment_mode="strict")``. A span that does not (only
-possible for spans imported off token boundaries) is left out and counted in
-``ExportStats.misaligned``. Suggestions (``include_suggestions``) go into the span group
+blank tokenizer's, cut at whitespace: ``annotations.tokenize``) with ``Doc(vocab, words, spaces)``, so ``doc.text`` is the document text
+exactly and every span becomes an entity with
+``doc.char_span(start, end, label, alignment_mode="strict")``; spans off token boundaries
+(only possible for spans imported so) are handled before, the same in every format, by
+the export's misaligned policy (``export.MISALIGNED``). Suggestions (``include_suggestions``) go into the span group
 ``doc.spans["suggestions"]`` with ``attrs["scores"]`` and ``attrs["sources"]`` (the layout
 spaCy's spancat uses). ``doc.user_data["annotate"]`` holds the document id, annotator,
 status, source, title, language and meta. The vocab is ``spacy.blank(lang)``'s for
@@ -18,9 +18,10 @@ memory; here it is written as a stream (see :class:`_StreamingDocBin`), so memor
 flat. Exporting to a folder writes shards of :data:`SHARD` Docs (``part-00000.spacy``,
 ...), which ``spacy train`` reads as one corpus.
 
-Import: every ``Doc`` becomes a document with its text, its tokens (kept as they are) and
-its ``doc.ents`` as spans; status, language and meta come back from ``user_data`` when the
-file is ours. A file that is not a DocBin is refused cleanly.
+Import: every ``Doc`` becomes an annotated document (done unless ``user_data`` says
+otherwise) with its text, its tokens (kept, cut at whitespace) and its ``doc.ents`` as
+spans; status, annotator, language and meta come back from ``user_data`` when the file
+is ours. A file that is not a DocBin is refused cleanly.
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ def make_doc(
     ents = []
     for sp in item.spans:
         span = doc.char_span(sp.start, sp.end, label=sp.label, alignment_mode="strict")
-        if span is None:
-            stats.misaligned += 1
+        if span is None:  # iter_items aligned it to the store's tokens: only on no token at all
+            stats.unwritten += 1
         else:
             ents.append(span)
     doc.ents = ents
@@ -115,7 +116,7 @@ def make_doc(
         for sp in item.suggestions:
             span = doc.char_span(sp.start, sp.end, label=sp.label, alignment_mode="strict")
             if span is None:
-                stats.misaligned += 1
+                stats.unwritten += 1
                 continue
             group.append(span)
             scores.append(sp.score)
@@ -346,10 +347,12 @@ def _record(doc: "Doc", user: Any, index: int) -> Record:
     info = info if isinstance(info, dict) else {}
     meta = dict(info.get("meta") or {}) if isinstance(info.get("meta"), dict) else {}
     meta["format"] = "spacy"
-    status = info.get("status") if info.get("status") in ("done", "skipped") else None
+    status = info.get("status") if info.get("status") in ("done", "skipped", "todo") else None
     lang = info.get("lang") if info.get("lang") in LANGUAGES else None
+    who = info.get("annotator") if isinstance(info.get("annotator"), str) and info.get("annotator") else None
     tokens = [(t.idx, t.idx + len(t.text)) for t in doc if t.text]
     spans = [RecordSpan(e.start_char, e.end_char, e.label_) for e in doc.ents]
     return Record(
-        text=doc.text, line=index, meta=meta, spans=spans, tokens=tokens, status=status, lang=lang
+        text=doc.text, line=index, meta=meta, spans=spans, tokens=tokens, status=status, lang=lang,
+        annotated=True, annotator=who,
     )

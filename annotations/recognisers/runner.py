@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from .. import db as dbmod
+from ..label_map import load_label_map, map_suggestions
 from ..tokenize import Tokens, tokenizer_id
 from .base import (
     Recogniser,
@@ -73,6 +74,9 @@ class RunReport:
     cpu_seconds: float = 0.0
     cancelled: bool = False
     skipped: dict[str, str] = field(default_factory=dict)
+    #: Suggestions left out because their label (after the label map) is not in the label
+    #: set: ``{recogniser: {label: count}}`` (see ``annotations.label_map``).
+    unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -93,6 +97,7 @@ class RunReport:
             "docs_per_second": round(self.docs_per_second, 1),
             "cancelled": self.cancelled,
             "skipped": dict(self.skipped),
+            "unmapped": {k: dict(v) for k, v in self.unmapped.items()},
         }
 
 
@@ -343,6 +348,7 @@ def run_recognisers(
     ids = sorted(set(doc_ids)) if doc_ids is not None else None
     total = _count(store, status, ids)
     labels = {lab.name for lab in store.labels()}
+    label_map = load_label_map(store)
     priorities = {r.name: r.priority for r in recognisers}
     conn = store.db.conn
     after = 0
@@ -370,7 +376,9 @@ def run_recognisers(
             break
         after = rows[-1][0]
         docs = [_text_doc(*row) for row in rows]
-        results = [suggest_for(doc, recognisers) for doc in docs]
+        results = [
+            map_suggestions(suggest_for(doc, recognisers), label_map, labels, report.unmapped) for doc in docs
+        ]
         with dbmod.write(store.db):
             # Read inside the transaction: another writer (the app's refresh of one
             # document, a training process's corpus pass) may have settled these

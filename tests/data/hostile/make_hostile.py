@@ -64,8 +64,9 @@ def span(text: str, needle: str, label: str, nth: int = 0) -> list[Any]:
     return [start, end, label, needle]
 
 
-def doc(text: str, spans: list[list[Any]] | None = None, status: str = "todo") -> dict[str, Any]:
-    return {"text": text, "status": status, "spans": spans or []}
+def doc(text: str, spans: list[list[Any]] | None = None, status: str | None = None) -> dict[str, Any]:
+    """An expected document; an annotated one (with spans) is done unless told (issue 10)."""
+    return {"text": text, "status": status or ("done" if spans else "todo"), "spans": spans or []}
 
 
 def imports(
@@ -292,9 +293,9 @@ def jsonl_cases() -> None:
         record("Талас облусунда.", ("Талас", "LOC"), answer="accept"),
     ]
     imports("jsonl_prodigy_no_spans.jsonl", jsonl(*rows),
-            "Prodigy rows without spans (or spans: null) are documents still to do; reject and ignore"
-            " become skipped; accept with spans is done.",
-            [doc(KY), doc(RU), doc("Ош шаарында жамгыр жаады.", status="skipped"),
+            "Prodigy rows: accept is done with or without spans (a negative example); reject and"
+            " ignore become skipped.",
+            [doc(KY, status="done"), doc(RU, status="done"), doc("Ош шаарында жамгыр жаады.", status="skipped"),
              doc("Нарында кар жаады.", status="skipped"),
              doc("Талас облусунда.", [span("Талас облусунда.", "Талас", "LOC")], status="done")])
     text = "Садыр Жапаров Бишкекте Мишустин менен жолукту."
@@ -336,9 +337,10 @@ def jsonl_cases() -> None:
             [doc(text, [span(text, "Жапаровдун", "PER"), span(text, "Москва", "LOC"), span(text, "Путиндин", "PER")])],
             warnings=1, output=["Warning: 1 span(s) do not fall on token boundaries"])
     imports("jsonl_duplicate_text.jsonl", jsonl(record(KY, ("Садыр", "PER")), record(KY, ("Садыр Жапаров", "PER"))),
-            "The same text twice: one document; the second row's span overlaps the first's and is not added.",
+            "The same text twice, annotated differently: one document, the first version kept and the"
+            " conflict reported with both lines (issue 10).",
             [doc(KY, [span(KY, "Садыр", "PER")])], warnings=1,
-            output=["duplicate(s)", "jsonl_duplicate_text.jsonl:2: span 0-13 overlaps"])
+            output=["duplicate(s)", "jsonl_duplicate_text.jsonl:2: annotated differently from jsonl_duplicate_text.jsonl:1"])
     text = "Бишкек\u2028Ош\u2029Нарын\x85Талас\x0bБаткен\x0cЧүй"
     imports("jsonl_line_separators.jsonl", jsonl(record(text, *((w, "LOC") for w in ("Ош", "Нарын", "Талас",
                                                                                    "Баткен", "Чүй")))),
