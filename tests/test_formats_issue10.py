@@ -60,6 +60,45 @@ def test_item1_annotated_imports_count_as_done(tmp_path: Path) -> None:
     assert "Exported 2 record(s)" in result.stderr and "1 record(s) without entities" in result.stderr
 
 
+KAZNERD = "Әрі O\n« O\nҚара B-ART\nсөздерінің I-ART\n» O\n. O\n\nМалмен O\nбірдей O\nішеміз O\n. O\n\n"
+
+
+def test_item1_kaznerd_space_separated_txt_is_read_as_annotated(tmp_path: Path) -> None:
+    """KazNERD ships ``IOB2_train.txt`` as ``token tag`` lines: read as IOB2 without --format,
+    both sentences done, the all-O one a negative."""
+    src = tmp_path / "IOB2_valid.txt"
+    src.write_text(KAZNERD, encoding="utf-8")
+    db = str(tmp_path / "kz.db")
+    result = cli("import", "--db", db, str(src))
+    assert result.exit_code == 0, result.output
+    assert "Annotated examples: 2 (2 done), 1 of them without entities" in result.stdout
+    out = cli("export", "--db", db, "--format", "conll")
+    assert out.stdout.count("-DOCSTART-") == 2 and "Қара\tB-ART\nсөздерінің\tI-ART" in out.stdout
+
+
+def test_item1_conll2003_file_named_eng_train_is_sniffed(store: Store, tmp_path: Path) -> None:
+    src = tmp_path / "eng.train"
+    src.write_text("-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\n", encoding="utf-8")
+    report = import_paths(store, [src])
+    assert report.ok and report.added == 1, report.to_dict()
+    (doc,) = store.document_ids()
+    assert (store.text(doc), store.status(doc)) == ("EU rejects", "done")
+
+
+@pytest.mark.parametrize("body", [
+    "Садыр Жапаров келди.\nАл Бишкекте болду.\n",  # prose
+    "Глава I-A\nЧасть O\nКонец первой части, глава O\n",  # tag-like last words, ragged columns
+    "a O\nb\tO\n",  # tabs and spaces mixed
+])
+def test_item1_plain_text_that_merely_ends_lines_in_tags_stays_text(store: Store, tmp_path: Path, body: str) -> None:
+    src = tmp_path / "notes.txt"
+    src.write_text(body, encoding="utf-8")
+    report = import_paths(store, [src])
+    assert report.ok and report.added == 1
+    (doc,) = store.document_ids()
+    assert store.status(doc) == "todo" and store.text(doc) == body
+
+
 @pytest.mark.parametrize("fmt", ["brat", "hf", "spacy", "jsonl"])
 def test_item1_every_annotated_format_imports_as_done(store: Store, tmp_path: Path, fmt: str) -> None:
     # make the file in that format from a corpus with a negative, import it elsewhere

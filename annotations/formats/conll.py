@@ -254,19 +254,53 @@ def read_conll(path: Path, name: str) -> Iterator[Record]:
         yield rec
 
 
+#: Suffixes another reader owns: never sniffed as CoNLL.
+_OTHER_SUFFIXES = frozenset({".jsonl", ".json", ".ann", ".spacy"})
+#: Most columns a space-separated token line may have (CoNLL-2003 has 4, CoNLL-U 10).
+_MAX_COLUMNS = 10
+
+
 def sniff_conll(path: Path) -> str | None:
-    """``"conll"`` if a ``.txt``/``.tsv`` file looks like CoNLL (``-DOCSTART-`` or token<TAB>tag lines)."""
-    if path.suffix.lower() not in (".txt", ".tsv"):
+    """``"conll"`` if a file looks like CoNLL: its first line is ``-DOCSTART-``, or every one
+    of its first (up to 20) token lines is ``token<TAB>...tag``, or every one is
+    space-separated with the same number of columns (2 to 10) and a tag last (KazNERD's
+    ``IOB2_train.txt``: ``Астана B-GPE``).
+
+    Asked of ``.txt`` and ``.tsv`` files, and of files whose suffix no reader claims
+    (CoNLL-2003's ``eng.train``), whether named or found in a folder walk (which only
+    finds ``.txt`` among them).
+    """
+    suffix = path.suffix.lower()
+    if suffix in _OTHER_SUFFIXES or (suffix not in (".txt", ".tsv") and suffix in _known_suffixes()):
         return None
     try:
         with path.open("rb") as fh:
-            head = fh.read(4096).decode("utf-8", "ignore").lstrip("\ufeff")
+            data = fh.read(4096)
+            whole = len(data) < 4096 or not fh.read(1)
     except OSError:
         return None
-    lines = [ln for ln in head.splitlines()[:20] if ln.strip() and not ln.startswith("#")]
+    head = data.decode("utf-8", "ignore").lstrip("\ufeff")
+    lines = [ln for ln in head.splitlines()[:21] if ln.strip() and not _comment(ln)]
     if not lines:
         return None
     if lines[0].split()[0] == DOCSTART:
         return "conll"
-    looks = [ln for ln in lines[:-1] or lines if "\t" in ln and is_tag(ln.rsplit("\t", 1)[1].strip())]
-    return "conll" if len(lines) >= 2 and len(looks) == len(lines[:-1] or lines) else None
+    if not whole and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut short
+    lines = lines[:20]
+    if len(lines) < 2:
+        return None
+    if all("\t" in ln and is_tag(ln.rstrip().rsplit("\t", 1)[-1].strip()) for ln in lines):
+        return "conll"
+    if any("\t" in ln for ln in lines):
+        return None
+    widths = {len(ln.split()) for ln in lines}
+    if len(widths) == 1 and 2 <= widths.pop() <= _MAX_COLUMNS and all(is_tag(ln.split()[-1]) for ln in lines):
+        return "conll"
+    return None
+
+
+def _known_suffixes() -> set[str]:
+    from .. import importer
+
+    return set(importer.READERS_BY_SUFFIX) | importer.EXTRA_SUFFIXES
