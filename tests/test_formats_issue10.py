@@ -114,6 +114,24 @@ def test_item1_every_annotated_format_imports_as_done(store: Store, tmp_path: Pa
     assert [len(store.spans(d)) for d in store.document_ids()] == [1, 0]
 
 
+def test_item1_docbin_of_another_tool_negatives_done_unannotated_docs_todo(store: Store, tmp_path: Path) -> None:
+    """spaCy's own DocBin: a Doc whose tokens are all ``O`` is a negative (done); a Doc with no
+    entity annotation at all (made for another task) is text to annotate (todo)."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("ky")
+    tagged, negative, untouched = (nlp.make_doc(t) for t in ("Бишкек шаары.", "Ол келди.", "Күн ачык."))
+    tagged.ents = [tagged.char_span(0, 6, "LOC")]
+    negative.ents = []
+    path = tmp_path / "other.spacy"
+    DocBin(docs=[tagged, negative, untouched]).to_disk(path)
+    report = import_paths(store, [path])
+    assert report.ok and report.added == 3 and report.negatives == 1, report.to_dict()
+    assert [store.status(d) for d in store.document_ids()] == ["done", "done", "todo"]
+    assert [len(store.spans(d)) for d in store.document_ids()] == [1, 0, 0]
+
+
 def test_item1_plain_text_stays_todo_and_annotator_option_names_whose(store: Store, tmp_path: Path,
                                                                        write_jsonl: Any) -> None:
     path = write_jsonl([{"text": "Ош шаары."}, {"text": "Бишкек.", "spans": []}])

@@ -20,7 +20,8 @@ flat. Exporting to a folder writes shards of :data:`SHARD` Docs (``part-00000.sp
 
 Import: every ``Doc`` becomes an annotated document (done unless ``user_data`` says
 otherwise) with its text, its tokens (kept, cut at whitespace) and its ``doc.ents`` as
-spans; status, annotator, language and meta come back from ``user_data`` when the file
+spans, zero entities included (a negative example); a Doc of another tool whose tokens
+carry no entity annotation at all (``ENT_IOB`` unset: not even ``O``) is text, left todo; status, annotator, language and meta come back from ``user_data`` when the file
 is ours. A file that is not a DocBin is refused cleanly.
 """
 
@@ -351,6 +352,10 @@ def _record(doc: "Doc", user: Any, index: int) -> Record:
     lang = info.get("lang") if info.get("lang") in LANGUAGES else None
     who = info.get("annotator") if isinstance(info.get("annotator"), str) and info.get("annotator") else None
     tokens = [(t.idx, t.idx + len(t.text)) for t in doc if t.text]
+    if status is None and not doc.has_annotation("ENT_IOB"):
+        # No token says "O" or "in an entity": named entities were never annotated on this
+        # Doc (a DocBin made for another task), so it is text to annotate, not a negative.
+        return Record(text=doc.text, line=index, meta=meta, tokens=tokens, lang=lang, annotator=who)
     spans = [RecordSpan(e.start_char, e.end_char, e.label_) for e in doc.ents]
     return Record(
         text=doc.text, line=index, meta=meta, spans=spans, tokens=tokens, status=status, lang=lang,
