@@ -604,7 +604,10 @@ def write_records(
     conn = store.db.conn
     label_names = {lab.name for lab in store.labels()}
     ts = now()
-    counts = {"added": 0, "duplicates": 0, "spans": 0, "suggestions": 0, "misaligned": 0, "mismatch": 0}
+    counts = {"added": 0, "duplicates": 0, "spans": 0, "suggestions": 0, "misaligned": 0, "mismatch": 0,
+              "negatives": 0}
+    annotated: dict[str, int] = {}  # into the report only once the file is written
+    kept_from: dict[tuple[int, str], str] = {}  # (doc, annotator) -> the record of this file kept
     new_labels: list[str] = []
     doc_ids: list[int] = []
     warnings: list[str] = []
@@ -648,10 +651,12 @@ def write_records(
             if mode == "accepted" and (rec.annotated or rec.spans is not None or rec.status is not None):
                 # An annotated example: a decision of ``who`` (issue 10), zero spans included.
                 who = _resolve_conflict(
-                    store, doc_id, rec, who, name, on_conflict, fresh=bool(cur.rowcount), conflicts=conflicts
+                    store, doc_id, rec, who, name, on_conflict, fresh=bool(cur.rowcount), conflicts=conflicts,
+                    kept_from=kept_from,
                 )
                 if who is None:
                     continue
+                kept_from[(doc_id, who)] = f"{name}:{rec.line}" if rec.line is not None else name
             elif not with_spans:
                 continue
             for sp in rec.spans or ():
@@ -705,9 +710,9 @@ def write_records(
             if mode == "accepted":
                 _record_decision(store, doc_id, rec, who, ts)
                 decided = _record_status(rec)
-                report.annotated[decided] = report.annotated.get(decided, 0) + 1
+                annotated[decided] = annotated.get(decided, 0) + 1
                 if not rec.spans:
-                    report.negatives += 1
+                    counts["negatives"] += 1
         if any_records and (counts["added"] or counts["spans"] or counts["suggestions"]):
             store._log("import", [], None)
     if not any_records:
@@ -722,6 +727,9 @@ def write_records(
     report.warnings += warnings
     report.doc_ids += doc_ids
     report.conflicts += conflicts
+    for decided, n in annotated.items():
+        report.annotated[decided] = report.annotated.get(decided, 0) + n
+    report.negatives += counts["negatives"]
 
 
 #: What an annotated record does when its text is already annotated, differently, by the
@@ -761,7 +769,7 @@ def _annotation(store: Store, doc_id: int, who: str) -> tuple[str, list[tuple[in
 
 def _resolve_conflict(
     store: Store, doc_id: int, rec: Record, who: str, name: str, on_conflict: str, *,
-    fresh: bool, conflicts: list[str],
+    fresh: bool, conflicts: list[str], kept_from: dict[tuple[int, str], str] | None = None,
 ) -> str | None:
     """The annotator an annotated record is written for, or None to write nothing (see :data:`ON_CONFLICT`)."""
     if fresh:
@@ -775,7 +783,7 @@ def _resolve_conflict(
     if (have[0], sorted(have[1])) == want:
         return None  # the same example again: a plain duplicate
     src, line = store.db.conn.execute("SELECT source, line FROM documents WHERE id = ?", [doc_id]).fetchone()
-    first = f"{src}:{line}" if line is not None else src
+    first = (kept_from or {}).get((doc_id, who)) or (f"{src}:{line}" if line is not None else src)
     where = f"{name}:{rec.line}" if rec.line is not None else name
     if on_conflict == "error":
         raise ImportFailure(

@@ -380,6 +380,20 @@ def test_item7_conflicting_duplicates_are_reported_and_resolved(store: Store, wr
         (error,) = report.errors
         assert error.line == 3 and "already annotated differently" in error.message
         assert e.count_documents() == 0  # nothing from the file
+        assert (report.annotated, report.negatives, report.conflicts) == ({}, 0, [])  # nor counted as if it were
+    # replaced twice in one file: each message names the version it replaced
+    chain = write_jsonl([
+        {"text": "Ош шаары.", "spans": [{"start": 0, "end": 2, "label": "LOC"}]},
+        {"text": "Ош шаары.", "spans": []},
+        {"text": "Ош шаары.", "spans": [{"start": 0, "end": 8, "label": "LOC"}]},
+    ], name="chain.jsonl")
+    with Store(tmp_path / "c.db", "alice") as c:
+        report = import_paths(c, [chain], on_conflict="replace")
+        assert report.conflicts == [
+            "chain.jsonl:2: annotated differently from chain.jsonl:1 (alice); replaced it",
+            "chain.jsonl:3: annotated differently from chain.jsonl:2 (alice); replaced it",
+        ]
+        assert [(s.start, s.end) for s in c.spans(1)] == [(0, 8)]
     result = cli("import", "--db", str(tmp_path / "cli.db"), str(path))
     assert result.exit_code == 0 and "1 text(s) already annotated differently" in result.stderr
     assert "kaznerd.jsonl:3" in result.stderr
