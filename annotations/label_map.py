@@ -17,7 +17,9 @@ from .db import write
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
 
-__all__ = ["LabelMapError", "load_label_map", "map_suggestions", "parse_mapping", "save_label_map"]
+__all__ = [
+    "LabelMapError", "labels_off_the_corpus", "load_label_map", "map_suggestions", "parse_mapping", "save_label_map",
+]
 
 S = TypeVar("S")
 
@@ -83,4 +85,29 @@ def map_suggestions(
                 per[label] = per.get(label, 0) + 1
             kept.append(sug)
         out[origin] = kept
+    return out
+
+
+def labels_off_the_corpus(store: "Store", origins: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Recognisers whose pending suggestions (of ``store.annotator``) are all in labels no
+    accepted span uses, while accepted spans use others: ``{origin: {label: count}}``.
+
+    A project that brought its own label names (FactRuEval's ``Person``/``Location``/``Org``)
+    still has the default ``PER``/``LOC``/``ORG``, so Natasha's suggestions land there without
+    any being "unmapped": this tells them apart. A label the project's map points at was
+    chosen on purpose and never counts; nor does anything when no span is accepted yet.
+    """
+    conn = store.db.conn
+    used = {row[0] for row in conn.execute("SELECT DISTINCT label FROM spans WHERE state = 'accepted'")}
+    if not used:
+        return {}
+    chosen = set(load_label_map(store).values())
+    out: dict[str, dict[str, int]] = {}
+    for origin in origins:
+        rows = conn.execute(
+            "SELECT label, count(*) FROM spans WHERE state = 'pending' AND origin = ? AND annotator = ?"
+            " GROUP BY label ORDER BY label", [origin, store.annotator],
+        ).fetchall()
+        if rows and not any(label in used or label in chosen for label, _ in rows):
+            out[origin] = {label: n for label, n in rows}
     return out

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import annotations.formats  # noqa: F401
-from annotations import Store, import_paths
+from annotations import EVERYONE, Store, import_paths
 from annotations.db import m005_whitespace_free_tokens
 from annotations.formats import ExportError, Selection, run_export
 from annotations.label_map import LabelMapError, load_label_map, save_label_map
@@ -445,6 +445,44 @@ def test_item8_suggest_map_option_is_kept_and_unmapped_labels_are_named(store: S
     ok = cli("suggest", "--db", db, "--recogniser", "propagation", "--map", "PER=Person")
     assert ok.exit_code == 0
     assert load_label_map(store) == {"PER": "Person"}
+
+
+def test_item8_suggestions_in_default_labels_the_corpus_does_not_use_are_named(store: Store, add_doc: Any) -> None:
+    """FactRuEval's own labels beside the default PER/LOC/ORG: suggestions landing in PER are
+    not "unmapped", yet no accepted span uses PER; the library names them, a map ends it."""
+    from annotations.label_map import labels_off_the_corpus
+
+    add_doc("Садыр Жапаров келди.")
+    other = add_doc("Бишкек шаары.")
+    store.add_label("Person")
+    store.add_label("Location")
+    assert labels_off_the_corpus(store, ["fixed"]) == {}
+    store.add_span(other, 0, 6, "Location")  # the corpus uses its own labels
+    with Store(store.path, EVERYONE) as everyone:
+        run_recognisers(everyone, [FixedLabels()], status=None)
+        assert labels_off_the_corpus(everyone, ["fixed"]) == {"fixed": {"PER": 2}}  # one in each document
+        assert labels_off_the_corpus(store, ["fixed"]) == {}  # alice has no pending suggestions of her own
+        save_label_map(everyone, {"PER": "Person"})
+        run_recognisers(everyone, [FixedLabels()], status=None)
+        assert labels_off_the_corpus(everyone, ["fixed"]) == {}
+        assert [s.label for s in everyone.spans(1, states=("pending",))] == ["Person"]
+
+
+def test_item8_suggest_warns_when_suggestions_miss_the_corpus_labels(store: Store, tmp_path: Path,
+                                                                     write_jsonl: Any) -> None:
+    path = write_jsonl([{"text": "Садыр Жапаров Бишкекте болду.", "spans": [{"start": 0, "end": 13, "label": "Person"}]}])
+    import_paths(store, [path])
+    patterns = tmp_path / "p.jsonl"
+    patterns.write_text(json.dumps({"label": "LOC", "pattern": "Бишкекте"}, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    db = str(store.path)
+    result = cli("suggest", "--db", db, "--recogniser", "patterns", "--patterns", str(patterns))
+    assert result.exit_code == 0, result.output
+    assert ("Warning: patterns's suggestions are all in labels no accepted span uses (LOC (1)), while your"
+            " accepted spans use Person; if they name the same entities, map them: --map LOC=YOURS") in result.stderr
+    store.add_label("Location")
+    mapped = cli("suggest", "--db", db, "--recogniser", "patterns", "--patterns", str(patterns), "--map", "LOC=Location")
+    assert mapped.exit_code == 0 and "no accepted span uses" not in mapped.stderr
 
 
 # -- issue 16 -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from rich.table import Table
 from annotations import EVERYONE, Store, inert
 from annotations.evaluate import WHAT, EvalReport, evaluate_store, read_gold
 from annotations.importer import ImportFailure
-from annotations.label_map import LabelMapError, parse_mapping, save_label_map
+from annotations.label_map import LabelMapError, labels_off_the_corpus, parse_mapping, save_label_map
 from annotations.recognisers import (
     RecogniserError,
     build_recognisers,
@@ -186,10 +186,14 @@ def suggest_command(
             except RecogniserError as exc:
                 raise click.ClickException(inert(str(exc))) from None
         notes = explain_run(store, recognisers, report, status)
+        off_corpus = labels_off_the_corpus(store, report.suggestions)
+        used = sorted({lab for (lab,) in store.db.conn.execute(
+            "SELECT DISTINCT label FROM spans WHERE state = 'accepted'")}) if off_corpus else []
         annotator_name = store.annotator
     report.skipped.update(skipped)
     if as_json:
-        data = {**report.to_dict(), "annotator": annotator_name, "notes": [n.strip() for n in notes]}
+        data = {**report.to_dict(), "annotator": annotator_name, "notes": [n.strip() for n in notes],
+                "labels_off_the_corpus": off_corpus}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         notes = []
     else:
@@ -215,6 +219,13 @@ def suggest_command(
                 f"Warning: {name}'s labels {found} are not in the label set; those suggestions were"
                 f" left out (map them with {hint})"
             ))
+    for name, labels in off_corpus.items():
+        found = ", ".join(f"{label} ({n})" for label, n in labels.items())
+        hint = " ".join(f"--map {label}=YOURS" for label in labels)
+        err_console.print(plain(
+            f"Warning: {name}'s suggestions are all in labels no accepted span uses ({found}), while your"
+            f" accepted spans use {', '.join(used)}; if they name the same entities, map them: {hint}"
+        ))
     for label in unknown:
         err_console.print(plain(
             f"Warning: patterns use the label {label}, which is not in the label set; "
