@@ -320,7 +320,8 @@ PRODIGY_KEYS = {"_input_hash": -123456, "_task_hash": 98765, "_timestamp": 17237
 def test_item6_prodigy_hashes_survive_unedited_examples(store: Store, write_jsonl: Any) -> None:
     text = "Садыр Жапаров келди."
     path = write_jsonl([
-        {"text": text, "spans": [{"start": 0, "end": 13, "label": "PER"}], "answer": "accept", **PRODIGY_KEYS},
+        {"text": text, "spans": [{"start": 0, "end": 13, "label": "PER"}], "answer": "accept",
+         "meta": {"source": "news-feed"}, **PRODIGY_KEYS},
         {"text": "Башка сүйлөм.", "answer": "accept", **{**PRODIGY_KEYS, "_input_hash": 5, "_task_hash": 6}},
     ])
     import_paths(store, [path])
@@ -328,6 +329,8 @@ def test_item6_prodigy_hashes_survive_unedited_examples(store: Store, write_json
     for key, value in PRODIGY_KEYS.items():
         assert first[key] == value, key
     assert (second["_input_hash"], second["_task_hash"]) == (5, 6)
+    assert first["meta"]["source"] == "news-feed"  # the record's own meta.source, not our file name
+    assert second["meta"]["source"] == "data.jsonl"  # none given: the file it came from
     # edit the first example (as its annotator): fresh hashes, our own timestamp
     with Store(store.path, "news-aida") as aida:
         doc = aida.document_ids()[0]

@@ -28,7 +28,9 @@ Each line::
   ``(start, end, label)`` of the accepted spans. Both are stable across runs and machines;
   they are not bit-identical to Prodigy's own (which hashes with MurmurHash).
 * ``meta`` also carries the document's own metadata from its import (Prodigy bookkeeping
-  keys such as ``_input_hash`` or ``answer`` left out) and its ``line`` in the source file.
+  keys such as ``_input_hash`` or ``answer`` left out) and its ``line`` in the source file;
+  ``meta.source`` is the record's own ``source`` when it came with one (Prodigy's meta shows
+  it), else the file the document was imported from.
 * ``_timestamp`` is the Unix time (seconds) of the annotator's last change to the document.
 * Reading: the importer's ``.jsonl`` reader takes this layout back (``answer`` ``accept``
   -> done with or without spans, ``reject``/``ignore`` -> skipped, ``meta.status`` todo ->
@@ -84,7 +86,9 @@ def _timestamp(updated: str) -> int:
 
 def _meta(item: ExportItem) -> dict[str, Any]:
     meta = clean_meta(item.meta)
-    meta.update(id=item.doc_id, source=item.source, lang=item.lang, title=item.title, status=item.status)
+    own = meta.get("source")  # a Prodigy record's own meta.source (a news site, a feed) is kept
+    meta.update(id=item.doc_id, source=own if isinstance(own, str) and own else item.source,
+                lang=item.lang, title=item.title, status=item.status)
     if item.line is not None:
         meta["line"] = item.line
     return meta
