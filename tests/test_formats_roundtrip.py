@@ -9,9 +9,11 @@ label must come back.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +41,20 @@ text = st.builds(
 # Each span request: (token index, extra tokens, label); resolved against the real tokens.
 requests = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 3), st.sampled_from(LABELS)), max_size=8)
 documents = st.lists(st.tuples(text, requests), min_size=1, max_size=4, unique_by=lambda d: d[0].strip())
+
+@pytest.fixture(scope="module")
+def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new database, migrated once: each example copies it (a Store on a new file spends
+    most of an example's time creating the schema)."""
+    path = tmp_path_factory.mktemp("blank") / "blank.db"
+    Store(path, "alice").close()
+    return path
+
+
+def fresh(blank: Path, path: Path) -> Path:
+    shutil.copyfile(blank, path)
+    return path
+
 
 FORMAT_TARGETS = {"jsonl": "x.jsonl", "spacy": "x.spacy", "brat": "brat", "conll": "x.conll", "hf": "x.jsonl"}
 
@@ -89,12 +105,14 @@ def token_view(store: Store, annotator: str | None = None) -> list[tuple[list[st
     return out
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=documents)
-def test_import_of_export_gives_back_what_was_exported(docs: list[tuple[str, list[tuple[int, int, str]]]]) -> None:
+def test_import_of_export_gives_back_what_was_exported(
+    blank: Path, docs: list[tuple[str, list[tuple[int, int, str]]]]
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with Store(root / "a.db", "alice") as a:
+        with Store(fresh(blank, root / "a.db"), "alice") as a:
             build(a, docs)
             chars, tokens = char_view(a), token_view(a)
             for fmt, target in FORMAT_TARGETS.items():
@@ -102,7 +120,7 @@ def test_import_of_export_gives_back_what_was_exported(docs: list[tuple[str, lis
                 out.mkdir()
                 stats = run_export(a, fmt, Selection(), out / target)
                 assert stats.misaligned == 0 and stats.unwritten == 0, (fmt, stats)
-                with Store(root / f"{fmt}.db", "bob") as b:
+                with Store(fresh(blank, root / f"{fmt}.db"), "bob") as b:
                     report = import_paths(b, [out / target])
                     assert report.ok and report.misaligned == 0 and report.text_mismatch == 0, (fmt, report.to_dict())
                     assert report.warnings == [], (fmt, report.warnings)
@@ -120,16 +138,16 @@ def test_import_of_export_gives_back_what_was_exported(docs: list[tuple[str, lis
 STATUS_FORMATS = {"jsonl": "x.jsonl", "spacy": "x.spacy", "hf": "x.jsonl"}
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=documents, statuses=st.lists(st.sampled_from(["done", "skipped", "todo"]), min_size=4, max_size=4))
 def test_every_status_comes_back_in_the_formats_that_carry_it(
-    docs: list[tuple[str, list[tuple[int, int, str]]]], statuses: list[str]
+    blank: Path, docs: list[tuple[str, list[tuple[int, int, str]]]], statuses: list[str]
 ) -> None:
     """``--status all``: done, skipped and todo examples (with or without spans) all come back,
     in order, with their status, in the formats that carry one (JSONL, DocBin, HF)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with Store(root / "a.db", "alice") as a:
+        with Store(fresh(blank, root / "a.db"), "alice") as a:
             build(a, docs)
             for doc_id, status in zip(a.document_ids(), statuses):
                 a.set_status(doc_id, status)
@@ -140,7 +158,7 @@ def test_every_status_comes_back_in_the_formats_that_carry_it(
                 out.mkdir()
                 stats = run_export(a, fmt, Selection(status="all"), out / target)
                 assert stats.records == len(docs), fmt
-                with Store(root / f"{fmt}.db", "bob") as b:
+                with Store(fresh(blank, root / f"{fmt}.db"), "bob") as b:
                     report = import_paths(b, [out / target])
                     assert report.ok and report.added == len(docs), (fmt, report.to_dict())
                     assert [b.status(d, "alice") for d in b.document_ids()] == want, fmt
