@@ -190,6 +190,16 @@ def test_item1_mark_command_marks_by_filter_in_one_undo_step(store: Store, tmp_p
         assert [again.status(d) for d in again.document_ids()] == ["todo", "skipped", "todo"]
 
 
+def test_item1_mark_command_selects_by_language(store: Store, add_doc: Any) -> None:
+    ky = add_doc("Бишкекте күн ачык болду.", lang="ky")
+    ru = add_doc("В Москве шёл дождь.", lang="ru")
+    db = str(store.path)
+    result = cli("mark", "--db", db, "--annotator", "alice", "done", "--lang", "ky")
+    assert result.exit_code == 0 and "Marked 1 document(s) done" in result.stdout
+    assert (store.status(ky), store.status(ru)) == ("done", "todo")
+    assert [r["text"] for r in jsonl_records(store)] == ["Бишкекте күн ачык болду."]  # a negative, exported
+
+
 # -- item 2 -----------------------------------------------------------------------------------
 
 
