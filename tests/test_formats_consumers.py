@@ -176,8 +176,24 @@ def test_conll_sentence_split_and_whitespace_tokens(store: Store, add_doc, tmp_p
     assert blocks[0] == "-DOCSTART- -X- O O"
     assert blocks[1].split("\n") == ["Садыр\tB-PER", "Жапаров\tI-PER", "келди\tO", ".\tO"]
     assert blocks[2].split("\n")[:4] == ["Ол\tO", "«\tO", "Бишкекте\tB-LOC", "болдум\tO"]
-    assert blocks[2].split("\n")[4:] == [".\tO", "»\tO"]  # the closing quote stays in its sentence
+    # the closing quote stays in its sentence, and so does the lowercase "деди" after it
+    assert blocks[2].split("\n")[4:] == [".\tO", "»\tO", "деди\tO", "Ж.\tO", "Садыров\tO"]
     assert all("\t" in line and not line.split("\t")[0].isspace() for b in blocks[1:] for line in b.split("\n") if line)
+
+
+def test_conll_sentences_end_at_a_full_stop_but_not_after_initials_or_abbreviations(
+    store: Store, add_doc, tmp_path: Path
+) -> None:
+    doc_id = add_doc("Ал т. ч. Москвага барды. Кийин Ошко келди! Г . Жапаров келди.", lang="ky")
+    store.set_status(doc_id, "done")
+    path = tmp_path / "t.conll"
+    run_export(store, "conll", Selection(), path)
+    blocks = [b.split("\n") for b in path.read_text(encoding="utf-8").strip("\n").split("\n\n")[1:]]
+    assert [[line.split("\t")[0] for line in b] for b in blocks] == [
+        ["Ал", "т", ".", "ч", ".", "Москвага", "барды", "."],  # "т. ч.": a lone letter's full stop
+        ["Кийин", "Ошко", "келди", "!"],
+        ["Г", ".", "Жапаров", "келди", "."],  # an initial
+    ]
 
 
 def test_conll_never_splits_inside_an_entity(store: Store, add_doc, tmp_path: Path) -> None:

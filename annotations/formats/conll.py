@@ -15,8 +15,10 @@ Export (one block per (document, annotator))::
   holds whitespace (the store's tokens are cut at it, see ``annotations.tokenize``).
 * Sentence split: a sentence ends where the text between two written tokens holds a line
   break, and after a token made only of ``. ! ? …`` (closing quotes and brackets right
-  after it stay in the sentence). A sentence never ends inside an entity, so every entity
-  is whole and the tags are valid IOB2.
+  after it stay in the sentence) unless the next token starts with a lowercase letter
+  (``«…болдум.» деди``) or the mark is a full stop after a lone letter (an initial,
+  ``Ж. Садыров``, or an abbreviation, ``т. ч.``). A sentence never ends inside an entity,
+  so every entity is whole and the tags are valid IOB2.
 * Control characters in a token (C0 and C1 controls and DEL: ``ESC``, ``BEL``, ``CSI``...)
   are written as U+FFFD, so an export to a terminal cannot retitle the window or write
   the clipboard, and a file holds no escape sequences. The JSON formats escape them instead.
@@ -82,18 +84,22 @@ def conll_document(item: ExportItem, stats: ExportStats) -> str:
     sentence_open = False
     pending = False  # a sentence-final punctuation mark was just written
     prev_end: int | None = None
+    before = ""  # the word written before the current one
     for pos, i in enumerate(keep):
         s, e = starts[i], ends[i]
         word = text[s:e]
         gap = text[prev_end:s] if prev_end is not None else ""
         closer = pending and not gap and all(c in _CLOSERS for c in word)
-        if ("\n" in gap or (pending and not closer)) and sentence_open and not tags[pos].startswith("I-"):
+        ends_here = pending and not closer and not word[:1].islower()
+        if ("\n" in gap or ends_here) and sentence_open and not tags[pos].startswith("I-"):
             lines.append("")
             sentence_open = False
         lines.append(f"{safe_token(word)}\t{tags[pos]}")
         sentence_open = True
         if not closer:
-            pending = bool(_SENTENCE_END.match(word))
+            # "Ж. Садыров", "т. ч.": a full stop after a lone letter is an initial or an abbreviation
+            pending = bool(_SENTENCE_END.match(word)) and not (word == "." and len(before) == 1 and before.isalpha())
+        before = word
         prev_end = e
     if sentence_open:
         lines.append("")
