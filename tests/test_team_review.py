@@ -181,3 +181,33 @@ def test_export_the_gold_and_agreement_against_the_reviewer(team_db: Path, tmp_p
     result = CliRunner().invoke(main, ["agree", "--db", str(team_db)])
     assert result.exit_code == 0, result.output
     assert "Against the reviewer lead" in result.output
+
+
+def test_keymap_files_may_remap_the_review_and_queue_keys(tmp_path: Path) -> None:
+    from tui.keymap import KeymapError, load_keymap
+    from tui.review_keys import REVIEW_BINDINGS
+
+    path = tmp_path / "keys.toml"
+    path.write_text('"review.next_conflict" = "n"\n"review.take_b" = "2"\n"app.toggle_mine" = "M"\n',
+                    encoding="utf-8")
+    assert load_keymap(path) == {"review.next_conflict": "n", "review.take_b": "2", "app.toggle_mine": "M"}
+    path.write_text('"review.no_such_thing" = "n"\n', encoding="utf-8")
+    with pytest.raises(KeymapError, match="unknown binding id 'review.no_such_thing'"):
+        load_keymap(path)
+    assert all(b.id and b.tooltip for b in REVIEW_BINDINGS)
+
+
+@sync
+async def test_remapped_review_keys_act_and_the_panel_shows_them(team_db: Path) -> None:
+    # "2" is also the LOC label's key in the reader: the keymap's pick key wins, as asked.
+    app = ReviewApp(Store(team_db, "lead"), TEAM3, keymap={"review.next_conflict": "n", "review.take_b": "2"})
+    store = app.store
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app, 1)
+        screen = app.review_screen
+        assert " 2  bek " in screen.panel.plain and " b  bek " not in screen.panel.plain
+        await pilot.press("n")
+        assert "Conflict 2 / 3 · different label" in screen.panel.plain
+        await pilot.press("2")
+        assert (*span_of(store, 1, "Россия Федерациясынын"), "ORG") in mine(store, 1)
+        await pilot.press("q")

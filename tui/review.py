@@ -40,6 +40,7 @@ from .help import HelpScreen
 from .keymap import binding_rows
 from .layout import DocumentLayout
 from .reader import Reader
+from .review_keys import REVIEW_BINDINGS
 from .review_panel import PICK_KEYS, ConflictPanel
 from .titlebar import DocTitle
 
@@ -65,32 +66,7 @@ class ReviewScreen(Screen[None]):
 
     CSS_PATH = "review.tcss"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "conflict(1)", "Next conflict", id="review.next_conflict", priority=True,
-                tooltip="Move to the next conflict in this document (wrapping round)."),
-        Binding("shift+tab", "conflict(-1)", "Previous conflict", id="review.previous_conflict",
-                priority=True, show=False, tooltip="Move to the previous conflict in this document."),
-        *[
-            Binding(k, f"take({i})", f"Take {k}", id=f"review.take_{k}", show=False,
-                    tooltip=f"Take annotator {i + 1}'s version of this conflict.")
-            for i, k in enumerate(PICK_KEYS)
-        ],
-        *[
-            Binding(k.upper(), f"take_all({i})", f"All of {k}", id=f"review.take_all_{k}", show=False,
-                    priority=True, tooltip=f"Take all of annotator {i + 1}'s spans in this document.")
-            for i, k in enumerate(PICK_KEYS)
-        ],
-        Binding("d", "reviewed", "Reviewed", id="review.done",
-                tooltip="Mark this document reviewed (done in your layer) and open the next one."),
-        Binding("right_square_bracket", "document(1)", "Next doc", id="review.next_document",
-                tooltip="Open the next document in review order."),
-        Binding("left_square_bracket", "document(-1)", "Previous doc", id="review.previous_document",
-                show=False, tooltip="Open the previous document in review order."),
-        Binding("u,ctrl+z", "undo", "Undo", id="review.undo",
-                tooltip="Undo your last decision (in any document), even after a restart."),
-        Binding("ctrl+r,ctrl+y", "redo", "Redo", id="review.redo", show=False,
-                tooltip="Redo the last undone decision."),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = REVIEW_BINDINGS
 
     class QueueReady(Message):
         """The documents to review, lowest agreement first."""
@@ -147,9 +123,19 @@ class ReviewScreen(Screen[None]):
         self.labels = self.store.labels()
         self.reader.set_labels(self.labels)
         self.panel.set_labels(self.labels)
+        self.panel.pick_keys = self._pick_keys()
         self.reader.empty_message = "Finding the documents with the lowest agreement…"
         self.reader.focus()
         self._prepare()
+
+    def _pick_keys(self) -> tuple[str, ...]:
+        """The key of each ``review.take_*`` binding in effect (the keymap may move them)."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {}) or {}
+        keys = []
+        for k in PICK_KEYS:
+            key = keymap.get(f"review.take_{k}", k).split(",")[0]
+            keys.append(self.app.get_key_display(Binding(key, "")))
+        return tuple(keys)
 
     # -- workers ---------------------------------------------------------------------------
 
