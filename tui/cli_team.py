@@ -269,7 +269,8 @@ def merge_command(db_path: Path | None, as_json: bool, sources: tuple[Path, ...]
             elif report.changed:
                 console.print(plain(
                     f"Merged {source}: {report.documents} new document(s), {report.spans} span(s),"
-                    f" {report.statuses} status(es), {report.assignments} assignment(s), {report.events} event(s)"
+                    + (f" {report.updated} layer(s) brought up to its later state," if report.updated else "")
+                    + f" {report.statuses} status(es), {report.assignments} assignment(s), {report.events} event(s)"
                     + (f"; new labels {', '.join(report.labels)}" if report.labels else "") + "."))
             else:
                 console.print(plain(f"{source}: nothing new (already merged)."))
