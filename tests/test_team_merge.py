@@ -266,6 +266,9 @@ def _work_on(path: Path, work: dict) -> None:
                     s.add_span(doc_id, *WORDS[doc][word], label)
             if spans and undo and s.can_undo():
                 s.undo()
+            if undo and not spans:  # clears the layer
+                for span in s.spans(doc_id):
+                    s.delete_span(span.id)
             if status != s.status(doc_id):
                 s.set_status(doc_id, status)
 

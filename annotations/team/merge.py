@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 
 from ..db import write
 from ..history import SPAN_COLUMNS
-from ..store import Store, StoreError
+from ..store import Store, StoreError, now
 
 __all__ = ["MergeConflict", "MergeReport", "merge_database"]
 
@@ -183,7 +183,7 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
     for row in src.execute(f"SELECT {cols} FROM spans ORDER BY id"):
         src_spans.setdefault((row[1], row[5]), []).append(row)
     tgt_spans: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
-    mapped = sorted({docmap[d] for d, _ in src_spans})
+    mapped = sorted(set(docmap.values()))  # every document the source holds: its layers may differ
     for chunk in _chunks(mapped):
         for row in conn.execute(f"SELECT {cols} FROM spans WHERE doc_id IN ({','.join('?' * len(chunk))})",
                                 list(chunk)):
@@ -202,8 +202,10 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
     def accepted(rows: Sequence[tuple[Any, ...]]) -> set[tuple[int, int, str]]:
         return {(r[2], r[3], r[4]) for r in rows if r[7] == "accepted"}
 
+    to_source = {tid: sid for sid, tid in docmap.items()}
     differ: set[tuple[int, str]] = set()
-    for key in set(src_spans) | set(src_status):
+    for key in (set(src_spans) | set(src_status) | {(to_source[t], a) for t, a in tgt_spans}
+                | {(to_source[t], a) for t, a in tgt_status if t in to_source}):
         sid, annotator = key
         tid = docmap[sid]
         if (accepted(src_spans.get(key, ())) != accepted(tgt_spans.get((tid, annotator), ()))
@@ -266,8 +268,18 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
             inserted.add(new)
             to_insert.append([new, tid, *r[2:]])
 
+    # A later state of a layer with no spans left in it (all removed in the source).
+    for sid, annotator in ahead - set(src_spans):
+        gone = [r[0] for r in tgt_spans.get((docmap[sid], annotator), []) if r[7] == "accepted"]
+        if gone:
+            to_delete += gone
+            report.updated += 1
+
     # -- statuses (after the spans: a conflict there is reported once) -----------------------
     status_rows = []
+    for sid, annotator in ahead - set(src_status):  # reopened there: todo again
+        if tgt_status.get((docmap[sid], annotator), "todo") != "todo":
+            status_rows.append([docmap[sid], annotator, "todo", now()])
     for (sid, annotator), (status, updated) in src_status.items():
         tid = docmap.get(sid)
         if tid is None or (sid, annotator) in behind:
