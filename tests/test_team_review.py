@@ -211,3 +211,17 @@ async def test_remapped_review_keys_act_and_the_panel_shows_them(team_db: Path) 
         await pilot.press("2")
         assert (*span_of(store, 1, "Россия Федерациясынын"), "ORG") in mine(store, 1)
         await pilot.press("q")
+
+
+@sync
+async def test_labels_on_letter_keys_label_by_hand_in_the_review_screen(team_db: Path) -> None:
+    with Store(team_db, "lead") as lead:
+        lead.add_label("EVENT", key="p")
+    app = _app(team_db)
+    store = app.store
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app, 1)
+        await pilot.press("p")  # the first conflict's region is selected: Кыргыз Республикасынын
+        assert (*span_of(store, 1, "Кыргыз Республикасынын"), "EVENT") in mine(store, 1)
+        assert {s.origin for s in store.spans(1)} >= {"review:manual"}
+        await pilot.press("q")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from rich.console import Console
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -37,7 +37,7 @@ from annotations.team.review import (
 from .app import AnnotateApp, summary_line
 from .docmodel import DocModel
 from .help import HelpScreen
-from .keymap import binding_rows
+from .keymap import binding_rows, key_name, label_clash
 from .layout import DocumentLayout
 from .reader import Reader
 from .review_keys import REVIEW_BINDINGS
@@ -105,6 +105,8 @@ class ReviewScreen(Screen[None]):
         self.conflict: int | None = None
         self._serial = 0
         self.labels: list[Label] = []
+        #: Label keys other than 1-9 that act here (character -> label name).
+        self._label_by_key: dict[str, str] = {}
         self.title_bar = DocTitle(id="review-title")
         self.reader = Reader(id="review-reader")
         self.panel = ConflictPanel(id="review-panel")
@@ -124,9 +126,27 @@ class ReviewScreen(Screen[None]):
         self.reader.set_labels(self.labels)
         self.panel.set_labels(self.labels)
         self.panel.pick_keys = self._pick_keys()
+        self._label_by_key = self._label_keys()
         self.reader.empty_message = "Finding the documents with the lowest agreement…"
         self.reader.focus()
         self._prepare()
+
+    def _label_keys(self) -> dict[str, str]:
+        """Labels on keys other than 1-9 (the reader binds the digits) that no key here takes:
+        character -> label name, as the annotator screen gives them."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {}) or {}
+        taken = {key for b in Binding.make_bindings(REVIEW_BINDINGS) if b.id
+                 for key in (keymap[b.id].split(",") if b.id in keymap else [b.key])}
+        return {lab.key: lab.name for lab in self.labels
+                if lab.key and not (len(lab.key) == 1 and lab.key in "123456789")
+                and label_clash(lab.key, keymap) is None and lab.key not in taken and key_name(lab.key) not in taken}
+
+    def on_key(self, event: events.Key) -> None:
+        name = self._label_by_key.get(event.character or "")
+        if name is not None and self.focused is self.reader:
+            event.prevent_default()
+            event.stop()
+            self.reader.request_label(name=name)
 
     def _pick_keys(self) -> tuple[str, ...]:
         """The key of each ``review.take_*`` binding in effect (the keymap may move them)."""
