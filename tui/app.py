@@ -646,7 +646,9 @@ class AnnotateApp(App[None]):
             self.model_loop.request_retrain("done")
         target = self._next_unfinished(doc_id)
         if target is None or target == doc_id:
-            self.notify("Every document is done or skipped.", title="All done")
+            mine = self.queue.assigned and self.doclist.mine_only
+            self.notify("Every document " + ("assigned to you " if mine else "") + "is done or skipped.",
+                        title="All done")
         else:
             self.open_document(target)
 
