@@ -65,6 +65,7 @@ def test_decisions_are_events_that_undo_and_survive_a_restart(team_db: Path) -> 
         prefill(lead, review)
         assert mine(lead, 1) == {(*span_of(lead, 1, "Садыр Жапаров"), "PER")}
         assert prefill(lead, review) is None  # once per document
+        assert not lead.can_undo()  # opening a document is not a decision: undo passes over it
         take(lead, review.conflicts[2], "bek")  # Мишустинди without Михаил
         assert (*span_of(lead, 1, "Мишустинди"), "PER") in mine(lead, 1)
         take(lead, review.conflicts[2], "aida")  # changed my mind: the full name
@@ -225,3 +226,21 @@ async def test_labels_on_letter_keys_label_by_hand_in_the_review_screen(team_db:
         assert (*span_of(store, 1, "Кыргыз Республикасынын"), "EVENT") in mine(store, 1)
         assert {s.origin for s in store.spans(1)} >= {"review:manual"}
         await pilot.press("q")
+
+
+@sync
+async def test_help_lists_the_review_keys_first_and_only_keys_that_act_here(team_db: Path) -> None:
+    from tui.help import HelpScreen
+
+    app = _app(team_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app, 1)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ids = [row.id for row in app.screen.rows]
+        assert ids[0] == "review.next_conflict" and "review.take_all_c" in ids
+        assert {"reader.label_1", "reader.delete", "reader.extend", "app.quit"} <= set(ids)
+        assert not {"app.skip", "app.search", "doclist.filter", "reader.accept", "reader.next_entity"} & set(ids)
+        assert all(row.tooltip for row in app.screen.rows if row.id)
+        await pilot.press("escape", "q")

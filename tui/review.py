@@ -416,9 +416,24 @@ class ReviewApp(AnnotateApp):
             return False
         return super().check_action(action, parameters)
 
+    #: Help rows left out on the review screen: keys that do nothing there (the annotator
+    #: screen's documents and list, suggestions, find) or that the review keys take over.
+    HELP_HIDDEN: ClassVar[frozenset[str]] = frozenset({
+        "reader.accept", "reader.reject", "reader.accept_all", "reader.find", "reader.next_match",
+        "reader.previous_match", "reader.next_entity", "reader.previous_entity",
+    })
+
     def action_help(self) -> None:
+        """Every key of the review screen: its own first, then the reader's editing keys."""
+        if self.screen is not self.review_screen:
+            super().action_help()
+            return
         extra = [("Review", list(Binding.make_bindings(ReviewScreen.BINDINGS)))]
-        self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
+        rows = [r for r in binding_rows(self.keymap, extra, self.labels)
+                if r.section in ("Review", "Reader") and r.id not in self.HELP_HIDDEN
+                or r.id in ("app.help", "app.quit")]
+        rows.sort(key=lambda r: r.section != "Review")  # stable: each section keeps its order
+        self.push_screen(HelpScreen(rows))
 
 
 def run_review(store: Store, annotators: Sequence[str], keymap: dict[str, str] | None = None) -> None:
