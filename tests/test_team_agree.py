@@ -135,3 +135,14 @@ def test_small_worked_examples() -> None:
         krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
     assert krippendorff_alpha([(1, 1), (1, 1)]) is None
     assert not math.isnan(krippendorff_alpha([(1, 2), (1, 1)]) or 0)
+
+
+def test_one_documents_team_data_is_that_of_the_whole_load(lead: Store) -> None:
+    from annotations.team.agree import load_team
+
+    whole = load_team(lead, list(ANNOTATORS), min_done=1)
+    for doc_id in (1, 4, 5):
+        one = load_team(lead, list(ANNOTATORS), min_done=1, doc_id=doc_id)
+        assert one.done == {d: w for d, w in whole.done.items() if d == doc_id}
+        assert {k: sorted(v) for k, v in one.spans.items()} == {
+            k: sorted(v) for k, v in whole.spans.items() if k[0] == doc_id}  # a layer's order is the index's

@@ -132,17 +132,21 @@ def reviewers(store: Store) -> list[str]:
 
 def load_team(
     store: Store, annotators: Sequence[str], labels: Sequence[str] = (), min_done: int = 2,
+    doc_id: int | None = None,
 ) -> TeamData:
-    """The done documents (by at least ``min_done`` of ``annotators``) and their accepted spans."""
+    """The done documents (by at least ``min_done`` of ``annotators``) and their accepted spans;
+    with ``doc_id``, of that document alone (the review screen opening one)."""
     conn = store.db.conn
     names = list(dict.fromkeys(annotators))
     marks = ",".join("?" * len(names))
+    one = "" if doc_id is None else " AND doc_id = ?"
+    extra: list[Any] = [] if doc_id is None else [doc_id]
     done: dict[int, list[str]] = {}
-    for doc_id, annotator in conn.execute(
-        f"SELECT doc_id, annotator FROM doc_status WHERE status = 'done' AND annotator IN ({marks})"
-        " ORDER BY doc_id", names,
+    for doc, annotator in conn.execute(
+        f"SELECT doc_id, annotator FROM doc_status WHERE status = 'done' AND annotator IN ({marks}){one}"
+        " ORDER BY doc_id", [*names, *extra],
     ):
-        done.setdefault(doc_id, []).append(annotator)
+        done.setdefault(doc, []).append(annotator)
     order = {a: i for i, a in enumerate(names)}
     done = {d: sorted(a, key=order.__getitem__) for d, a in done.items() if len(a) >= min_done}
     spans: dict[tuple[int, str], list[SpanT]] = {}
@@ -155,9 +159,9 @@ def load_team(
         sql += " AND label IN (" + ",".join("?" * len(labels)) + ")"
         args += list(labels)
     loads = json.loads
-    for doc_id, annotator, layer in conn.execute(sql + " GROUP BY doc_id, annotator", args):
-        if doc_id in done:
-            spans[(doc_id, annotator)] = list(map(tuple, loads(layer)))
+    for doc, annotator, layer in conn.execute(sql + one + " GROUP BY doc_id, annotator", args + extra):
+        if doc in done:
+            spans[(doc, annotator)] = list(map(tuple, loads(layer)))
     return TeamData(names, done, spans)
 
 

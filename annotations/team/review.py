@@ -130,7 +130,7 @@ def doc_review(doc_id: int, layers: dict[str, Sequence[SpanT]]) -> DocReview:
 
 def load_review(store: Store, doc_id: int, annotators: Sequence[str]) -> DocReview:
     """The review of one document among those of ``annotators`` who marked it done."""
-    data = load_team(store, annotators, min_done=1)
+    data = load_team(store, annotators, min_done=1, doc_id=doc_id)
     who = data.done.get(doc_id, [])
     return doc_review(doc_id, {a: data.spans.get((doc_id, a), []) for a in who})
 
