@@ -56,6 +56,17 @@ async def test_the_list_progress_and_d_follow_my_queue(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.status_bar.progress == (len(mine), len(mine))
         assert "Every document assigned to you is done or skipped." in [n.message for n in app._notifications]
+        # ] and [ step through my documents only (theirs lie between mine in import order).
+        assert set(range(mine[0], mine[-1] + 1)) - set(mine), "the fixture's queue must have gaps"
+        for doc_id in reversed(mine[:-1]):
+            await pilot.press("left_square_bracket")
+            await loaded(pilot, doc_id)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.reader.doc_id == mine[0]
+        assert "This is the first document assigned to you." in [n.message for n in app._notifications]
+        await pilot.press("right_square_bracket")
+        await loaded(pilot, mine[1])
         await pilot.press("q")
 
 
