@@ -186,7 +186,7 @@ def _doc_tokens(store: Store, doc_ids: Sequence[int]) -> Iterable[tuple[int, str
                 toks = tokenize(text, lang)
                 fresh.append((doc_id, want, toks.to_bytes()))
             out.append((doc_id, text, toks))
-        if fresh:
+        if fresh and not store.read_only:  # a read-only file is read as it is: nothing cached
             with write(store.db):
                 conn.executemany(
                     "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)", fresh)

@@ -179,6 +179,8 @@ def prefill(store: Store, review: DocReview) -> ActionResult | None:
     Logged as ``review_prefill``, which undo passes over: it is not a decision of the
     reviewer's, and opening a document must not change what ``u`` takes back.
     """
+    if store.read_only:  # shown as it is; every decision then says why it cannot be saved
+        return None
     done = store.db.conn.execute(
         "SELECT 1 FROM events WHERE annotator = ? AND doc_id = ? AND action = 'review_prefill' LIMIT 1",
         [store.annotator, review.doc_id],
