@@ -146,3 +146,19 @@ def test_one_documents_team_data_is_that_of_the_whole_load(lead: Store) -> None:
         assert one.done == {d: w for d, w in whole.done.items() if d == doc_id}
         assert {k: sorted(v) for k, v in one.spans.items()} == {
             k: sorted(v) for k, v in whole.spans.items() if k[0] == doc_id}  # a layer's order is the index's
+
+
+def test_overlap_matches_do_not_depend_on_string_hashing() -> None:
+    """Two of one layer's spans overlap one of the other's equally: the one-to-one pairing
+    breaks the tie by position, so the count must be the same in every process (it was 1 or 2
+    by PYTHONHASHSEED, as sets of spans iterate in hash order)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from annotations.team.agree import _SpanCounts; c = _SpanCounts();"
+            " c.add({(0, 10, 'PER'), (10, 20, 'PER')}, {(5, 15, 'PER'), (18, 30, 'PER')}, None);"
+            " print(c.overlap['PER'])")
+    counts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("0", "6")}
+    assert len(counts) == 1, counts

@@ -442,6 +442,8 @@ def agree(
             layers = [sets[a] for a in coders_here]
             disagreements = len(set().union(*layers)) - len(set.intersection(*layers))
             docs.append((doc_id, tuple(coders_here), sum(f1s) / len(f1s), disagreements))
+    for key in pairs:
+        counts[key].diagonal(confusion)
     for key, pair in [*pairs.items(), *(((reviewer, a), p) for a, p in versus.items())]:
         counts[key].score(pair)
     titles = _titles(store, [d[0] for d in docs])
@@ -467,26 +469,20 @@ class _SpanCounts:
 
     def add(self, a: set[SpanT], b: set[SpanT], table: dict[str, dict[str, int]] | None) -> int:
         """One document's two layers; returns the exact matches. ``table``: the confusion table."""
+        # The table's diagonal (same span, same label) is the exact matches: added from
+        # ``exact`` once every document is in (:meth:`diagonal`).
         if a == b:
             labels = list(map(_LABEL, a))
             self.gold += labels
             self.predicted += labels
             self.exact += labels
-            if table is not None:
-                for lab in labels:
-                    row = table.get(lab) or table.setdefault(lab, {})
-                    row[lab] = row.get(lab, 0) + 1
             return len(a)
         common = a & b
         self.gold += map(_LABEL, a)
         self.predicted += map(_LABEL, b)
-        shared = list(map(_LABEL, common))
-        self.exact += shared
+        self.exact += map(_LABEL, common)
         rest_a, rest_b = a - common, b - common
         if table is not None:
-            for lab in shared:
-                row = table.get(lab) or table.setdefault(lab, {})
-                row[lab] = row.get(lab, 0) + 1
             if rest_a and rest_b:
                 bounds = {(s, e): lab for s, e, lab in rest_b}
                 for s, e, lab in rest_a:
@@ -498,10 +494,18 @@ class _SpanCounts:
         if rest_a and rest_b:
             # An exact pair overlaps nothing else (a layer's spans never overlap), so the
             # one-to-one overlap pairing of the rest adds to the exact matches.
+            # Sorted: the pairing's ties are broken by position, so the count must not depend
+            # on a set's iteration order (which string hashing changes from run to run).
             for label in set(map(_LABEL, rest_a)) & set(map(_LABEL, rest_b)):
-                self.overlap[label] += _overlap_hits([sp for sp in rest_a if sp[2] == label],
-                                                     [sp for sp in rest_b if sp[2] == label])
+                self.overlap[label] += _overlap_hits(sorted(sp for sp in rest_a if sp[2] == label),
+                                                     sorted(sp for sp in rest_b if sp[2] == label))
         return len(common)
+
+    def diagonal(self, table: dict[str, dict[str, int]]) -> None:
+        """Add the exact matches (same span, same label) to the confusion table's diagonal."""
+        for lab, n in Counter(self.exact).items():
+            row = table.setdefault(lab, {})
+            row[lab] = row.get(lab, 0) + n
 
     def score(self, pair: PairAgreement) -> None:
         exact = Counter(self.exact)
