@@ -150,15 +150,16 @@ def test_one_documents_team_data_is_that_of_the_whole_load(lead: Store) -> None:
 
 def test_overlap_matches_do_not_depend_on_string_hashing() -> None:
     """Two of one layer's spans overlap one of the other's equally: the one-to-one pairing
-    breaks the tie by position, so the count must be the same in every process (it was 1 or 2
-    by PYTHONHASHSEED, as sets of spans iterate in hash order)."""
+    breaks the tie by position, so the count must be the same in every process, in ``agree``
+    and ``annotate evaluate`` alike (it was 1 or 2 by PYTHONHASHSEED: sets iterate in hash order)."""
     import os
     import subprocess
     import sys
 
     code = ("from annotations.team.agree import _SpanCounts; c = _SpanCounts();"
-            " c.add({(0, 10, 'PER'), (10, 20, 'PER')}, {(5, 15, 'PER'), (18, 30, 'PER')}, None);"
-            " print(c.overlap['PER'])")
+            " a, b = {(0, 10, 'PER'), (10, 20, 'PER')}, {(5, 15, 'PER'), (18, 30, 'PER')};"
+            " c.add(a, b, None); from annotations.evaluate import score_documents;"
+            " print(c.overlap['PER'], score_documents([(list(a), list(b))])[1].overlap.tp_gold)")
     counts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("0", "6")}
     assert len(counts) == 1, counts
