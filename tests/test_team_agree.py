@@ -163,3 +163,10 @@ def test_overlap_matches_do_not_depend_on_string_hashing() -> None:
     counts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("0", "6")}
     assert len(counts) == 1, counts
+
+
+
+def test_confusion_table_in_label_order(lead: Store) -> None:
+    # Its order would otherwise follow sets' iteration (hash) order, and --json with it.
+    table = agree(lead).confusion
+    assert list(table) == sorted(table) and all(list(row) == sorted(row) for row in table.values())

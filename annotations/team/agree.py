@@ -444,6 +444,7 @@ def agree(
             docs.append((doc_id, tuple(coders_here), sum(f1s) / len(f1s), disagreements))
     for key in pairs:
         counts[key].diagonal(confusion)
+    confusion = {a: dict(sorted(row.items())) for a, row in sorted(confusion.items())}  # same JSON every run
     for key, pair in [*pairs.items(), *(((reviewer, a), p) for a, p in versus.items())]:
         counts[key].score(pair)
     titles = _titles(store, [d[0] for d in docs])
