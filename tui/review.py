@@ -137,9 +137,17 @@ class ReviewScreen(Screen[None]):
         keymap: dict[str, str] = getattr(self.app, "keymap", {}) or {}
         taken = {key for b in Binding.make_bindings(REVIEW_BINDINGS) if b.id
                  for key in (keymap[b.id].split(",") if b.id in keymap else [b.key])}
-        return {lab.key: lab.name for lab in self.labels
-                if lab.key and not (len(lab.key) == 1 and lab.key in "123456789")
-                and label_clash(lab.key, keymap) is None and lab.key not in taken and key_name(lab.key) not in taken}
+        out: dict[str, str] = {}
+        for lab in self.labels:
+            if not lab.key or (len(lab.key) == 1 and lab.key in "123456789") or label_clash(lab.key, keymap):
+                continue  # the reader's digits, or a key the annotator screen already names as taken
+            if lab.key in taken or key_name(lab.key) in taken:
+                self.notify(f"Label {inert(lab.name)} has key {inert(lab.key)}, which takes an annotator's"
+                            " version here: give it another (annotate labels edit NAME --key K) to label"
+                            " by key in the review screen.", severity="warning", markup=False, timeout=10)
+                continue
+            out[lab.key] = lab.name
+        return out
 
     def on_key(self, event: events.Key) -> None:
         name = self._label_by_key.get(event.character or "")
