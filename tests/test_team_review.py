@@ -219,11 +219,16 @@ async def test_labels_on_letter_keys_label_by_hand_in_the_review_screen(team_db:
     with Store(team_db, "lead") as lead:
         lead.add_label("EVENT", key="p")
         lead.add_label("MISC", key="e")  # e takes annotator 4's version on the review screen
+    with Store(team_db, "*") as everyone:  # a suggestion for everyone: not part of the review
+        everyone.db.conn.execute(
+            "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, created, updated)"
+            " VALUES (1, ?, ?, 'ORG', '*', 'natasha', 'pending', 'x', 'x')", span_of(everyone, 1, "Төрагасы"))
     app = _app(team_db)
     store = app.store
     async with app.run_test(size=(100, 30)) as pilot:
         await _ready(pilot, app, 1)
         assert any("Label MISC has key e" in n.message for n in app._notifications)
+        assert store.spans(1, states=("pending",)) and not app.review_screen.reader.model.spans.pending
         await pilot.press("p")  # the first conflict's region is selected: Кыргыз Республикасынын
         assert (*span_of(store, 1, "Кыргыз Республикасынын"), "EVENT") in mine(store, 1)
         assert {s.origin for s in store.spans(1)} >= {"review:manual"}

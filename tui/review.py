@@ -198,6 +198,7 @@ class ReviewScreen(Screen[None]):
                 review = load_review(store, doc_id, self.annotators)
                 prefill(store, review)
                 document = store.document(doc_id)
+            document.spans = document.accepted  # the reviewer's layer: suggestions are not reviewed here
             model = DocModel(document, labels)
             layout = DocumentLayout(model.text, width, model.chips)
         except Exception as exc:  # noqa: BLE001 - shown to the user
@@ -262,7 +263,7 @@ class ReviewScreen(Screen[None]):
     def _reload(self) -> None:
         doc_id = self.reader.doc_id
         if doc_id is not None:
-            self.reader.reload_spans(self.store.spans(doc_id))
+            self.reader.reload_spans(self.store.spans(doc_id, states=("accepted",)))
             model = self.reader.model
             if model is not None:
                 model.status = self.store.status(doc_id)
