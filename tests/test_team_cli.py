@@ -115,3 +115,12 @@ def test_agree_and_review_order_on_a_read_only_database(team_db: Path) -> None:
     result = run("agree", "--db", str(team_db), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["documents"] == 3
+
+
+def test_agree_pairs_table_keeps_names_and_numbers_whole_at_80_columns(team_db: Path) -> None:
+    result = run("agree", "--db", str(team_db), "--lowest", "0")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if " / chyngyz " in line][:2]
+    assert len(rows) == 2 and all(len(line) <= 80 and "…" not in line for line in rows), rows
+    assert rows[0].split() == ["aida", "/", "chyngyz", "3", "0.888", "0.900", "0.818", "0.857", "0.900", "0.818",
+                               "0.857"]
