@@ -97,7 +97,8 @@ def test_queue_progress_and_next(store: Store, write_jsonl) -> None:
 
 @pytest.mark.parametrize("names, overlap, why", [
     (["aida"], 2, "between 1 and 1"), (["aida", "bek"], 0, "between 1 and 2"),
-    (["aida", "bek"], "two", "invalid overlap"), (["bad\u200bname"], 1, "invalid annotator"), (["x" * 65], 1, "invalid annotator"), ([], 1, "no annotators"),
+    (["aida", "bek"], "two", "invalid overlap"), (["bad\u200bname"], 1, "invalid annotator"),
+    (["x" * 65], 1, "invalid annotator"), ([], 1, "no annotators"),
 ])
 def test_bad_requests_are_refused(store: Store, names, overlap, why) -> None:
     with pytest.raises(StoreError, match=why):

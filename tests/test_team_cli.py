@@ -103,7 +103,8 @@ def test_agree_and_review_order_on_a_read_only_database(team_db: Path) -> None:
 
     conn = sqlite3.connect(team_db)
     conn.execute("DELETE FROM doc_tokens")
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('annotate', 'm099_future', 'x')")
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+                 " VALUES ('annotate', 'm099_future', 'x')")
     conn.execute("PRAGMA user_version = 99")
     conn.commit()
     conn.close()

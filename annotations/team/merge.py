@@ -68,7 +68,8 @@ class MergeReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "documents": self.documents, "labels": self.labels,
-                "spans": self.spans, "updated": self.updated, "statuses": self.statuses, "assignments": self.assignments,
+                "spans": self.spans, "updated": self.updated, "statuses": self.statuses,
+                "assignments": self.assignments,
                 "reviewers": self.reviewers,
                 "sessions": self.sessions, "events": self.events}
 
@@ -380,8 +381,10 @@ def _lineage(src: sqlite3.Connection, conn: sqlite3.Connection, pairs: set[tuple
     names = sorted({a for _, a in pairs})
     marks = ",".join("?" * len(names))
 
-    def history(db: sqlite3.Connection, to_source: dict[int, int]) -> dict[tuple[int, str], dict[tuple[str, str, str], str]]:
-        out: dict[tuple[int, str], dict[tuple[str, str, str], str]] = {}
+    History = dict[tuple[int, str], dict[tuple[str, str, str], str]]  # pair -> (ts, action, shape) -> changes
+
+    def history(db: sqlite3.Connection, to_source: dict[int, int]) -> History:
+        out: History = {}
         for ts, annotator, doc_id, action, changes in db.execute(
                 f"SELECT ts, annotator, doc_id, action, changes FROM events WHERE annotator IN ({marks})"
                 " AND doc_id IS NOT NULL ORDER BY id", names):
