@@ -158,7 +158,9 @@ class EvalReport:
 
 
 def _overlap_hits(gold: list[SpanT], pred: list[SpanT]) -> int:
-    """One-to-one pairs of same-label overlapping spans, largest overlaps first."""
+    """One-to-one pairs of same-label overlapping spans, largest overlaps first (ties by
+    position: the spans are sorted, so the count never depends on a set's iteration order)."""
+    gold, pred = sorted(gold), sorted(pred)
     pairs = []
     for gi, (gs, ge, gl) in enumerate(gold):
         for pi, (ps, pe, pl) in enumerate(pred):

@@ -8,6 +8,8 @@ next conflict.
   documents were opened or exported once. Measured: the library call (median of repeats;
   wall clock and this process's CPU time) and ``annotate agree --json`` as a command
   (interpreter start-up included). Target (issue 12): ≤ 2 s.
+* **open for review** — the review screen's worker computing one document's review (agreed spans
+  and conflicts) on that database, for the first 50 documents in review order (library, median).
 * **next conflict** — the review screen, headless at 120×40, on that database (its
   lowest-agreement document) and on one long document with several hundred conflicts:
   time from posting ``tab`` to the last frame it caused (``TEXTUAL_FPS`` raised to 1000 so
@@ -159,6 +161,23 @@ def measure_agree(db: Path, repeats: int) -> dict[str, Any]:
     }
 
 
+def measure_open_review(db: Path, samples: int) -> dict[str, Any]:
+    """What the review screen's worker does to open a document: its review (agreed spans and
+    conflicts) among the three, on documents in review order (library call, median)."""
+    from annotations import Store
+    from annotations.team.review import load_review, review_queue
+
+    times = []
+    with Store(db, "lead") as store:
+        queue = review_queue(store, list(ANNOTATORS))
+        for doc_id, _ in queue[:samples]:
+            t0 = time.perf_counter()
+            load_review(store, doc_id, list(ANNOTATORS))
+            times.append((time.perf_counter() - t0) * 1000)
+    return {"samples": len(times), "median_ms": round(statistics.median(times), 3),
+            "max_ms": round(max(times), 3)}
+
+
 class FrameClock:
     """Wraps ``app._display`` and notes when each frame has been rendered."""
 
@@ -243,6 +262,7 @@ def run(quick: bool) -> dict[str, Any]:
         build(db, n_docs, rng)
         setup_s = time.perf_counter() - t0
         agree_result = measure_agree(db, 1 if quick else 3)
+        open_review = measure_open_review(db, 5 if quick else 50)
         samples = 5 if quick else 60
         next_corpus = asyncio.run(measure_next_conflict(db, samples))
         long_db = Path(tmp) / "long.db"
@@ -250,7 +270,7 @@ def run(quick: bool) -> dict[str, Any]:
         next_long = asyncio.run(measure_next_conflict(long_db, samples))
     return {
         "benchmark": "team", "quick": quick, "documents": n_docs, "annotators": len(ANNOTATORS),
-        "setup_s": round(setup_s, 1), "agree": agree_result,
+        "setup_s": round(setup_s, 1), "agree": agree_result, "open_review": open_review,
         "next_conflict_corpus": next_corpus, "next_conflict_long": next_long,
         "targets": {"agree_s": TARGET_AGREE_S, "next_conflict_ms": TARGET_NEXT_MS},
         "peak_rss_mb": round(peak_rss_mb(), 1),
@@ -266,6 +286,8 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
          f"target ≤ {TARGET_AGREE_S} s"),
         ("agree, `annotate agree --json`", f"{a['command_s']:.2f} s (start-up included)", ""),
         ("agree: α / κ per pair", f"{a['alpha']:.3f} / " + ", ".join(f"{k:.3f}" for k in a["kappa"]), ""),
+        (f"open a document for review, {result['documents']:,}-doc db",
+         f"{result['open_review']['median_ms']:.2f} ms median, max {result['open_review']['max_ms']:.2f}", ""),
         (f"next conflict, {result['documents']:,}-doc db ({nc['conflicts']} in doc)",
          f"{nc['median_ms']:.2f} ms median, p95 {nc['p95_ms']:.2f} (CPU {nc['cpu_median_ms']:.2f})",
          f"target ≤ {TARGET_NEXT_MS} ms"),

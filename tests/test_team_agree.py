@@ -135,3 +135,38 @@ def test_small_worked_examples() -> None:
         krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
     assert krippendorff_alpha([(1, 1), (1, 1)]) is None
     assert not math.isnan(krippendorff_alpha([(1, 2), (1, 1)]) or 0)
+
+
+def test_one_documents_team_data_is_that_of_the_whole_load(lead: Store) -> None:
+    from annotations.team.agree import load_team
+
+    whole = load_team(lead, list(ANNOTATORS), min_done=1)
+    for doc_id in (1, 4, 5):
+        one = load_team(lead, list(ANNOTATORS), min_done=1, doc_id=doc_id)
+        assert one.done == {d: w for d, w in whole.done.items() if d == doc_id}
+        assert {k: sorted(v) for k, v in one.spans.items()} == {
+            k: sorted(v) for k, v in whole.spans.items() if k[0] == doc_id}  # a layer's order is the index's
+
+
+def test_overlap_matches_do_not_depend_on_string_hashing() -> None:
+    """Two of one layer's spans overlap one of the other's equally: the one-to-one pairing
+    breaks the tie by position, so the count must be the same in every process, in ``agree``
+    and ``annotate evaluate`` alike (it was 1 or 2 by PYTHONHASHSEED: sets iterate in hash order)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from annotations.team.agree import _SpanCounts; c = _SpanCounts();"
+            " a, b = {(0, 10, 'PER'), (10, 20, 'PER')}, {(5, 15, 'PER'), (18, 30, 'PER')};"
+            " c.add(a, b, None); from annotations.evaluate import score_documents;"
+            " print(c.overlap['PER'], score_documents([(list(a), list(b))])[1].overlap.tp_gold)")
+    counts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("0", "6")}
+    assert len(counts) == 1, counts
+
+
+
+def test_confusion_table_in_label_order(lead: Store) -> None:
+    # Its order would otherwise follow sets' iteration (hash) order, and --json with it.
+    table = agree(lead).confusion
+    assert list(table) == sorted(table) and all(list(row) == sorted(row) for row in table.values())

@@ -97,8 +97,16 @@ def test_queue_progress_and_next(store: Store, write_jsonl) -> None:
 
 @pytest.mark.parametrize("names, overlap, why", [
     (["aida"], 2, "between 1 and 1"), (["aida", "bek"], 0, "between 1 and 2"),
-    (["aida", "bek"], "two", "invalid overlap"), (["bad name"], 1, "invalid annotator"), ([], 1, "no annotators"),
+    (["aida", "bek"], "two", "invalid overlap"), (["bad\u200bname"], 1, "invalid annotator"),
+    (["x" * 65], 1, "invalid annotator"), ([], 1, "no annotators"),
 ])
 def test_bad_requests_are_refused(store: Store, names, overlap, why) -> None:
     with pytest.raises(StoreError, match=why):
         assign(store, names, overlap)
+
+
+def test_names_with_spaces_as_the_app_takes_them(store: Store, write_jsonl) -> None:
+    # The browser's name prompt (and --annotator) take "Aida K"; so does sharing the work out.
+    _corpus(store, write_jsonl, 4)
+    report = assign(store, " Aida K , bek ", 1)
+    assert report.annotators == ["Aida K", "bek"] and len(assigned_ids(store, "Aida K")) == 2

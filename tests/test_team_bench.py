@@ -18,6 +18,7 @@ def test_quick_run_prints_figures_and_json() -> None:
     result = json.loads(proc.stdout.splitlines()[-1])
     assert result["agree"]["documents"] == 200 and result["agree"]["tokens"] == 200 * 60
     assert 0.5 < result["agree"]["alpha"] < 1.0
+    assert result["open_review"]["samples"] == 5
     assert result["next_conflict_corpus"]["samples"] > 0 and result["next_conflict_long"]["conflicts"] > 100
     rows = run.summarise_team(result)
     assert [r[0] for r in rows] == ["team"] * 3 and "docs × 3 annotators" in rows[0][1]

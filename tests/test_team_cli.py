@@ -92,3 +92,36 @@ def test_merge_reports_and_refuses(team_db: Path, tmp_path: Path) -> None:
 def test_review_needs_two_annotators(team_db: Path) -> None:
     result = run("review", "--db", str(team_db), "--annotators", "aida", "--as", "lead")
     assert result.exit_code != 0 and "two or more annotators" in result.flat
+
+
+def test_agree_and_review_order_on_a_read_only_database(team_db: Path) -> None:
+    """A file that cannot be written (here: a newer schema) is read as it is: agree tokenises
+    what is not cached without trying to cache it."""
+    import sqlite3
+
+    from annotations.team.review import load_review, prefill, review_queue
+
+    conn = sqlite3.connect(team_db)
+    conn.execute("DELETE FROM doc_tokens")
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+                 " VALUES ('annotate', 'm099_future', 'x')")
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    with Store(team_db, "lead") as lead:
+        assert lead.read_only
+        assert [d for d, _ in review_queue(lead, ["aida", "bek", "chyngyz"])] == [1, 2, 3]
+        review = load_review(lead, 1, ["aida", "bek", "chyngyz"])
+        assert len(review.conflicts) == 3 and prefill(lead, review) is None  # shown, not written
+    result = run("agree", "--db", str(team_db), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["documents"] == 3
+
+
+def test_agree_pairs_table_keeps_names_and_numbers_whole_at_80_columns(team_db: Path) -> None:
+    result = run("agree", "--db", str(team_db), "--lowest", "0")
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if " / chyngyz " in line][:2]
+    assert len(rows) == 2 and all(len(line) <= 80 and "…" not in line for line in rows), rows
+    assert rows[0].split() == ["aida", "/", "chyngyz", "3", "0.888", "0.900", "0.818", "0.857", "0.900", "0.818",
+                               "0.857"]

@@ -89,6 +89,8 @@ def test_conflicts_are_refused_whole_with_a_report(tmp_path: Path, dump_db) -> N
         aida.add_label("EVENT")
     with Store(b, "dana") as dana:  # and a newcomer's work, which must not slip in either
         dana.add_span(5, 0, 4, "PER")
+    with Store(a, "aida") as aida:  # while on the shared file she removed that span: the two diverged
+        aida.delete_span(aida.spans(1)[0].id)
     with Store(a, "lead") as lead:
         before = dump_db(lead)
         with pytest.raises(MergeConflict) as caught:
@@ -199,3 +201,101 @@ def test_actions_in_the_same_millisecond_are_all_brought_in(tmp_path: Path, monk
     with Store(a, "lead") as lead:
         assert merge_database(lead, b).events == 2
         assert not merge_database(lead, b).changed
+
+
+def test_work_begun_before_the_copy_comes_back_and_a_stale_copy_changes_nothing(tmp_path: Path) -> None:
+    """The README's laptop workflow with work already under way when the copy was taken: the
+    copy's later state of a layer is brought in (by the shared event log), a copy older than
+    the shared file is no conflict, and undo here walks back through both files' actions."""
+    shared, laptop = tmp_path / "shared.db", tmp_path / "laptop.db"
+    with Store(shared, "lead") as lead:
+        import_seeds(lead)
+    with Store(shared, "aida") as aida:
+        aida.add_span(1, *span_of(aida, 1, "Садыр Жапаров"), "PER")
+    with Store(shared, "bek") as bek:
+        bek.add_span(2, *span_of(bek, 2, "Бишкектен"), "LOC")
+        bek.add_span(2, *span_of(bek, 2, "Sputnik"), "ORG")
+        bek.add_span(2, *span_of(bek, 2, "Москвага"), "ORG")
+    shutil.copy(shared, laptop)
+    with Store(shared, "aida") as aida:  # aida goes on with doc 1 on the shared file
+        aida.add_span(1, *span_of(aida, 1, "Михаил Мишустинди"), "PER")
+        aida.set_status(1, "done")
+    with Store(laptop, "bek") as bek:  # bek goes on with doc 2 on the laptop: relabels, removes, adds
+        spans = {bek.text(2)[s.start:s.end]: s for s in bek.spans(2)}
+        bek.relabel_span(spans["Москвага"].id, "LOC")
+        bek.delete_span(spans["Sputnik"].id)
+        bek.add_span(2, *span_of(bek, 2, "Жапаровдун"), "PER")
+        bek.set_status(2, "done")
+    with Store(shared, "lead") as lead:
+        report = merge_database(lead, laptop)
+        assert report.updated == 1 and report.statuses == 1 and report.events == 4
+        assert {(lead.text(2)[s.start:s.end], s.label) for s in lead.spans(2, annotator="bek")} == {
+            ("Бишкектен", "LOC"), ("Москвага", "LOC"), ("Жапаровдун", "PER")}
+        assert lead.status(2, "bek") == "done"
+        # aida's doc 1 in the laptop copy is an earlier state of hers here: left as it is.
+        assert len(lead.spans(1, annotator="aida")) == 2 and lead.status(1, "aida") == "done"
+        assert not merge_database(lead, laptop).changed
+    with Store(shared, "bek") as bek:  # his whole history, from both files, undoes here
+        for _ in range(4):
+            bek.undo()
+        assert {(bek.text(2)[s.start:s.end], s.label) for s in bek.spans(2)} == {
+            ("Бишкектен", "LOC"), ("Sputnik", "ORG"), ("Москвага", "ORG")}
+        bek.undo()  # Москвага, added on the shared file before the copy
+        assert len(bek.spans(2)) == 2
+        for _ in range(5):
+            bek.redo()
+        assert bek.status(2) == "done" and len(bek.spans(2)) == 3
+    # Both went on after the copy: that is still a conflict, refused whole.
+    with Store(laptop, "aida") as aida:
+        aida.add_span(1, *span_of(aida, 1, "Россия Федерациясынын"), "LOC")
+    with Store(shared, "lead") as lead:
+        with pytest.raises(MergeConflict) as caught:
+            merge_database(lead, laptop)
+        assert any("aida's spans differ" in p for p in caught.value.problems)
+
+
+def _work_on(path: Path, work: dict) -> None:
+    """Apply ``work`` (as :func:`_fill`'s) to a database that already holds the texts."""
+    with Store(path, "lead") as lead:
+        ids = {lead.text(i): i for i in lead.document_ids()}
+    for (doc, name), (spans, status, undo) in sorted(work.items()):
+        with Store(path, name) as s:
+            doc_id = ids[TEXTS[doc]]
+            for word, label in spans:
+                if word < len(WORDS[doc]):
+                    s.add_span(doc_id, *WORDS[doc][word], label)
+            if spans and undo and s.can_undo():
+                s.undo()
+            if undo and not spans:  # clears the layer
+                for span in s.spans(doc_id):
+                    s.delete_span(span.id)
+            if status != s.status(doc_id):
+                s.set_status(doc_id, status)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=work, later=work, here=work)
+def test_a_copy_worked_on_merges_back_to_its_state(base, later, here) -> None:
+    """A copy taken at any point and worked on merges back without conflict where only the copy
+    went on (its layers and statuses arrive as they are there), changes nothing where only this
+    file went on, and merging it again changes nothing."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        shared, laptop = tmpdir / "shared.db", tmpdir / "laptop.db"
+        _fill(shared, [0, 1, 2, 3], base, tmpdir / "s.jsonl")
+        shutil.copy(shared, laptop)
+        later = {k: v for k, v in later.items() if k[1] == "bek"}  # bek on the laptop...
+        _work_on(laptop, later)
+        _work_on(shared, {k: v for k, v in here.items() if k[1] == "aida"})  # ...aida on the shared file
+        from conftest import _dump
+
+        with Store(shared, "lead") as t, Store(laptop, "lead") as s:
+            aida_before = {x for x in _layers(t) if x[1] == "aida"}
+            merge_database(t, laptop)
+            assert {x for x in _layers(t) if x[1] == "bek"} == {x for x in _layers(s) if x[1] == "bek"}
+            assert {x for x in _statuses(t) if x[1] == "bek" and x[2] != "todo"} == {
+                x for x in _statuses(s) if x[1] == "bek" and x[2] != "todo"}
+            assert {x for x in _layers(t) if x[1] == "aida"} == aida_before
+            once = _dump(t)
+            assert not merge_database(t, laptop).changed
+            assert _dump(t) == once

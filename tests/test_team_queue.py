@@ -34,7 +34,7 @@ async def test_the_list_progress_and_d_follow_my_queue(tmp_path: Path) -> None:
         assert _rows(app) == mine and app.doclist.mine_only
         assert app.status_bar.progress == (0, len(mine))
         header = str(app.doclist.query_one("#doclist-header").render())
-        assert "mine" in header
+        assert "Documents · mine" in header and "all" not in header
         await pilot.press("d")
         if len(mine) > 1:
             await loaded(pilot, mine[1])
@@ -49,7 +49,25 @@ async def test_the_list_progress_and_d_follow_my_queue(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert any(r.id == "app.toggle_mine" for r in app.screen.rows)
-        await pilot.press("escape", "q")
+        await pilot.press("escape")
+        for doc_id in mine[1:]:  # the rest of my queue: then mine are all done
+            await loaded(pilot, doc_id)
+            await pilot.press("d")
+        await pilot.pause()
+        assert app.status_bar.progress == (len(mine), len(mine))
+        assert "Every document assigned to you is done or skipped." in [n.message for n in app._notifications]
+        # ] and [ step through my documents only (theirs lie between mine in import order).
+        assert set(range(mine[0], mine[-1] + 1)) - set(mine), "the fixture's queue must have gaps"
+        for doc_id in reversed(mine[:-1]):
+            await pilot.press("left_square_bracket")
+            await loaded(pilot, doc_id)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.reader.doc_id == mine[0]
+        assert "This is the first document assigned to you." in [n.message for n in app._notifications]
+        await pilot.press("right_square_bracket")
+        await loaded(pilot, mine[1])
+        await pilot.press("q")
 
 
 @sync

@@ -65,6 +65,7 @@ def test_decisions_are_events_that_undo_and_survive_a_restart(team_db: Path) -> 
         prefill(lead, review)
         assert mine(lead, 1) == {(*span_of(lead, 1, "Садыр Жапаров"), "PER")}
         assert prefill(lead, review) is None  # once per document
+        assert not lead.can_undo()  # opening a document is not a decision: undo passes over it
         take(lead, review.conflicts[2], "bek")  # Мишустинди without Михаил
         assert (*span_of(lead, 1, "Мишустинди"), "PER") in mine(lead, 1)
         take(lead, review.conflicts[2], "aida")  # changed my mind: the full name
@@ -181,3 +182,72 @@ def test_export_the_gold_and_agreement_against_the_reviewer(team_db: Path, tmp_p
     result = CliRunner().invoke(main, ["agree", "--db", str(team_db)])
     assert result.exit_code == 0, result.output
     assert "Against the reviewer lead" in result.output
+
+
+def test_keymap_files_may_remap_the_review_and_queue_keys(tmp_path: Path) -> None:
+    from tui.keymap import KeymapError, load_keymap
+    from tui.review_keys import REVIEW_BINDINGS
+
+    path = tmp_path / "keys.toml"
+    path.write_text('"review.next_conflict" = "n"\n"review.take_b" = "2"\n"app.toggle_mine" = "M"\n',
+                    encoding="utf-8")
+    assert load_keymap(path) == {"review.next_conflict": "n", "review.take_b": "2", "app.toggle_mine": "M"}
+    path.write_text('"review.no_such_thing" = "n"\n', encoding="utf-8")
+    with pytest.raises(KeymapError, match="unknown binding id 'review.no_such_thing'"):
+        load_keymap(path)
+    assert all(b.id and b.tooltip for b in REVIEW_BINDINGS)
+
+
+@sync
+async def test_remapped_review_keys_act_and_the_panel_shows_them(team_db: Path) -> None:
+    # "2" is also the LOC label's key in the reader: the keymap's pick key wins, as asked.
+    app = ReviewApp(Store(team_db, "lead"), TEAM3, keymap={"review.next_conflict": "n", "review.take_b": "2"})
+    store = app.store
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app, 1)
+        screen = app.review_screen
+        assert " 2  bek " in screen.panel.plain and " b  bek " not in screen.panel.plain
+        await pilot.press("n")
+        assert "Conflict 2 / 3 · different label" in screen.panel.plain
+        await pilot.press("2")
+        assert (*span_of(store, 1, "Россия Федерациясынын"), "ORG") in mine(store, 1)
+        await pilot.press("q")
+
+
+@sync
+async def test_labels_on_letter_keys_label_by_hand_in_the_review_screen(team_db: Path) -> None:
+    with Store(team_db, "lead") as lead:
+        lead.add_label("EVENT", key="p")
+        lead.add_label("MISC", key="e")  # e takes annotator 4's version on the review screen
+    with Store(team_db, "*") as everyone:  # a suggestion for everyone: not part of the review
+        everyone.db.conn.execute(
+            "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, created, updated)"
+            " VALUES (1, ?, ?, 'ORG', '*', 'natasha', 'pending', 'x', 'x')", span_of(everyone, 1, "Төрагасы"))
+    app = _app(team_db)
+    store = app.store
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app, 1)
+        assert any("Label MISC has key e" in n.message for n in app._notifications)
+        assert store.spans(1, states=("pending",)) and not app.review_screen.reader.model.spans.pending
+        await pilot.press("p")  # the first conflict's region is selected: Кыргыз Республикасынын
+        assert (*span_of(store, 1, "Кыргыз Республикасынын"), "EVENT") in mine(store, 1)
+        assert {s.origin for s in store.spans(1)} >= {"review:manual"}
+        await pilot.press("q")
+
+
+@sync
+async def test_help_lists_the_review_keys_first_and_only_keys_that_act_here(team_db: Path) -> None:
+    from tui.help import HelpScreen
+
+    app = _app(team_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app, 1)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ids = [row.id for row in app.screen.rows]
+        assert ids[0] == "review.next_conflict" and "review.take_all_c" in ids
+        assert {"reader.label_1", "reader.delete", "reader.extend", "app.quit"} <= set(ids)
+        assert not {"app.skip", "app.search", "doclist.filter", "reader.accept", "reader.next_entity"} & set(ids)
+        assert all(row.tooltip for row in app.screen.rows if row.id)
+        await pilot.press("escape", "q")

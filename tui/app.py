@@ -313,8 +313,8 @@ class AnnotateApp(App[None]):
         self._save_cursor()
         self.call_later(self._release_keys)
         self.prefetch.want(
-            [self.store.neighbour(model.doc_id, 1), self._next_unfinished(model.doc_id),
-             self.store.neighbour(model.doc_id, -1)],
+            [self._neighbour(model.doc_id, 1), self._next_unfinished(model.doc_id),
+             self._neighbour(model.doc_id, -1)],
             self.reader.wrap_width, self.labels,
         )
 
@@ -626,9 +626,10 @@ class AnnotateApp(App[None]):
         doc_id = self.reader.doc_id
         if doc_id is None:
             return
-        target = self.store.neighbour(doc_id, step)
+        target = self._neighbour(doc_id, step)
         if target is None:
-            self.notify("This is the " + ("last" if step > 0 else "first") + " document.", timeout=2)
+            self.notify("This is the " + ("last" if step > 0 else "first") + " document"
+                        + (" assigned to you." if self.doclist.mine_only else "."), timeout=2)
         else:
             self.open_document(target)
 
@@ -646,9 +647,17 @@ class AnnotateApp(App[None]):
             self.model_loop.request_retrain("done")
         target = self._next_unfinished(doc_id)
         if target is None or target == doc_id:
-            self.notify("Every document is done or skipped.", title="All done")
+            mine = self.queue.assigned and self.doclist.mine_only
+            self.notify("Every document " + ("assigned to you " if mine else "") + "is done or skipped.",
+                        title="All done")
         else:
             self.open_document(target)
+
+    def _neighbour(self, doc_id: int, step: int) -> int | None:
+        """The next / previous document in import order: of the annotator's queue while the list shows it."""
+        if self.queue.assigned and self.doclist.mine_only:
+            return self.queue.neighbour(doc_id, step)
+        return self.store.neighbour(doc_id, step)
 
     def _next_unfinished(self, doc_id: int) -> int | None:
         """The next todo document in the list's order (import order unless the model's)."""

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import click
-from rich.table import Table
+from rich import box
+from rich.table import Column, Table
 
 from annotations import LANGUAGES, StoreError, inert
 
@@ -131,8 +132,14 @@ def agree_command(db_path: Path | None, annotators: str | None, labels: tuple[st
     if not report.documents:
         err_console.print("Notice: no document was marked done by two or more of these annotators.")
         return
-    pairs = Table("pair", "docs", "kappa", "exact P", "exact R", "exact F1", "overlap P", "overlap R",
-                  "overlap F1", title="Pairs (first = reference)", title_justify="left")
+    # Names and numbers in full at 80 columns (the headers wrap instead): a cut one says nothing.
+    widest = max((len(f"{p.a} / {p.b}") for p in report.pairs), default=4)
+    pairs = Table(Column("pair", no_wrap=True, min_width=min(widest, 40)),
+                  *(Column(h, no_wrap=True, min_width=5) for h in ("docs", "kappa")),
+                  *(Column(h, min_width=5) for h in ("exact P", "exact R", "exact F1", "ovlp P", "ovlp R",
+                                                     "ovlp F1")),
+                  title="Pairs (first = reference; exact spans, and overlapping: ovlp)", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for p in report.pairs:
         e, o = p.overall.exact, p.overall.overlap
         pairs.add_row(plain(f"{p.a} / {p.b}"), str(p.documents), _f(p.kappa), _f(e.precision), _f(e.recall),
@@ -269,7 +276,8 @@ def merge_command(db_path: Path | None, as_json: bool, sources: tuple[Path, ...]
             elif report.changed:
                 console.print(plain(
                     f"Merged {source}: {report.documents} new document(s), {report.spans} span(s),"
-                    f" {report.statuses} status(es), {report.assignments} assignment(s), {report.events} event(s)"
+                    + (f" {report.updated} layer(s) brought up to its later state," if report.updated else "")
+                    + f" {report.statuses} status(es), {report.assignments} assignment(s), {report.events} event(s)"
                     + (f"; new labels {', '.join(report.labels)}" if report.labels else "") + "."))
             else:
                 console.print(plain(f"{source}: nothing new (already merged)."))

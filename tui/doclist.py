@@ -317,7 +317,7 @@ class DocList(Vertical):
                 "«" + inert(self.search) + "»" if self.search else "",
             ) if part)
             header.append(f"filtered: {shown}", style="bold reverse")
-        else:
+        elif self._mine is None:
             header.append(" · all")
         if self._mine is not None:
             header.append(" · mine")

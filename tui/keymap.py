@@ -107,6 +107,16 @@ def known_ids() -> set[str]:
     return {b.id for _, bindings in all_bindings() for b in bindings if b.id}
 
 
+def remappable_ids() -> set[str]:
+    """Every binding id a keymap file may name: the app's, the queue's ``m`` and the review
+    screen's (those two are in the help screen only where they apply)."""
+    from .queue import MINE_BINDING
+    from .review_keys import REVIEW_BINDINGS
+
+    extra = Binding.make_bindings([MINE_BINDING, *REVIEW_BINDINGS])
+    return known_ids() | {b.id for b in extra if b.id}
+
+
 def default_keymap_path() -> Path:
     """``$XDG_CONFIG_HOME/annotate/keys.toml`` (``~/.config`` when the variable is unset)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -117,7 +127,7 @@ def parse_keymap(data: Mapping[str, Any], source: str) -> dict[str, str]:
     """Check a parsed keymap: known ids, keys given as a string or a list of strings."""
     if "keys" in data and isinstance(data["keys"], dict):
         data = data["keys"]
-    ids = known_ids()
+    ids = remappable_ids()
     keymap: dict[str, str] = {}
     for binding_id, keys in data.items():
         if binding_id not in ids:

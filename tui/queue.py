@@ -1,12 +1,14 @@
 """The annotator's own queue: the documents ``annotate assign`` gave them.
 
 When the app's annotator has assignments, the document list shows theirs ("mine") by
-default, progress counts theirs, and ``d`` goes to their next unfinished one. Without
+default, progress counts theirs, ``d`` goes to their next unfinished one and ``]``/``[`` to
+their next / previous one. Without
 assignments nothing here changes what the app does. Library side: :mod:`annotations.team.assign`.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from textual.binding import Binding
@@ -45,6 +47,15 @@ class Queue:
     def first(self) -> int | None:
         """The first assigned document still to do (else the first assigned one)."""
         return next_assigned(self.store) or (self.ids[0] if self.ids else None)
+
+    def neighbour(self, doc_id: int, step: int) -> int | None:
+        """The next (``step`` 1) or previous (-1) assigned document in import order, from
+        ``doc_id`` (assigned or not); ``None`` past either end."""
+        if step > 0:
+            at = bisect_right(self.ids, doc_id)
+            return self.ids[at] if at < len(self.ids) else None
+        at = bisect_left(self.ids, doc_id)
+        return self.ids[at - 1] if at > 0 else None
 
     def next_unfinished(self, doc_id: int, ranking: Sequence[int] | None = None) -> int | None:
         """The next assigned todo document after ``doc_id``, in ``ranking``'s order if given."""

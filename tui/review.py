@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from rich.console import Console
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -37,9 +37,10 @@ from annotations.team.review import (
 from .app import AnnotateApp, summary_line
 from .docmodel import DocModel
 from .help import HelpScreen
-from .keymap import binding_rows
+from .keymap import binding_rows, key_name, label_clash
 from .layout import DocumentLayout
 from .reader import Reader
+from .review_keys import REVIEW_BINDINGS
 from .review_panel import PICK_KEYS, ConflictPanel
 from .titlebar import DocTitle
 
@@ -65,32 +66,7 @@ class ReviewScreen(Screen[None]):
 
     CSS_PATH = "review.tcss"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "conflict(1)", "Next conflict", id="review.next_conflict", priority=True,
-                tooltip="Move to the next conflict in this document (wrapping round)."),
-        Binding("shift+tab", "conflict(-1)", "Previous conflict", id="review.previous_conflict",
-                priority=True, show=False, tooltip="Move to the previous conflict in this document."),
-        *[
-            Binding(k, f"take({i})", f"Take {k}", id=f"review.take_{k}", show=False,
-                    tooltip=f"Take annotator {i + 1}'s version of this conflict.")
-            for i, k in enumerate(PICK_KEYS)
-        ],
-        *[
-            Binding(k.upper(), f"take_all({i})", f"All of {k}", id=f"review.take_all_{k}", show=False,
-                    priority=True, tooltip=f"Take all of annotator {i + 1}'s spans in this document.")
-            for i, k in enumerate(PICK_KEYS)
-        ],
-        Binding("d", "reviewed", "Reviewed", id="review.done",
-                tooltip="Mark this document reviewed (done in your layer) and open the next one."),
-        Binding("right_square_bracket", "document(1)", "Next doc", id="review.next_document",
-                tooltip="Open the next document in review order."),
-        Binding("left_square_bracket", "document(-1)", "Previous doc", id="review.previous_document",
-                show=False, tooltip="Open the previous document in review order."),
-        Binding("u,ctrl+z", "undo", "Undo", id="review.undo",
-                tooltip="Undo your last decision (in any document), even after a restart."),
-        Binding("ctrl+r,ctrl+y", "redo", "Redo", id="review.redo", show=False,
-                tooltip="Redo the last undone decision."),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = REVIEW_BINDINGS
 
     class QueueReady(Message):
         """The documents to review, lowest agreement first."""
@@ -129,6 +105,8 @@ class ReviewScreen(Screen[None]):
         self.conflict: int | None = None
         self._serial = 0
         self.labels: list[Label] = []
+        #: Label keys other than 1-9 that act here (character -> label name).
+        self._label_by_key: dict[str, str] = {}
         self.title_bar = DocTitle(id="review-title")
         self.reader = Reader(id="review-reader")
         self.panel = ConflictPanel(id="review-panel")
@@ -147,9 +125,45 @@ class ReviewScreen(Screen[None]):
         self.labels = self.store.labels()
         self.reader.set_labels(self.labels)
         self.panel.set_labels(self.labels)
+        self.panel.pick_keys = self._pick_keys()
+        self._label_by_key = self._label_keys()
         self.reader.empty_message = "Finding the documents with the lowest agreement…"
         self.reader.focus()
         self._prepare()
+
+    def _label_keys(self) -> dict[str, str]:
+        """Labels on keys other than 1-9 (the reader binds the digits) that no key here takes:
+        character -> label name, as the annotator screen gives them."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {}) or {}
+        taken = {key for b in Binding.make_bindings(REVIEW_BINDINGS) if b.id
+                 for key in (keymap[b.id].split(",") if b.id in keymap else [b.key])}
+        out: dict[str, str] = {}
+        for lab in self.labels:
+            if not lab.key or (len(lab.key) == 1 and lab.key in "123456789") or label_clash(lab.key, keymap):
+                continue  # the reader's digits, or a key the annotator screen already names as taken
+            if lab.key in taken or key_name(lab.key) in taken:
+                self.notify(f"Label {inert(lab.name)} has key {inert(lab.key)}, which takes an annotator's"
+                            " version here: give it another (annotate labels edit NAME --key K) to label"
+                            " by key in the review screen.", severity="warning", markup=False, timeout=10)
+                continue
+            out[lab.key] = lab.name
+        return out
+
+    def on_key(self, event: events.Key) -> None:
+        name = self._label_by_key.get(event.character or "")
+        if name is not None and self.focused is self.reader:
+            event.prevent_default()
+            event.stop()
+            self.reader.request_label(name=name)
+
+    def _pick_keys(self) -> tuple[str, ...]:
+        """The key of each ``review.take_*`` binding in effect (the keymap may move them)."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {}) or {}
+        keys = []
+        for k in PICK_KEYS:
+            key = keymap.get(f"review.take_{k}", k).split(",")[0]
+            keys.append(self.app.get_key_display(Binding(key, "")))
+        return tuple(keys)
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -184,6 +198,7 @@ class ReviewScreen(Screen[None]):
                 review = load_review(store, doc_id, self.annotators)
                 prefill(store, review)
                 document = store.document(doc_id)
+            document.spans = document.accepted  # the reviewer's layer: suggestions are not reviewed here
             model = DocModel(document, labels)
             layout = DocumentLayout(model.text, width, model.chips)
         except Exception as exc:  # noqa: BLE001 - shown to the user
@@ -248,7 +263,7 @@ class ReviewScreen(Screen[None]):
     def _reload(self) -> None:
         doc_id = self.reader.doc_id
         if doc_id is not None:
-            self.reader.reload_spans(self.store.spans(doc_id))
+            self.reader.reload_spans(self.store.spans(doc_id, states=("accepted",)))
             model = self.reader.model
             if model is not None:
                 model.status = self.store.status(doc_id)
@@ -410,9 +425,24 @@ class ReviewApp(AnnotateApp):
             return False
         return super().check_action(action, parameters)
 
+    #: Help rows left out on the review screen: keys that do nothing there (the annotator
+    #: screen's documents and list, suggestions, find) or that the review keys take over.
+    HELP_HIDDEN: ClassVar[frozenset[str]] = frozenset({
+        "reader.accept", "reader.reject", "reader.accept_all", "reader.find", "reader.next_match",
+        "reader.previous_match", "reader.next_entity", "reader.previous_entity",
+    })
+
     def action_help(self) -> None:
+        """Every key of the review screen: its own first, then the reader's editing keys."""
+        if self.screen is not self.review_screen:
+            super().action_help()
+            return
         extra = [("Review", list(Binding.make_bindings(ReviewScreen.BINDINGS)))]
-        self.push_screen(HelpScreen(binding_rows(self.keymap, extra)))
+        rows = [r for r in binding_rows(self.keymap, extra, self.labels)
+                if r.section in ("Review", "Reader") and r.id not in self.HELP_HIDDEN
+                or r.id in ("app.help", "app.quit")]
+        rows.sort(key=lambda r: r.section != "Review")  # stable: each section keeps its order
+        self.push_screen(HelpScreen(rows))
 
 
 def run_review(store: Store, annotators: Sequence[str], keymap: dict[str, str] | None = None) -> None:

@@ -51,8 +51,10 @@ def _version(text: str, conflict: Conflict, spans: Sequence[tuple[int, int, str]
 
 
 def conflict_text(review: DocReview | None, index: int | None, text: str,
-                  reviewer: Sequence[tuple[int, int, str]], styles: dict[str, LabelStyle]) -> Text:
-    """Every line of the panel for conflict ``index`` of ``review`` (reviewer's spans: ``reviewer``)."""
+                  reviewer: Sequence[tuple[int, int, str]], styles: dict[str, LabelStyle],
+                  keys: Sequence[str] = PICK_KEYS) -> Text:
+    """Every line of the panel for conflict ``index`` of ``review`` (reviewer's spans: ``reviewer``);
+    ``keys``: the key shown before annotator 1, 2, 3... (the keymap's, if it moved them)."""
     out = Text(no_wrap=True, overflow="ellipsis")
     if review is None:
         out.append(" Loading…", style=_DIM)
@@ -67,16 +69,17 @@ def conflict_text(review: DocReview | None, index: int | None, text: str,
     out.append(f" Conflict {index + 1} / {len(review.conflicts)}", style=_BOLD)
     out.append(f" · {KIND_TEXT.get(conflict.kind, conflict.kind)}", style=_DIM)
     width = max(len("reviewer"), *(len(inert(o.annotator)) for o in conflict.options))
+    key_width = max((len(k) for k in keys[:len(conflict.options)]), default=1)
     for i, option in enumerate(conflict.options):
         out.append("\n")
-        key = PICK_KEYS[i] if i < len(PICK_KEYS) else " "
-        out.append(f" {key} ", style=Style(reverse=True, bold=True))
+        key = inert(keys[i]) if i < len(keys) else " "
+        out.append(f" {key.ljust(key_width)} ", style=Style(reverse=True, bold=True))
         out.append(" " + inert(option.annotator).ljust(width) + "  ")
         out.append_text(_version(text, conflict, option.spans, styles))
         if mine and option.spans == mine:
             out.append("  ✓ chosen", style=_BOLD)
     out.append("\n")
-    out.append("    " + "reviewer".ljust(width) + "  ", style=_DIM)
+    out.append("   " + " " * key_width + "reviewer".ljust(width) + "  ", style=_DIM)
     out.append_text(_version(text, conflict, mine, styles))
     return out
 
@@ -98,6 +101,8 @@ class ConflictPanel(Static):
         self._labels: list[Label] = []
         self._styles: dict[str, LabelStyle] | None = None
         self._shown: tuple = (None, None, "", ())
+        #: The key shown before each annotator's version (the keymap's keys for ``review.take_*``).
+        self.pick_keys: tuple[str, ...] = PICK_KEYS
 
     def set_labels(self, labels: Sequence[Label]) -> None:
         self._labels = list(labels)
@@ -114,10 +119,10 @@ class ConflictPanel(Static):
              reviewer: Sequence[tuple[int, int, str]]) -> None:
         """Show conflict ``index`` of ``review`` with the reviewer's current spans."""
         self._shown = (review, index, text, tuple(reviewer))
-        self.update(conflict_text(review, index, text, reviewer, self.styles_by_label))
+        self.update(conflict_text(review, index, text, reviewer, self.styles_by_label, self.pick_keys))
 
     @property
     def plain(self) -> str:
         """What the panel says, as plain text (for tests)."""
         review, index, text, reviewer = self._shown
-        return conflict_text(review, index, text, reviewer, self.styles_by_label).plain
+        return conflict_text(review, index, text, reviewer, self.styles_by_label, self.pick_keys).plain

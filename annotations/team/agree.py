@@ -132,17 +132,21 @@ def reviewers(store: Store) -> list[str]:
 
 def load_team(
     store: Store, annotators: Sequence[str], labels: Sequence[str] = (), min_done: int = 2,
+    doc_id: int | None = None,
 ) -> TeamData:
-    """The done documents (by at least ``min_done`` of ``annotators``) and their accepted spans."""
+    """The done documents (by at least ``min_done`` of ``annotators``) and their accepted spans;
+    with ``doc_id``, of that document alone (the review screen opening one)."""
     conn = store.db.conn
     names = list(dict.fromkeys(annotators))
     marks = ",".join("?" * len(names))
+    one = "" if doc_id is None else " AND doc_id = ?"
+    extra: list[Any] = [] if doc_id is None else [doc_id]
     done: dict[int, list[str]] = {}
-    for doc_id, annotator in conn.execute(
-        f"SELECT doc_id, annotator FROM doc_status WHERE status = 'done' AND annotator IN ({marks})"
-        " ORDER BY doc_id", names,
+    for doc, annotator in conn.execute(
+        f"SELECT doc_id, annotator FROM doc_status WHERE status = 'done' AND annotator IN ({marks}){one}"
+        " ORDER BY doc_id", [*names, *extra],
     ):
-        done.setdefault(doc_id, []).append(annotator)
+        done.setdefault(doc, []).append(annotator)
     order = {a: i for i, a in enumerate(names)}
     done = {d: sorted(a, key=order.__getitem__) for d, a in done.items() if len(a) >= min_done}
     spans: dict[tuple[int, str], list[SpanT]] = {}
@@ -155,9 +159,9 @@ def load_team(
         sql += " AND label IN (" + ",".join("?" * len(labels)) + ")"
         args += list(labels)
     loads = json.loads
-    for doc_id, annotator, layer in conn.execute(sql + " GROUP BY doc_id, annotator", args):
-        if doc_id in done:
-            spans[(doc_id, annotator)] = list(map(tuple, loads(layer)))
+    for doc, annotator, layer in conn.execute(sql + one + " GROUP BY doc_id, annotator", args + extra):
+        if doc in done:
+            spans[(doc, annotator)] = list(map(tuple, loads(layer)))
     return TeamData(names, done, spans)
 
 
@@ -182,7 +186,7 @@ def _doc_tokens(store: Store, doc_ids: Sequence[int]) -> Iterable[tuple[int, str
                 toks = tokenize(text, lang)
                 fresh.append((doc_id, want, toks.to_bytes()))
             out.append((doc_id, text, toks))
-        if fresh:
+        if fresh and not store.read_only:  # a read-only file is read as it is: nothing cached
             with write(store.db):
                 conn.executemany(
                     "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)", fresh)
@@ -438,6 +442,9 @@ def agree(
             layers = [sets[a] for a in coders_here]
             disagreements = len(set().union(*layers)) - len(set.intersection(*layers))
             docs.append((doc_id, tuple(coders_here), sum(f1s) / len(f1s), disagreements))
+    for key in pairs:
+        counts[key].diagonal(confusion)
+    confusion = {a: dict(sorted(row.items())) for a, row in sorted(confusion.items())}  # same JSON every run
     for key, pair in [*pairs.items(), *(((reviewer, a), p) for a, p in versus.items())]:
         counts[key].score(pair)
     titles = _titles(store, [d[0] for d in docs])
@@ -463,26 +470,20 @@ class _SpanCounts:
 
     def add(self, a: set[SpanT], b: set[SpanT], table: dict[str, dict[str, int]] | None) -> int:
         """One document's two layers; returns the exact matches. ``table``: the confusion table."""
+        # The table's diagonal (same span, same label) is the exact matches: added from
+        # ``exact`` once every document is in (:meth:`diagonal`).
         if a == b:
             labels = list(map(_LABEL, a))
             self.gold += labels
             self.predicted += labels
             self.exact += labels
-            if table is not None:
-                for lab in labels:
-                    row = table.get(lab) or table.setdefault(lab, {})
-                    row[lab] = row.get(lab, 0) + 1
             return len(a)
         common = a & b
         self.gold += map(_LABEL, a)
         self.predicted += map(_LABEL, b)
-        shared = list(map(_LABEL, common))
-        self.exact += shared
+        self.exact += map(_LABEL, common)
         rest_a, rest_b = a - common, b - common
         if table is not None:
-            for lab in shared:
-                row = table.get(lab) or table.setdefault(lab, {})
-                row[lab] = row.get(lab, 0) + 1
             if rest_a and rest_b:
                 bounds = {(s, e): lab for s, e, lab in rest_b}
                 for s, e, lab in rest_a:
@@ -494,10 +495,18 @@ class _SpanCounts:
         if rest_a and rest_b:
             # An exact pair overlaps nothing else (a layer's spans never overlap), so the
             # one-to-one overlap pairing of the rest adds to the exact matches.
+            # Sorted: the pairing's ties are broken by position, so the count must not depend
+            # on a set's iteration order (which string hashing changes from run to run).
             for label in set(map(_LABEL, rest_a)) & set(map(_LABEL, rest_b)):
-                self.overlap[label] += _overlap_hits([sp for sp in rest_a if sp[2] == label],
-                                                     [sp for sp in rest_b if sp[2] == label])
+                self.overlap[label] += _overlap_hits(sorted(sp for sp in rest_a if sp[2] == label),
+                                                     sorted(sp for sp in rest_b if sp[2] == label))
         return len(common)
+
+    def diagonal(self, table: dict[str, dict[str, int]]) -> None:
+        """Add the exact matches (same span, same label) to the confusion table's diagonal."""
+        for lab, n in Counter(self.exact).items():
+            row = table.setdefault(lab, {})
+            row[lab] = row.get(lab, 0) + n
 
     def score(self, pair: PairAgreement) -> None:
         exact = Counter(self.exact)

@@ -13,11 +13,11 @@ unassigned or under-covered. Assignments are rows of ``assignments(doc_id, annot
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..db import write
-from ..labels import valid_label_name
 from ..store import Store, StoreError, now
 
 __all__ = [
@@ -35,6 +35,17 @@ __all__ = [
 ONLY = ("any", "todo")
 
 
+#: The longest annotator name (as the browser's name prompt takes them).
+MAX_ANNOTATOR = 64
+
+
+def valid_annotator(name: str) -> bool:
+    """An annotator name as the app takes one (``--annotator``, the browser's prompt): 1-64
+    letters, digits, punctuation and spaces, nothing invisible or controlling."""
+    return 0 < len(name) <= MAX_ANNOTATOR and not any(
+        unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in name)
+
+
 def parse_annotators(value: str | Sequence[str]) -> list[str]:
     """``"aida,bek"`` (or a list) -> ``["aida", "bek"]``: stripped, no repeats, valid names."""
     parts = value.split(",") if isinstance(value, str) else list(value)
@@ -43,8 +54,9 @@ def parse_annotators(value: str | Sequence[str]) -> list[str]:
         name = part.strip()
         if not name:
             continue
-        if not valid_label_name(name):
-            raise StoreError(f"invalid annotator name {name!r}: use 1-40 visible characters, no spaces")
+        if not valid_annotator(name):
+            raise StoreError(f"invalid annotator name {name!r}: use 1-{MAX_ANNOTATOR} letters, digits,"
+                             " spaces or punctuation")
         if name not in names:
             names.append(name)
     if not names:

@@ -2,16 +2,21 @@
 
 Documents are matched by content hash; labels, spans, statuses, assignments, reviewers, sessions and
 the event log of every annotator are brought in, with ids renumbered so undo and redo keep
-working here. Merging is idempotent (a second run changes nothing), all-or-nothing per
-source database (one transaction), and only ever adds: nothing this database holds is
-changed or removed, except a status that is ``todo`` here and decided there.
+working here. Merging is idempotent (a second run changes nothing) and all-or-nothing per
+source database (one transaction). It adds what is new, and changes what this database holds
+only where the source holds a later state of the same work: a status that is ``todo`` here
+and decided there, and an annotator's layer (spans and status on one document) whose every
+event here is also in the source's log, which has more (a copy taken, then worked on). Where
+the source's log of a layer is the part of this one's, the source is a stale copy of it and
+that layer is left alone.
 
 A source is refused, with every problem listed, when it conflicts:
 
 - a label of the same name with another key or colour (or its key taken by another label);
 - an annotator's accepted spans on a document that differ between the two databases when
-  both hold some (or one side marked the document done with other spans);
-- a document one annotator marked done in one database and skipped in the other.
+  both hold some (or one side marked the document done with other spans), unless one log
+  shows them to be an earlier state of the other: both went on, or neither log says;
+- a document one annotator marked done in one database and skipped in the other (likewise).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any, Iterable, Sequence
 
 from ..db import write
 from ..history import SPAN_COLUMNS
-from ..store import Store, StoreError
+from ..store import Store, StoreError, now
 
 __all__ = ["MergeConflict", "MergeReport", "merge_database"]
 
@@ -48,6 +53,8 @@ class MergeReport:
     documents: int = 0
     labels: list[str] = field(default_factory=list)
     spans: int = 0
+    #: Layers (an annotator's spans on a document) brought up to a later state of the same work.
+    updated: int = 0
     statuses: int = 0
     assignments: int = 0
     reviewers: int = 0
@@ -56,12 +63,13 @@ class MergeReport:
 
     @property
     def changed(self) -> bool:
-        return any((self.documents, self.labels, self.spans, self.statuses, self.assignments,
+        return any((self.documents, self.labels, self.spans, self.updated, self.statuses, self.assignments,
                     self.reviewers, self.sessions, self.events))
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "documents": self.documents, "labels": self.labels,
-                "spans": self.spans, "statuses": self.statuses, "assignments": self.assignments,
+                "spans": self.spans, "updated": self.updated, "statuses": self.statuses,
+                "assignments": self.assignments,
                 "reviewers": self.reviewers,
                 "sessions": self.sessions, "events": self.events}
 
@@ -176,7 +184,7 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
     for row in src.execute(f"SELECT {cols} FROM spans ORDER BY id"):
         src_spans.setdefault((row[1], row[5]), []).append(row)
     tgt_spans: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
-    mapped = sorted({docmap[d] for d, _ in src_spans})
+    mapped = sorted(set(docmap.values()))  # every document the source holds: its layers may differ
     for chunk in _chunks(mapped):
         for row in conn.execute(f"SELECT {cols} FROM spans WHERE doc_id IN ({','.join('?' * len(chunk))})",
                                 list(chunk)):
@@ -191,7 +199,24 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
         next_id[0] += 1
         return next_id[0]
 
+    # -- where the two differ, whose work is the later: the event log says ------------------
+    def accepted(rows: Sequence[tuple[Any, ...]]) -> set[tuple[int, int, str]]:
+        return {(r[2], r[3], r[4]) for r in rows if r[7] == "accepted"}
+
+    to_source = {tid: sid for sid, tid in docmap.items()}
+    differ: set[tuple[int, str]] = set()
+    for key in (set(src_spans) | set(src_status) | {(to_source[t], a) for t, a in tgt_spans}
+                | {(to_source[t], a) for t, a in tgt_status if t in to_source}):
+        sid, annotator = key
+        tid = docmap[sid]
+        if (accepted(src_spans.get(key, ())) != accepted(tgt_spans.get((tid, annotator), ()))
+                or src_status.get(key, ("todo",))[0] != tgt_status.get((tid, annotator), "todo")):
+            differ.add(key)
+    ahead, behind = _lineage(src, conn, differ, docmap, spanmap)
+
     to_insert: list[list[Any]] = []
+    to_delete: list[int] = []
+    inserted: set[int] = set()
     for (sid, annotator), rows in src_spans.items():
         tid = docmap[sid]
         mine = tgt_spans.get((tid, annotator), [])
@@ -200,12 +225,20 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
             hit = by_key.get((r[2], r[3], r[4], r[7]))
             if hit is not None:
                 spanmap[r[0]] = hit
-        s_acc = {(r[2], r[3], r[4]) for r in rows if r[7] == "accepted"}
-        t_acc = {(r[2], r[3], r[4]) for r in mine if r[7] == "accepted"}
+        if (sid, annotator) in behind:
+            continue  # this database already holds a later version of that layer
+        s_acc = accepted(rows)
+        t_acc = accepted(mine)
         s_done = src_status.get((sid, annotator), ("todo",))[0] == "done"
         t_done = tgt_status.get((tid, annotator), "todo") == "done"
         copy_accepted = False
-        if s_acc != t_acc and (s_acc or s_done):
+        if (sid, annotator) in ahead:
+            # This database's layer is an earlier state of the source's: bring it up to date.
+            gone = [r for r in mine if r[7] == "accepted" and (r[2], r[3], r[4]) not in s_acc]
+            to_delete += [r[0] for r in gone]
+            report.updated += 1
+            copy_accepted = True
+        elif s_acc != t_acc and (s_acc or s_done):
             if t_acc or t_done:
                 only_here = sorted(t_acc - s_acc)
                 only_there = sorted(s_acc - t_acc)
@@ -217,34 +250,57 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
                 continue
             copy_accepted = True
         ranges = {(r[2], r[3]) for r in mine}
+        live = {r[0] for r in mine} - set(to_delete)
         for r in rows:
-            if r[0] in spanmap:
+            if r[7] == "accepted" and (r[2], r[3], r[4]) in t_acc:
+                continue
+            if r[7] != "accepted" and r[0] in spanmap and spanmap[r[0]] in live:
                 continue
             if r[7] == "accepted" and not copy_accepted:
                 continue
             if r[7] != "accepted" and (r[2], r[3]) in ranges:
                 continue
-            new = fresh_id()
+            # The id the same span has in this database's log, if the two share that history.
+            new = spanmap.get(r[0])
+            if new is None or new in live or new in inserted:
+                new = fresh_id()
             spanmap[r[0]] = new
+            live.add(new)
+            inserted.add(new)
             to_insert.append([new, tid, *r[2:]])
+
+    # A later state of a layer with no spans left in it (all removed in the source).
+    for sid, annotator in ahead - set(src_spans):
+        gone = [r[0] for r in tgt_spans.get((docmap[sid], annotator), []) if r[7] == "accepted"]
+        if gone:
+            to_delete += gone
+            report.updated += 1
 
     # -- statuses (after the spans: a conflict there is reported once) -----------------------
     status_rows = []
+    for sid, annotator in ahead - set(src_status):  # reopened there: todo again
+        if tgt_status.get((docmap[sid], annotator), "todo") != "todo":
+            status_rows.append([docmap[sid], annotator, "todo", now()])
     for (sid, annotator), (status, updated) in src_status.items():
         tid = docmap.get(sid)
-        if tid is None or status == "todo":
+        if tid is None or (sid, annotator) in behind:
             continue
         mine = tgt_status.get((tid, annotator), "todo")
         if mine == status:
             continue
-        if mine != "todo":
-            problems.append(f"{where(sid)}: {annotator} marked it {mine} here and {status} in {name}")
-            continue
+        if (sid, annotator) not in ahead:
+            if status == "todo":
+                continue
+            if mine != "todo":
+                problems.append(f"{where(sid)}: {annotator} marked it {mine} here and {status} in {name}")
+                continue
         status_rows.append([tid, annotator, status, updated])
 
     if problems:
         raise MergeConflict(name, problems)
 
+    for chunk in _chunks(to_delete):
+        conn.execute(f"DELETE FROM spans WHERE id IN ({','.join('?' * len(chunk))})", list(chunk))
     conn.executemany(f"INSERT INTO spans ({cols}) VALUES ({','.join('?' * len(SPAN_COLUMNS))})", to_insert)
     report.spans = sum(1 for r in to_insert if r[7] == "accepted")
     conn.executemany(
@@ -306,6 +362,54 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
     if next_id[0] > first_id:
         _bump_sequence(conn, next_id[0])
     return report
+
+
+def _lineage(src: sqlite3.Connection, conn: sqlite3.Connection, pairs: set[tuple[int, str]],
+             docmap: dict[int, int], spanmap: dict[int, int]) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+    """Of the ``(source document id, annotator)`` pairs whose spans or status differ between the two
+    databases, those whose history here is a strict part of the source's (``ahead``: the source
+    holds a later state of the same work, as when a copy was taken and worked on) and those whose
+    source history is a strict part of the one here (``behind``: the source is a stale copy).
+
+    A history is the pair's events, compared by time, action and changes (ids aside); a side
+    without events proves nothing, so those pairs are neither. For ``ahead`` pairs the span ids
+    of the shared events are put in ``spanmap`` (source id -> id here), so the source's later
+    events, and the spans they left, keep the ids this database's log knows them by.
+    """
+    if not pairs:
+        return set(), set()
+    names = sorted({a for _, a in pairs})
+    marks = ",".join("?" * len(names))
+
+    History = dict[tuple[int, str], dict[tuple[str, str, str], str]]  # pair -> (ts, action, shape) -> changes
+
+    def history(db: sqlite3.Connection, to_source: dict[int, int]) -> History:
+        out: History = {}
+        for ts, annotator, doc_id, action, changes in db.execute(
+                f"SELECT ts, annotator, doc_id, action, changes FROM events WHERE annotator IN ({marks})"
+                " AND doc_id IS NOT NULL ORDER BY id", names):
+            sid = to_source.get(doc_id)
+            if sid is not None and (sid, annotator) in pairs:
+                out.setdefault((sid, annotator), {}).setdefault((ts, action, _shape(changes)), changes)
+        return out
+
+    there = history(src, {sid: sid for sid in docmap})
+    here = history(conn, {tid: sid for sid, tid in docmap.items()})
+    ahead: set[tuple[int, str]] = set()
+    behind: set[tuple[int, str]] = set()
+    for pair in pairs:
+        s, t = there.get(pair, {}), here.get(pair, {})
+        if t and s.keys() > t.keys():
+            ahead.add(pair)
+            for key, changes in t.items():
+                for mine, theirs in zip(json.loads(changes), json.loads(s[key])):
+                    if mine["op"] in ("insert", "delete") and theirs["op"] == mine["op"]:
+                        spanmap.setdefault(theirs["span"]["id"], mine["span"]["id"])
+                    elif mine["op"] == "update" and theirs["op"] == "update":
+                        spanmap.setdefault(theirs["id"], mine["id"])
+        elif s and t.keys() > s.keys():
+            behind.add(pair)
+    return ahead, behind
 
 
 def _bump_sequence(conn: sqlite3.Connection, seq: int) -> None:

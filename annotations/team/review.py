@@ -130,7 +130,7 @@ def doc_review(doc_id: int, layers: dict[str, Sequence[SpanT]]) -> DocReview:
 
 def load_review(store: Store, doc_id: int, annotators: Sequence[str]) -> DocReview:
     """The review of one document among those of ``annotators`` who marked it done."""
-    data = load_team(store, annotators, min_done=1)
+    data = load_team(store, annotators, min_done=1, doc_id=doc_id)
     who = data.done.get(doc_id, [])
     return doc_review(doc_id, {a: data.spans.get((doc_id, a), []) for a in who})
 
@@ -179,6 +179,8 @@ def prefill(store: Store, review: DocReview) -> ActionResult | None:
     Logged as ``review_prefill``, which undo passes over: it is not a decision of the
     reviewer's, and opening a document must not change what ``u`` takes back.
     """
+    if store.read_only:  # shown as it is; every decision then says why it cannot be saved
+        return None
     done = store.db.conn.execute(
         "SELECT 1 FROM events WHERE annotator = ? AND doc_id = ? AND action = 'review_prefill' LIMIT 1",
         [store.annotator, review.doc_id],
