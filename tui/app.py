@@ -494,6 +494,9 @@ class AnnotateApp(App[None]):
             else:
                 self._show_outcome(outcome)
                 self._save_cursor()
+                if message.command == "delete" and outcome.doc_id is not None:
+                    # What propagation found from the removed span goes with it.
+                    self._after_decision(outcome.doc_id)
 
     @on(Reader.AcceptAllRequested)
     def _accept_all(self, message: Reader.AcceptAllRequested) -> None:
@@ -680,6 +683,10 @@ class AnnotateApp(App[None]):
         spans = sum(1 for ch in outcome.changes if ch["op"] != "status")
         self._show_outcome(outcome, move_cursor=spans == 1)
         self._save_cursor()
+        if spans and outcome.doc_id is not None:
+            # The suggestions follow the spans undone or redone (propagation's from a removed
+            # label go, those from a restored one come back).
+            self._after_decision(outcome.doc_id)
 
     def action_undo(self) -> None:
         self._history(self.editor.undo, "undo")

@@ -309,15 +309,14 @@ class DocList(Vertical):
 
     def _show_header(self) -> None:
         header = Text(no_wrap=True, overflow="ellipsis")
-        header.append("Documents", style="bold")
-        if self.filtered:
-            header.append(" · ")
+        if self.filtered:  # the filter first: at 80 columns the list is 28 wide
             shown = " · ".join(part for part in (
                 self.status_filter or "",
                 "«" + inert(self.search) + "»" if self.search else "",
             ) if part)
             header.append(f"filtered: {shown}", style="bold reverse")
         else:
+            header.append("Documents", style="bold")
             header.append(" · all")
         if self._mine is not None:
             header.append(" · mine")

@@ -32,6 +32,11 @@ class FindBar(Input):
         border: none;
         padding: 0 1;
         background: $boost;
+        /* One line: Input's focus border would take it all and hide what is typed. */
+        &:focus {
+            border: none;
+            background: $boost;
+        }
     }
     """
 

@@ -197,6 +197,10 @@ class Reader(ScrollView, can_focus=True):
         self.find_text = ""
         self.found: list[tuple[int, int]] = []
         self._match_starts: list[int] = []
+        #: The match the cursor was last taken to (an index into :attr:`found`) and its word:
+        #: ``>``/``<`` step from it while the cursor is still there, as the cursor alone cannot
+        #: tell apart a match inside its word from the matches after it.
+        self._match_at: tuple[int, int] | None = None
         #: Drawn lines without cursor or selection, by paragraph then (start, end), so lines
         #: that only moved (a paragraph above grew) are not drawn again.
         self._strips: dict[int, dict[tuple[int, int], Strip]] = {}
@@ -506,6 +510,7 @@ class Reader(ScrollView, can_focus=True):
         """Highlight these ranges (``[]`` clears the highlights)."""
         self.found = list(matches)
         self._match_starts = [a for a, _ in self.found]
+        self._match_at = None
         self._strips.clear()
         self.refresh()
 
@@ -534,16 +539,20 @@ class Reader(ScrollView, can_focus=True):
             return
         rng = self.cursor_range
         here = rng[0] if rng else 0
-        if step > 0:
+        n = len(self.found)
+        if not from_cursor and self._match_at is not None and self._match_at[1] == self.cursor:
+            i = (self._match_at[0] + step) % n  # from the match last gone to (it may start mid-word)
+        elif step > 0:
             i = bisect_left(self._match_starts, here) if from_cursor else bisect_right(self._match_starts, here)
-            i = i % len(self.found)
+            i = i % n
         else:
-            i = (bisect_left(self._match_starts, here) - 1) % len(self.found)
+            i = (bisect_left(self._match_starts, here) - 1) % n
         start = self.found[i][0]
         word = self.model.word_at(start)
         if word is not None:
             self._set_cursor(word)
             self._scroll_to_cursor(centre=True)
+        self._match_at = (i, self.cursor)
         self.notify(f"Match {i + 1} of {len(self.found)}: «{inert(self.find_text)}»", timeout=1.5, markup=False)
 
     def _word_on_line(self, y: int, x: int) -> int | None:

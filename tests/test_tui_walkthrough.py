@@ -1,0 +1,124 @@
+"""Bugs found walking through issue 17 as a new user in a real terminal (tmux, 80×24 and 120×40).
+
+Each test names what was wrong on screen; all drive the app with Pilot on a real SQLite file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from tui_helpers import accepted, loaded, make_app, sync, until
+
+from annotations import Store
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def line_text(widget, y: int = 0) -> str:  # type: ignore[no-untyped-def]
+    """What ``widget`` draws on its line ``y``."""
+    return "".join(seg.text for seg in widget.render_lines(widget.region.reset_offset)[y])
+
+
+# -- the find box showed only its focus border: what was typed could not be seen -------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@sync
+async def test_the_find_box_shows_what_is_typed(store: Store, add_doc: Callable[..., int], size: tuple[int, int]) -> None:
+    doc = add_doc("Кыргыз-россия мамилелери. Россия менен Кыргызстан.")
+    async with make_app(store).run_test(size=size) as pilot:
+        app = pilot.app
+        await loaded(pilot, doc)
+        await pilot.press("slash")
+        assert app.focused is app.find_bar
+        assert app.find_bar.outer_size.height == 1
+        assert "find in this document" in line_text(app.find_bar)  # the placeholder, not a border
+        await pilot.press(*"россия")
+        await pilot.pause()
+        assert "россия" in line_text(app.find_bar)
+
+
+# -- > stayed on a match that starts inside a word (the cursor is on the word's start) ------------
+
+
+FIND_IN_WORDS = "Россия чоң. Кыргыз-россия мамилелери жакшы. Россиянын борбору. Аааа."
+
+
+@sync
+async def test_next_match_moves_on_from_a_match_inside_a_word(store: Store, add_doc: Callable[..., int]) -> None:
+    doc = add_doc(FIND_IN_WORDS)
+    async with make_app(store).run_test(size=(80, 24)) as pilot:
+        reader = await loaded(pilot, doc)
+        word = reader.model.word_at(FIND_IN_WORDS.index("Кыргыз-россия"))
+        assert reader.model.word_range(word) == (12, 25)  # one token: the match is inside it
+        reader.find("россия")
+        starts = [a for a, _ in reader.found]
+        assert starts == [0, 19, 44]
+        assert reader.cursor_range[0] == 0
+        seen = []
+        for _ in range(4):
+            await pilot.press("greater_than_sign")
+            seen.append(reader.cursor_range[0])
+        assert seen == [12, 44, 0, 12]  # the word holding match 2, then on to match 3, wrapping round
+        await pilot.press("less_than_sign", "less_than_sign")
+        assert reader.cursor_range[0] == 44
+        # Two matches in one word: > goes to the word once for each, then on.
+        reader.find("аа")
+        aaaa = FIND_IN_WORDS.index("Аааа")
+        assert [a for a, _ in reader.found] == [aaaa, aaaa + 2] and reader.cursor_range[0] == aaaa
+        await pilot.press("greater_than_sign")
+        assert reader._match_at is not None and reader._match_at[0] == 1 and reader.cursor_range[0] == aaaa
+        await pilot.press("greater_than_sign")
+        assert reader._match_at[0] == 0 and reader.cursor_range[0] == aaaa
+
+
+# -- the list's header cut the filter off: it wrapped onto a second line that is not drawn -----------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@sync
+async def test_the_list_header_shows_the_filter_on_its_one_line(
+    store: Store, add_doc: Callable[..., int], size: tuple[int, int]
+) -> None:
+    add_doc("Бишкек шаары чоң.")
+    add_doc("Ош шаары да чоң.")
+    async with make_app(store).run_test(size=size) as pilot:
+        app = pilot.app
+        await loaded(pilot)
+        await pilot.press("ctrl+f", *"Ош", "enter")
+        await until(pilot, lambda: app.doclist.table.row_count == 1)
+        await pilot.pause()
+        header = app.doclist.query_one("#doclist-header")
+        shown = line_text(header)
+        assert "filtered: «Ош»" in shown, shown
+        if size[0] >= 100:
+            assert "(esc clears)" in shown
+
+
+# -- undo and delete left behind what propagation had found from the label they took away ----------
+
+
+@sync
+async def test_undo_and_delete_take_away_what_propagation_found_from_the_label(
+    store: Store, add_doc: Callable[..., int]
+) -> None:
+    text = "Бишкек шаары чоң. Биз Бишкекке бардык. Бишкек жакшы."
+    doc = add_doc(text)
+    async with make_app(store, suggest=True, model=False).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        reader = await loaded(pilot, doc)
+        await pilot.press("2")  # "Бишкек" (the first word) is LOC
+        await until(pilot, lambda: reader.model.spans.pending >= 1, timeout=30)
+        assert accepted(store, doc) == [(0, 6, "LOC")]
+        await pilot.press("u")
+        await until(pilot, lambda: reader.model.spans.pending == 0, timeout=30)
+        assert accepted(store, doc) == []
+        assert [s for s in store.spans(doc) if s.state == "pending"] == []
+        await pilot.press("ctrl+r")  # redo: the label, and its suggestions again
+        await until(pilot, lambda: reader.model.spans.pending >= 1, timeout=30)
+        reader.move_to_offset(0)
+        await pilot.press("backspace")
+        await until(pilot, lambda: reader.model.spans.pending == 0 and reader.model.spans.accepted == 0, timeout=30)
+        assert [s for s in store.spans(doc) if s.state == "pending"] == []
+        assert app.reader.doc_id == doc
