@@ -5,6 +5,8 @@ Each test names what was wrong on screen; all drive the app with Pilot on a real
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +15,15 @@ from tui_helpers import accepted, loaded, make_app, sync, until
 from annotations import Store
 
 SIZES = [(80, 24), (120, 40)]
+
+
+def screen_rows(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """What the terminal shows, row by row (from the SVG screenshot)."""
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg, flags=re.S):
+        rows.setdefault(float(m[2]), []).append((float(m[1]), html.unescape(m[3]).replace("\xa0", " ")))
+    return ["".join(t for _, t in sorted(parts)) for _, parts in sorted(rows.items())]
 
 
 def line_text(widget, y: int = 0) -> str:  # type: ignore[no-untyped-def]
@@ -37,6 +48,14 @@ async def test_the_find_box_shows_what_is_typed(store: Store, add_doc: Callable[
         await pilot.press(*"россия")
         await pilot.pause()
         assert "россия" in line_text(app.find_bar)
+        # On screen, on its own line: not under the key hints (docked to the same edge), and
+        # the status bar still shows above it.
+        footer = app.query_one("#footer")
+        assert not app.find_bar.region.overlaps(footer.region)
+        assert not app.find_bar.region.overlaps(app.status_bar.region)
+        rows = screen_rows(app)
+        assert len(rows) == size[1]  # one text row per terminal row
+        assert rows[-2].strip().startswith("россия") and "done" in rows[-3]
 
 
 # -- > stayed on a match that starts inside a word (the cursor is on the word's start) ------------

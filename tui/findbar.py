@@ -29,6 +29,8 @@ class FindBar(Input):
         dock: bottom;
         display: none;
         height: 1;
+        /* Docked widgets on one edge overlap: this keeps it above the key hints' line. */
+        margin-bottom: 1;
         border: none;
         padding: 0 1;
         background: $boost;
