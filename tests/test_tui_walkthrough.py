@@ -141,3 +141,23 @@ async def test_undo_and_delete_take_away_what_propagation_found_from_the_label(
         await until(pilot, lambda: reader.model.spans.pending == 0 and reader.model.spans.accepted == 0, timeout=30)
         assert [s for s in store.spans(doc) if s.state == "pending"] == []
         assert app.reader.doc_id == doc
+
+
+# -- at 80 columns the model's part of the status bar was cut (its retrain time pushed it over) -----
+
+
+@sync
+async def test_status_bar_with_the_model_fits_80_columns(seeded_store: Store) -> None:
+    async with make_app(seeded_store).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        await loaded(pilot)
+        app.status_bar.model = "CRF · 3 docs · F1 0.71 · 13:28 UTC"
+        await pilot.pause()
+        shown = line_text(app.status_bar)
+        assert "…" not in shown and shown.rstrip().endswith("✓ saved│CRF 3 docs F1 0.71"), shown
+        app.status_bar.model = "training… · CRF · 3 docs · F1 0.71 · 13:28 UTC"
+        await pilot.pause()
+        assert "✓ saved│training… CRF 3 docs" in line_text(app.status_bar)  # the model's part is cut first
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert line_text(app.status_bar).rstrip().endswith("│ training… · CRF · 3 docs · F1 0.71 · 13:28 UTC")
