@@ -161,3 +161,86 @@ async def test_status_bar_with_the_model_fits_80_columns(seeded_store: Store) ->
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert line_text(app.status_bar).rstrip().endswith("│ training… · CRF · 3 docs · F1 0.71 · 13:28 UTC")
+
+
+# -- no key is lost across document switches (issue 11: d, s, ], [ while documents open) ----------
+
+SWITCH_TEXT = "Садыр Жапаров Бишкекке келди."
+#: Keys pressed at once across six documents, and what each document must end with.
+SWITCH_KEYS = ["l", "1", "d",                 # 1: Жапаров PER, done → 2
+               "l", "2", "s",                 # 2: Жапаров LOC, skipped → 3
+               "]", "l", "l", "3",            # → 4: Бишкекке ORG
+               "[", "1", "d",                 # → 3: Садыр PER, done → 4 (the next unfinished)
+               "d", "l", "1", "]", "2"]       # 4 done → 5: Жапаров PER; → 6: Садыр LOC
+SWITCH_EXPECTED = {
+    1: ([(6, 13, "PER")], "done"), 2: ([(6, 13, "LOC")], "skipped"), 3: ([(0, 5, "PER")], "done"),
+    4: ([(14, 22, "ORG")], "done"), 5: ([(6, 13, "PER")], "todo"), 6: ([(0, 5, "LOC")], "todo"),
+}
+
+
+def key_event(app, key: str):  # type: ignore[no-untyped-def]
+    from textual import events
+
+    name = {"]": "right_square_bracket", "[": "left_square_bracket"}.get(key, key)
+    character = {"slash": "/", "enter": "\r"}.get(key, key)
+    event = events.Key(name, character if len(character) == 1 else None)
+    event.set_sender(app)
+    return event
+
+
+@pytest.mark.parametrize("when", ["first_document_opening", "all_prepared", "one_slow_document"])
+@sync
+async def test_keys_pressed_at_once_across_document_switches_are_all_applied(
+    store: Store, add_doc: Callable[..., int], when: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from annotations.store import Store as StoreClass
+
+    docs = [add_doc(SWITCH_TEXT) if i == 0 else add_doc(SWITCH_TEXT.replace(".", f" {i}.")) for i in range(6)]
+    assert docs == [1, 2, 3, 4, 5, 6]
+    gate = threading.Event()
+    slow = {1} if when == "first_document_opening" else {4} if when == "one_slow_document" else set()
+    original = StoreClass.document
+
+    def document(self: StoreClass, doc_id: int, annotator: str | None = None):  # type: ignore[no-untyped-def]
+        if doc_id in slow:
+            gate.wait(20)
+        return original(self, doc_id, annotator)
+
+    monkeypatch.setattr(StoreClass, "document", document)
+    async with make_app(store).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        if when != "first_document_opening":
+            await loaded(pilot, 1)
+            if when == "all_prepared":
+                await until(pilot, lambda: 2 in app.prefetch and not app.prefetch.busy)
+        for key in SWITCH_KEYS:  # posted without waiting in between: as fast as keys can come
+            app.post_message(key_event(app, key))
+        await pilot.pause(0.2)
+        gate.set()
+        await until(pilot, lambda: app.reader.doc_id == 6 and accepted(store, 6) != [], timeout=30)
+        await pilot.pause(0.1)
+    for doc, (spans, status) in SWITCH_EXPECTED.items():
+        assert (accepted(store, doc), store.status(doc)) == (spans, status), doc
+
+
+@sync
+async def test_letters_typed_at_once_after_slash_go_to_the_find_box_and_enter_back_to_the_reader(
+    store: Store, add_doc: Callable[..., int]
+) -> None:
+    """``/sochi⏎2`` arriving in one burst (as over SSH): the find box gets ``sochi`` (its ``s`` once
+    skipped the document, as the box was focused only after the keys queued behind ``/``), and the
+    ``2`` after enter labels the match."""
+    text = "Biz sochi shaaryna bardyk. Sochi jakshy."
+    doc = add_doc(text)
+    other = add_doc("Экинчи документ.")
+    async with make_app(store).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        reader = await loaded(pilot, doc)
+        for key in ["slash", *"sochi", "enter", "2"]:
+            app.post_message(key_event(app, key))
+        await until(pilot, lambda: accepted(store, doc) != [])
+        assert reader.find_text == "sochi" and reader.doc_id == doc and app.focused is reader
+    assert accepted(store, doc) == [(4, 9, "LOC")]
+    assert store.status(doc) == "todo" and store.status(other) == "todo"

@@ -23,6 +23,8 @@ from textual.widgets.data_table import ColumnKey
 
 from annotations import DocumentSummary, inert
 
+from .focus import focus_now
+
 __all__ = ["FILTERS", "ORDER_NAMES", "DocList", "DocTable", "RankedFetch"]
 
 Fetch = Callable[..., Sequence[DocumentSummary]]
@@ -349,13 +351,13 @@ class DocList(Vertical):
         box = self.search_box
         box.display = True
         box.value = self.search
-        box.focus()
+        focus_now(box)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.search = event.value.strip()
         self.search_box.display = bool(self.search)
-        self.table.focus()
+        focus_now(self.table)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
