@@ -242,5 +242,11 @@ async def test_letters_typed_at_once_after_slash_go_to_the_find_box_and_enter_ba
             app.post_message(key_event(app, key))
         await until(pilot, lambda: accepted(store, doc) != [])
         assert reader.find_text == "sochi" and reader.doc_id == doc and app.focused is reader
+        # Escape closes the box in its turn too: the key behind it moves the reader's cursor.
+        before = reader.cursor
+        for key in ["slash", "x", "escape", "l"]:
+            app.post_message(key_event(app, key))
+        await until(pilot, lambda: reader.cursor == before + 1)
+        assert app.focused is reader and not app.find_bar.display and reader.find_text == "sochi"
     assert accepted(store, doc) == [(4, 9, "LOC")]
     assert store.status(doc) == "todo" and store.status(other) == "todo"
