@@ -250,3 +250,20 @@ async def test_letters_typed_at_once_after_slash_go_to_the_find_box_and_enter_ba
         assert app.focused is reader and not app.find_bar.display and reader.find_text == "sochi"
     assert accepted(store, doc) == [(4, 9, "LOC")]
     assert store.status(doc) == "todo" and store.status(other) == "todo"
+
+
+# -- at 80 columns with the list open, the title bar's details left no room for the title ----------
+
+
+@sync
+async def test_title_bar_leaves_room_for_the_title_when_narrow(seeded_store: Store) -> None:
+    async with make_app(seeded_store).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        await loaded(pilot)
+        wide = line_text(app.title_bar)
+        assert wide.startswith(" ky · todo · 0 entities · page 1/") and "Кыргыз Республикасынын" in wide
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        narrow = line_text(app.title_bar)
+        assert app.title_bar.size.width < 60
+        assert narrow.startswith(" ky·todo·0 entities·1/") and "│ Кыргыз Республ" in narrow, narrow
