@@ -27,7 +27,7 @@ Targets (issues 3 and 11): ≤ 5 ms median per action on the 1 MB document, 1 MB
 Usage::
 
     python -m benchmarks.bench_tui            # full run (builds a 100,000-document database)
-    python -m benchmarks.bench_tui --quick    # small sizes, few samples, one child process: a smoke run
+    python -m benchmarks.bench_tui --quick    # small sizes, few samples, in one process: a smoke run
     python -m benchmarks.bench_tui --json     # one JSON object
 """
 
@@ -413,9 +413,9 @@ def run(quick: bool) -> dict[str, Any]:
         setup_s = time.perf_counter() - t
 
         if quick:
-            # A smoke run: every measurement once, in one child (one interpreter start-up, not four).
-            got = run_child(["benchmarks.bench_tui", "--child", "quick", str(big_db), str(small_db),
-                             str(few_db), str(many_db), str(articles_db), str(samples)])
+            # A smoke run: every measurement once, in this process (no interpreter start-up).
+            got = child(["quick", str(big_db), str(small_db), str(few_db), str(many_db), str(articles_db),
+                         str(samples)], False)
             big, small, frames, nxt = got["big"], got["small"], got["frames"], got["next"]
         else:
             # Each measurement in a fresh interpreter: no heap or cache left over from another.
