@@ -96,7 +96,7 @@ def decode(data: bytes) -> str:
 #: A leading date, with an optional "date"/"дата" word and time: "date 2025-08-15",
 #: "15.08.2025 14:30", "2025-08-15T10:00:00".
 _LEADING_DATE = re.compile(
-    r"(?:(?:date|дата|датасы|күнү)\s*:?\s*)?"
+    r"\A(?:(?:date|дата|датасы|күнү)\s*:?\s*)?"
     r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4})"
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"(?=\s|$)\s*",
@@ -119,7 +119,7 @@ def _is_chrome(line: str) -> bool:
     """A short line of site navigation, a web address or no letters at all."""
     if not any(ch.isalpha() for ch in line):
         return True
-    if len(line.split()) > CHROME_MAX_WORDS:
+    if len(line.split(None, CHROME_MAX_WORDS)) > CHROME_MAX_WORDS:  # not every word of a long line
         return False
     return bool(_CHROME_START.match(line) or _DOMAIN.search(line))
 

@@ -27,7 +27,7 @@ Targets (issues 3 and 11): ≤ 5 ms median per action on the 1 MB document, 1 MB
 Usage::
 
     python -m benchmarks.bench_tui            # full run (builds a 100,000-document database)
-    python -m benchmarks.bench_tui --quick    # small sizes, few samples: a smoke run
+    python -m benchmarks.bench_tui --quick    # small sizes, few samples, in one process: a smoke run
     python -m benchmarks.bench_tui --json     # one JSON object
 """
 
@@ -134,8 +134,13 @@ def small_records(n: int, rng: random.Random, words: list[str]) -> list[dict[str
 
 
 def article_records(n: int, rng: random.Random, words: list[str]) -> list[dict[str, Any]]:
-    """``n`` seed-sized articles (about 12 kB of UTF-8 each, paragraphs of seed words)."""
-    return [{**make_document(12_000, 0, rng, words), "meta": {"title": f"article {i}"}} for i in range(n)]
+    """``n`` seed-sized articles (about 12 kB of UTF-8 each, paragraphs of seed words), to do.
+
+    No ``spans`` key: a record with one (even empty) is an annotated example, imported as done,
+    and ``d``/``s`` would find no unfinished document to go to.
+    """
+    return [{"text": make_document(12_000, 0, rng, words)["text"], "meta": {"title": f"article {i}"}}
+            for i in range(n)]
 
 
 # -- measuring --------------------------------------------------------------------------------------
@@ -284,6 +289,8 @@ async def measure_next_document(db: Path, rounds: int) -> dict[str, Any]:
     from tui.app import AnnotateApp
 
     store = Store(db, ANNOTATOR)
+    # Open on the second document, so that ``[`` has a document to go back to.
+    store.save_cursor(store.document_ids()[1], 0)
     app = AnnotateApp(store, suggest=False)
     clock = FrameClock(app)
     paused: dict[str, list[float]] = {k: [] for k in NEXT_KEYS}
@@ -362,10 +369,11 @@ async def first_frame(db: Path) -> tuple[float, float]:
     return first, shown
 
 
-async def first_frames(small: Path, large: Path, repeats: int) -> dict[str, float]:
+async def first_frames(small: Path, large: Path, repeats: int, warm_up: bool = True) -> dict[str, float]:
     runs: dict[str, list[tuple[float, float]]] = {"small": [], "large": []}
-    await first_frame(small)  # warm up imports and caches
-    await first_frame(large)
+    if warm_up:  # imports and caches (the quick run has warmed them up measuring the actions)
+        await first_frame(small)
+        await first_frame(large)
     for _ in range(repeats):
         runs["small"].append(await first_frame(small))
         runs["large"].append(await first_frame(large))
@@ -388,7 +396,7 @@ def run(quick: bool) -> dict[str, Any]:
     words = vocabulary()
     big_bytes, big_spans = (20_000, 300) if quick else (1_000_000, 20_000)
     small_docs, large_docs = (20, 200) if quick else (100, 100_000)
-    samples = 6 if quick else 80
+    samples = 4 if quick else 80
     repeats = 1 if quick else 5
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         tmpdir = Path(tmp)
@@ -404,13 +412,21 @@ def run(quick: bool) -> dict[str, Any]:
         build_db(many_db, small_records(large_docs, rng, words))
         setup_s = time.perf_counter() - t
 
-        # Each measurement in a fresh interpreter: no heap or cache left over from another.
-        big = run_child(["benchmarks.bench_tui", "--child", "actions", str(big_db), str(samples)])
-        small = run_child(["benchmarks.bench_tui", "--child", "actions", str(small_db), str(samples), "--alternate"])
-        frames = run_child(["benchmarks.bench_tui", "--child", "frames", str(few_db), str(many_db), str(repeats)])
-        nxt = run_child(["benchmarks.bench_tui", "--child", "next", str(articles_db), "2" if quick else "8"])
-        for child in (big, small, frames, nxt):
-            child.pop("wall_s", None)
+        if quick:
+            # A smoke run: every measurement once, in this process (no interpreter start-up).
+            got = child(["quick", str(big_db), str(small_db), str(few_db), str(many_db), str(articles_db),
+                         str(samples)], False)
+            big, small, frames, nxt = got["big"], got["small"], got["frames"], got["next"]
+        else:
+            # Each measurement in a fresh interpreter: no heap or cache left over from another.
+            big = run_child(["benchmarks.bench_tui", "--child", "actions", str(big_db), str(samples)])
+            small = run_child(["benchmarks.bench_tui", "--child", "actions", str(small_db), str(samples),
+                               "--alternate"])
+            frames = run_child(["benchmarks.bench_tui", "--child", "frames", str(few_db), str(many_db),
+                                str(repeats)])
+            nxt = run_child(["benchmarks.bench_tui", "--child", "next", str(articles_db), "8"])
+            for got in (big, small, frames, nxt):
+                got.pop("wall_s", None)
     ratios = {
         a: round(big[a]["median_ms"] / small[a]["median_ms"], 3) if small[a]["median_ms"] else float("nan")
         for a in ACTIONS
@@ -464,6 +480,18 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def child(args: list[str], alternate: bool) -> dict[str, Any]:
     """One measurement in this (fresh) process: ``actions DB SAMPLES`` or ``frames SMALL LARGE REPEATS``."""
+    if args[0] == "quick":
+        big, small, few, many, articles, samples = args[1:7]
+
+        async def every() -> dict[str, Any]:
+            return {
+                "big": await measure_actions(Path(big), int(samples), page_alternate=False),
+                "small": await measure_actions(Path(small), int(samples), page_alternate=True),
+                "frames": await first_frames(Path(few), Path(many), 1, warm_up=False),
+                "next": await measure_next_document(Path(articles), 1),
+            }
+
+        return asyncio.run(every())
     if args[0] == "actions":
         return asyncio.run(measure_actions(Path(args[1]), int(args[2]), page_alternate=alternate))
     if args[0] == "next":

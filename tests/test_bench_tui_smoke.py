@@ -35,4 +35,10 @@ def test_bench_tui_quick_json() -> None:
                 "document_shown_large_ms", "first_frame_ratio", "document_shown_ratio"):
         assert result[key] > 0, key
     assert result["documents"] == {"small_db": 20, "large_db": 200}
+    # Each next-document key was measured (d and s need unfinished documents to go to, [ a previous one).
+    assert set(result["next_document_ms"]) == {"]", "[", "d", "s"}
+    for key, ms in result["next_document_ms"].items():
+        assert ms > 0 and not math.isnan(ms), key
+    assert result["next_document_n"] == 4
+    assert result["next_document_median_ms"] > 0 and result["next_document_at_once_median_ms"] > 0
     assert result["targets"] == {"action_median_ms": 5.0, "ratio": 2.0, "first_frame_ratio": 1.2, "next_document_ms": 50.0}

@@ -139,6 +139,16 @@ def test_item12_a_title_field_is_preferred(store: Store, write_jsonl) -> None:
     assert [d.title for d in store.documents()] == ["Ооба: жаан", "Ош шаары", "Нарында кар жаады."]
 
 
+
+def test_item12_only_a_leading_date_leaves_the_title() -> None:
+    from annotations.text import title_of
+
+    assert title_of("date 2025-08-15 Кыргыз Республикасынын Президенти") == "Кыргыз Республикасынын Президенти"
+    assert title_of("15.08.2025 14:30 Бишкекте жаан") == "Бишкекте жаан"
+    # A date further on is part of the title (the pattern once searched the whole first line).
+    assert title_of("Жыйын 15.08.2025 өттү") == "Жыйын 15.08.2025 өттү"
+    assert title_of("Site icon 24.kg " + "сөз " * 10) == ("Site icon 24.kg " + "сөз " * 10).strip()
+
 # -- item 17: mojibake found at import, kept, repaired only when asked -----------------------------
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from tui_helpers import loaded, make_app, offset_of
+from tui_helpers import loaded, make_app, offset_of, until
 
 from annotations import Store
 
@@ -70,3 +70,21 @@ def test_markup_and_escape_sequences_show_literally(
         "tab\there, bell\x07, [link=https://example.com]no link[/link] :smile: Садыр"
     )
     assert snap_compare(make_app(store), terminal_size=(100, 20), run_before=waiting())
+
+
+
+def test_find_box_and_filtered_list_80x24(snap_compare: Any, annotated: Store) -> None:
+    """At 80×24: the list searched (its header shows the filter), and the find box open with
+    what was typed in it (it once showed only its focus border)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await pilot.press("ctrl+f", *"ЕАЭБ", "enter")
+        await until(pilot, lambda: pilot.app.doclist.table.row_count == 3)
+        pilot.app.reader.focus()
+        await pilot.pause()
+        await pilot.press("slash", *"россия")
+        assert pilot.app.focused is pilot.app.find_bar
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(annotated), terminal_size=(80, 24), run_before=run_before)

@@ -22,6 +22,7 @@ from rich.console import Console
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
@@ -31,6 +32,7 @@ from annotations import Label, Store, StoreError, import_seeds, inert
 
 from .doclist import DocList
 from .findbar import FindBar
+from .focus import focus_now
 from .docmodel import DocModel
 from .editor import Editor, Outcome
 from .help import HelpScreen
@@ -185,6 +187,9 @@ class AnnotateApp(App[None]):
         self.labels = self.store.labels()
         self._set_label_keys()
         self.reader.set_labels(self.labels)
+        self.reader.requests_to = self._reader_request
+        self.find_bar.done = self._find_done
+        self.find_bar.redirect = self._reader_key
         self.reader.selection_signal.subscribe(self, self._show_selection)
         self.reader.scroll_signal.subscribe(self, self._show_page)
         self.status_bar.set_labels(self.labels)
@@ -363,6 +368,30 @@ class AnnotateApp(App[None]):
             elif not (len(label.key) == 1 and label.key in "123456789"):
                 self._label_keys[label.key] = label.name
 
+    async def on_event(self, event: events.Event) -> None:
+        """A key for the reader does all its work in this turn of the app's queue.
+
+        Textual posts a key to the focused widget's queue and runs its binding when it has
+        bubbled back here, so keys arriving together (a held key, keys pasted or sent in one
+        SSH packet) are all forwarded before the first one's action runs: the letters after
+        ``/`` went to the reader (an ``s`` skipped the document), not to the find box the ``/``
+        opened. The reader has no key handlers of its own, only bindings, which run here now.
+        """
+        if (isinstance(event, events.Key) and not event.is_forwarded and self.focused is self.reader
+                and self.screen.id == "main"):
+            self.app_focus = True
+            if not await self._check_bindings(event.key, priority=True):
+                await self._reader_key(event)
+            return
+        await super().on_event(event)
+
+    async def _reader_key(self, event: events.Key) -> None:
+        """Hold the key while a document opens, else run its label key or binding now."""
+        if self._held is not None:
+            self._held.append(event)
+        elif not self._label_key(event):
+            await App._on_key(self, event)
+
     def on_key(self, event: events.Key) -> None:
         """Hold keys for the main screen while a document opens (they would act on no document);
         give labels on keys other than 1-9."""
@@ -455,6 +484,23 @@ class AnnotateApp(App[None]):
 
     # -- reader decisions --------------------------------------------------------------------------
 
+    def _reader_request(self, message: Message) -> None:
+        """The reader's decisions and requests, handled in the turn of the key that made them:
+        posted as messages they would run after the keys already queued behind it, and a ``d``
+        or ``]`` there would open another document first (the label was then dropped)."""
+        if isinstance(message, Reader.LabelRequested):
+            self._label(message)
+        elif isinstance(message, Reader.SpanRequested):
+            self._span_command(message)
+        elif isinstance(message, Reader.AcceptAllRequested):
+            self._accept_all(message)
+        elif isinstance(message, Reader.FindRequested):
+            self._open_find()
+        elif isinstance(message, Reader.NothingToClear):
+            self._clear_list_filter()
+        else:  # pragma: no cover - every request the reader makes is above
+            self.post_message(message)
+
     def _label_named(self, key: str | None, name: str | None) -> Label | None:
         for label in self.labels:
             if (name is not None and label.name == name) or (name is None and label.key == key):
@@ -494,6 +540,9 @@ class AnnotateApp(App[None]):
             else:
                 self._show_outcome(outcome)
                 self._save_cursor()
+                if message.command == "delete" and outcome.doc_id is not None:
+                    # What propagation found from the removed span goes with it.
+                    self._after_decision(outcome.doc_id)
 
     @on(Reader.AcceptAllRequested)
     def _accept_all(self, message: Reader.AcceptAllRequested) -> None:
@@ -574,15 +623,21 @@ class AnnotateApp(App[None]):
     @on(Input.Submitted, "#find")
     def _find(self, event: Input.Submitted) -> None:
         event.stop()
+        self._find_done(event.value)
+
+    def _find_done(self, text: str | None) -> None:
+        """Enter (``text``) or escape (``None``) in the find box: close it, find, back to the reader."""
         self.find_bar.close()
-        self.reader.focus()
-        text = event.value.strip()
+        focus_now(self.reader)
+        if text is None:
+            return
+        text = text.strip()
         if self.reader.find(text) == 0 and text:
             self.notify(f"No match for «{inert(text)}» in this document.", timeout=2, markup=False)
 
     @on(FindBar.Closed)
     def _find_closed(self) -> None:
-        self.reader.focus()
+        focus_now(self.reader)
 
     @on(Reader.NothingToClear)
     def _clear_list_filter(self) -> None:
@@ -689,6 +744,10 @@ class AnnotateApp(App[None]):
         spans = sum(1 for ch in outcome.changes if ch["op"] != "status")
         self._show_outcome(outcome, move_cursor=spans == 1)
         self._save_cursor()
+        if spans and outcome.doc_id is not None:
+            # The suggestions follow the spans undone or redone (propagation's from a removed
+            # label go, those from a restored one come back).
+            self._after_decision(outcome.doc_id)
 
     def action_undo(self) -> None:
         self._history(self.editor.undo, "undo")
@@ -718,7 +777,7 @@ class AnnotateApp(App[None]):
         self.reader.screen.set_class(not shown, "-list-collapsed")
         self.reader.screen.set_class(shown, "-list-expanded")
         if not shown and self.focused is not None and self.doclist in self.focused.ancestors_with_self:
-            self.reader.focus()
+            focus_now(self.reader)
 
     def action_search(self) -> None:
         self.show_list()
@@ -734,7 +793,7 @@ class AnnotateApp(App[None]):
 
     def action_focus_list(self) -> None:
         self.show_list()
-        self.doclist.table.focus()
+        focus_now(self.doclist.table)
 
     def filter_documents(self, status: str | None) -> None:
         self.show_list()
@@ -763,10 +822,10 @@ class AnnotateApp(App[None]):
 
     def on_doc_list_opened(self, message: DocList.Opened) -> None:
         self.open_document(message.doc_id)
-        self.reader.focus()
+        focus_now(self.reader)
 
     def on_doc_list_left(self, message: DocList.Left) -> None:
-        self.reader.focus()
+        focus_now(self.reader)
 
     def set_keymap(self, keymap: dict[str, str]) -> None:  # type: ignore[override]
         self.keymap = dict(keymap)

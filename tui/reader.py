@@ -187,6 +187,10 @@ class Reader(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.model: DocModel | None = None
         self.empty_message = ""
+        #: Where decisions and requests go (set by the app): called at once, in the key's own
+        #: turn, so a key that follows (``d``, ``]``, a letter typed after ``/``) never runs
+        #: before it. ``None``: they are posted as messages (the review screen handles them so).
+        self.requests_to: Callable[[Message], None] | None = None
         self._labels: list[Label] = []
         self._styles: dict[str, LabelStyle] = {}
         self._layouts: dict[int, DocumentLayout] = {}
@@ -197,6 +201,10 @@ class Reader(ScrollView, can_focus=True):
         self.find_text = ""
         self.found: list[tuple[int, int]] = []
         self._match_starts: list[int] = []
+        #: The match the cursor was last taken to (an index into :attr:`found`) and its word:
+        #: ``>``/``<`` step from it while the cursor is still there, as the cursor alone cannot
+        #: tell apart a match inside its word from the matches after it.
+        self._match_at: tuple[int, int] | None = None
         #: Drawn lines without cursor or selection, by paragraph then (start, end), so lines
         #: that only moved (a paragraph above grew) are not drawn again.
         self._strips: dict[int, dict[tuple[int, int], Strip]] = {}
@@ -494,18 +502,19 @@ class Reader(ScrollView, can_focus=True):
         elif self.found:
             self.set_matches([])
         else:
-            self.post_message(self.NothingToClear())
+            self._request(self.NothingToClear())
 
     # -- finding text ------------------------------------------------------------------------
 
     def action_find(self) -> None:
         if self.model is not None:
-            self.post_message(self.FindRequested())
+            self._request(self.FindRequested())
 
     def set_matches(self, matches: Sequence[tuple[int, int]]) -> None:
         """Highlight these ranges (``[]`` clears the highlights)."""
         self.found = list(matches)
         self._match_starts = [a for a, _ in self.found]
+        self._match_at = None
         self._strips.clear()
         self.refresh()
 
@@ -534,16 +543,20 @@ class Reader(ScrollView, can_focus=True):
             return
         rng = self.cursor_range
         here = rng[0] if rng else 0
-        if step > 0:
+        n = len(self.found)
+        if not from_cursor and self._match_at is not None and self._match_at[1] == self.cursor:
+            i = (self._match_at[0] + step) % n  # from the match last gone to (it may start mid-word)
+        elif step > 0:
             i = bisect_left(self._match_starts, here) if from_cursor else bisect_right(self._match_starts, here)
-            i = i % len(self.found)
+            i = i % n
         else:
-            i = (bisect_left(self._match_starts, here) - 1) % len(self.found)
+            i = (bisect_left(self._match_starts, here) - 1) % n
         start = self.found[i][0]
         word = self.model.word_at(start)
         if word is not None:
             self._set_cursor(word)
             self._scroll_to_cursor(centre=True)
+        self._match_at = (i, self.cursor)
         self.notify(f"Match {i + 1} of {len(self.found)}: «{inert(self.find_text)}»", timeout=1.5, markup=False)
 
     def _word_on_line(self, y: int, x: int) -> int | None:
@@ -619,7 +632,14 @@ class Reader(ScrollView, can_focus=True):
         else:
             self._set_cursor(word)
 
-    # -- actions: decisions (posted to the app, which commits them) --------------------------
+    # -- actions: decisions (handed to the app, which commits them) --------------------------
+
+    def _request(self, message: Message) -> None:
+        """Hand ``message`` to :attr:`requests_to` now, else post it."""
+        if self.requests_to is not None:
+            self.requests_to(message)
+        else:
+            self.post_message(message)
 
     def action_label(self, key: str) -> None:
         self.request_label(key=key)
@@ -632,13 +652,13 @@ class Reader(ScrollView, can_focus=True):
         doc_id = self.model.doc_id
         sel = self.selection
         if sel is not None:
-            self.post_message(self.LabelRequested(doc_id, key, sel[0], sel[1], None, name))
+            self._request(self.LabelRequested(doc_id, key, sel[0], sel[1], None, name))
             return
         span = self.model.span_at(*rng)
         if span is not None:
-            self.post_message(self.LabelRequested(doc_id, key, span.start, span.end, span, name))
+            self._request(self.LabelRequested(doc_id, key, span.start, span.end, span, name))
         else:
-            self.post_message(self.LabelRequested(doc_id, key, rng[0], rng[1], None, name))
+            self._request(self.LabelRequested(doc_id, key, rng[0], rng[1], None, name))
 
     def action_span(self, command: SpanCommand) -> None:
         rng = self.cursor_range
@@ -653,7 +673,7 @@ class Reader(ScrollView, can_focus=True):
         if span is None:
             self.notify(missing, timeout=2)
             return
-        self.post_message(self.SpanRequested(self.model.doc_id, command, span))
+        self._request(self.SpanRequested(self.model.doc_id, command, span))
 
     def action_accept_all(self) -> None:
         if self.model is None:
@@ -661,7 +681,7 @@ class Reader(ScrollView, can_focus=True):
         if not self.model.spans.pending:
             self.notify("This document has no pending suggestions.", timeout=2)
             return
-        self.post_message(self.AcceptAllRequested(self.model.doc_id))
+        self._request(self.AcceptAllRequested(self.model.doc_id))
 
     # -- applying committed changes ------------------------------------------------------------
 
