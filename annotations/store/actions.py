@@ -9,8 +9,7 @@ import annotations.store as _store  # late-bound: tests patch ``annotations.stor
 from ..db import StoreError
 from ..history import Change, apply_changes
 from ..models import STATUSES, Span
-from .common import EVERYONE, ActionResult, _row
-from .common import snap_to_tokens
+from .common import EVERYONE, ActionResult, _row, snap_to_tokens
 
 
 class ActionsMixin:
@@ -28,13 +27,9 @@ class ActionsMixin:
         score: float | None,
         ts: str,
     ) -> Change:
-        cur = self.db.conn.execute(
-            "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
-            " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [doc_id, start, end, label, self.annotator, origin, state, score, ts, ts],
-        )
+        span_id = self._b.insert_span(doc_id, start, end, label, self.annotator, origin, state, score, ts)
         row = {
-            "id": int(cur.lastrowid), "doc_id": doc_id, "start": start, "end": end,
+            "id": span_id, "doc_id": doc_id, "start": start, "end": end,
             "label": label, "annotator": self.annotator, "origin": origin, "state": state,
             "score": score, "created": ts, "updated": ts,
         }
@@ -43,12 +38,12 @@ class ActionsMixin:
     def _update(self, span: Span, ts: str, **after: Any) -> Change:
         before = {k: getattr(span, k) for k in after}
         change = {"op": "update", "id": span.id, "before": before, "after": after}
-        apply_changes(self.db, [change], ts)
+        apply_changes(self._b, [change], ts)
         return change
 
     def _delete(self, span: Span) -> Change:
         change = {"op": "delete", "span": _row(span)}
-        apply_changes(self.db, [change], "")
+        apply_changes(self._b, [change], "")
         return change
 
     def _claim(self, shared: Span, ts: str, state: str = "pending") -> tuple[Span, list[Change]]:
@@ -214,17 +209,14 @@ class ActionsMixin:
         if status not in STATUSES:
             raise StoreError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
         with self._write():
-            row = self.db.conn.execute(
-                "SELECT status FROM doc_status WHERE doc_id = ? AND annotator = ?",
-                [doc_id, self.annotator],
-            ).fetchone()
-            if not self.db.conn.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchone():
+            old = self._b.status(doc_id, self.annotator)
+            if not self._b.document_exists(doc_id):
                 raise StoreError(f"no document {doc_id}")
             change = {
                 "op": "status", "doc_id": doc_id, "annotator": self.annotator,
-                "before": row[0] if row else None, "after": status,
+                "before": old, "after": status,
             }
-            apply_changes(self.db, [change], _store.now())
+            apply_changes(self._b, [change], _store.now())
             event = self._log("status", [change], doc_id)
             return ActionResult(event, doc_id)
 
@@ -236,20 +228,13 @@ class ActionsMixin:
             raise StoreError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
         ids = list(dict.fromkeys(doc_ids))
         with self._write():
-            before: dict[int, str] = {}
-            for chunk in range(0, len(ids), 500):
-                part = ids[chunk:chunk + 500]
-                marks = ",".join("?" * len(part))
-                before.update(self.db.conn.execute(
-                    f"SELECT doc_id, status FROM doc_status WHERE annotator = ? AND doc_id IN ({marks})",
-                    [self.annotator, *part],
-                ).fetchall())
+            before = self._b.statuses_of(self.annotator, ids)
             changes = [
                 {"op": "status", "doc_id": doc_id, "annotator": self.annotator,
                  "before": before.get(doc_id), "after": status}
                 for doc_id in ids if before.get(doc_id, "todo") != status
             ]
             if changes:
-                apply_changes(self.db, changes, _store.now())
+                apply_changes(self._b, changes, _store.now())
                 self._log("status", changes, None)
             return len(changes)

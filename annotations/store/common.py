@@ -34,9 +34,10 @@ def default_annotator() -> str:
         return "annotator"
 
 
-def default_db_path() -> Path:
-    """``$ANNOTATE_DB`` if set, else ``./annotations.db``."""
-    return Path(os.environ.get("ANNOTATE_DB") or "annotations.db")
+def default_db_path() -> Path | str:
+    """``$ANNOTATE_DB`` if set (a file, or a ``postgresql://`` URL, kept as text), else ``./annotations.db``."""
+    value = os.environ.get("ANNOTATE_DB") or "annotations.db"
+    return value if value.startswith(("postgresql://", "postgres://")) else Path(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,6 @@ def _row(span: Span) -> dict[str, Any]:
     return {c: getattr(span, c) for c in SPAN_COLUMNS}
 
 
-_SPAN_SELECT = "SELECT " + ", ".join(f"[{c}]" for c in SPAN_COLUMNS) + " FROM spans"
 
 
 def snap_to_tokens(tokens: Tokens, start: int, end: int) -> tuple[int, int]:

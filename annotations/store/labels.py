@@ -13,28 +13,20 @@ class LabelsMixin:
     """Labels of a :class:`~annotations.store.Store`."""
 
     def _ensure_default_labels(self) -> None:
-        if self.read_only or self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
+        if self.read_only or self._b.has_labels():
             return
         with self._write():
-            if self.db.conn.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
+            if self._b.has_labels():
                 return
             for pos, (name, key, colour, desc) in enumerate(DEFAULT_LABELS):
-                self.db.conn.execute(
-                    "INSERT INTO labels (name, key, colour, description, position) VALUES (?,?,?,?,?)",
-                    [name, key, colour, desc, pos],
-                )
+                self._b.insert_label(name, key, colour, desc, pos)
 
     def labels(self) -> list[Label]:
         """The label set in key order."""
-        rows = self.db.conn.execute(
-            "SELECT name, key, colour, description, position FROM labels ORDER BY position, name"
-        ).fetchall()
-        return [Label(*r) for r in rows]
+        return [Label(*r) for r in self._b.labels()]
 
     def label(self, name: str) -> Label | None:
-        row = self.db.conn.execute(
-            "SELECT name, key, colour, description, position FROM labels WHERE name = ?", [name]
-        ).fetchone()
+        row = self._b.label(name)
         return Label(*row) if row else None
 
     def _free_key(self, used: set[str]) -> str | None:
@@ -67,10 +59,7 @@ class LabelsMixin:
             key = key if key is not None else self._free_key(used)
             colour = colour or PALETTE[len(existing) % len(PALETTE)]
             pos = max((lab.position for lab in existing), default=-1) + 1
-            self.db.conn.execute(
-                "INSERT INTO labels (name, key, colour, description, position) VALUES (?,?,?,?,?)",
-                [name, key, colour, description, pos],
-            )
+            self._b.insert_label(name, key, colour, description, pos)
             self._log("labels", [], None)
         return Label(name, key, colour, description, pos)
 
@@ -108,20 +97,15 @@ class LabelsMixin:
             if key is not None:
                 if len(key) != 1 or not key.isprintable() or key.isspace():
                     raise StoreError(f"invalid key {key!r}: use one printable character")
-                clash = self.db.conn.execute(
-                    "SELECT name FROM labels WHERE key = ? AND name != ?", [key, name]
-                ).fetchone()
+                clash = self._b.label_with_key(key, name)
                 if clash:
-                    raise StoreError(f"key {key!r} is already used by {clash[0]!r}")
+                    raise StoreError(f"key {key!r} is already used by {clash!r}")
             updates = {
                 "name": new_name, "key": key, "colour": colour, "description": description,
             }
             updates = {k: v for k, v in updates.items() if v is not None}
             if updates:
-                cols = ", ".join(f"[{k}] = ?" for k in updates)
-                self.db.conn.execute(
-                    f"UPDATE labels SET {cols} WHERE name = ?", [*updates.values(), name]
-                )
+                self._b.update_label(name, updates)
                 self._log("labels", [], None)
         result = self.label(new_name or name)
         assert result is not None
@@ -132,14 +116,11 @@ class LabelsMixin:
         with self._write():
             if self.label(name) is None:
                 raise StoreError(f"no label {name!r}")
-            used = self.db.conn.execute(
-                "SELECT count(*) FROM spans WHERE label = ?", [name]
-            ).fetchone()[0]
+            used = self._b.count_spans_labelled(name)
             if used and not force:
                 raise StoreError(
                     f"label {name!r} is used by {used} span(s); use --force to delete them too"
                 )
-            self.db.conn.execute("DELETE FROM spans WHERE label = ?", [name])
-            self.db.conn.execute("DELETE FROM labels WHERE name = ?", [name])
+            self._b.delete_label(name)
             self._log("labels", [], None)
         return used

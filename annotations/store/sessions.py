@@ -16,31 +16,18 @@ class SessionsMixin:
         if self.read_only:
             return
         with self._write():
-            self.db.conn.execute(
-                "INSERT INTO cursors (annotator, doc_id, offset, updated) VALUES (?,?,?,?)"
-                " ON CONFLICT(annotator) DO UPDATE SET doc_id = excluded.doc_id,"
-                " offset = excluded.offset, updated = excluded.updated",
-                [self.annotator, doc_id, offset, _store.now()],
-            )
+            self._b.save_cursor(self.annotator, doc_id, offset, _store.now())
 
     def cursor(self) -> tuple[int, int] | None:
         """``(doc_id, offset)`` saved for this annotator, if the document still exists."""
-        row = self.db.conn.execute(
-            "SELECT c.doc_id, c.offset FROM cursors c JOIN documents d ON d.id = c.doc_id"
-            " WHERE c.annotator = ?",
-            [self.annotator],
-        ).fetchone()
-        return (row[0], row[1]) if row else None
+        return self._b.cursor(self.annotator)
 
     def start_session(self) -> int:
         """Begin a tagging session; actions from now on are counted in it (0: read-only, none kept)."""
         if self.read_only:
             return 0
         with self._write():
-            cur = self.db.conn.execute(
-                "INSERT INTO sessions (annotator, started) VALUES (?, ?)", [self.annotator, _store.now()]
-            )
-            self._session_id = int(cur.lastrowid)
+            self._session_id = self._b.start_session(self.annotator, _store.now())
         return self._session_id
 
     def end_session(self) -> dict[str, Any] | None:
@@ -48,9 +35,7 @@ class SessionsMixin:
         if self._session_id is None:
             return None
         with self._write():
-            self.db.conn.execute(
-                "UPDATE sessions SET ended = ? WHERE id = ?", [_store.now(), self._session_id]
-            )
+            self._b.end_session(self._session_id, _store.now())
         summary = self.session_summary(self._session_id)
         self._session_id = None
         return summary
@@ -59,7 +44,7 @@ class SessionsMixin:
         """Documents done, spans added, minutes and entities per minute of one session."""
         from ..stats import session_summary
 
-        return session_summary(self.db, session_id)
+        return session_summary(self._b, session_id)
 
     # -- stats -----------------------------------------------------------------------------
 
@@ -67,4 +52,4 @@ class SessionsMixin:
         """Documents by status and language, spans by label and origin, per annotator."""
         from ..stats import corpus_stats
 
-        return corpus_stats(self.db)
+        return corpus_stats(self._b)

@@ -7,7 +7,7 @@ from typing import Sequence
 from ..db import StoreError
 from ..history import Change
 from ..models import Span
-from .common import EVERYONE, _row, _span, _SPAN_SELECT
+from .common import EVERYONE, _row, _span
 
 
 class SpansMixin:
@@ -26,13 +26,7 @@ class SpansMixin:
         decided on are included (their ``annotator`` is ``EVERYONE``).
         """
         who = annotator or self.annotator
-        marks = ",".join("?" * len(states))
-        rows = self.db.conn.execute(
-            f"{_SPAN_SELECT} WHERE doc_id = ? AND annotator = ? AND state IN ({marks})"
-            " ORDER BY start, end",
-            [doc_id, who, *states],
-        ).fetchall()
-        out = [_span(r) for r in rows]
+        out = [_span(r) for r in self._b.spans(doc_id, who, states)]
         if "pending" in states and who != EVERYONE:
             shared = self._shared_visible(doc_id, who)
             if shared:
@@ -41,19 +35,11 @@ class SpansMixin:
 
     def _shared_visible(self, doc_id: int, who: str) -> list[Span]:
         """Suggestions for everyone in a document that ``who`` has no span of their own over."""
-        sql = (
-            f"{_SPAN_SELECT} g WHERE g.doc_id = ? AND g.annotator = ? AND g.state = 'pending'"
-            " AND NOT EXISTS (SELECT 1 FROM spans o WHERE o.doc_id = g.doc_id AND o.annotator = ?"
-            " AND o.start < g.end AND g.start < o.end) ORDER BY g.start, g.end"
-        )
-        return [_span(r) for r in self.db.conn.execute(sql, [doc_id, EVERYONE, who])]
+        return [_span(r) for r in self._b.shared_visible(doc_id, EVERYONE, who)]
 
     def _shared_snapshot(self, doc_id: int) -> dict[int, Span] | None:
         """The shared suggestions this annotator sees in a document (``None``: there are none)."""
-        if self.annotator == EVERYONE or not self.db.conn.execute(
-            "SELECT 1 FROM spans WHERE doc_id = ? AND annotator = ? AND state = 'pending' LIMIT 1",
-            [doc_id, EVERYONE],
-        ).fetchone():
+        if self.annotator == EVERYONE or not self._b.has_pending(doc_id, EVERYONE):
             return None
         return {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
 
@@ -73,7 +59,7 @@ class SpansMixin:
         return out
 
     def span(self, span_id: int) -> Span:
-        row = self.db.conn.execute(f"{_SPAN_SELECT} WHERE id = ?", [span_id]).fetchone()
+        row = self._b.span(span_id)
         if row is None:
             raise StoreError(f"no span {span_id}")
         return _span(row)
@@ -92,38 +78,27 @@ class SpansMixin:
             # Accepted spans of one annotator never overlap (a trigger enforces it), so only
             # the last one starting before ``start`` can reach into the range: two index
             # seeks instead of scanning every span that starts before ``end``.
-            base = f"{_SPAN_SELECT} WHERE doc_id = ? AND annotator = ? AND state = 'accepted'"
-            rows = self.db.conn.execute(
-                base + " AND start >= ? AND start < ? ORDER BY start",
-                [doc_id, self.annotator, start, end],
-            ).fetchall()
-            before = self.db.conn.execute(
-                base + " AND start < ? ORDER BY start DESC LIMIT 1", [doc_id, self.annotator, start]
-            ).fetchone()
+            rows = self._b.accepted_starting_in(doc_id, self.annotator, start, end)
+            before = self._b.accepted_before(doc_id, self.annotator, start)
             found = [_span(r) for r in rows]
             if before is not None and _span(before).end > start:
                 found.insert(0, _span(before))
             return found
-        rows = self.db.conn.execute(
-            f"{_SPAN_SELECT} WHERE doc_id = ? AND annotator = ? AND state = ?"
-            " AND start < ? AND ? < end ORDER BY start",
-            [doc_id, self.annotator, state, end, start],
-        ).fetchall()
-        return [_span(r) for r in rows]
+        return [_span(r) for r in self._b.overlapping(doc_id, self.annotator, state, start, end)]
 
     def _check_label(self, label: str) -> None:
         if self.label(label) is None:
             raise StoreError(f"unknown label {label!r}")
 
     def _check_range(self, doc_id: int, start: int, end: int) -> None:
-        # The length is taken in Python: SQLite's length() stops at the first NUL character.
+        # The length is taken in Python (code points): SQLite's length() stops at the first NUL.
         # Documents never change once imported, so it is remembered (reading a long text
         # costs milliseconds on every span added).
         n = self._lengths.get(doc_id)
         if n is None:
-            row = self.db.conn.execute("SELECT text FROM documents WHERE id = ?", [doc_id]).fetchone()
-            if row is None:
+            text = self._b.document_text(doc_id)
+            if text is None:
                 raise StoreError(f"no document {doc_id}")
-            n = self._lengths[doc_id] = len(row[0])
+            n = self._lengths[doc_id] = len(text)
         if not (0 <= start < end <= n):
             raise StoreError(f"span {start}-{end} is out of range for document {doc_id} ({n} characters)")

@@ -91,28 +91,15 @@ class SuggestionsMixin:
         batch = [(doc_id, list(sugs)) for doc_id, sugs in items]
         if not batch:
             return {}
-        conn = self.db.conn
         with self._write():
             ts = _store.now()
             labels = {lab.name for lab in self.labels()}
             ids = [d for d, _ in batch]
-            marks = ",".join("?" * len(ids))
-            lengths = {
-                r[0]: len(r[1])
-                for r in conn.execute(f"SELECT id, text FROM documents WHERE id IN ({marks})", ids)
-            }
+            lengths = {doc_id: len(text) for doc_id, text, _lang in self._b.document_texts(ids)}
             existing: dict[int, list[tuple[int, int, str]]] = {d: [] for d in ids}
-            for doc_id, start, end, state in conn.execute(
-                f"SELECT doc_id, start, end, state FROM spans WHERE annotator = ? AND doc_id IN ({marks})",
-                [self.annotator, *ids],
-            ):
+            for doc_id, start, end, state in self._b.span_ranges(self.annotator, ids):
                 existing[doc_id].append((start, end, state))
-            next_id = conn.execute(
-                "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'spans'), 0),"
-                " coalesce((SELECT max(id) FROM spans), 0))"
-            ).fetchone()[0] + 1
-            rows: list[tuple[Any, ...]] = []
-            events: list[tuple[Any, ...]] = []
+            new: list[tuple[int, list[tuple[int, int, str, float | None]]]] = []
             added: dict[int, int] = {}
             for doc_id, sugs in batch:
                 if doc_id not in lengths:
@@ -120,7 +107,7 @@ class SuggestionsMixin:
                 n = lengths[doc_id]
                 taken = {(s, e) for s, e, st in existing[doc_id] if st != "accepted"}
                 accepted = [(s, e) for s, e, st in existing[doc_id] if st == "accepted"]
-                changes: list[Change] = []
+                keep: list[tuple[int, int, str, float | None]] = []
                 for start, end, label, score in sugs:
                     if not (0 <= start < end <= n):
                         raise StoreError(
@@ -130,22 +117,23 @@ class SuggestionsMixin:
                         continue
                     if any(a < end and start < b for a, b in accepted):
                         continue
-                    row = (next_id, doc_id, start, end, label, self.annotator, origin, "pending",
+                    keep.append((start, end, label, score))
+                    taken.add((start, end))
+                new.append((doc_id, keep))
+                added[doc_id] = len(keep)
+            free = iter(self._b.reserve_span_ids(sum(len(k) for _, k in new)))
+            rows: list[tuple[Any, ...]] = []
+            events: list[tuple[Any, ...]] = []
+            for doc_id, keep in new:
+                changes: list[Change] = []
+                for start, end, label, score in keep:
+                    row = (next(free), doc_id, start, end, label, self.annotator, origin, "pending",
                            score, ts, ts)
                     rows.append(row)
                     changes.append({"op": "insert", "span": dict(zip(SPAN_COLUMNS, row))})
-                    taken.add((start, end))
-                    next_id += 1
                 if changes:
                     events.append((ts, self.annotator, self._session_id, doc_id, "suggest", None,
                                    json.dumps(changes, ensure_ascii=False)))
-                added[doc_id] = len(changes)
-            conn.executemany(
-                "INSERT INTO spans (" + ", ".join(SPAN_COLUMNS) + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
-            )
-            conn.executemany(
-                "INSERT INTO events (ts, annotator, session_id, doc_id, action, target, changes)"
-                " VALUES (?,?,?,?,?,?,?)",
-                events,
-            )
+            self._b.insert_span_rows(rows)
+            self._b.log_events(events)
             return added
