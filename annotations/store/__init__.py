@@ -10,7 +10,7 @@ it. A worker thread calls :meth:`Store.reopen` to get its own.
 
 The store is a package of small files named for what they hold: ``core`` (the
 :class:`Store` class and its lifecycle), ``labels``, ``documents``, ``spans`` (reading),
-``actions`` (span and status actions), ``suggestions``, ``undo``, ``sessions``, ``common``
+``actions`` (span and status actions), ``suggestions``, ``undo``, ``sessions``, ``bulk`` (adding documents in bulk), ``common``
 (shared names); ``backend`` (every query, in SQL both dialects speak), ``sqlite_backend`` and
 ``postgres_backend`` (the dialects: connection, schema, search, bulk loading).
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 from ..db import ReadOnlyError, StoreError  # StoreError lives in db, so that ReadOnlyError can be one
 from .common import EVERYONE, ActionResult, default_annotator, default_db_path, now, snap_to_tokens
 from .core import Store, open_store
+from .bulk import NewDocument
 from .core import connect_backend, is_postgres_url
 from .sqlite_backend import PREFIX_MIN_CHARS
 from .sqlite_backend import fts_query as _fts_query

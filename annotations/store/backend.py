@@ -468,6 +468,63 @@ class Backend:
         return self.all("SELECT annotator, doc_id FROM doc_status WHERE status = ? AND annotator = ?",
                         [status, annotator])
 
+    # -- bulk loading (imports) ---------------------------------------------------------------
+
+    def bulk_index(self) -> ContextManager[Any]:
+        """Inside a write: documents inserted in the block are indexed for search in batches.
+
+        Yields ``flush()``. SQLite defers its FTS5 trigger (:func:`annotations.db.deferred_fts`);
+        a dialect whose index follows every row by itself yields a no-op.
+        """
+        return contextlib.nullcontext(lambda: None)
+
+    def insert_document(self, hash_: str, source: str, line: int | None, title: str, lang: str, text: str,
+                        meta: str, created: str) -> int | None:
+        """Add a document; its id, or ``None`` when one with that content hash is already there."""
+        row = self.one(
+            "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (hash) DO NOTHING RETURNING id",
+            [hash_, source, line, title, lang, text, meta, created],
+        )
+        return int(row[0]) if row else None
+
+    def insert_documents(self, rows: Sequence[Sequence[Any]]) -> list[tuple[int, bool]]:
+        """Many documents, rows of ``(hash, source, line, title, lang, text, meta JSON, created)``;
+        ``(id, added)`` for each, in order (``added`` False: that text was already there)."""
+        out: list[tuple[int, bool]] = []
+        for row in rows:
+            new = self.insert_document(*row)
+            out.append((new, True) if new is not None else (int(self.document_by_hash(row[0])), False))
+        return out
+
+    def cache_tokens_if_absent(self, doc_id: int, tokenizer: str, blob: bytes) -> None:
+        self.execute(
+            "INSERT INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?) ON CONFLICT (doc_id) DO NOTHING",
+            [doc_id, tokenizer, blob],
+        )
+
+    def document_origin(self, doc_id: int) -> tuple[str, int | None] | None:
+        """``(source, line)`` a document was imported from."""
+        return self.one("SELECT source, line FROM documents WHERE id = ?", [doc_id])
+
+    def delete_accepted(self, doc_id: int, annotator: str) -> None:
+        self.execute("DELETE FROM spans WHERE doc_id = ? AND annotator = ? AND state = 'accepted'", [doc_id, annotator])
+
+    def put_import_record(self, doc_id: int, annotator: str, answer: str | None, fingerprint: str, prodigy: str) -> None:
+        self.execute(
+            "INSERT INTO import_records (doc_id, annotator, answer, fingerprint, prodigy) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (doc_id, annotator) DO UPDATE SET answer = excluded.answer,"
+            " fingerprint = excluded.fingerprint, prodigy = excluded.prodigy",
+            [doc_id, annotator, answer, fingerprint, prodigy],
+        )
+
+    def import_records(self, after: int, limit: int) -> list[tuple[Any, ...]]:
+        """A keyset page of ``(doc_id, annotator, answer, fingerprint, prodigy)`` by document."""
+        return self.all(
+            "SELECT doc_id, annotator, answer, fingerprint, prodigy FROM import_records WHERE doc_id > ?"
+            " ORDER BY doc_id, annotator LIMIT ?", [after, limit],
+        )
+
     # -- spans ---------------------------------------------------------------------------------
 
     def spans(self, doc_id: int, annotator: str, states: Sequence[str]) -> list[tuple[Any, ...]]:

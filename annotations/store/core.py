@@ -21,6 +21,7 @@ from ..db import StoreError
 from ..history import Change, UndoStacks
 from .actions import ActionsMixin
 from .backend import Backend
+from .bulk import BulkMixin
 from .common import default_annotator, default_db_path
 from .documents import DocumentsMixin
 from .labels import LabelsMixin
@@ -55,7 +56,9 @@ def connect_backend(location: str | os.PathLike[str]) -> Backend:
     return SQLiteBackend(Path(location))
 
 
-class Store(LabelsMixin, DocumentsMixin, SpansMixin, ActionsMixin, SuggestionsMixin, UndoMixin, SessionsMixin):
+class Store(
+    LabelsMixin, DocumentsMixin, SpansMixin, ActionsMixin, SuggestionsMixin, UndoMixin, SessionsMixin, BulkMixin
+):
     """A corpus and its annotations in one database, seen by one annotator.
 
     ``path`` is a SQLite file or a ``postgresql://`` URL. ``backend`` (the connection and

@@ -460,6 +460,43 @@ class PostgresBackend(Backend):
                 n += 1
         return n
 
+    def insert_documents(self, rows: Sequence[Sequence[Any]]) -> list[tuple[int, bool]]:
+        """``COPY`` into a staging table, then one ``INSERT ... ON CONFLICT DO NOTHING`` (flat and fast)."""
+        rows = list(rows)
+        if len(rows) < 50:
+            return super().insert_documents(rows)
+        cols = ("hash", "source", "line", "title", "lang", "text", "meta", "created")
+        conn = self._usable()
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_documents (n integer, hash text, source text, line integer,"
+            " title text, lang text, text text, meta text, created text) ON COMMIT DELETE ROWS"
+        )
+        conn.execute("DELETE FROM staged_documents")
+        with conn.cursor() as cur, cur.copy(
+            "COPY staged_documents (n, " + ", ".join(cols) + ") FROM STDIN"
+        ) as copy:
+            for i, row in enumerate(rows):
+                copy.write_row((i, *row))
+        added = dict(conn.execute(
+            "INSERT INTO documents (" + ", ".join(cols) + ") SELECT " + ", ".join(cols) + " FROM staged_documents s"
+            " WHERE s.n = (SELECT min(n) FROM staged_documents t WHERE t.hash = s.hash)"
+            " ORDER BY n ON CONFLICT (hash) DO NOTHING RETURNING hash, id"
+        ).fetchall())
+        missing = [r[0] for r in rows if r[0] not in added]
+        known: dict[str, int] = {}
+        for i in range(0, len(missing), 1000):
+            part = missing[i:i + 1000]
+            known.update(self.all("SELECT hash, id FROM documents WHERE hash = ANY(?)", [part]))
+        out: list[tuple[int, bool]] = []
+        for row in rows:
+            h = row[0]
+            if h in added:
+                out.append((int(added.pop(h)), True))
+            else:
+                out.append((int(known.get(h) or self.document_by_hash(h)), False))
+                known[h] = out[-1][0]
+        return out
+
     def id_high_water(self, table: str) -> int:
         """The highest id ``table`` has ever handed out (its sequence, or its largest id)."""
         seq = self.value("SELECT pg_get_serial_sequence(?, 'id')", [table])

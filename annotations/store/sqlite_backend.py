@@ -111,6 +111,9 @@ class SQLiteBackend(Backend):
         return ("documents_fts f JOIN documents d ON d.id = f.rowid", "f.rowid",
                 "documents_fts MATCH ?", [fts_query(query)])
 
+    def bulk_index(self) -> ContextManager[Any]:
+        return dbmod.deferred_fts(self.db)
+
     def done_events(self) -> list[tuple[str, int, str]]:
         return self.all(_DONE_EVENTS)
 
