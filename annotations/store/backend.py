@@ -135,8 +135,13 @@ class Backend:
             n += len(batch)
         return n
 
-    def after_copy(self) -> None:
-        """Bring id sequences and the full-text index up to date after :meth:`copy_rows`."""
+    def id_high_water(self, table: str) -> int:
+        """The highest id ``table`` has ever handed out (a deleted row's id included)."""
+        raise NotImplementedError
+
+    def set_id_high_water(self, table: str, value: int) -> None:
+        """After rows were copied in with their ids: the next id handed out is above ``value``."""
+        raise NotImplementedError
 
     # -- small helpers -------------------------------------------------------------------------
 

@@ -44,6 +44,10 @@ WRITE_LOCK = 0x616E6E6F  # "anno"
 CONNECT_TIMEOUT_S = 10
 
 
+#: Why a text with U+0000 cannot be stored (PostgreSQL text never holds it; SQLite's can).
+NUL_REFUSED = "PostgreSQL cannot store the NUL character (U+0000) in text"
+
+
 class PostgresError(StoreError):
     """The PostgreSQL server cannot be reached or refused us; the message says why."""
 
@@ -236,6 +240,12 @@ def _explain(exc: BaseException, url: str) -> str:
     else:
         what = text.splitlines()[0] if text else type(exc).__name__
     return f"cannot open database {where}: {what}"
+
+
+def _refuse_nul(source: str, line: int | None, *texts: str) -> None:
+    if any("\x00" in t for t in texts):
+        where = f"{source}:{line}" if line is not None else (source or "a document")
+        raise StoreError(f"{where}: {NUL_REFUSED}")
 
 
 def tsquery_parts(text: str) -> list[tuple[str, str]]:
@@ -456,13 +466,24 @@ class PostgresBackend(Backend):
         conn = self._usable()
         with conn.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for row in rows:
+                if any(isinstance(v, str) and "\x00" in v for v in row):
+                    raise StoreError(
+                        f"{table} row {row[0]!r}: {NUL_REFUSED}; nothing was copied"
+                    )
                 copy.write_row(row)
                 n += 1
         return n
 
+    def insert_document(self, hash_: str, source: str, line: int | None, title: str, lang: str, text: str,
+                        meta: str, created: str) -> int | None:
+        _refuse_nul(source, line, text, title, meta)
+        return super().insert_document(hash_, source, line, title, lang, text, meta, created)
+
     def insert_documents(self, rows: Sequence[Sequence[Any]]) -> list[tuple[int, bool]]:
         """``COPY`` into a staging table, then one ``INSERT ... ON CONFLICT DO NOTHING`` (flat and fast)."""
         rows = list(rows)
+        for r in rows:
+            _refuse_nul(r[1], r[2], r[5], r[3], r[6])
         if len(rows) < 50:
             return super().insert_documents(rows)
         cols = ("hash", "source", "line", "title", "lang", "text", "meta", "created")
