@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence, TypeVar
 
-from .db import write
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
@@ -39,7 +38,7 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
 
 def load_label_map(store: "Store") -> dict[str, str]:
     """The project's map (empty if none was kept)."""
-    return dict(store.db.conn.execute("SELECT source, target FROM label_map").fetchall())
+    return store.backend.label_map()
 
 
 def save_label_map(store: "Store", mapping: Mapping[str, str]) -> None:
@@ -51,12 +50,8 @@ def save_label_map(store: "Store", mapping: Mapping[str, str]) -> None:
                 f"cannot map {source} to {target}: {target} is not a label here"
                 f" (the labels are {', '.join(sorted(known))}; add it with: annotate labels add {target})"
             )
-    with write(store.db):
-        store.db.conn.executemany(
-            "INSERT INTO label_map (source, target) VALUES (?, ?)"
-            " ON CONFLICT(source) DO UPDATE SET target = excluded.target",
-            list(mapping.items()),
-        )
+    with store.transaction():
+        store.backend.merge_label_map(dict(mapping))
 
 
 def map_suggestions(
