@@ -132,15 +132,10 @@ def cut(value: object) -> Text:
 
 def work_of(store: Store) -> dict[str, tuple[int, int]]:
     """``{annotator: (documents finished, accepted spans)}`` for everyone with any work."""
-    conn = store.db.conn
     out: dict[str, list[int]] = {}
-    for name, n in conn.execute(
-        "SELECT annotator, count(*) FROM doc_status WHERE status != 'todo' GROUP BY annotator"
-    ):
+    for name, n in store.backend.finished_by_annotator().items():
         out.setdefault(name, [0, 0])[0] = n
-    for name, n in conn.execute(
-        "SELECT annotator, count(*) FROM spans WHERE state = 'accepted' GROUP BY annotator"
-    ):
+    for name, n in store.backend.accepted_by_annotator().items():
         out.setdefault(name, [0, 0])[1] = n
     return {k: (v[0], v[1]) for k, v in sorted(out.items())}
 

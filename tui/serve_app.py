@@ -54,8 +54,7 @@ class ServedApp(AnnotateApp):
             self.set_interval(SERVER_CHECK, self._check_server)
         if self.ask_name:
             event.prevent_default()  # AnnotateApp.on_mount runs once the name is known
-            known = [r[0] for r in self.store.db.conn.execute(
-                "SELECT DISTINCT annotator FROM sessions ORDER BY annotator LIMIT 50")]
+            known = self.store.backend.session_annotators(50)
             self.push_screen(NameScreen(known), self._named)
 
     def _check_server(self) -> None:

@@ -781,8 +781,31 @@ class Backend:
     def accepted_by_origin(self) -> dict[str, int]:
         return self.pairs("SELECT origin, count(*) FROM spans WHERE state = 'accepted' GROUP BY origin ORDER BY origin")
 
-    def documents_by_language(self) -> dict[str, int]:
-        return self.pairs("SELECT lang, count(*) FROM documents GROUP BY lang ORDER BY lang")
+    def documents_by_language(self, todo_for: str | None = None) -> dict[str, int]:
+        """Documents per language (only those still todo for ``todo_for``, when named)."""
+        if todo_for is None:
+            return self.pairs("SELECT lang, count(*) FROM documents GROUP BY lang ORDER BY lang")
+        return self.pairs(
+            "SELECT lang, count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM doc_status s"
+            " WHERE s.doc_id = d.id AND s.annotator = ? AND s.status != 'todo') GROUP BY lang ORDER BY lang",
+            [todo_for],
+        )
+
+    def finished_by_annotator(self) -> dict[str, int]:
+        """Documents marked done or skipped, per annotator."""
+        return self.pairs("SELECT annotator, count(*) FROM doc_status WHERE status != 'todo' GROUP BY annotator")
+
+    def accepted_by_annotator(self) -> dict[str, int]:
+        return self.pairs("SELECT annotator, count(*) FROM spans WHERE state = 'accepted' GROUP BY annotator")
+
+    def count_accepted(self, annotator: str | None = None) -> int:
+        if annotator is None:
+            return int(self.value("SELECT count(*) FROM spans WHERE state = 'accepted'", default=0))
+        return int(self.value("SELECT count(*) FROM spans WHERE state = 'accepted' AND annotator = ?", [annotator], 0))
+
+    def session_annotators(self, limit: int) -> list[str]:
+        """Everyone who has had a tagging session, sorted (at most ``limit``)."""
+        return [r[0] for r in self.execute("SELECT DISTINCT annotator FROM sessions ORDER BY annotator LIMIT ?", [limit])]
 
     def documents_by_status(self) -> dict[str, int]:
         return self.pairs("SELECT status, count(DISTINCT doc_id) FROM doc_status GROUP BY status ORDER BY status")
