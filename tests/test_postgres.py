@@ -343,3 +343,39 @@ def test_kill_9_of_a_writer_mid_transaction_leaves_postgresql_consistent(url: st
         assert "HALF" not in {lab.name for lab in store.labels()}
         assert store.undo() is not None and store.undo() is not None
         assert len(store.spans(doc)) == 4
+
+
+# -- the app --------------------------------------------------------------------------------
+
+
+def test_the_app_runs_on_postgresql(url: str) -> None:
+    """A new PostgreSQL database is filled with the seeds, a label is saved at once, the
+    recogniser's suggestions follow, undo works, and reopening restores the cursor."""
+    from tui_helpers import accepted, loaded, make_app, offset_of, sync, until
+
+    from tui.app import AnnotateApp
+
+    @sync
+    async def run() -> None:
+        with open_store(url, "alice") as store:
+            async with AnnotateApp(store, suggest=True).run_test(size=(100, 30)) as pilot:
+                await loaded(pilot, 1)
+                assert store.count_documents() == 5
+                name = offset_of(store, 1, "Садыр Жапаров")
+                await pilot.press("n", "n", "n", "n", "shift+right", "1")
+                await until(pilot, lambda: bool(accepted(store, 1)))
+                assert accepted(store, 1) == [(name, name + len("Садыр Жапаров"), "PER")]
+                await pilot.press("u")
+                await until(pilot, lambda: not accepted(store, 1))
+                await pilot.press("ctrl+r")
+                await until(pilot, lambda: bool(accepted(store, 1)))
+                await pilot.press("q")
+            saved = store.cursor()
+        assert saved is not None and saved[0] == 1
+        with open_store(url, "alice") as again:
+            async with make_app(again).run_test(size=(100, 30)) as pilot:
+                reader = await loaded(pilot)
+                assert reader.position == saved
+                assert [e["action"] for e in again.events(annotator="alice", limit=3)][:2] == ["redo", "undo"]
+
+    run()

@@ -30,9 +30,6 @@ PENDING = {
                    "Backend.insert_document(s)/cache_tokens/put_import_record/bulk_index after merge",
     "formats/export.py": "being rewritten this round (export speed); moves onto keyset reads "
                          "(Backend.documents_after, accepted_spans, import_records) after merge",
-    "team/assign.py": "team features: assignments/reviewers queries still inline",
-    "team/agree.py": "team features: agreement reads still inline",
-    "team/review.py": "team features: review decisions still inline",
     "team/merge.py": "team features: reads another SQLite file directly (ATTACH-free merge)",
 }
 

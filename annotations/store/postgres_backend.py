@@ -450,6 +450,17 @@ class PostgresBackend(Backend):
         cond = "d.tsv @@ (" + " && ".join(f"{fn}('simple', ?)" for fn, _ in parts) + ")"
         return "documents d", "d.id", cond, [arg for _, arg in parts]
 
+    def accepted_layers(self, annotators: Sequence[str], labels: Sequence[str] = ()) -> list[tuple[int, str, str]]:
+        if not annotators:
+            return []
+        sql = (f'SELECT doc_id, annotator, json_agg(json_build_array(start, "end", label) ORDER BY start, "end", id)::text FROM spans'
+               f" WHERE state = 'accepted' AND annotator IN ({','.join('?' * len(annotators))})")
+        args: list[Any] = list(annotators)
+        if labels:
+            sql += f" AND label IN ({','.join('?' * len(labels))})"
+            args += list(labels)
+        return self.all(sql + " GROUP BY doc_id, annotator", args)
+
     def done_events(self) -> list[tuple[str, int, str]]:
         return self.all(
             "SELECT c->>'annotator', (c->>'doc_id')::bigint, max(e.ts)"

@@ -114,6 +114,17 @@ class SQLiteBackend(Backend):
     def bulk_index(self) -> ContextManager[Any]:
         return dbmod.deferred_fts(self.db)
 
+    def accepted_layers(self, annotators: Sequence[str], labels: Sequence[str] = ()) -> list[tuple[int, str, str]]:
+        if not annotators:
+            return []
+        sql = (f'SELECT doc_id, annotator, json_group_array(json_array(start, "end", label)) FROM spans'
+               f" WHERE state = 'accepted' AND annotator IN ({','.join('?' * len(annotators))})")
+        args: list[Any] = list(annotators)
+        if labels:
+            sql += f" AND label IN ({','.join('?' * len(labels))})"
+            args += list(labels)
+        return self.all(sql + " GROUP BY doc_id, annotator", args)
+
     def done_events(self) -> list[tuple[str, int, str]]:
         return self.all(_DONE_EVENTS)
 
