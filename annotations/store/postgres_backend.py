@@ -284,6 +284,9 @@ class PostgresBackend(Backend):
         self._sql = _Translating()
         self._depth = 0
         self._read_only: str | None = None
+        #: Tables that grew in bulk in the current write: analysed after it commits, so the
+        #: planner's statistics follow (a fresh import would otherwise be planned as empty).
+        self._grown: set[str] = set()
         info = conninfo.conninfo_to_dict(url)
         name = re.sub(r"[^\w.-]+", "_", f"{info.get('dbname') or 'postgres'}")
         #: Per-database local files (trained models) live beside this path: ``<path>.models/``.
@@ -372,6 +375,11 @@ class PostgresBackend(Backend):
             raise
         finally:
             self._depth -= 1
+            if outer:
+                grown, self._grown = self._grown, set()
+        if outer and grown:
+            for table in sorted(grown):
+                conn.execute(f"ANALYZE {table}")
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -483,6 +491,8 @@ class PostgresBackend(Backend):
                     )
                 copy.write_row(row)
                 n += 1
+        if n >= 1000:
+            self._grown.add(table)
         return n
 
     def insert_document(self, hash_: str, source: str, line: int | None, title: str, lang: str, text: str,
@@ -504,16 +514,19 @@ class PostgresBackend(Backend):
             " title text, lang text, text text, meta text, created text) ON COMMIT DELETE ROWS"
         )
         conn.execute("DELETE FROM staged_documents")
+        first: dict[str, int] = {}
         with conn.cursor() as cur, cur.copy(
             "COPY staged_documents (n, " + ", ".join(cols) + ") FROM STDIN"
         ) as copy:
             for i, row in enumerate(rows):
-                copy.write_row((i, *row))
+                if row[0] not in first:  # the same text twice in one batch: the first one counts
+                    first[row[0]] = i
+                    copy.write_row((i, *row))
         added = dict(conn.execute(
-            "INSERT INTO documents (" + ", ".join(cols) + ") SELECT " + ", ".join(cols) + " FROM staged_documents s"
-            " WHERE s.n = (SELECT min(n) FROM staged_documents t WHERE t.hash = s.hash)"
+            "INSERT INTO documents (" + ", ".join(cols) + ") SELECT " + ", ".join(cols) + " FROM staged_documents"
             " ORDER BY n ON CONFLICT (hash) DO NOTHING RETURNING hash, id"
         ).fetchall())
+        self._grown.add("documents")
         missing = [r[0] for r in rows if r[0] not in added]
         known: dict[str, int] = {}
         for i in range(0, len(missing), 1000):
@@ -528,6 +541,19 @@ class PostgresBackend(Backend):
                 out.append((int(known.get(h) or self.document_by_hash(h)), False))
                 known[h] = out[-1][0]
         return out
+
+    def insert_span_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        if len(rows) < 50:
+            return super().insert_span_rows(rows)
+        from ..history import SPAN_COLUMNS
+
+        self.copy_rows("spans", SPAN_COLUMNS, rows)
+
+    def log_events(self, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if len(rows) < 50:
+            return super().log_events(rows)
+        self.copy_rows("events", ("ts", "annotator", "session_id", "doc_id", "action", "target", "changes"), rows)
 
     def id_high_water(self, table: str) -> int:
         """The highest id ``table`` has ever handed out (its sequence, or its largest id)."""
