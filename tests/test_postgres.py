@@ -379,3 +379,19 @@ def test_the_app_runs_on_postgresql(url: str) -> None:
                 assert [e["action"] for e in again.events(annotator="alice", limit=3)][:2] == ["redo", "undo"]
 
     run()
+
+
+def test_commands_not_on_postgresql_yet_say_so_in_one_line(tmp_path: Path, url: str) -> None:
+    """``annotate import`` and ``annotate export`` still read and write SQLite directly: on
+    PostgreSQL they refuse, naming the module, and write nothing."""
+    with open_store(url, "alice") as store:
+        seed(store)
+        before = _content(store)
+    (tmp_path / "a.txt").write_text("Бишкек шаары.", encoding="utf-8")
+    result = run_cli("--db", url, "import", str(tmp_path / "a.txt"))
+    assert result.exit_code == 1 and "annotations.importer does not run on PostgreSQL yet" in result.output
+    result = run_cli("--db", url, "export", "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 1 and "annotations.formats.export does not run on PostgreSQL yet" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out.jsonl").exists()
+    with open_store(url, "alice") as store:
+        assert _content(store) == before

@@ -113,3 +113,16 @@ def test_the_checker_sees_sql(tmp_path: Path) -> None:
     )
     assert sorted(n for n, _ in _sql_strings(sample)) == [2, 3]
     assert _uses_connection(sample) == [5]
+
+
+def test_both_dialects_have_the_same_tables_and_columns(tmp_path: Path, pg_server: object) -> None:
+    """One schema, two dialects: a new table or column (a SQLite migration in annotations/db.py)
+    needs its PostgreSQL migration (postgres_backend.MIGRATIONS) and its place in
+    ``backend.TABLES`` (what ``annotate copy`` copies and verifies)."""
+    from annotations import open_store
+    from annotations.store.backend import TABLES
+
+    with open_store(tmp_path / "a.db", "x") as sq, open_store(pg_server.new_database(), "x") as pg:  # type: ignore[attr-defined]
+        assert sq.backend.table_names() == set(TABLES) == pg.backend.table_names()
+        for table, columns in TABLES.items():
+            assert sq.backend.table_columns(table) == list(columns) == pg.backend.table_columns(table), table

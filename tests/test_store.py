@@ -706,7 +706,7 @@ def test_same_text_twice_is_one_document(store: Store, add_doc: Callable[..., in
 def test_reopen_gives_an_independent_connection(store: Store, doc: int) -> None:
     other = store.reopen()
     try:
-        assert other.db.conn is not store.db.conn and other.annotator == "alice"
+        assert other.backend.conn is not store.backend.conn and other.annotator == "alice"
         other.add_span(doc, *at(TEXT, "Москве"), "LOC")
         assert [s.label for s in store.spans(doc)] == ["LOC"]
     finally:

@@ -72,6 +72,9 @@ class Backend:
     IntegrityError: type[Exception] = Exception
     #: What any database failure raises.
     DatabaseError: type[Exception] = Exception
+    #: SQLite's ``sqlite_utils.Database`` (``Store.db``) for the modules not moved onto the
+    #: backend yet; a dialect without one refuses them with a message.
+    db: Any = None
 
     # -- primitives each dialect implements --------------------------------------------------
 
@@ -134,6 +137,13 @@ class Backend:
             self.executemany(sql, batch)
             n += len(batch)
         return n
+
+    def table_names(self) -> set[str]:
+        """The data tables of the schema (search index and migration bookkeeping left out)."""
+        raise NotImplementedError
+
+    def table_columns(self, table: str) -> list[str]:
+        raise NotImplementedError
 
     def id_high_water(self, table: str) -> int:
         """The highest id ``table`` has ever handed out (a deleted row's id included)."""

@@ -63,6 +63,13 @@ def copy_database(source: Backend, target: Backend, progress: Callable[[str, int
         )
     if source.location == target.location:
         raise StoreError("the source and the target are the same database")
+    unknown = sorted(source.table_names() - set(TABLES))
+    if unknown:
+        # Never a copy that silently leaves data behind.
+        raise StoreError(
+            f"cannot copy {source.location}: it has tables this annotate does not know ({', '.join(unknown)});"
+            " upgrade annotate"
+        )
     report = CopyReport(source.location, target.location)
     with target.write(), target.bulk_index() as flush:
         target.clear_labels()  # a new store's default labels: the source's replace them

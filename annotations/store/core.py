@@ -64,7 +64,7 @@ class Store(
     ``path`` is a SQLite file or a ``postgresql://`` URL. ``backend`` (the connection and
     its dialect, :mod:`annotations.store.backend`) holds every query; ``db`` is the
     sqlite-utils database of a SQLite store (for the modules not yet moved onto the
-    backend), the backend itself on PostgreSQL.
+    backend); on PostgreSQL an object that refuses, naming the module that asked.
     """
 
     def __init__(self, path: str | Path, annotator: str | None = None, *, backend: Backend | None = None) -> None:
@@ -74,7 +74,7 @@ class Store(
         #: per-database files (trained models: ``<path>.models/``) are kept.
         self.path: Path = getattr(self._b, "path")
         self.url: str = self._b.location
-        self.db: Any = getattr(self._b, "db", self._b)
+        self.db: Any = self._b.db
         self.annotator = annotator or default_annotator()
         self._stacks = UndoStacks(self.annotator)
         self._session_id: int | None = None

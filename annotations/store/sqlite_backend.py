@@ -128,6 +128,15 @@ class SQLiteBackend(Backend):
     def done_events(self) -> list[tuple[str, int, str]]:
         return self.all(_DONE_EVENTS)
 
+    def table_names(self) -> set[str]:
+        return {
+            r[0] for r in self.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith(("sqlite_", "documents_fts", "_sqlite_")) and r[0] != "fts_deferred"
+        }
+
+    def table_columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.execute(f"PRAGMA table_info({table})")]
+
     def id_high_water(self, table: str) -> int:
         """The highest id ``table`` has ever handed out (``sqlite_sequence`` for spans)."""
         top = int(self.value(f"SELECT coalesce(max(id), 0) FROM {table}", default=0))
