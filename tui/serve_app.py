@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import os
 from multiprocessing import resource_tracker
-from pathlib import Path
 
 from textual import events
 
@@ -81,8 +80,11 @@ class ServedApp(AnnotateApp):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tui.serve_app", description=__doc__)
-    parser.add_argument("--db", type=Path, required=True)
+    # A PostgreSQL URL comes through $ANNOTATE_DB (never on the command line, where ps shows it).
+    parser.add_argument("--db", default=os.environ.get("ANNOTATE_DB"))
     args = parser.parse_args(argv)
+    if not args.db:
+        parser.error("--db (or $ANNOTATE_DB) is required")
     name = (os.environ.get(ANNOTATOR_ENV) or "").strip()
     given = bool(name) and check_name(name) is None
     store = open_store(args.db, name if given else "(not named yet)")
