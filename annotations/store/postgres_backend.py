@@ -309,7 +309,7 @@ class PostgresBackend(Backend):
         self._read_only: str | None = None
         #: Tables that grew in bulk in the current write: analysed after it commits, so the
         #: planner's statistics follow (a fresh import would otherwise be planned as empty).
-        self._grown: set[str] = set()
+        self._grown: dict[str, int] = {}
         info = conninfo.conninfo_to_dict(url)
         name = re.sub(r"[^\w.-]+", "_", f"{info.get('dbname') or 'postgres'}")
         #: Per-database local files (trained models) live beside this path: ``<path>.models/``.
@@ -401,10 +401,18 @@ class PostgresBackend(Backend):
         finally:
             self._depth -= 1
             if outer:
-                grown, self._grown = self._grown, set()
+                grown, self._grown = self._grown, {}
         if outer and grown:
-            for table in sorted(grown):
-                conn.execute(f"ANALYZE {table}")
+            self._analyze(grown)
+
+    def _analyze(self, grown: dict[str, int]) -> None:
+        """Refresh the planner's statistics of tables a bulk write grew by a fifth or more."""
+        for table, n in sorted(grown.items()):
+            if n < 500:
+                continue
+            known = self.value("SELECT reltuples FROM pg_class WHERE oid = ?::regclass", [table], -1)
+            if known is None or known <= 0 or n > 0.2 * known:
+                self.conn.execute(f"ANALYZE {table}")
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -472,9 +480,12 @@ class PostgresBackend(Backend):
     def reserve_span_ids(self, n: int) -> list[int]:
         if n <= 0:
             return []
-        return [int(r[0]) for r in self.execute(
-            "SELECT nextval(pg_get_serial_sequence('spans', 'id')) FROM generate_series(1, ?)", [n]
-        )]
+        # Writers hold the write lock, so no other id is handed out between these two calls:
+        # the block first..first+n-1 is ours (two statements, whatever n).
+        first = int(self.value("SELECT nextval(pg_get_serial_sequence('spans', 'id'))"))
+        if n > 1:
+            self.execute("SELECT setval(pg_get_serial_sequence('spans', 'id'), ?)", [first + n - 1])
+        return list(range(first, first + n))
 
     def search_clause(self, query: str, *, few: bool) -> tuple[str, str, str, list[Any]]:
         parts = tsquery_parts(query)
@@ -516,8 +527,7 @@ class PostgresBackend(Backend):
                     )
                 copy.write_row(row)
                 n += 1
-        if n >= 1000:
-            self._grown.add(table)
+        self._grown[table] = self._grown.get(table, 0) + n
         return n
 
     def insert_document(self, hash_: str, source: str, line: int | None, title: str, lang: str, text: str,
@@ -551,7 +561,7 @@ class PostgresBackend(Backend):
             "INSERT INTO documents (" + ", ".join(cols) + ") SELECT " + ", ".join(cols) + " FROM staged_documents"
             " ORDER BY n ON CONFLICT (hash) DO NOTHING RETURNING hash, id"
         ).fetchall())
-        self._grown.add("documents")
+        self._grown["documents"] = self._grown.get("documents", 0) + len(first)
         missing = [r[0] for r in rows if r[0] not in added]
         known: dict[str, int] = {}
         for i in range(0, len(missing), 1000):
