@@ -358,7 +358,7 @@ class PostgresBackend(Backend):
         try:
             if args:
                 return conn.execute(self._sql(sql), list(args))
-            return conn.execute(sql.replace("?", "%s") if "?" in sql else sql)
+            return conn.execute(sql)  # no parameters: psycopg reads the text as it is
         except psycopg.OperationalError as exc:
             if conn.broken or conn.closed:
                 raise self._lost(exc) from None
