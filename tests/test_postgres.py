@@ -377,6 +377,9 @@ def test_the_app_runs_on_postgresql(url: str) -> None:
                 reader = await loaded(pilot)
                 assert reader.position == saved
                 assert [e["action"] for e in again.events(annotator="alice", limit=3)][:2] == ["redo", "undo"]
+            # The app's other connections (its model worker) opened the same database, never a
+            # SQLite file named after it.
+            assert not again.path.exists()
 
     run()
 

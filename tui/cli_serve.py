@@ -200,7 +200,7 @@ def serve_command(db_path: Path | None, host: str, port: int, allow_remote: bool
     with store:
         db: Path | None = store.path.resolve()
         if store.backend.name != "sqlite":
-            os.environ["ANNOTATE_DB"] = store.backend.url  # type: ignore[attr-defined]
+            os.environ["ANNOTATE_DB"] = store.location
             db = None
         if store.count_documents() == 0:
             report = import_seeds(store)

@@ -56,6 +56,11 @@ class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQue
         raise NotImplementedError
 
     @property
+    def connect_string(self) -> str:
+        """What opens this database again (a file path, or the URL as given)."""
+        raise NotImplementedError
+
+    @property
     def read_only(self) -> str | None:
         """Why the database is read-only, or None."""
         return None

@@ -87,6 +87,13 @@ class Store(
         """A new store on the same database (its own connection), for use in another thread."""
         return Store(self.url, annotator or self.annotator, backend=self._b.reopen())
 
+    @property
+    def location(self) -> str:
+        """What opens this same database again in another thread or process: the file's path,
+        or the PostgreSQL URL as given (with its password: never print it; :attr:`url` is the
+        printable one)."""
+        return self._b.connect_string
+
     def set_annotator(self, annotator: str) -> None:
         """Work as ``annotator`` from now on; only before a session starts (a served app asks first)."""
         if self._session_id is not None:

@@ -350,6 +350,10 @@ class PostgresBackend(Backend):
         return redact(self.url)
 
     @property
+    def connect_string(self) -> str:
+        return self.url
+
+    @property
     def read_only(self) -> str | None:
         return self._read_only
 

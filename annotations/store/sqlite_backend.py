@@ -71,6 +71,10 @@ class SQLiteBackend(Backend):
         return str(self.path)
 
     @property
+    def connect_string(self) -> str:
+        return str(self.path)
+
+    @property
     def read_only(self) -> str | None:
         return dbmod.read_only_reason(self.db)
 
