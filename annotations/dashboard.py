@@ -29,21 +29,10 @@ __all__ = ["SESSIONS", "chart_data"]
 #: How many of the latest tagging sessions the entities-per-minute chart shows.
 SESSIONS = 30
 
-_DONE_EVENTS = """
-SELECT json_extract(c.value, '$.annotator') AS annotator, json_extract(c.value, '$.doc_id') AS doc,
-       max(e.ts)
-FROM events e, json_each(e.changes) c
-WHERE e.changes LIKE '%status%'
-  AND json_extract(c.value, '$.op') = 'status' AND json_extract(c.value, '$.after') = 'done'
-GROUP BY annotator, doc
-"""
-
-
 def _done_per_day(store: Store) -> dict[str, Any]:
-    conn = store.db.conn
-    done = set(conn.execute("SELECT annotator, doc_id FROM doc_status WHERE status = 'done'").fetchall())
+    done = set(store.backend.doc_ids_with_status("done"))
     counts: dict[str, dict[str, int]] = {}
-    for annotator, doc, ts in conn.execute(_DONE_EVENTS):
+    for annotator, doc, ts in store.backend.done_events():
         if (annotator, doc) in done and ts:
             per = counts.setdefault(str(annotator), {})
             per[ts[:10]] = per.get(ts[:10], 0) + 1
@@ -82,27 +71,14 @@ def _learning_curve(store: Store, annotators: list[str]) -> dict[str, list[dict[
     return curves
 
 
-_PAIR_SPANS = """
-SELECT s.doc_id, s.annotator, s.start, s."end", s.label
-FROM spans s JOIN doc_status d ON d.doc_id = s.doc_id AND d.annotator = s.annotator AND d.status = 'done'
-WHERE s.state = 'accepted'
-  AND s.doc_id IN (SELECT doc_id FROM doc_status WHERE status = 'done' GROUP BY doc_id HAVING count(*) > 1)
-"""
-
-
 def _agreement(store: Store, names: list[str]) -> dict[str, Any]:
     """Pairwise exact-span F1 per label between annotators, on documents two or more of them
     marked done (summed over every pair and document: 2·matches / (spans of one + of the other))."""
-    conn = store.db.conn
     done: dict[int, list[str]] = {}
-    for doc, annotator in conn.execute(
-        "SELECT doc_id, annotator FROM doc_status WHERE status = 'done' AND doc_id IN"
-        " (SELECT doc_id FROM doc_status WHERE status = 'done' GROUP BY doc_id HAVING count(*) > 1)"
-        " ORDER BY doc_id, annotator"
-    ):
+    for doc, annotator in store.backend.shared_done():
         done.setdefault(doc, []).append(annotator)
     layers: dict[tuple[int, str], set[tuple[int, int, str]]] = {}
-    for doc, annotator, start, end, label in conn.execute(_PAIR_SPANS):
+    for doc, annotator, start, end, label in store.backend.shared_done_spans():
         layers.setdefault((doc, annotator), set()).add((start, end, label))
     matched: dict[str, int] = {}
     total: dict[str, int] = {}
@@ -128,7 +104,7 @@ def _agreement(store: Store, names: list[str]) -> dict[str, Any]:
 
 def chart_data(store: Store, stats: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every chart's numbers (``stats``: :meth:`Store.stats` if already computed)."""
-    stats = stats if stats is not None else corpus_stats(store.db)
+    stats = stats if stats is not None else corpus_stats(store.backend)
     by_label = stats["spans"]["by_label"]
     labels = store.labels()
     names = [lab.name for lab in labels]

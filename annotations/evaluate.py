@@ -215,21 +215,19 @@ def evaluate_store(
         raise ValueError(f"unknown --what {what!r}: use one of {', '.join(WHAT)}")
     annotator = annotator or store.annotator
     state = "accepted" if what == "annotations" else "pending"
-    conn = store.db.conn
     pairs = []
     missing = 0
     for doc in gold:
-        row = conn.execute("SELECT id FROM documents WHERE hash = ?", [content_hash(doc.text)]).fetchone()
-        if row is None:
+        doc_id = store.backend.document_by_hash(content_hash(doc.text))
+        if doc_id is None:
             missing += 1
             continue
         if what == "suggestions":  # what the annotator sees: their own and those for everyone
             pred = [(sp.start, sp.end, sp.label)
-                    for sp in store.spans(row[0], annotator=annotator, states=("pending",))
+                    for sp in store.spans(doc_id, annotator=annotator, states=("pending",))
                     if not origins or sp.origin in origins]
         else:
-            sql = "SELECT start, end, label FROM spans WHERE doc_id = ? AND annotator = ? AND state = ?"
-            pred = [tuple(r) for r in conn.execute(sql, [row[0], annotator, state])]
+            pred = [tuple(r) for r in store.backend.spans_in_state(doc_id, annotator, state)]
         pairs.append((list(doc.spans), pred))
     labels, overall = score_documents(pairs)
     return EvalReport(labels, overall, len(pairs), missing, what, annotator, tuple(origins))

@@ -18,11 +18,8 @@ showed or hid for its annotator: the reader applies it, the database has nothing
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
-
-import sqlite_utils
 
 __all__ = ["Change", "apply_changes", "invert", "UndoStacks", "NOT_UNDOABLE"]
 
@@ -55,42 +52,32 @@ def invert(changes: list[Change]) -> list[Change]:
     return out
 
 
-def apply_changes(db: sqlite_utils.Database, changes: list[Change], now: str) -> None:
-    """Apply ``changes`` inside the caller's transaction."""
-    conn = db.conn
+def _backend(db: Any) -> Any:
+    """The store backend for ``db`` (a backend, a Store, or a bare sqlite-utils database)."""
+    if hasattr(db, "put_status"):
+        return db
+    if hasattr(db, "backend"):
+        return db.backend
+    from .store.sqlite_backend import SQLiteBackend
+
+    return SQLiteBackend.wrap(db)
+
+
+def apply_changes(db: Any, changes: list[Change], now: str) -> None:
+    """Apply ``changes`` inside the caller's transaction (``db``: the store's backend)."""
+    backend = _backend(db)
     for ch in changes:
         op = ch["op"]
         if ch.get("view"):
             continue  # a shared suggestion shown or hidden for one annotator: nothing to write
         if op == "insert":
-            row = ch["span"]
-            conn.execute(
-                "INSERT INTO spans (id, doc_id, start, end, label, annotator, origin, state,"
-                " score, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [row[c] for c in SPAN_COLUMNS],
-            )
+            backend.insert_span_row(ch["span"])
         elif op == "delete":
-            conn.execute("DELETE FROM spans WHERE id = ?", [ch["span"]["id"]])
+            backend.delete_span(ch["span"]["id"])
         elif op == "update":
-            after = ch["after"]
-            cols = ", ".join(f"[{k}] = ?" for k in after)
-            conn.execute(
-                f"UPDATE spans SET {cols}, updated = ? WHERE id = ?",
-                [*after.values(), now, ch["id"]],
-            )
+            backend.update_span(ch["id"], ch["after"], now)
         elif op == "status":
-            if ch["after"] is None:
-                conn.execute(
-                    "DELETE FROM doc_status WHERE doc_id = ? AND annotator = ?",
-                    [ch["doc_id"], ch["annotator"]],
-                )
-            else:
-                conn.execute(
-                    "INSERT INTO doc_status (doc_id, annotator, status, updated) VALUES (?,?,?,?)"
-                    " ON CONFLICT(doc_id, annotator) DO UPDATE SET status = excluded.status,"
-                    " updated = excluded.updated",
-                    [ch["doc_id"], ch["annotator"], ch["after"], now],
-                )
+            backend.put_status(ch["doc_id"], ch["annotator"], ch["after"], now)
         else:  # pragma: no cover
             raise ValueError(f"unknown change {op!r}")
 
@@ -104,12 +91,9 @@ class UndoStacks:
     redo: list[int] = field(default_factory=list)
     seen: int = 0
 
-    def sync(self, db: sqlite_utils.Database) -> None:
-        """Replay the annotator's events newer than the last one seen."""
-        rows = db.conn.execute(
-            "SELECT id, action, target FROM events WHERE annotator = ? AND id > ? ORDER BY id",
-            [self.annotator, self.seen],
-        ).fetchall()
+    def sync(self, db: Any) -> None:
+        """Replay the annotator's events newer than the last one seen (``db``: the store's backend)."""
+        rows = _backend(db).events_after(self.annotator, self.seen)
         for event_id, action, target in rows:
             self.seen = event_id
             if action == "undo":
@@ -129,6 +113,5 @@ class UndoStacks:
                 self.redo.clear()
 
 
-def load_changes(db: sqlite_utils.Database, event_id: int) -> tuple[int | None, list[Change]]:
-    row = db.conn.execute("SELECT doc_id, changes FROM events WHERE id = ?", [event_id]).fetchone()
-    return row[0], json.loads(row[1])
+def load_changes(db: Any, event_id: int) -> tuple[int | None, list[Change]]:
+    return _backend(db).event_changes(event_id)

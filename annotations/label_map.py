@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence, TypeVar
 
-from .db import write
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
@@ -41,7 +40,7 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
 
 def load_label_map(store: "Store") -> dict[str, str]:
     """The project's map (empty if none was kept)."""
-    return dict(store.db.conn.execute("SELECT source, target FROM label_map").fetchall())
+    return store.backend.label_map()
 
 
 def save_label_map(store: "Store", mapping: Mapping[str, str]) -> None:
@@ -53,12 +52,8 @@ def save_label_map(store: "Store", mapping: Mapping[str, str]) -> None:
                 f"cannot map {source} to {target}: {target} is not a label here"
                 f" (the labels are {', '.join(sorted(known))}; add it with: annotate labels add {target})"
             )
-    with write(store.db):
-        store.db.conn.executemany(
-            "INSERT INTO label_map (source, target) VALUES (?, ?)"
-            " ON CONFLICT(source) DO UPDATE SET target = excluded.target",
-            list(mapping.items()),
-        )
+    with store.transaction():
+        store.backend.merge_label_map(dict(mapping))
 
 
 def map_suggestions(
@@ -97,17 +92,13 @@ def labels_off_the_corpus(store: "Store", origins: Iterable[str]) -> dict[str, d
     any being "unmapped": this tells them apart. A label the project's map points at was
     chosen on purpose and never counts; nor does anything when no span is accepted yet.
     """
-    conn = store.db.conn
-    used = {row[0] for row in conn.execute("SELECT DISTINCT label FROM spans WHERE state = 'accepted'")}
+    used = store.backend.accepted_labels()
     if not used:
         return {}
     chosen = set(load_label_map(store).values())
     out: dict[str, dict[str, int]] = {}
     for origin in origins:
-        rows = conn.execute(
-            "SELECT label, count(*) FROM spans WHERE state = 'pending' AND origin = ? AND annotator = ?"
-            " GROUP BY label ORDER BY label", [origin, store.annotator],
-        ).fetchall()
+        rows = store.backend.pending_by_label(origin, store.annotator)
         if rows and not any(label in used or label in chosen for label, _ in rows):
             out[origin] = {label: n for label, n in rows}
     return out

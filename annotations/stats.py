@@ -5,67 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 __all__ = ["corpus_stats", "session_summary"]
 
 
-def _pairs(db: sqlite_utils.Database, sql: str, args: list[Any] | None = None) -> dict[str, int]:
-    return {str(k): v for k, v in db.conn.execute(sql, args or []).fetchall()}
+def _backend(db: Any) -> Any:
+    """The store backend behind ``db`` (a Store, a backend, or a bare sqlite-utils database)."""
+    from .history import _backend as backend_of
+
+    return backend_of(db)
 
 
-def corpus_stats(db: sqlite_utils.Database) -> dict[str, Any]:
-    """Everything ``annotate stats`` shows, as plain JSON-able data."""
-    conn = db.conn
-    total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-    annotators = [
-        r[0]
-        for r in conn.execute(
-            "SELECT annotator FROM doc_status UNION SELECT annotator FROM spans"
-            " UNION SELECT annotator FROM sessions ORDER BY 1"
-        )
-    ]
+def corpus_stats(db: Any) -> dict[str, Any]:
+    """Everything ``annotate stats`` shows, as plain JSON-able data (``db``: a Store or its backend)."""
+    b = _backend(db)
+    total = b.count_documents()
     per_annotator = {}
-    for ann in annotators:
-        status = _pairs(db, "SELECT status, count(*) FROM doc_status WHERE annotator = ? GROUP BY status", [ann])
+    for ann in b.annotators():
+        status = b.status_counts(ann)
         status["todo"] = total - status.get("done", 0) - status.get("skipped", 0)
-        sessions = [
-            session_summary(db, sid)
-            for (sid,) in conn.execute(
-                "SELECT id FROM sessions WHERE annotator = ? ORDER BY id", [ann]
-            )
-        ]
+        sessions = [session_summary(b, sid) for sid in b.session_ids(ann)]
         per_annotator[ann] = {
             "documents": {s: status.get(s, 0) for s in ("todo", "done", "skipped")},
-            "spans": _pairs(
-                db, "SELECT state, count(*) FROM spans WHERE annotator = ? GROUP BY state", [ann]
-            ),
-            "labels": _pairs(
-                db,
-                "SELECT label, count(*) FROM spans WHERE annotator = ? AND state = 'accepted'"
-                " GROUP BY label ORDER BY label",
-                [ann],
-            ),
+            "spans": b.spans_by_state(ann),
+            "labels": b.accepted_by_label(ann),
             "sessions": sessions,
         }
     return {
         "documents": {
             "total": total,
-            "by_language": _pairs(db, "SELECT lang, count(*) FROM documents GROUP BY lang ORDER BY lang"),
-            "by_status": _pairs(
-                db,
-                "SELECT status, count(DISTINCT doc_id) FROM doc_status GROUP BY status ORDER BY status",
-            ),
+            "by_language": b.documents_by_language(),
+            "by_status": b.documents_by_status(),
         },
         "spans": {
-            "total": conn.execute("SELECT count(*) FROM spans").fetchone()[0],
-            "by_label": _pairs(
-                db, "SELECT label, count(*) FROM spans WHERE state = 'accepted' GROUP BY label ORDER BY label"
-            ),
-            "by_origin": _pairs(
-                db, "SELECT origin, count(*) FROM spans WHERE state = 'accepted' GROUP BY origin ORDER BY origin"
-            ),
-            "by_state": _pairs(db, "SELECT state, count(*) FROM spans GROUP BY state ORDER BY state"),
+            "total": b.count_spans(),
+            "by_label": b.accepted_by_label(),
+            "by_origin": b.accepted_by_origin(),
+            "by_state": b.spans_by_state(),
         },
         "annotators": per_annotator,
     }
@@ -75,16 +50,14 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts)
 
 
-def session_summary(db: sqlite_utils.Database, session_id: int) -> dict[str, Any]:
+def session_summary(db: Any, session_id: int) -> dict[str, Any]:
     """Documents marked done, spans added, minutes and entities per minute of one session.
 
     Counts come from the session's events, undo and redo included: an undone label does
     not count.
     """
-    conn = db.conn
-    row = conn.execute(
-        "SELECT annotator, started, ended FROM sessions WHERE id = ?", [session_id]
-    ).fetchone()
+    b = _backend(db)
+    row = b.session(session_id)
     if row is None:
         raise KeyError(session_id)
     annotator, started, ended = row
@@ -92,9 +65,7 @@ def session_summary(db: sqlite_utils.Database, session_id: int) -> dict[str, Any
 
     spans_added = 0
     done = 0
-    for action, changes in conn.execute(
-        "SELECT action, changes FROM events WHERE session_id = ? ORDER BY id", [session_id]
-    ):
+    for action, changes in b.session_events(session_id):
         if action == "suggest":
             continue
         sign = 1
@@ -115,9 +86,7 @@ def session_summary(db: sqlite_utils.Database, session_id: int) -> dict[str, Any
                     done += 1
                 elif ch["before"] == "done" and ch["after"] != "done":
                     done -= 1
-    end = ended or conn.execute(
-        "SELECT coalesce(max(ts), ?) FROM events WHERE session_id = ?", [started, session_id]
-    ).fetchone()[0]
+    end = ended or b.session_last_ts(session_id, started)
     minutes = max((_parse(end) - _parse(started)).total_seconds() / 60, 0.0)
     return {
         "id": session_id,

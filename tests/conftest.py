@@ -3,6 +3,13 @@
 Every fixture works on a real SQLite file under ``tmp_path`` (never ``:memory:``), so WAL,
 triggers and migrations behave as in use. Helpers that tests call as functions are exposed
 as fixtures (``add_doc``, ``write_jsonl``, ``dump_db``) so no test imports from here.
+
+A test module that sets ``BOTH_BACKENDS = True`` runs its tests that use ``store`` /
+``db_path`` twice: on SQLite and on PostgreSQL (a real server started once per test session,
+see ``tests/pg_server.py``; each test gets a fresh database). ``db_path`` is then the
+database's URL. Tests marked ``@pytest.mark.sqlite_only`` (SQLite's own file, pragmas or
+FTS5) run on SQLite alone. Where no PostgreSQL server can be started, the PostgreSQL runs
+skip with the reason.
 """
 
 from __future__ import annotations
@@ -23,9 +30,42 @@ def _no_ambient_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANNOTATE_DB", raising=False)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: in a BOTH_BACKENDS module, run on SQLite alone")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if not getattr(metafunc.module, "BOTH_BACKENDS", False) or "backend_name" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    metafunc.parametrize("backend_name", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A PostgreSQL server for the whole test session (skips the test when none can start)."""
+    from pg_server import start
+
+    server, why = start()
+    if server is None:
+        pytest.skip(f"no PostgreSQL server: {why}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """Where the test's database lives (not created yet)."""
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"`` (the default) or ``"postgresql"`` (in a ``BOTH_BACKENDS`` module)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, backend_name: str, request: pytest.FixtureRequest) -> Any:
+    """Where the test's database lives: a SQLite file (not created yet), or a fresh PostgreSQL
+    database's URL."""
+    if backend_name == "postgresql":
+        return request.getfixturevalue("pg_server").new_database()
     return tmp_path / "annotations.db"
 
 
@@ -54,7 +94,14 @@ def add_doc(store: Store, tmp_path: Path) -> Callable[..., int]:
     counter = iter(range(1_000_000))
 
     def add(text: str, lang: str | None = None) -> int:
-        path = tmp_path / f"doc{next(counter)}.txt"
+        n = next(counter)
+        if store.backend.name != "sqlite":
+            # The importer runs on SQLite only so far: add the text through the store's bulk API.
+            from annotations.store import NewDocument
+
+            stored = decode(text.encode("utf-8"))
+            return store.add_documents([NewDocument(stored, source=f"doc{n}.txt", lang=lang or "")])[0][0]
+        path = tmp_path / f"doc{n}.txt"
         path.write_text(text, encoding="utf-8", newline="")
         report = import_paths(store, [path], lang=lang)
         assert report.ok, report.to_dict()
@@ -62,9 +109,9 @@ def add_doc(store: Store, tmp_path: Path) -> Callable[..., int]:
             return report.doc_ids[0]
         # Already in the database (same text): find it by its content hash.
         stored = decode(text.encode("utf-8"))
-        row = store.db.conn.execute("SELECT id FROM documents WHERE hash = ?", [content_hash(stored)]).fetchone()
-        assert row is not None, f"{text!r} was not imported: {report.to_dict()}"
-        return row[0]
+        found = store.backend.document_by_hash(content_hash(stored))
+        assert found is not None, f"{text!r} was not imported: {report.to_dict()}"
+        return found
 
     return add
 

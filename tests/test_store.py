@@ -1,4 +1,8 @@
-"""The store against real temp SQLite files: schema, labels, spans, undo/redo, paging, sessions."""
+"""The store against real temp databases: schema, labels, spans, undo/redo, paging, sessions.
+
+Every test runs on SQLite and on PostgreSQL (``BOTH_BACKENDS``), except those marked
+``sqlite_only`` (SQLite's own file, pragmas, migrations table, FTS5 or the importer).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ import sqlite_utils
 from annotations import Store, StoreError, open_store
 from annotations import db as dbmod
 from annotations.history import NOT_UNDOABLE
+
+#: Run each test on SQLite and on PostgreSQL (see tests/conftest.py).
+BOTH_BACKENDS = True
 
 TEXT = "Садыр Жапаров встретился с Путиным в Москве. Жапаровдун сапары Бишкекте бүттү."
 
@@ -44,6 +51,7 @@ def doc(add_doc: Callable[..., int]) -> int:
 # -- schema ---------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_new_database_is_migrated_wal_with_foreign_keys_and_busy_timeout(store: Store, db_path: Path) -> None:
     conn = store.db.conn
     applied = conn.execute(
@@ -58,6 +66,7 @@ def test_new_database_is_migrated_wal_with_foreign_keys_and_busy_timeout(store: 
     assert db_path.exists()
 
 
+@pytest.mark.sqlite_only
 def test_reopening_applies_no_migration_twice(store: Store, db_path: Path) -> None:
     before = store.db.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
     store.close()
@@ -67,6 +76,7 @@ def test_reopening_applies_no_migration_twice(store: Store, db_path: Path) -> No
         assert [lab.name for lab in again.labels()] == ["PER", "LOC", "ORG"]
 
 
+@pytest.mark.sqlite_only
 def test_database_from_first_schema_version_is_upgraded(db_path: Path) -> None:
     """A file made before m002 keeps its documents searchable and gains the new trigger."""
     first = dbmod.migrations._migrations[0].name
@@ -88,6 +98,7 @@ def test_database_from_first_schema_version_is_upgraded(db_path: Path) -> None:
         assert [d.id for d in store.documents(search="нарын")] == [2]
 
 
+@pytest.mark.sqlite_only
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.db"
     bogus.write_text("just some notes, not SQLite\n" * 20)
@@ -98,24 +109,24 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
 
 def test_event_log_is_append_only(store: Store, doc: int) -> None:
     store.add_span(doc, *at(TEXT, "Москве"), "LOC")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.db.conn.execute("UPDATE events SET action = 'forged'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.db.conn.execute("DELETE FROM events")
+    with pytest.raises(store.backend.DatabaseError, match="append-only"):
+        store.backend.execute("UPDATE events SET action = 'forged'")
+    with pytest.raises(store.backend.DatabaseError, match="append-only"):
+        store.backend.execute("DELETE FROM events")
     assert [e["action"] for e in store.events()][0] == "add"
 
 
 def test_accepted_spans_cannot_overlap_even_in_raw_sql(store: Store, doc: int) -> None:
     store.add_span(doc, 0, 5, "PER")
-    with pytest.raises(sqlite3.IntegrityError, match="overlap"):
-        store.db.conn.execute(
-            "INSERT INTO spans (doc_id, start, end, label, annotator, state, created, updated)"
+    with pytest.raises(store.backend.IntegrityError, match="overlap"):
+        store.backend.execute(
+            'INSERT INTO spans (doc_id, start, "end", label, annotator, state, created, updated)'
             " VALUES (?, 3, 9, 'PER', 'alice', 'accepted', 'now', 'now')",
             [doc],
         )
     # Another annotator's accepted span may overlap: each annotator has their own layer.
-    store.db.conn.execute(
-        "INSERT INTO spans (doc_id, start, end, label, annotator, state, created, updated)"
+    store.backend.execute(
+        'INSERT INTO spans (doc_id, start, "end", label, annotator, state, created, updated)'
         " VALUES (?, 3, 9, 'PER', 'bob', 'accepted', 'now', 'now')",
         [doc],
     )
@@ -227,6 +238,7 @@ def test_add_span_refusals(store: Store, doc: int) -> None:
     assert store.events() == [e for e in store.events() if e["action"] == "import"]
 
 
+@pytest.mark.sqlite_only  # PostgreSQL text cannot hold U+0000 (refused: test_postgres.py)
 def test_span_offsets_count_code_points_even_with_nul(store: Store, add_doc: Callable[..., int]) -> None:
     text = "a\x00b 😀 Ош"
     doc = add_doc(text)
@@ -337,7 +349,7 @@ def test_set_status(store: Store, doc: int) -> None:
 
 def test_each_action_is_one_event(store: Store, doc: int) -> None:
     def count() -> int:
-        return store.db.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        return store.backend.value("SELECT count(*) FROM events")
 
     n = count()
     span = store.add_span(doc, *at(TEXT, "Москве"), "LOC").spans[0]
@@ -384,12 +396,12 @@ def test_undo_redo_every_action(store: Store, db_path: Path, doc: int, name: str
 
     With ``restart`` the undo and redo run in a fresh Store, as after quitting the app.
     """
-    seen = store.db.conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+    seen = store.backend.value("SELECT max(id) FROM events") or 0
     ACTIONS[name](store, doc)
-    undoable = store.db.conn.execute(
+    undoable = store.backend.value(
         f"SELECT count(*) FROM events WHERE id > ? AND action NOT IN ({','.join('?' * len(NOT_UNDOABLE))})",
         [seen, *NOT_UNDOABLE],
-    ).fetchone()[0]
+    )
     assert undoable >= 1
     after = snapshot(store, doc)
     s = store
@@ -498,18 +510,19 @@ def test_two_annotators_on_one_file_see_only_their_own_work(store: Store, db_pat
 
 def test_tokens_are_computed_on_first_open_and_cached(store: Store, doc: int) -> None:
     count = "SELECT count(*) FROM doc_tokens"
-    assert store.db.conn.execute(count).fetchone()[0] == 0  # importing text tokenises nothing
+    assert store.backend.value(count) == 0  # importing text tokenises nothing
     document = store.document(doc)
-    assert store.db.conn.execute(count).fetchone()[0] == 1
+    assert store.backend.value(count) == 1
     import spacy
 
     expected = [(t.idx, t.idx + len(t.text)) for t in spacy.blank(document.lang).make_doc(TEXT)]
     assert list(zip(document.tokens.starts, document.tokens.ends)) == expected
     assert "Жапаровдун" in document.tokens.words(TEXT)
-    tokenizer = store.db.conn.execute("SELECT tokenizer FROM doc_tokens").fetchone()[0]
+    tokenizer = store.backend.value("SELECT tokenizer FROM doc_tokens")
     assert f"/{document.lang}/" in tokenizer  # spacy-<version>/<lang>/t<tokens version>
 
 
+@pytest.mark.sqlite_only
 def test_importing_plain_text_does_not_import_spacy(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
     code = textwrap.dedent(
@@ -670,6 +683,7 @@ def test_session_summary(store: Store, doc: int, add_doc: Callable[..., int]) ->
     assert stats["annotators"]["alice"]["sessions"][0]["spans_added"] == 2
 
 
+@pytest.mark.sqlite_only
 def test_stats(seeded_store: Store) -> None:
     store = seeded_store
     d1, d5 = store.document_ids()[0], store.document_ids()[-1]
@@ -692,7 +706,7 @@ def test_same_text_twice_is_one_document(store: Store, add_doc: Callable[..., in
 def test_reopen_gives_an_independent_connection(store: Store, doc: int) -> None:
     other = store.reopen()
     try:
-        assert other.db.conn is not store.db.conn and other.annotator == "alice"
+        assert other.backend.conn is not store.backend.conn and other.annotator == "alice"
         other.add_span(doc, *at(TEXT, "Москве"), "LOC")
         assert [s.label for s in store.spans(doc)] == ["LOC"]
     finally:

@@ -79,6 +79,7 @@ class MainGroup(LazyGroup):
         "agree": "tui.cli_team:agree_command",
         "review": "tui.cli_team:review_command",
         "merge": "tui.cli_team:merge_command",
+        "copy": "tui.cli_copy:copy_command",
     }
 
     def invoke(self, ctx: click.Context) -> object:
@@ -89,6 +90,12 @@ class MainGroup(LazyGroup):
             raise click.ClickException(inert(str(exc))) from None
         except sqlite3.DatabaseError as exc:
             raise click.ClickException(database_failure(exc)) from None
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] != "psycopg":
+                raise
+            # A PostgreSQL failure the store did not word itself (e.g. the server went away).
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise click.ClickException(f"database: PostgreSQL failed: {inert(first)}") from None
 
 
 @click.group(cls=MainGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from annotations import Store, StoreError, default_annotator, default_db_path, inert, open_store
+from annotations.store import is_postgres_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,15 +50,26 @@ def database_failure(exc: sqlite3.DatabaseError, path: Path | None = None) -> st
     return f"{'cannot open database' if path else 'database'} {where}: {what} (SQLite: {inert(text)})"
 
 
+class DatabaseLocation(click.Path):
+    """A database file (a :class:`~pathlib.Path`), or a ``postgresql://`` URL kept as text."""
+
+    name = "database"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and is_postgres_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
 def db_option(func: F) -> F:
     return click.option(
         "--db",
         "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=DatabaseLocation(dir_okay=False, path_type=Path),
         default=None,
         envvar="ANNOTATE_DB",
         show_envvar=True,
-        help="Database file (default: $ANNOTATE_DB, else ./annotations.db).",
+        help="Database file, or postgresql://USER@HOST:PORT/DBNAME (default: $ANNOTATE_DB, else ./annotations.db).",
     )(func)
 
 
@@ -86,7 +98,7 @@ def get_store(db_path: Path | None, annotator: str | None = None) -> Store:
         raise click.ClickException(inert(str(exc))) from None
     except sqlite3.DatabaseError as exc:
         raise click.ClickException(database_failure(exc, path)) from None
-    except Exception as exc:  # sqlite3.DatabaseError and friends: not a usable database
+    except Exception as exc:  # psycopg's errors and friends: not a usable database
         raise click.ClickException(f"cannot open database {inert(str(path))}: {inert(str(exc))}") from None
 
 
@@ -120,15 +132,10 @@ def cut(value: object) -> Text:
 
 def work_of(store: Store) -> dict[str, tuple[int, int]]:
     """``{annotator: (documents finished, accepted spans)}`` for everyone with any work."""
-    conn = store.db.conn
     out: dict[str, list[int]] = {}
-    for name, n in conn.execute(
-        "SELECT annotator, count(*) FROM doc_status WHERE status != 'todo' GROUP BY annotator"
-    ):
+    for name, n in store.backend.finished_by_annotator().items():
         out.setdefault(name, [0, 0])[0] = n
-    for name, n in conn.execute(
-        "SELECT annotator, count(*) FROM spans WHERE state = 'accepted' GROUP BY annotator"
-    ):
+    for name, n in store.backend.accepted_by_annotator().items():
         out.setdefault(name, [0, 0])[1] = n
     return {k: (v[0], v[1]) for k, v in sorted(out.items())}
 

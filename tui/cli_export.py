@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from annotations.store import is_postgres_url
 from annotations import default_db_path
 from annotations.formats import (
     EXPORT_STATUSES,
@@ -140,7 +141,7 @@ def export_command(
     root = click.get_current_context().find_root().params  # annotate --db X export counts too
     path = db_path or root.get("db_path") or default_db_path()
     annotator = annotator or root.get("annotator")
-    if not path.exists():
+    if not is_postgres_url(path) and not Path(path).exists():
         raise click.ClickException(f"no database at {plain(str(path))}")
     fmt = fmt or guess_format(output)
     status = tuple(dict.fromkeys(statuses)) or ("done",)

@@ -45,7 +45,7 @@ def tunnel_hint(port: int) -> str:
             f" then open http://127.0.0.1:{port}/")
 
 
-def _make_server(db_path: Path, host: str, port: int) -> Any:
+def _make_server(db_path: Path | None, host: str, port: int) -> Any:
     """A textual-serve server whose tabs each run the app under the tab's own annotator."""
     import aiohttp_jinja2
     from aiohttp import WSCloseCode, web
@@ -54,7 +54,9 @@ def _make_server(db_path: Path, host: str, port: int) -> Any:
 
     from .serve_app import ANNOTATOR_ENV, SERVER_ENV
 
-    command = f"{shlex.quote(sys.executable)} -m tui.serve_app --db {shlex.quote(str(db_path))}"
+    command = f"{shlex.quote(sys.executable)} -m tui.serve_app"
+    if db_path is not None:  # else the tabs read $ANNOTATE_DB (a PostgreSQL URL: no password in argv)
+        command += f" --db {shlex.quote(str(db_path))}"
 
     class TabService(AppService):
         """One tab's app process, told its annotator through the environment (never a shell word)."""
@@ -196,7 +198,10 @@ def serve_command(db_path: Path | None, host: str, port: int, allow_remote: bool
         )
     store = get_store(db_path, "serve")
     with store:
-        db = store.path.resolve()
+        db: Path | None = store.path.resolve()
+        if store.backend.name != "sqlite":
+            os.environ["ANNOTATE_DB"] = store.location
+            db = None
         if store.count_documents() == 0:
             report = import_seeds(store)
             console.print(f"The database was empty: imported {report.added} bundled seed documents.")

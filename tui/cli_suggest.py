@@ -187,8 +187,7 @@ def suggest_command(
                 raise click.ClickException(inert(str(exc))) from None
         notes = explain_run(store, recognisers, report, status)
         off_corpus = labels_off_the_corpus(store, report.suggestions)
-        used = sorted({lab for (lab,) in store.db.conn.execute(
-            "SELECT DISTINCT label FROM spans WHERE state = 'accepted'")}) if off_corpus else []
+        used = sorted(store.backend.accepted_labels()) if off_corpus else []
         annotator_name = store.annotator
     report.skipped.update(skipped)
     if as_json:
@@ -244,13 +243,7 @@ _LANGUAGE_NAMES = {"ky": "Kyrgyz", "ru": "Russian", "xx": "other-language"}
 
 def _visited_languages(store: Store, status: str) -> dict[str, int]:
     """Documents per language that a run with ``status`` visits."""
-    sql = "SELECT lang, count(*) FROM documents d"
-    args: list[Any] = []
-    if status == "todo":
-        sql += (" WHERE NOT EXISTS (SELECT 1 FROM doc_status s WHERE s.doc_id = d.id"
-                " AND s.annotator = ? AND s.status != 'todo')")
-        args.append(store.annotator)
-    return dict(store.db.conn.execute(sql + " GROUP BY lang ORDER BY lang", args).fetchall())
+    return store.backend.documents_by_language(todo_for=store.annotator if status == "todo" else None)
 
 
 def explain_run(store: Store, recognisers: list[Any], report: Any, status: str) -> list[str]:
@@ -263,10 +256,7 @@ def explain_run(store: Store, recognisers: list[Any], report: Any, status: str) 
         if everyone else f"These suggestions are for {inert(store.annotator)} only."
     ]
     langs = _visited_languages(store, status)
-    accepted = store.db.conn.execute(
-        "SELECT count(*) FROM spans WHERE state = 'accepted'" + ("" if everyone else " AND annotator = ?"),
-        [] if everyone else [store.annotator],
-    ).fetchone()[0]
+    accepted = store.backend.count_accepted(None if everyone else store.annotator)
     for rec in recognisers:
         handled = getattr(rec, "languages", None)
         on = {k: n for k, n in langs.items() if handled is None or k in handled}

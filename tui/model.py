@@ -165,7 +165,10 @@ class ModelController:
         if order not in ORDERS:
             raise ValueError(f"unknown order {order!r}: use one of {', '.join(ORDERS)}")
         self.app = app
-        self.db_path = app.store.path
+        self.db_path = app.store.path  # beside which the models live
+        #: What another connection (the worker thread, the training child) opens: the file, or the
+        #: PostgreSQL URL (``store.path`` names no database there).
+        self.db_location = app.store.location
         self.annotator = app.store.annotator
         self.min_score = min_score
         self.trainer_factory = trainer_factory
@@ -275,7 +278,7 @@ class ModelController:
         from annotations.model import ModelError
 
         try:
-            with Store(self.db_path, self.annotator) as store:
+            with Store(self.db_location, self.annotator) as store:
                 while (job := self._next()) is not None:
                     name, value = job
                     try:
@@ -296,7 +299,7 @@ class ModelController:
     def _trainer(self) -> TrainingProcess:
         """The child process, started on first use (and again if it died)."""
         if self.trainer is None or not self.trainer.alive:
-            trainer = self.trainer_factory(self.db_path, self.annotator)
+            trainer = self.trainer_factory(self.db_location, self.annotator)
             self.trainer = trainer
             if self._closed:  # the app closed while it started: stop it, do nothing
                 trainer.close(timeout=0.5)

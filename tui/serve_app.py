@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import os
 from multiprocessing import resource_tracker
-from pathlib import Path
 
 from textual import events
 
@@ -54,8 +53,7 @@ class ServedApp(AnnotateApp):
             self.set_interval(SERVER_CHECK, self._check_server)
         if self.ask_name:
             event.prevent_default()  # AnnotateApp.on_mount runs once the name is known
-            known = [r[0] for r in self.store.db.conn.execute(
-                "SELECT DISTINCT annotator FROM sessions ORDER BY annotator LIMIT 50")]
+            known = self.store.backend.session_annotators(50)
             self.push_screen(NameScreen(known), self._named)
 
     def _check_server(self) -> None:
@@ -82,8 +80,11 @@ class ServedApp(AnnotateApp):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tui.serve_app", description=__doc__)
-    parser.add_argument("--db", type=Path, required=True)
+    # A PostgreSQL URL comes through $ANNOTATE_DB (never on the command line, where ps shows it).
+    parser.add_argument("--db", default=os.environ.get("ANNOTATE_DB"))
     args = parser.parse_args(argv)
+    if not args.db:
+        parser.error("--db (or $ANNOTATE_DB) is required")
     name = (os.environ.get(ANNOTATOR_ENV) or "").strip()
     given = bool(name) and check_name(name) is None
     store = open_store(args.db, name if given else "(not named yet)")

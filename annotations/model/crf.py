@@ -460,7 +460,7 @@ class CRFModel:
         scored = []
         for doc_id in ids:
             text = store.text(doc_id)
-            lang = store.db.conn.execute("SELECT lang FROM documents WHERE id = ?", [doc_id]).fetchone()[0]
+            lang = store.backend.document_lang(doc_id)
             scored.append((doc_id, self.document_uncertainty(text, store.tokens(doc_id), lang, lexicon)))
         key = (lambda p: -p[1].uncertainty) if by == "uncertainty" else (lambda p: -p[1].entities)
         return sorted(scored, key=key)

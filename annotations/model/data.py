@@ -160,21 +160,10 @@ def labelled_documents(store: Store, annotator: str | None = None) -> list[Label
     ``annotator`` limits it to one annotator; ``None`` takes all of them. Reads in a few
     bulk queries (a thousand labelled documents take a tenth of a second).
     """
-    conn = store.db.conn
-    who = "" if annotator is None else " AND annotator = ?"
-    args: list[object] = [] if annotator is None else [annotator]
     spans: dict[tuple[int, str], list[tuple[int, int, str]]] = {}
-    for doc_id, who_, start, end, label in conn.execute(
-        "SELECT doc_id, annotator, start, end, label FROM spans WHERE state = 'accepted'" + who
-        + " ORDER BY doc_id, annotator, start, end",
-        args,
-    ):
+    for doc_id, who_, start, end, label in store.backend.accepted_spans(annotator):
         spans.setdefault((doc_id, who_), []).append((start, end, label))
-    status = {
-        (doc_id, who_): st for doc_id, who_, st in conn.execute(
-            "SELECT doc_id, annotator, status FROM doc_status WHERE status != 'todo'" + who, args
-        )
-    }
+    status = {(doc_id, who_): st for doc_id, who_, st in store.backend.decided_statuses(annotator)}
     keys = sorted(
         k for k in {*spans, *(k for k, st in status.items() if st == "done")}
         if status.get(k) != "skipped"
@@ -182,17 +171,9 @@ def labelled_documents(store: Store, annotator: str | None = None) -> list[Label
     ids = sorted({doc_id for doc_id, _ in keys})
     texts: dict[int, tuple[str, str]] = {}
     cached: dict[int, tuple[str, bytes]] = {}
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
-        marks = ",".join("?" * len(part))
-        for doc_id, text, lang in conn.execute(
-            f"SELECT id, text, lang FROM documents WHERE id IN ({marks})", part
-        ):
-            texts[doc_id] = (text, lang)
-        for doc_id, tokenizer, offsets in conn.execute(
-            f"SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id IN ({marks})", part
-        ):
-            cached[doc_id] = (tokenizer, offsets)
+    for doc_id, text, lang in store.backend.document_texts(ids):
+        texts[doc_id] = (text, lang)
+    cached.update(store.backend.cached_tokens_many(ids))
     tokens: dict[int, Tokens] = {}
     for doc_id in ids:
         found = cached.get(doc_id)

@@ -108,7 +108,7 @@ class TrainingProcess:
 
     Example (in a thread worker)::
 
-        trainer = TrainingProcess(store.path, annotator="aida")
+        trainer = TrainingProcess(store.location, annotator="aida")
         model, report = trainer.retrain(lexicon)
         ...
         trainer.close()

@@ -195,13 +195,7 @@ def labelled_ids(store: Store, annotator: str | None = None) -> list[int]:
     """Documents the annotator labelled: marked done or holding accepted spans, not skipped
     (the documents :func:`annotations.model.labelled_documents` trains on)."""
     who = annotator or store.annotator
-    rows = store.db.conn.execute(
-        "SELECT doc_id FROM spans WHERE annotator = ? AND state = 'accepted'"
-        " UNION SELECT doc_id FROM doc_status WHERE annotator = ? AND status = 'done'"
-        " EXCEPT SELECT doc_id FROM doc_status WHERE annotator = ? AND status = 'skipped'",
-        [who, who, who],
-    )
-    return sorted(r[0] for r in rows)
+    return store.backend.labelled_ids(who)
 
 
 def train_model(
@@ -312,13 +306,7 @@ register(
 
 
 def _todo_ids(store: Store) -> list[int]:
-    return [
-        r[0] for r in store.db.conn.execute(
-            "SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM doc_status s"
-            " WHERE s.doc_id = d.id AND s.annotator = ? AND s.status != 'todo') ORDER BY d.id",
-            [store.annotator],
-        )
-    ]
+    return store.backend.todo_ids(store.annotator)
 
 
 def rank_documents(

@@ -287,15 +287,9 @@ class NatashaToKyrgyz(BaseRecogniser):
         them (rejected ones left out), else by tagging it."""
         from .propagation import Lexicon
 
-        conn = store.db.conn
-        docs = conn.execute(
-            "SELECT id, text FROM documents WHERE lang = 'ru' ORDER BY id LIMIT ?", [self.max_docs]
-        ).fetchall()
+        docs = store.backend.documents_in_language("ru", self.max_docs)
         stored: dict[int, list[tuple[int, int, str]]] = {}
-        for doc_id, start, end, label in conn.execute(
-            "SELECT s.doc_id, s.start, s.end, s.label FROM spans s JOIN documents d ON d.id = s.doc_id"
-            " WHERE d.lang = 'ru' AND s.origin = 'natasha' AND s.state != 'rejected' ORDER BY s.doc_id"
-        ):
+        for doc_id, start, end, label in store.backend.spans_from_origin("ru", "natasha"):
             stored.setdefault(doc_id, []).append((start, end, label))
         items = ((text, stored[i]) if i in stored else text for i, text in docs)
         self.lexicon = Lexicon(other_script=False)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from .. import db as dbmod
 from ..importer import ImportFailure
 from ..labels import valid_label_name
 from .base import BaseRecogniser, Suggestion, TextDoc, register
@@ -144,22 +143,15 @@ def save_patterns(store: "Store", patterns: Iterable[Pattern], source: str) -> i
 
     rows = list(patterns)
     ts = now()
-    with dbmod.write(store.db):
-        store.db.conn.execute("DELETE FROM patterns WHERE source = ?", [source])
-        store.db.conn.executemany(
-            "INSERT INTO patterns (label, pattern, pattern_id, source, created) VALUES (?,?,?,?,?)",
-            [(p.label, p.to_json(), p.id, source, ts) for p in rows],
-        )
+    with store.transaction():
+        store.backend.replace_patterns(source, [(p.label, p.to_json(), p.id) for p in rows], ts)
     return len(rows)
 
 
 def stored_patterns(store: "Store") -> list[Pattern]:
     """Patterns kept in the database, in the order they were saved."""
-    rows = store.db.conn.execute(
-        "SELECT label, pattern, pattern_id FROM patterns ORDER BY id"
-    ).fetchall()
     out = []
-    for label, pattern, pid in rows:
+    for label, pattern, pid, _source in store.backend.patterns():
         value = json.loads(pattern)
         out.append(Pattern(label, value if isinstance(value, str) else tuple(value), pid))
     return out
@@ -167,12 +159,8 @@ def stored_patterns(store: "Store") -> list[Pattern]:
 
 def clear_patterns(store: "Store", source: str | None = None) -> int:
     """Forget stored patterns (all, or those from ``source``); returns how many."""
-    with dbmod.write(store.db):
-        if source is None:
-            cur = store.db.conn.execute("DELETE FROM patterns")
-        else:
-            cur = store.db.conn.execute("DELETE FROM patterns WHERE source = ?", [source])
-    return cur.rowcount
+    with store.transaction():
+        return store.backend.delete_patterns(source)
 
 
 class PatternRecogniser(BaseRecogniser):

@@ -638,24 +638,17 @@ class LexiconState:
 
     def __init__(self, annotator: str) -> None:
         self.annotator = annotator
-        #: ``s.annotator = ?`` (or nothing, for everyone) and its argument, in every query.
-        self._who = ("1 = 1 AND ? IS NOT NULL" if annotator == "*" else "s.annotator = ?", [annotator])
+        #: Whose spans are learned (``None``: everyone's).
+        self._who = None if annotator == "*" else annotator
         self.lexicon = Lexicon()
         self.last_event = -1
         self.lock = threading.Lock()
 
     def rebuild(self, store: "Store") -> None:
         """Learn every accepted span of the annotator afresh."""
-        conn = store.db.conn
-        last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        last = store.backend.last_event_id()
         lexicon = Lexicon()
-        rows = conn.execute(
-            "SELECT s.id, s.label, d.lang, substr(d.text, s.start + 1, s.end - s.start)"
-            " FROM spans s JOIN documents d ON d.id = s.doc_id"
-            f" WHERE {self._who[0]} AND s.state = 'accepted' ORDER BY s.id",
-            self._who[1],
-        )
-        for span_id, label, lang, text in rows:
+        for span_id, label, lang, text in store.backend.accepted_span_texts(self._who):
             lexicon.learn(span_id, text, label, lang)
         self.lexicon = lexicon
         self.last_event = last
@@ -669,16 +662,12 @@ class LexiconState:
         if self.last_event < 0:
             self.rebuild(store)
             return
-        conn = store.db.conn
-        rows = conn.execute(
-            "SELECT id, annotator, action, changes FROM events WHERE id > ? ORDER BY id",
-            [self.last_event],
-        ).fetchall()
+        rows = store.backend.events_since(self.last_event)
         if not rows:
             return
         touched: set[int] = set()
         bulk = False
-        for _id, annotator, action, changes in rows:
+        for _id, annotator, _doc, action, changes in rows:
             everyone = self.annotator == "*"
             if action == "labels" or (action == "import" and (everyone or annotator == self.annotator)):
                 bulk = True  # spans renamed, deleted or added without change records
@@ -693,23 +682,15 @@ class LexiconState:
 
     def _differences(self, store: "Store") -> set[int]:
         """Accepted spans added, removed or relabelled since they were learned."""
-        current = dict(store.db.conn.execute(
-            f"SELECT id, label FROM spans s WHERE {self._who[0]} AND state = 'accepted'", self._who[1]
-        ).fetchall())
+        current = store.backend.accepted_labels(self._who)
         learned = self.lexicon.span_labels()
         changed = {i for i, label in learned.items() if current.get(i) != label}
         return changed | (current.keys() - learned.keys())
 
     def _relearn(self, store: "Store", span_ids: Iterable[int]) -> None:
-        conn = store.db.conn
         for span_id in span_ids:
             self.lexicon.forget(span_id)
-            row = conn.execute(
-                "SELECT s.label, d.lang, substr(d.text, s.start + 1, s.end - s.start)"
-                " FROM spans s JOIN documents d ON d.id = s.doc_id"
-                f" WHERE s.id = ? AND {self._who[0]} AND s.state = 'accepted'",
-                [span_id, *self._who[1]],
-            ).fetchone()
+            row = store.backend.accepted_span_text(span_id, self._who)
             if row:
                 self.lexicon.learn(span_id, row[2], row[0], row[1])
 

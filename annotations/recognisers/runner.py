@@ -27,7 +27,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
-from .. import db as dbmod
 from ..label_map import load_label_map, map_suggestions
 from ..tokenize import Tokens, tokenizer_id
 from .base import (
@@ -270,34 +269,12 @@ def _existing_spans(store: "Store", doc_ids: Sequence[int]) -> dict[int, list[_E
     out: dict[int, list[_Existing]] = {d: [] for d in doc_ids}
     if not doc_ids:
         return out
-    marks = ",".join("?" * len(doc_ids))
-    rows = store.db.conn.execute(
-        f"SELECT doc_id, origin, start, end, label, score, state FROM spans"
-        f" WHERE annotator = ? AND doc_id IN ({marks})",
-        [store.annotator, *doc_ids],
-    )
-    for doc_id, origin, start, end, label, score, state in rows:
+    for doc_id, origin, start, end, label, score, state in store.backend.span_decisions(store.annotator, doc_ids):
         out[doc_id].append(_Existing(origin, start, end, label, score, state))
     return out
 
 
 # -- running -------------------------------------------------------------------------------
-
-
-def _doc_query(status: str | None, with_ids: int | None) -> str:
-    where = ["d.id > ?"]
-    if status == "todo":
-        where.append(
-            "NOT EXISTS (SELECT 1 FROM doc_status s WHERE s.doc_id = d.id AND s.annotator = ?"
-            " AND s.status != 'todo')"
-        )
-    if with_ids is not None:
-        where.append("d.id IN (" + ",".join("?" * with_ids) + ")")
-    return (
-        "SELECT d.id, d.text, d.lang, t.tokenizer, t.offsets FROM documents d"
-        " LEFT JOIN doc_tokens t ON t.doc_id = d.id WHERE " + " AND ".join(where)
-        + " ORDER BY d.id LIMIT ?"
-    )
 
 
 def _text_doc(doc_id: int, text: str, lang: str, tokenizer: str | None, blob: bytes | None) -> TextDoc:
@@ -350,7 +327,6 @@ def run_recognisers(
     labels = {lab.name for lab in store.labels()}
     label_map = load_label_map(store)
     priorities = {r.name: r.priority for r in recognisers}
-    conn = store.db.conn
     after = 0
     remaining = list(ids) if ids is not None else None
     if progress:
@@ -359,17 +335,14 @@ def run_recognisers(
         if cancel is not None and cancel.is_set():
             report.cancelled = True
             break
-        args: list[object] = [after]
-        if status == "todo":
-            args.append(store.annotator)
         chunk = None
         if remaining is not None:
             chunk, remaining = remaining[:batch], remaining[batch:]
             if not chunk:
                 break
-            args += chunk
-        args.append(batch)
-        rows = conn.execute(_doc_query(status, len(chunk) if chunk is not None else None), args).fetchall()
+        rows = store.backend.documents_with_tokens(
+            after, batch, todo_for=store.annotator if status == "todo" else None, ids=chunk
+        )
         if not rows:
             if remaining:
                 continue
@@ -379,7 +352,7 @@ def run_recognisers(
         results = [
             map_suggestions(suggest_for(doc, recognisers), label_map, labels, report.unmapped) for doc in docs
         ]
-        with dbmod.write(store.db):
+        with store.transaction():
             # Read inside the transaction: another writer (the app's refresh of one
             # document, a training process's corpus pass) may have settled these
             # documents while the suggestions were computed.
@@ -401,10 +374,7 @@ def run_recognisers(
             for doc in docs:
                 if doc.computed_tokens:
                     report.tokenised += 1
-                    conn.execute(
-                        "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                        [doc.id, tokenizer_id(doc.lang), doc.tokens.to_bytes()],
-                    )
+                    store.backend.cache_tokens(doc.id, tokenizer_id(doc.lang), doc.tokens.to_bytes())
         report.documents += len(docs)
         if progress:
             progress(report.documents, total)
@@ -423,8 +393,10 @@ _states_lock = threading.Lock()
 
 def _state_key(store: "Store") -> tuple[str, str]:
     path = str(store.path)
-    if path == ":memory:":
-        path = f":memory:{id(store.db.conn)}"
+    if store.backend.name != "sqlite":
+        path = store.url
+    elif path == ":memory:":
+        path = f":memory:{id(store.backend)}"
     else:
         path = str(store.path.resolve())
     return path, store.annotator
@@ -497,13 +469,8 @@ def refresh_corpus(
     if not skip:
         return run_recognisers(store, recs, status=status, progress=progress, cancel=cancel,
                                prepare=False)
-    query = "SELECT d.id FROM documents d"
-    args: list[object] = []
-    if status == "todo":
-        query += (" WHERE NOT EXISTS (SELECT 1 FROM doc_status s WHERE s.doc_id = d.id"
-                  " AND s.annotator = ? AND s.status != 'todo')")
-        args.append(store.annotator)
-    ids = [r[0] for r in store.db.conn.execute(query, args) if r[0] not in skip]
+    every = store.backend.todo_ids(store.annotator) if status == "todo" else store.document_ids()
+    ids = [d for d in every if d not in skip]
     return run_recognisers(store, recs, status=None, doc_ids=ids, progress=progress,
                            cancel=cancel, prepare=False)
 

@@ -33,7 +33,6 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
-from ..db import write
 from ..evaluate import PRF, LabelScore, _overlap_hits
 from ..store import Store
 from ..tokenize import Tokens, tokenize, tokenizer_id
@@ -121,13 +120,12 @@ class TeamData:
 
 def done_annotators(store: Store) -> list[str]:
     """Every annotator who marked at least one document done, by name."""
-    return [r[0] for r in store.db.conn.execute(
-        "SELECT DISTINCT annotator FROM doc_status WHERE status = 'done' ORDER BY annotator")]
+    return store.backend.done_annotators()
 
 
 def reviewers(store: Store) -> list[str]:
     """Annotators who made review decisions (``annotate review --as``), by name."""
-    return [r[0] for r in store.db.conn.execute("SELECT annotator FROM reviewers ORDER BY annotator")]
+    return store.backend.reviewers()
 
 
 def load_team(
@@ -136,30 +134,17 @@ def load_team(
 ) -> TeamData:
     """The done documents (by at least ``min_done`` of ``annotators``) and their accepted spans;
     with ``doc_id``, of that document alone (the review screen opening one)."""
-    conn = store.db.conn
     names = list(dict.fromkeys(annotators))
-    marks = ",".join("?" * len(names))
-    one = "" if doc_id is None else " AND doc_id = ?"
-    extra: list[Any] = [] if doc_id is None else [doc_id]
     done: dict[int, list[str]] = {}
-    for doc, annotator in conn.execute(
-        f"SELECT doc_id, annotator FROM doc_status WHERE status = 'done' AND annotator IN ({marks}){one}"
-        " ORDER BY doc_id", [*names, *extra],
-    ):
+    for doc, annotator in store.backend.done_by(names, doc_id):
         done.setdefault(doc, []).append(annotator)
     order = {a: i for i, a in enumerate(names)}
     done = {d: sorted(a, key=order.__getitem__) for d, a in done.items() if len(a) >= min_done}
     spans: dict[tuple[int, str], list[SpanT]] = {}
     # One row per (document, annotator) with its spans as JSON: decoding that in C is several
     # times faster than a Python loop over every span's row.
-    sql = ("SELECT doc_id, annotator, json_group_array(json_array(start, end, label)) FROM spans"
-           f" WHERE state = 'accepted' AND annotator IN ({marks})")
-    args: list[Any] = list(names)
-    if labels:
-        sql += " AND label IN (" + ",".join("?" * len(labels)) + ")"
-        args += list(labels)
     loads = json.loads
-    for doc, annotator, layer in conn.execute(sql + one + " GROUP BY doc_id, annotator", args + extra):
+    for doc, annotator, layer in store.backend.accepted_layers(names, labels, doc_id):
         if doc in done:
             spans[(doc, annotator)] = list(map(tuple, loads(layer)))
     return TeamData(names, done, spans)
@@ -167,17 +152,12 @@ def load_team(
 
 def _doc_tokens(store: Store, doc_ids: Sequence[int]) -> Iterable[tuple[int, str, Tokens]]:
     """(doc id, text, tokens) of each document, tokenising (and caching) those not cached yet."""
-    conn = store.db.conn
     for i in range(0, len(doc_ids), 500):
         chunk = doc_ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        cached = {d: (t, b) for d, t, b in conn.execute(
-            f"SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id IN ({marks})", chunk)}
+        cached = store.backend.cached_tokens_many(chunk)
         fresh: list[tuple[int, str, bytes]] = []
         out = []
-        for doc_id, text, lang in conn.execute(
-            f"SELECT id, text, lang FROM documents WHERE id IN ({marks}) ORDER BY id", chunk
-        ):
+        for doc_id, text, lang in sorted(store.backend.document_texts(chunk)):
             want = tokenizer_id(lang)
             hit = cached.get(doc_id)
             if hit is not None and hit[0] in (want, "import"):
@@ -187,9 +167,9 @@ def _doc_tokens(store: Store, doc_ids: Sequence[int]) -> Iterable[tuple[int, str
                 fresh.append((doc_id, want, toks.to_bytes()))
             out.append((doc_id, text, toks))
         if fresh and not store.read_only:  # a read-only file is read as it is: nothing cached
-            with write(store.db):
-                conn.executemany(
-                    "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)", fresh)
+            with store.transaction():
+                for doc_id, tokenizer, blob in fresh:
+                    store.backend.cache_tokens(doc_id, tokenizer, blob)
         yield from out
 
 
@@ -514,9 +494,4 @@ class _SpanCounts:
 
 
 def _titles(store: Store, doc_ids: Sequence[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for i in range(0, len(doc_ids), 900):
-        chunk = list(doc_ids[i:i + 900])
-        out.update(store.db.conn.execute(
-            f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
-    return out
+    return store.backend.titles(doc_ids)

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..db import write
+from ..labels import valid_label_name
 from ..store import Store, StoreError, now
 
 __all__ = [
@@ -120,13 +120,12 @@ def assign(
         raise StoreError(f"overlap {n} needs between 1 and {len(names)} (the number of annotators)")
     if only not in ONLY:
         raise StoreError(f"unknown --only {only!r}: use one of {', '.join(ONLY)}")
-    conn = store.db.conn
+    b = store.backend
     report = AssignReport(names, n, added={a: 0 for a in names})
-    with write(store.db):
+    with store.transaction():
         finished: set[int] = set()
         if only == "todo":
-            finished = {r[0] for r in conn.execute(
-                "SELECT DISTINCT doc_id FROM doc_status WHERE status IN ('done', 'skipped')")}
+            finished = b.finished_doc_ids()
         if search and search.strip():
             wanted = [d.id for d in store.iter_documents(lang=lang, search=search)]
             marks = None
@@ -134,15 +133,14 @@ def assign(
             wanted = None
             marks = lang
         if wanted is None:
-            sql = "SELECT id, hash FROM documents" + (" WHERE lang = ?" if marks else "") + " ORDER BY id"
-            docs = conn.execute(sql, [marks] if marks else []).fetchall()
+            docs = b.document_hashes(marks)
         else:
-            hashes = dict(conn.execute("SELECT id, hash FROM documents").fetchall()) if wanted else {}
+            hashes = dict(b.document_hashes()) if wanted else {}
             docs = [(i, hashes[i]) for i in wanted]
         docs = [(i, h) for i, h in docs if i not in finished]
         have: dict[int, set[str]] = {}
         load = {a: 0 for a in names}
-        for doc_id, annotator in conn.execute("SELECT doc_id, annotator FROM assignments"):
+        for doc_id, annotator in b.assignments():
             if annotator in load:
                 load[annotator] += 1
                 have.setdefault(doc_id, set()).add(annotator)
@@ -160,7 +158,7 @@ def assign(
                 rows.append((doc_id, a, ts))
                 load[a] += 1
                 report.added[a] += 1
-        conn.executemany("INSERT INTO assignments (doc_id, annotator, created) VALUES (?,?,?)", rows)
+        b.insert_assignments(rows)
     report.documents = len(docs)
     report.total = dict(load)
     return report
@@ -168,42 +166,22 @@ def assign(
 
 def has_assignments(store: Store, annotator: str | None = None) -> bool:
     """Whether ``annotator`` (default: the store's) has any documents assigned."""
-    row = store.db.conn.execute(
-        "SELECT 1 FROM assignments WHERE annotator = ? LIMIT 1", [annotator or store.annotator]
-    ).fetchone()
-    return row is not None
+    return store.backend.has_assignments(annotator or store.annotator)
 
 
 def assigned_ids(store: Store, annotator: str | None = None) -> list[int]:
     """The ids of the documents assigned to ``annotator``, in import order."""
-    return [r[0] for r in store.db.conn.execute(
-        "SELECT doc_id FROM assignments WHERE annotator = ? ORDER BY doc_id", [annotator or store.annotator])]
+    return store.backend.assigned_ids(annotator or store.annotator)
 
 
 def queue_progress(store: Store, annotator: str | None = None) -> dict[str, int]:
     """Like :meth:`Store.progress`, over the documents assigned to ``annotator``."""
     annotator = annotator or store.annotator
-    total, done, skipped = store.db.conn.execute(
-        "SELECT count(*), sum(s.status = 'done'), sum(s.status = 'skipped') FROM assignments a"
-        " LEFT JOIN doc_status s ON s.doc_id = a.doc_id AND s.annotator = a.annotator"
-        " WHERE a.annotator = ?",
-        [annotator],
-    ).fetchone()
-    done, skipped = done or 0, skipped or 0
+    total, done, skipped = store.backend.queue_counts(annotator)
     return {"todo": total - done - skipped, "done": done, "skipped": skipped, "total": total}
 
 
 def next_assigned(store: Store, after: int | None = None, annotator: str | None = None) -> int | None:
     """The next assigned document that is still todo for ``annotator``, after ``after``, wrapping."""
     annotator = annotator or store.annotator
-    sql = (
-        "SELECT a.doc_id FROM assignments a LEFT JOIN doc_status s ON s.doc_id = a.doc_id"
-        " AND s.annotator = a.annotator WHERE a.annotator = ? AND (s.status IS NULL OR s.status = 'todo')"
-        " {cond} ORDER BY a.doc_id LIMIT 1"
-    )
-    if after is not None:
-        row = store.db.conn.execute(sql.format(cond="AND a.doc_id > ?"), [annotator, after]).fetchone()
-        if row:
-            return row[0]
-    row = store.db.conn.execute(sql.format(cond=""), [annotator]).fetchone()
-    return row[0] if row else None
+    return store.backend.next_assigned(annotator, after)

@@ -17,7 +17,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..db import write
 from ..models import Span
 from ..store import ActionResult, Store, StoreError, now
 from .agree import _doc_f1, load_team
@@ -156,7 +155,7 @@ def _apply(store: Store, doc_id: int, action: str, deletes: Sequence[Span],
     """Delete and insert spans of the store's annotator as one transaction and one event."""
     if not deletes and not inserts:
         return None
-    with write(store.db):
+    with store.transaction():
         ts = now()
         changes: list[dict[str, Any]] = [store._delete(s) for s in deletes]
         for (s, e, label), origin in inserts:
@@ -168,8 +167,7 @@ def _apply(store: Store, doc_id: int, action: str, deletes: Sequence[Span],
             for sug in store._overlapping(doc_id, s, e, "pending"):
                 changes.append(store._update(sug, ts, state="rejected"))
         event = store._log(action, changes, doc_id)
-        store.db.conn.execute("INSERT OR IGNORE INTO reviewers (annotator, created) VALUES (?, ?)",
-                              [store.annotator, ts])
+        store.backend.add_reviewer(store.annotator, ts)
     return ActionResult(event, doc_id)
 
 
@@ -181,10 +179,7 @@ def prefill(store: Store, review: DocReview) -> ActionResult | None:
     """
     if store.read_only:  # shown as it is; every decision then says why it cannot be saved
         return None
-    done = store.db.conn.execute(
-        "SELECT 1 FROM events WHERE annotator = ? AND doc_id = ? AND action = 'review_prefill' LIMIT 1",
-        [store.annotator, review.doc_id],
-    ).fetchone()
+    done = store.backend.has_event(store.annotator, review.doc_id, "review_prefill")
     if done or not review.agreed:
         return None
     mine = _reviewer_spans(store, review.doc_id)

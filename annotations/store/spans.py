@@ -1,0 +1,104 @@
+"""Reading spans: an annotator's spans with the shared suggestions they see, overlaps, checks."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..db import StoreError
+from ..history import Change
+from ..models import Span
+from .common import EVERYONE, _row, _span
+
+
+class SpansMixin:
+    """Span reads of a :class:`~annotations.store.Store`."""
+
+    def spans(
+        self,
+        doc_id: int,
+        *,
+        annotator: str | None = None,
+        states: Sequence[str] = ("accepted", "pending"),
+    ) -> list[Span]:
+        """One annotator's spans of a document, by start offset.
+
+        Pending suggestions for everyone (:data:`EVERYONE`) that the annotator has not
+        decided on are included (their ``annotator`` is ``EVERYONE``).
+        """
+        who = annotator or self.annotator
+        out = [_span(r) for r in self._b.spans(doc_id, who, states)]
+        if "pending" in states and who != EVERYONE:
+            shared = self._shared_visible(doc_id, who)
+            if shared:
+                out = sorted(out + shared, key=lambda sp: (sp.start, sp.end, sp.id))
+        return out
+
+    def _shared_visible(self, doc_id: int, who: str) -> list[Span]:
+        """Suggestions for everyone in a document that ``who`` has no span of their own over."""
+        return [_span(r) for r in self._b.shared_visible(doc_id, EVERYONE, who)]
+
+    def _shared_snapshot(self, doc_id: int) -> dict[int, Span] | None:
+        """The shared suggestions this annotator sees in a document (``None``: there are none)."""
+        if self.annotator == EVERYONE or not self._b.has_pending(doc_id, EVERYONE):
+            return None
+        return {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
+
+    def _view_changes(self, doc_id: int, before: dict[int, Span] | None) -> list[Change]:
+        """Change records for the shared suggestions an action hid or showed again.
+
+        They are marked ``"view": True``: the reader applies them, the database does not
+        (the shared rows never change), and undo/redo work them out afresh.
+        """
+        if before is None:
+            return []
+        after = {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
+        out: list[Change] = [
+            {"op": "delete", "span": _row(sp), "view": True} for i, sp in before.items() if i not in after
+        ]
+        out += [{"op": "insert", "span": _row(sp), "view": True} for i, sp in after.items() if i not in before]
+        return out
+
+    def span(self, span_id: int) -> Span:
+        row = self._b.span(span_id)
+        if row is None:
+            raise StoreError(f"no span {span_id}")
+        return _span(row)
+
+    def _own_span(self, span_id: int) -> Span:
+        """A span this annotator may act on: their own, or a shared pending suggestion."""
+        span = self.span(span_id)
+        if span.annotator == EVERYONE and span.state == "pending" and self.annotator != EVERYONE:
+            return span
+        if span.annotator != self.annotator:
+            raise StoreError(f"span {span_id} belongs to {span.annotator!r}, not {self.annotator!r}")
+        return span
+
+    def _overlapping(self, doc_id: int, start: int, end: int, state: str) -> list[Span]:
+        if state == "accepted":
+            # Accepted spans of one annotator never overlap (a trigger enforces it), so only
+            # the last one starting before ``start`` can reach into the range: two index
+            # seeks instead of scanning every span that starts before ``end``.
+            rows = self._b.accepted_starting_in(doc_id, self.annotator, start, end)
+            before = self._b.accepted_before(doc_id, self.annotator, start)
+            found = [_span(r) for r in rows]
+            if before is not None and _span(before).end > start:
+                found.insert(0, _span(before))
+            return found
+        return [_span(r) for r in self._b.overlapping(doc_id, self.annotator, state, start, end)]
+
+    def _check_label(self, label: str) -> None:
+        if self.label(label) is None:
+            raise StoreError(f"unknown label {label!r}")
+
+    def _check_range(self, doc_id: int, start: int, end: int) -> None:
+        # The length is taken in Python (code points): SQLite's length() stops at the first NUL.
+        # Documents never change once imported, so it is remembered (reading a long text
+        # costs milliseconds on every span added).
+        n = self._lengths.get(doc_id)
+        if n is None:
+            text = self._b.document_text(doc_id)
+            if text is None:
+                raise StoreError(f"no document {doc_id}")
+            n = self._lengths[doc_id] = len(text)
+        if not (0 <= start < end <= n):
+            raise StoreError(f"span {start}-{end} is out of range for document {doc_id} ({n} characters)")

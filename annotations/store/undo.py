@@ -1,0 +1,65 @@
+"""Undo and redo (replayed from the event log) and reading the log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import annotations.store as _store  # late-bound: tests patch ``annotations.store.now``
+
+from ..db import StoreError
+from ..history import apply_changes, invert, load_changes
+from .common import ActionResult
+
+
+class UndoMixin:
+    """Undo/redo of a :class:`~annotations.store.Store`."""
+
+    def _step(self, direction: str) -> ActionResult | None:
+        with self._write():
+            self._stacks.sync(self._b)
+            stack = self._stacks.undo if direction == "undo" else self._stacks.redo
+            if not stack:
+                return None
+            target = stack[-1]
+            doc_id, changes = load_changes(self._b, target)
+            changes = [ch for ch in changes if not ch.get("view")]  # worked out afresh below
+            todo = invert(changes) if direction == "undo" else changes
+            before = self._shared_snapshot(doc_id) if doc_id is not None else None
+            try:
+                apply_changes(self._b, todo, _store.now())
+            except self._b.IntegrityError as exc:
+                # E.g. the span's label was removed since, or another session of the same
+                # annotator labelled the same place: refuse cleanly, change nothing.
+                raise StoreError(f"cannot {direction} that action any more: {exc}") from None
+            if doc_id is not None:
+                todo = todo + self._view_changes(doc_id, before)
+            event = self._log(direction, todo, doc_id, target=target)
+            self._stacks.sync(self._b)
+            return ActionResult(event, doc_id)
+
+    def undo(self) -> ActionResult | None:
+        """Undo this annotator's last action (any document); ``None`` if there is none."""
+        return self._step("undo")
+
+    def redo(self) -> ActionResult | None:
+        """Redo the last undone action; ``None`` if there is none."""
+        return self._step("redo")
+
+    def can_undo(self) -> bool:
+        self._stacks.sync(self._b)
+        return bool(self._stacks.undo)
+
+    def can_redo(self) -> bool:
+        self._stacks.sync(self._b)
+        return bool(self._stacks.redo)
+
+    def events(self, *, annotator: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest events (all annotators unless ``annotator``), newest first."""
+        cols = ("id", "ts", "annotator", "session_id", "doc_id", "action", "target", "changes")
+        out = []
+        for row in self._b.events(annotator, limit):
+            ev = dict(zip(cols, row))
+            ev["changes"] = json.loads(ev["changes"])
+            out.append(ev)
+        return out

@@ -1,0 +1,239 @@
+"""PostgreSQL against SQLite, side by side on this machine: import, export, page, search, key.
+
+Both stores get the same synthetic corpus (Cyrillic news-like snippets of about 60 words)
+through the same Store API, and each figure is printed for both with the ratio
+PostgreSQL / SQLite. The PostgreSQL server is a throwaway one (``tests/pg_server.py``:
+``initdb`` + ``pg_ctl`` on a temp folder, a Unix socket, no fsync: the data is thrown away,
+so durability costs are not in the PostgreSQL figures; SQLite runs as in use, WAL with
+``synchronous=NORMAL``).
+
+* **import** — ``Store.add_documents`` of every document in one transaction (``COPY`` on
+  PostgreSQL, batched FTS5 indexing on SQLite), then one suggestion run's worth of spans
+  (``Store.add_suggestions_many``, eight per document). The importer itself (``annotations/
+  importer.py``) still runs on SQLite only; this is the bulk path it moves onto.
+* **export** — every document with its spans read back in keyset pages of 1,000
+  (``Backend.documents_after`` + ``Backend.span_decisions``) and written as JSONL: the read
+  path an export on the seam takes (``annotations/formats`` still read SQLite directly).
+* **page** — one page of 50 documents deep in the corpus (``Store.documents(after=...)``),
+  and one filtered by status; median.
+* **search** — ``Store.documents(search=...)``: a common word, a rare one, a prefix; median.
+* **key** — the store's work for one key press in the app: label a word (``add_span``) and
+  read back what the screen redraws (the document's spans, its list row); median. The
+  frame itself is ``benchmarks/bench_tui.py``'s (the same on both backends).
+* **writers** (``--writers``) — 8 processes × 2,000 actions on PostgreSQL
+  (``tests/concurrency_worker.py``): errors, lost actions, seconds.
+
+Targets (issue 14): import and export within 2× of SQLite, page and search ≤ 10 ms.
+
+Usage::
+
+    python -m benchmarks.bench_pg              # 20,000 documents
+    python -m benchmarks.bench_pg --quick      # 2,000 documents, fewer samples
+    python -m benchmarks.bench_pg --json       # one JSON object
+    python -m benchmarks.bench_pg --writers    # also 8 writers x 2,000 actions on PostgreSQL
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from ._util import REPO
+
+sys.path.insert(0, str(REPO / "tests"))
+
+SYLLABLES = ["ка", "ры", "ба", "ше", "ко", "ту", "ма", "на", "ли", "ос", "ен", "ар", "да", "бе", "ги", "жа"]
+LABELS = ("PER", "LOC", "ORG")
+TARGET_RATIO = 2.0
+TARGET_MS = 10.0
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 4)))
+
+
+def make_corpus(n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        words = [_word(rng) for _ in range(60)]
+        words[rng.randrange(60)] = "Бишкек" if i % 10 == 0 else words[0]
+        words[rng.randrange(60)] = f"уникалдуу{i}" if i % 1000 == 0 else words[1]
+        docs.append(" ".join(words).capitalize() + ".")
+    return docs
+
+
+def _suggestions(text: str, rng: random.Random) -> list[tuple[int, int, str, float]]:
+    out, pos = [], 0
+    starts = [i for i, c in enumerate(text) if c == " "]
+    for s in sorted(rng.sample(starts[:-1], 8)):
+        if s + 1 < pos:
+            continue
+        end = text.find(" ", s + 1)
+        out.append((s + 1, end, rng.choice(LABELS), 0.5))
+        pos = end
+    return out
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm: prepared statements, caches
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(times), 3)
+
+
+def run_backend(location: Any, corpus: list[str], repeat: int, out_dir: Path) -> dict[str, float]:
+    from annotations.store import NewDocument, Store
+
+    res: dict[str, float] = {}
+    store = Store(location, "bench")
+    rng = random.Random(3)
+    t = time.perf_counter()
+    ids = [doc_id for doc_id, _ in store.add_documents(NewDocument(text, source="bench.txt", line=i + 1, lang="ky")
+                                                          for i, text in enumerate(corpus))]
+    res["import_documents_s"] = round(time.perf_counter() - t, 3)
+    shared = store.reopen("*")
+    t = time.perf_counter()
+    for i in range(0, len(ids), 1000):
+        shared.add_suggestions_many([(d, _suggestions(corpus[d - ids[0]], rng)) for d in ids[i:i + 1000]], "bench")
+    res["import_spans_s"] = round(time.perf_counter() - t, 3)
+    res["import_s"] = round(res["import_documents_s"] + res["import_spans_s"], 3)
+    shared.close()
+
+    t = time.perf_counter()
+    b = store.backend
+    with open(out_dir / f"{b.name}.jsonl", "w", encoding="utf-8") as fh:
+        after = 0
+        while True:
+            page = b.documents_after(after, 1000, ("id", "text", "lang", "meta"))
+            if not page:
+                break
+            spans: dict[int, list[list[Any]]] = {}
+            for doc_id, origin, start, end, label, score, state in b.span_decisions("*", [r[0] for r in page]):
+                spans.setdefault(doc_id, []).append([start, end, label])
+            for doc_id, text, lang, meta in page:
+                fh.write(json.dumps({"text": text, "meta": json.loads(meta), "spans": [
+                    {"start": s, "end": e, "label": lab} for s, e, lab in sorted(spans.get(doc_id, []))]},
+                    ensure_ascii=False) + "\n")
+            after = page[-1][0]
+    res["export_s"] = round(time.perf_counter() - t, 3)
+
+    for d in ids[: len(ids) // 20]:
+        store.set_status(d, "done")
+    deep = ids[int(len(ids) * 0.9)]
+    res["page_ms"] = median_ms(lambda: store.documents(limit=50, after=deep), repeat)
+    res["page_done_ms"] = median_ms(lambda: store.documents(status="done", limit=50), repeat)
+    res["search_common_ms"] = median_ms(lambda: store.documents(search="Бишкек", limit=50), repeat)
+    res["search_rare_ms"] = median_ms(lambda: store.documents(search="уникалдуу1000", limit=50), repeat)
+    res["search_prefix_ms"] = median_ms(lambda: store.documents(search="уникал", limit=50), repeat)
+
+    doc = ids[len(ids) // 2]
+    text = corpus[doc - ids[0]]
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    picks = iter(range(10**6))
+
+    def key() -> None:
+        i = next(picks) % (len(spaces) - 1)
+        store.add_span(doc, spaces[i] + 1, spaces[i + 1], LABELS[i % 3])
+        store.spans(doc)
+        store.documents(ids=[doc])
+
+    res["key_ms"] = median_ms(key, repeat)
+    store.close()
+    return res
+
+
+def run_writers(server: Any, processes: int, actions: int) -> dict[str, Any]:
+    from annotations.seeds import seeds_dir
+    from annotations.store import NewDocument, Store
+    from annotations.text import decode
+
+    url = server.new_database()
+    with Store(url, "setup") as store:
+        store.add_documents([NewDocument(decode(p.read_bytes()), source=p.name) for p in sorted(seeds_dir().glob("*.txt"))])
+        for d in store.document_ids():
+            store.tokens(d)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pg-writers-"))
+    t = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, str(REPO / "tests" / "concurrency_worker.py"), url, f"w{n}",
+                               str(actions), str(n), str(tmp / f"w{n}.json")], stderr=subprocess.PIPE, text=True)
+             for n in range(processes)]
+    for p in procs:
+        p.communicate()
+    seconds = time.perf_counter() - t
+    errors, lost, done = 0, 0, 0
+    with Store(url, "checker") as store:
+        for n in range(processes):
+            result = json.loads((tmp / f"w{n}.json").read_text())
+            errors += len(result["errors"])
+            logged = {}
+            for ev in store.events(annotator=f"w{n}", limit=10**6):
+                logged[ev["action"]] = logged.get(ev["action"], 0) + 1
+            for action, k in result["counts"].items():
+                done += k
+                lost += abs(logged.get(action, 0) - k)
+    return {"processes": processes, "actions_each": actions, "seconds": round(seconds, 2), "errors": errors,
+            "lost": lost, "actions": done, "actions_per_s": round(done / seconds, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=20_000)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--writers", action="store_true", help="also 8 writers x 2,000 actions on PostgreSQL")
+    args = ap.parse_args()
+    n = 2_000 if args.quick else args.docs
+    repeat = 15 if args.quick else 51
+    from pg_server import start
+
+    server, why = start()
+    if server is None:
+        print(f"no PostgreSQL server: {why}", file=sys.stderr)
+        sys.exit(1)
+    try:
+        corpus = make_corpus(n)
+        tmp = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+        sqlite = run_backend(tmp / "bench.db", corpus, repeat, tmp)
+        pg = run_backend(server.new_database(), corpus, repeat, tmp)
+        ratios = {k: round(pg[k] / sqlite[k], 2) if sqlite[k] else None for k in sqlite}
+        result: dict[str, Any] = {"documents": n, "sqlite": sqlite, "postgresql": pg, "ratio": ratios,
+                                  "targets": {"import_ratio": TARGET_RATIO, "export_ratio": TARGET_RATIO,
+                                              "page_search_ms": TARGET_MS}}
+        checks = {
+            "import within 2x": ratios["import_s"] <= TARGET_RATIO,
+            "export within 2x": ratios["export_s"] <= TARGET_RATIO,
+            "page <= 10 ms": max(pg["page_ms"], pg["page_done_ms"]) <= TARGET_MS,
+            "search <= 10 ms": max(pg["search_common_ms"], pg["search_rare_ms"], pg["search_prefix_ms"]) <= TARGET_MS,
+        }
+        result["checks"] = checks
+        if args.writers:
+            result["writers"] = run_writers(server, 8, 2000)
+    finally:
+        server.stop()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    print(f"{n} documents; PostgreSQL / SQLite on this machine")
+    print(f"{'measure':<22}{'SQLite':>12}{'PostgreSQL':>12}{'ratio':>8}")
+    for k in sqlite:
+        print(f"{k:<22}{sqlite[k]:>12}{pg[k]:>12}{ratios[k] if ratios[k] is not None else '-':>8}")
+    for what, ok in checks.items():
+        print(f"  {what}: {'yes' if ok else 'NO'}")
+    if "writers" in result:
+        print("writers:", json.dumps(result["writers"]))
+
+
+if __name__ == "__main__":
+    main()
