@@ -92,7 +92,7 @@ def labels_off_the_corpus(store: "Store", origins: Iterable[str]) -> dict[str, d
     any being "unmapped": this tells them apart. A label the project's map points at was
     chosen on purpose and never counts; nor does anything when no span is accepted yet.
     """
-    used = store.backend.accepted_labels()
+    used = store.backend.labels_in_use()
     if not used:
         return {}
     chosen = set(load_label_map(store).values())

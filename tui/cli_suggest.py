@@ -187,7 +187,7 @@ def suggest_command(
                 raise click.ClickException(inert(str(exc))) from None
         notes = explain_run(store, recognisers, report, status)
         off_corpus = labels_off_the_corpus(store, report.suggestions)
-        used = sorted(store.backend.accepted_labels()) if off_corpus else []
+        used = sorted(store.backend.labels_in_use()) if off_corpus else []
         annotator_name = store.annotator
     report.skipped.update(skipped)
     if as_json:

@@ -46,7 +46,7 @@ class LabelQueries:
         self.execute("DELETE FROM spans WHERE label = ?", [name])
         self.execute("DELETE FROM labels WHERE name = ?", [name])
 
-    def accepted_labels(self) -> set[str]:
+    def labels_in_use(self) -> set[str]:
         """Every label some accepted span uses."""
         return {row[0] for row in self.all("SELECT DISTINCT label FROM spans WHERE state = 'accepted'")}
 
