@@ -16,6 +16,7 @@ cuts given tokens at whitespace (``tokenize.split_whitespace``).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import errno
 import hashlib
 import json
@@ -24,7 +25,8 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -589,7 +591,12 @@ def write_records(
     annotator: str | None = None,
     on_conflict: str = "keep",
 ) -> None:
-    """Write one file's records in one transaction (all or nothing).
+    """Write one file's records, all or nothing, without holding the write lock for long.
+
+    The records are checked and staged first (:class:`_Staging`, a file of its own: no lock
+    on the database), then published in short transactions (:func:`_publish`); a file that
+    fails anywhere leaves nothing behind. Called inside a transaction the caller already
+    holds, the records are written in it instead, as one unit.
 
     ``annotator``: whose annotations the records are (default: each record's own, e.g.
     Prodigy's ``_annotator_id``, else the store's annotator). ``on_conflict``: what a
@@ -600,128 +607,763 @@ def write_records(
         raise ValueError(f"unknown import mode {mode!r}")
     if on_conflict not in ON_CONFLICT:
         raise ValueError(f"unknown conflict rule {on_conflict!r}: use one of {', '.join(ON_CONFLICT)}")
-    conflicts: list[str] = []
-    conn = store.db.conn
-    label_names = {lab.name for lab in store.labels()}
-    ts = now()
-    counts = {"added": 0, "duplicates": 0, "spans": 0, "suggestions": 0, "misaligned": 0, "mismatch": 0}
-    new_labels: list[str] = []
-    doc_ids: list[int] = []
-    warnings: list[str] = []
+    opts = _Options(name, mode, lang, annotator, store.annotator)
+    if store.db.conn.in_transaction:
+        _write_in_transaction(store, records, opts, report, on_conflict)
+        return
+    _staged_import(store, _InProcess(records, opts), opts, report, on_conflict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """What every record of one file is imported with."""
+
+    name: str
+    mode: str
+    lang: str | None
+    annotator: str | None
+    default_annotator: str
+
+
+class _RecordWriter:
+    """Writes checked records one by one inside an open write transaction (the exact path:
+    duplicates, conflicts, records annotated before). Counts go to :meth:`finish`."""
+
+    def __init__(self, store: Store, opts: _Options, on_conflict: str, ts: str) -> None:
+        self.store = store
+        self.opts = opts
+        self.on_conflict = on_conflict
+        self.ts = ts
+        self.conn = store.db.conn
+        self.label_names = {lab.name for lab in store.labels()}
+        self.counts = {"added": 0, "duplicates": 0, "spans": 0, "suggestions": 0, "misaligned": 0, "mismatch": 0}
+        self.new_labels: list[str] = []
+        self.doc_ids: list[int] = []
+        self.warnings: list[str] = []
+        self.conflicts: list[str] = []
+        self.annotated: dict[str, int] = {}
+        self.negatives = 0
+        self.on_added: Callable[[], None] | None = None
+
+    def add_label(self, label: str) -> None:
+        if label not in self.label_names:
+            self.label_names.add(label)
+            self.new_labels.append(label)
+            self.store.add_label(label)
+
+    def write(self, rec: Record, doc_lang: str, h: str) -> None:
+        store, conn, ts, mode, name = self.store, self.conn, self.ts, self.opts.mode, self.opts.name
+        counts = self.counts
+        with_spans = mode != "text" and rec.spans
+        cur = conn.execute(
+            "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO NOTHING",
+            [h, name, rec.line, title_of(rec.text, rec.meta), doc_lang, rec.text,
+             json.dumps(rec.meta, ensure_ascii=False), ts],
+        )
+        if cur.rowcount:
+            doc_id = int(cur.lastrowid)
+            counts["added"] += 1
+            self.doc_ids.append(doc_id)
+            if self.on_added is not None:
+                self.on_added()
+        else:
+            doc_id = conn.execute("SELECT id FROM documents WHERE hash = ?", [h]).fetchone()[0]
+            counts["duplicates"] += 1
+        if rec.tokens is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                [doc_id, "import", split_whitespace(rec.text, Tokens.from_pairs(rec.tokens)).to_bytes()],
+            )
+        who = self.opts.annotator or rec.annotator or self.opts.default_annotator
+        if mode == "accepted" and _decides(rec):
+            # An annotated example: a decision of ``who`` (issue 10), zero spans included.
+            who = _resolve_conflict(
+                store, doc_id, rec, who, name, self.on_conflict, fresh=bool(cur.rowcount), conflicts=self.conflicts
+            )
+            if who is None:
+                return
+        elif not with_spans:
+            return
+        for sp in rec.spans or ():
+            if sp.text is not None and sp.text != rec.text[sp.start:sp.end]:
+                counts["mismatch"] += 1
+            self.add_label(sp.label)
+        if with_spans:
+            assert rec.spans is not None
+            if rec.tokens is not None:
+                tokens = split_whitespace(rec.text, Tokens.from_pairs(rec.tokens))
+            else:
+                tokens = tokenize(rec.text, doc_lang)
+                conn.execute(
+                    "INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                    [doc_id, tokenizer_id(doc_lang), tokens.to_bytes()],
+                )
+            counts["misaligned"] += _misaligned(tokens, rec.spans)
+            state = "accepted" if mode == "accepted" else "pending"
+            existing = {} if cur.rowcount else {
+                (s.start, s.end): s
+                for s in store.spans(doc_id, annotator=who, states=("accepted", "pending", "rejected"))
+            }
+            for sp in rec.spans:
+                same = existing.get((sp.start, sp.end))
+                if same is not None:
+                    if state == "accepted" and same.state != "accepted":
+                        # a pending or rejected suggestion at the same place becomes the imported span
+                        conn.execute(
+                            "UPDATE spans SET state = 'accepted', label = ?, origin = 'import', updated = ?"
+                            " WHERE id = ?", [sp.label, ts, same.id],
+                        )
+                        counts["spans"] += 1
+                    continue
+                if any(s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()):
+                    # An accepted span already there is a person's decision: an imported
+                    # span or suggestion never competes with it (as in Store.add_suggestions).
+                    self.warnings.append(
+                        f"{name}:{rec.line}: span {sp.start}-{sp.end} overlaps a span this annotator"
+                        " already has on the same text; kept the existing one"
+                    )
+                    continue
+                conn.execute(
+                    "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
+                    " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [doc_id, sp.start, sp.end, sp.label, who, "import", state, sp.score, ts, ts],
+                )
+                counts["spans" if state == "accepted" else "suggestions"] += 1
+        if mode == "accepted":
+            _record_decision(store, doc_id, rec, who, ts)
+            decided = _record_status(rec)
+            self.annotated[decided] = self.annotated.get(decided, 0) + 1
+            if not rec.spans:
+                self.negatives += 1
+
+    def wrote_any(self) -> bool:
+        c = self.counts
+        return bool(c["added"] or c["spans"] or c["suggestions"])
+
+    def finish(self, report: ImportReport) -> None:
+        c = self.counts
+        report.added += c["added"]
+        report.duplicates += c["duplicates"]
+        report.spans += c["spans"]
+        report.suggestions += c["suggestions"]
+        report.misaligned += c["misaligned"]
+        report.text_mismatch += c["mismatch"]
+        report.labels_added += self.new_labels
+        report.warnings += self.warnings
+        report.doc_ids += self.doc_ids
+        report.conflicts += self.conflicts
+        for status, n in self.annotated.items():
+            report.annotated[status] = report.annotated.get(status, 0) + n
+        report.negatives += self.negatives
+
+
+def _decides(rec: Record) -> bool:
+    """Whether the record, imported as accepted, is a decision of its annotator."""
+    return rec.annotated or rec.spans is not None or rec.status is not None
+
+
+def _check_record(rec: Record, opts: _Options, warnings: list[str], skipped: list[tuple[str, str]]) -> str | None:
+    """Check one record before anything is written: its language, or None to skip it (empty)."""
+    name = opts.name
+    warnings += [f"{name}: {w}" for w in rec.warnings]
+    _check_text(rec.text, name, rec.line)
+    if not rec.text.strip():
+        skipped.append((f"{name}:{rec.line}" if rec.line else name, "empty text"))
+        return None
+    doc_lang = opts.lang or rec.lang or detect_language(rec.text)
+    if rec.tokens is not None:
+        _check_tokens(rec, name)
+    if opts.mode != "text" and rec.spans:
+        check_spans(rec, name, allow_overlap=(opts.mode == "suggestions"))
+    return doc_lang
+
+
+def _write_in_transaction(
+    store: Store, records: Iterable[Record], opts: _Options, report: ImportReport, on_conflict: str
+) -> None:
+    """The records written one by one inside one transaction (the caller's, or a new one)."""
+    writer = _RecordWriter(store, opts, on_conflict, now())
+    skipped: list[tuple[str, str]] = []
     any_records = False
     with write(store.db), deferred_fts(store.db) as index_batch:
+        added = 0
+
+        def on_added() -> None:
+            nonlocal added
+            added += 1
+            if added % BATCH == 0:
+                index_batch()
+
+        writer.on_added = on_added
         for rec in records:
             any_records = True
-            warnings += [f"{name}: {w}" for w in rec.warnings]
-            _check_text(rec.text, name, rec.line)
-            if not rec.text.strip():
-                report.skipped.append((f"{name}:{rec.line}" if rec.line else name, "empty text"))
+            doc_lang = _check_record(rec, opts, writer.warnings, skipped)
+            if doc_lang is None:
+                report.skipped += skipped
+                skipped.clear()
                 continue
-            doc_lang = lang or rec.lang or detect_language(rec.text)
-            if rec.tokens is not None:
-                _check_tokens(rec, name)
-            with_spans = mode != "text" and rec.spans
-            if with_spans:
-                check_spans(rec, name, allow_overlap=(mode == "suggestions"))
-            h = content_hash(rec.text)
-            cur = conn.execute(
-                "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
-                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO NOTHING",
-                [h, name, rec.line, title_of(rec.text, rec.meta), doc_lang, rec.text,
-                 json.dumps(rec.meta, ensure_ascii=False), ts],
-            )
-            if cur.rowcount:
-                doc_id = int(cur.lastrowid)
-                counts["added"] += 1
-                doc_ids.append(doc_id)
-                if counts["added"] % BATCH == 0:
-                    index_batch()
-            else:
-                doc_id = conn.execute("SELECT id FROM documents WHERE hash = ?", [h]).fetchone()[0]
-                counts["duplicates"] += 1
-            if rec.tokens is not None:
-                conn.execute(
-                    "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                    [doc_id, "import", split_whitespace(rec.text, Tokens.from_pairs(rec.tokens)).to_bytes()],
-                )
-            who = annotator or rec.annotator or store.annotator
-            if mode == "accepted" and (rec.annotated or rec.spans is not None or rec.status is not None):
-                # An annotated example: a decision of ``who`` (issue 10), zero spans included.
-                who = _resolve_conflict(
-                    store, doc_id, rec, who, name, on_conflict, fresh=bool(cur.rowcount), conflicts=conflicts
-                )
-                if who is None:
-                    continue
-            elif not with_spans:
-                continue
-            for sp in rec.spans or ():
-                if sp.text is not None and sp.text != rec.text[sp.start:sp.end]:
-                    counts["mismatch"] += 1
-                if sp.label not in label_names:
-                    label_names.add(sp.label)
-                    new_labels.append(sp.label)
-                    store.add_label(sp.label)
-            if with_spans:
-                assert rec.spans is not None
-                if rec.tokens is not None:
-                    tokens = split_whitespace(rec.text, Tokens.from_pairs(rec.tokens))
-                else:
-                    tokens = tokenize(rec.text, doc_lang)
-                    conn.execute(
-                        "INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                        [doc_id, tokenizer_id(doc_lang), tokens.to_bytes()],
-                    )
-                counts["misaligned"] += _misaligned(tokens, rec.spans)
-                state = "accepted" if mode == "accepted" else "pending"
-                existing = {} if cur.rowcount else {
-                    (s.start, s.end): s
-                    for s in store.spans(doc_id, annotator=who, states=("accepted", "pending", "rejected"))
-                }
-                for sp in rec.spans:
-                    same = existing.get((sp.start, sp.end))
-                    if same is not None:
-                        if state == "accepted" and same.state != "accepted":
-                            # a pending or rejected suggestion at the same place becomes the imported span
-                            conn.execute(
-                                "UPDATE spans SET state = 'accepted', label = ?, origin = 'import', updated = ?"
-                                " WHERE id = ?", [sp.label, ts, same.id],
-                            )
-                            counts["spans"] += 1
-                        continue
-                    if any(s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()):
-                        # An accepted span already there is a person's decision: an imported
-                        # span or suggestion never competes with it (as in Store.add_suggestions).
-                        warnings.append(
-                            f"{name}:{rec.line}: span {sp.start}-{sp.end} overlaps a span this annotator"
-                            " already has on the same text; kept the existing one"
-                        )
-                        continue
-                    conn.execute(
-                        "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
-                        " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        [doc_id, sp.start, sp.end, sp.label, who, "import", state, sp.score, ts, ts],
-                    )
-                    counts["spans" if state == "accepted" else "suggestions"] += 1
-            if mode == "accepted":
-                _record_decision(store, doc_id, rec, who, ts)
-                decided = _record_status(rec)
-                report.annotated[decided] = report.annotated.get(decided, 0) + 1
-                if not rec.spans:
-                    report.negatives += 1
-        if any_records and (counts["added"] or counts["spans"] or counts["suggestions"]):
+            writer.write(rec, doc_lang, content_hash(rec.text))
+        if any_records and writer.wrote_any():
             store._log("import", [], None)
     if not any_records:
-        report.notices.append(f"{name}: empty file, nothing to import")
-    report.added += counts["added"]
-    report.duplicates += counts["duplicates"]
-    report.spans += counts["spans"]
-    report.suggestions += counts["suggestions"]
-    report.misaligned += counts["misaligned"]
-    report.text_mismatch += counts["mismatch"]
-    report.labels_added += new_labels
-    report.warnings += warnings
-    report.doc_ids += doc_ids
-    report.conflicts += conflicts
+        report.notices.append(f"{opts.name}: empty file, nothing to import")
+    writer.finish(report)
+
+
+# -- staged import: checked and staged outside the lock, published in short transactions ----
+
+#: Records checked per chunk (sent from the worker process, written to the staging file).
+STAGE_CHUNK = 500
+#: How long one publishing transaction may hold the write lock, in seconds (the batch size
+#: adapts to it), and the pause after each one: SQLite's busy handler retries a waiting
+#: writer 1, 2, 5, 10, 15, 20 and 25 ms apart at first, so a pause this long lets anyone
+#: waiting in, and a writer that arrives meanwhile waits at most about one batch.
+PUBLISH_SECONDS = 0.04
+PUBLISH_PAUSE = 0.012
+#: Files at least this big are read and checked in a worker process (the second core)
+#: while this process writes; smaller ones are not worth the process start.
+WORKER_MIN_BYTES = 4 << 20
+
+_STAGING_SCHEMA = """
+CREATE TABLE docs (
+    seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, line INTEGER, title TEXT NOT NULL, lang TEXT NOT NULL,
+    text TEXT NOT NULL, meta TEXT NOT NULL, tokens BLOB, pairs BLOB, who TEXT NOT NULL,
+    decide INTEGER NOT NULL, withspans INTEGER NOT NULL, status TEXT NOT NULL, answer TEXT,
+    prodigy TEXT, record INTEGER NOT NULL, fingerprint TEXT, nspans INTEGER NOT NULL,
+    misaligned INTEGER NOT NULL, mismatch INTEGER NOT NULL, annotated INTEGER NOT NULL,
+    rstatus TEXT, rannotator TEXT, rlang TEXT, hasspans INTEGER NOT NULL
+);
+CREATE TABLE spans (seq INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    label TEXT NOT NULL, score REAL, text TEXT);
+CREATE TABLE map (seq INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL);
+"""
+_DOC_COLUMNS = 24  # docs columns after seq
+
+#: One checked record, ready to stage: the ``docs`` row (without ``seq``) and its span rows.
+Prepared = tuple[tuple[Any, ...], list[tuple[int, int, str, float | None, str | None]]]
+
+
+def _prepare(rec: Record, opts: _Options, warnings: list[str], skipped: list[tuple[str, str]]) -> Prepared | None:
+    """Everything about one record that needs no database: checks, hash, title, language,
+    token-boundary check, its decision's status and fingerprint (None: skipped, empty)."""
+    doc_lang = _check_record(rec, opts, warnings, skipped)
+    if doc_lang is None:
+        return None
+    text, mode = rec.text, opts.mode
+    spans = rec.spans or []
+    with_spans = bool(mode != "text" and spans)
+    decide = mode == "accepted" and _decides(rec)
+    tokens = pairs = None
+    if rec.tokens is not None:
+        given = Tokens.from_pairs(rec.tokens)
+        pairs = given.to_bytes()
+        split = split_whitespace(text, given)
+        tokens = split.to_bytes()
+    misaligned = 0
+    if with_spans:
+        misaligned = _misaligned(split, spans) if rec.tokens is not None else misaligned_spans(text, spans, doc_lang)
+    mismatch = sum(1 for sp in spans if sp.text is not None and sp.text != text[sp.start:sp.end]) if (
+        decide or with_spans) else 0
+    status = _record_status(rec)
+    record = decide and not (rec.answer is None and rec.prodigy is None)
+    row = (
+        content_hash(text), rec.line, title_of(text, rec.meta), doc_lang, text,
+        json.dumps(rec.meta, ensure_ascii=False), tokens, pairs,
+        opts.annotator or rec.annotator or opts.default_annotator, int(decide), int(with_spans), status,
+        rec.answer, json.dumps(rec.prodigy, ensure_ascii=False) if rec.prodigy is not None else None,
+        int(record), example_fingerprint(status, [(sp.start, sp.end, sp.label) for sp in spans]) if record else None,
+        len(spans), misaligned, mismatch, int(rec.annotated), rec.status, rec.annotator, rec.lang,
+        int(rec.spans is not None),
+    )
+    return row, [(sp.start, sp.end, sp.label, sp.score, sp.text) for sp in spans]
+
+
+#: Whitespace-separated chunks on each side of a span edge that are tokenised with it. spaCy
+#: tokenises each chunk on its own except for its multi-word exceptions (Russian ``т. е.``,
+#: ``вед. науч. сотр.``: at most 3 chunks), so a margin of 5 chunks sees every rule that can
+#: move a token edge at a span's start or end.
+TOKEN_MARGIN = 5
+_CHUNK = re.compile(r"\S+")
+#: How far (characters) to look for those chunks; past it the whole text is tokenised.
+_REACH = 400
+
+
+def _window(text: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """``[a, b)`` around ``lo..hi``: whole chunks, :data:`TOKEN_MARGIN` of them on each side."""
+    n = len(text)
+    a0 = max(0, lo - _REACH)
+    starts = [m.start() for m in _CHUNK.finditer(text, a0, lo)]
+    if a0 > 0 and not text[a0 - 1].isspace() and starts and starts[0] == a0:
+        starts = starts[1:]  # cut by the reach: not a chunk start
+    if len(starts) > TOKEN_MARGIN:
+        a = starts[-TOKEN_MARGIN - 1]
+    elif a0 == 0:
+        a = 0
+    else:
+        return None
+    b1 = min(n, hi + _REACH)
+    ends = [m.end() for m in _CHUNK.finditer(text, hi, b1)]
+    if len(ends) > TOKEN_MARGIN and (ends[TOKEN_MARGIN] < b1 or b1 == n):
+        b = ends[TOKEN_MARGIN]
+    elif b1 == n:
+        b = n
+    else:
+        return None
+    return a, b
+
+
+def misaligned_spans(text: str, spans: Sequence[RecordSpan], lang: str) -> int:
+    """How many spans do not start and end on token boundaries (spaCy's, as :func:`tokenize`).
+
+    Only the text around each span is tokenised (:data:`TOKEN_MARGIN`), in one call: a few
+    dozen words instead of the whole document. The answer is the same as tokenising the
+    whole text (``tests/test_import_speed.py`` checks it).
+    """
+    windows: list[tuple[int, int]] = []
+    for sp in sorted(spans, key=lambda s: s.start):
+        w = _window(text, sp.start, sp.end)
+        if w is None:
+            return _misaligned(tokenize(text, lang), list(spans))
+        if windows and w[0] <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], w[1]))
+        else:
+            windows.append(w)
+    if len(windows) == 1 and windows[0] == (0, len(text)):
+        return _misaligned(tokenize(text, lang), list(spans))
+    sep = "\n\n"
+    parts, offsets, at = [], [], 0
+    for a, b in windows:
+        parts.append(text[a:b])
+        offsets.append((at, at + b - a, a))
+        at += b - a + len(sep)
+    toks = tokenize(sep.join(parts), lang)
+    starts: set[int] = set()
+    ends: set[int] = set()
+    w = 0
+    for s, e in zip(toks.starts, toks.ends):
+        while w < len(offsets) and s >= offsets[w][1]:
+            w += 1
+        if w == len(offsets):
+            break
+        lo, hi, a = offsets[w]
+        if s >= lo and e <= hi:
+            starts.add(s - lo + a)
+            ends.add(e - lo + a)
+    return sum(1 for sp in spans if sp.start not in starts or sp.end not in ends)
+
+
+class _Source:
+    """Checked records of one file, in chunks of :data:`Prepared` (in process or from a worker)."""
+
+    warnings: list[str]
+    skipped: list[tuple[str, str]]
+    any_records: bool
+
+    def chunks(self) -> Iterator[list[Prepared]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _InProcess(_Source):
+    def __init__(self, records: Iterable[Record], opts: _Options) -> None:
+        self.records, self.opts = records, opts
+        self.warnings, self.skipped, self.any_records = [], [], False
+
+    def chunks(self) -> Iterator[list[Prepared]]:
+        chunk: list[Prepared] = []
+        for rec in self.records:
+            self.any_records = True
+            p = _prepare(rec, self.opts, self.warnings, self.skipped)
+            if p is not None:
+                chunk.append(p)
+                if len(chunk) >= STAGE_CHUNK:
+                    yield chunk
+                    chunk = []
+        if chunk:
+            yield chunk
+
+
+def _worker(conn: Any, path: str, opts: _Options, fix_mojibake: bool, formats: bool) -> None:
+    """The worker process: read, check and prepare one JSONL file, sending chunks back."""
+    try:
+        if formats:
+            import annotations.formats  # noqa: F401 - the readers' registrations
+        local = ImportReport()
+        last = 0
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+
+        records = check_records(_checked(read_jsonl(Path(path), opts.name, tick), opts.name), opts.name,
+                                local, fix=fix_mojibake)
+        source = _InProcess(records, opts)
+        for chunk in source.chunks():
+            conn.send(("rows", chunk, done - last))
+            last = done
+        conn.send(("done", source.any_records, source.warnings, source.skipped, local.warnings,
+                   local.notices, done - last))
+    except ImportFailure as exc:
+        conn.send(("failure", exc.source, exc.message, exc.line))
+    except BaseException as exc:  # noqa: BLE001 - reported by the parent as the file's error
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class _WorkerSource(_Source):
+    """A JSONL file read, checked and prepared in a worker process (the second core)."""
+
+    def __init__(self, path: Path, opts: _Options, fix_mojibake: bool, report: ImportReport,
+                 tick: Callable[[int], None]) -> None:
+        import multiprocessing
+        import sys
+
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(
+            target=_worker, args=(child, str(path), opts, fix_mojibake, "annotations.formats" in sys.modules),
+            daemon=True,
+        )
+        self.proc.start()
+        child.close()
+        self.report, self.tick, self.report_name = report, tick, opts.name
+        self.warnings, self.skipped, self.any_records = [], [], False
+
+    def chunks(self) -> Iterator[list[Prepared]]:
+        while True:
+            try:
+                msg = self.conn.recv()
+            except EOFError:
+                raise ImportFailure(self.report_name, "could not be read (the worker process stopped)") from None
+            kind = msg[0]
+            if kind == "rows":
+                self.any_records = True
+                self.tick(msg[2])
+                yield msg[1]
+            elif kind == "done":
+                self.any_records = self.any_records or msg[1]
+                self.warnings, self.skipped = msg[2], msg[3]
+                self.report.warnings += msg[4]
+                self.report.notices += msg[5]
+                self.tick(msg[6])
+                return
+            elif kind == "failure":
+                raise ImportFailure(msg[1], msg[2], msg[3])
+            else:
+                raise ImportFailure(self.report_name, f"could not be read ({msg[1][:200]})")
+
+    def close(self) -> None:
+        self.conn.close()
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+
+
+class _Staging:
+    """One file's checked records in a SQLite file of their own beside the database (no
+    lock on the database while it is written); held with ``flock`` while its import runs,
+    so :func:`recover_interrupted_imports` can tell an import that died from one that runs."""
+
+    def __init__(self, store: Store) -> None:
+        import fcntl
+        import tempfile
+
+        folder = None if str(store.path) == ":memory:" else store.path.resolve().parent
+        fd, path = tempfile.mkstemp(prefix=f".{store.path.name}.import-", suffix=".staging", dir=folder)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self.fd, self.path = fd, path
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.executescript(_STAGING_SCHEMA)
+        self.count = 0
+        self.labels: dict[str, None] = {}
+
+    def add(self, chunk: list[Prepared]) -> None:
+        conn = self.conn
+        conn.execute("BEGIN")
+        seq = self.count
+        docs, spans = [], []
+        for row, span_rows in chunk:
+            seq += 1
+            docs.append((seq, *row))
+            spans += [(seq, *s) for s in span_rows]
+        conn.executemany(f"INSERT INTO docs VALUES ({','.join('?' * (_DOC_COLUMNS + 1))})", docs)
+        if spans:
+            conn.executemany("INSERT INTO spans VALUES (?,?,?,?,?,?)", spans)
+        conn.execute("COMMIT")
+        self.count = seq
+
+    def sealed(self) -> None:
+        """Staging done: index the spans by record and hand the file to the publisher."""
+        self.conn.execute("CREATE INDEX spans_seq ON spans(seq)")
+        self.conn.close()
+
+    def remove(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(self.path + suffix)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def _staged_import(store: Store, source: _Source, opts: _Options, report: ImportReport, on_conflict: str) -> None:
+    """Stage a file's checked records, then publish them (see :func:`write_records`)."""
+    recover_interrupted_imports(store)
+    staging = _Staging(store)
+    try:
+        try:
+            for chunk in source.chunks():
+                staging.add(chunk)
+        finally:
+            source.close()
+        report.skipped += source.skipped
+        if not source.any_records:
+            report.notices.append(f"{opts.name}: empty file, nothing to import")
+            report.warnings += source.warnings
+            return
+        staging.sealed()
+        _publish(store, staging, opts, report, on_conflict, source.warnings)
+    finally:
+        staging.remove()
+
+
+def _publish(
+    store: Store, staging: _Staging, opts: _Options, report: ImportReport, on_conflict: str, warnings: list[str]
+) -> None:
+    """Copy the staged records into the database in short transactions, all or nothing.
+
+    New documents (and their spans, statuses, Prodigy keys, given tokens) go in batches of
+    a few hundred, each in its own transaction of about :data:`PUBLISH_SECONDS`, indexed
+    for search in the same transaction; each batch's document ids are noted in
+    ``import_batches``/``import_batch_docs``. Records whose text is already in the database
+    (or earlier in the file) are written by :class:`_RecordWriter` in the last transaction,
+    which also logs the import and deletes the note. If anything fails, the batches already
+    published are deleted again (:func:`_discard`); if the process dies, the note lets the
+    next import (or :func:`recover_interrupted_imports`) delete them.
+    """
+    conn = store.db.conn
+    ts = now()
+    writer = _RecordWriter(store, opts, on_conflict, ts)
+    writer.warnings += warnings
+    state = "accepted" if opts.mode == "accepted" else "pending"
+    conn.execute("ATTACH DATABASE ? AS imp", [staging.path])
+    batch_id: int | None = None
+    try:
+        seq, n, total = 1, 200, staging.count
+        while seq <= total:
+            t0 = time.perf_counter()
+            last = min(total, seq + n - 1)
+            with write(store.db), deferred_fts(store.db):
+                if batch_id is None:
+                    batch_id = int(conn.execute(
+                        "INSERT INTO import_batches (source, staging, pid, started) VALUES (?,?,?,?)",
+                        [opts.name, staging.path, os.getpid(), ts],
+                    ).lastrowid)
+                _publish_batch(writer, conn, batch_id, seq, last, opts.name, ts, state)
+            elapsed = time.perf_counter() - t0
+            seq = last + 1
+            n = max(20, min(5000, int(n * PUBLISH_SECONDS / max(elapsed, 1e-4))))
+            if seq <= total:
+                time.sleep(PUBLISH_PAUSE)
+        with write(store.db):
+            for row in _rest(conn):
+                rec, doc_lang, h = _staged_record(conn, row)
+                writer.write(rec, doc_lang, h)
+            if writer.wrote_any():
+                store._log("import", [], None)
+            if batch_id is not None:
+                conn.execute("DELETE FROM import_batches WHERE id = ?", [batch_id])
+    except BaseException:
+        if batch_id is not None:
+            _discard(store, batch_id)
+        raise
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.execute("DETACH DATABASE imp")
+    writer.finish(report)
+
+
+def _rest(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+    """The staged records not published as new documents, in file order, a page at a time."""
+    after = 0
+    while True:
+        rows = conn.execute(
+            "SELECT d.* FROM imp.docs d WHERE d.seq > ? AND d.seq NOT IN (SELECT seq FROM imp.map)"
+            " ORDER BY d.seq LIMIT 500", [after],
+        ).fetchall()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1][0]
+
+
+def _staged_record(conn: sqlite3.Connection, row: tuple[Any, ...]) -> tuple[Record, str, str]:
+    """A staged row back as the :class:`Record` it came from (for :class:`_RecordWriter`)."""
+    (seq, h, line, _title, doc_lang, text, meta, _tokens, pairs, _who, _decide, _withspans, _status,
+     answer, prodigy, _record, _fp, _nspans, _mis, _mm, annotated, rstatus, rannotator, rlang, hasspans) = row
+    spans = None
+    if hasspans:
+        spans = [RecordSpan(s, e, label, score, stext) for s, e, label, score, stext in conn.execute(
+            "SELECT start, end, label, score, text FROM imp.spans WHERE seq = ? ORDER BY rowid", [seq])]
+    tokens = None
+    if pairs is not None:
+        t = Tokens.from_bytes(pairs)
+        tokens = list(zip(t.starts, t.ends))
+    rec = Record(
+        text=text, line=line, meta=json.loads(meta), spans=spans, tokens=tokens, status=rstatus, lang=rlang,
+        annotated=bool(annotated), answer=answer, annotator=rannotator,
+        prodigy=json.loads(prodigy) if prodigy is not None else None,
+    )
+    return rec, doc_lang, h
+
+
+def _publish_batch(
+    writer: _RecordWriter, conn: sqlite3.Connection, batch_id: int, lo: int, hi: int, name: str, ts: str, state: str
+) -> None:
+    """New documents among staged records ``lo..hi``, with everything they bring (one transaction)."""
+    before = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
+    conn.execute(
+        "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
+        " SELECT hash, ?, line, title, lang, text, meta, ? FROM imp.docs WHERE seq BETWEEN ? AND ?"
+        " ORDER BY seq ON CONFLICT(hash) DO NOTHING", [name, ts, lo, hi],
+    )
+    after = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
+    if after == before:
+        return
+    conn.execute("INSERT INTO import_batch_docs (batch_id, first, last) VALUES (?,?,?)", [batch_id, before + 1, after])
+    # The new document of each text is its first record in the file.
+    conn.execute(
+        "INSERT INTO imp.map (seq, doc_id) SELECT min(s.seq), d.id FROM imp.docs s"
+        " JOIN documents d ON d.hash = s.hash WHERE s.seq BETWEEN ? AND ? AND d.id > ? GROUP BY d.id",
+        [lo, hi, before],
+    )
+    new = "FROM imp.map m JOIN imp.docs d ON d.seq = m.seq WHERE m.seq BETWEEN ? AND ?"
+    for (label,) in conn.execute(
+        "SELECT s.label FROM imp.map m JOIN imp.docs d ON d.seq = m.seq JOIN imp.spans s ON s.seq = m.seq"
+        " WHERE m.seq BETWEEN ? AND ? AND (d.withspans OR d.decide) GROUP BY s.label ORDER BY min(s.rowid)",
+        [lo, hi],
+    ).fetchall():
+        if label not in writer.label_names:
+            writer.add_label(label)
+            conn.execute(
+                "UPDATE import_batches SET labels = json_insert(labels, '$[#]', ?) WHERE id = ?", [label, batch_id]
+            )
+    spans = conn.execute(
+        "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score, created, updated)"
+        " SELECT m.doc_id, s.start, s.end, s.label, d.who, 'import', ?, s.score, ?, ?"
+        " FROM imp.map m JOIN imp.docs d ON d.seq = m.seq JOIN imp.spans s ON s.seq = m.seq"
+        " WHERE m.seq BETWEEN ? AND ? AND d.withspans ORDER BY m.seq, s.rowid",
+        [state, ts, ts, lo, hi],
+    ).rowcount
+    conn.execute(
+        "INSERT INTO doc_status (doc_id, annotator, status, updated) SELECT m.doc_id, d.who, d.status, ? "
+        + new + " AND d.decide AND d.status != 'todo'", [ts, lo, hi],
+    )
+    conn.execute(
+        "INSERT INTO import_records (doc_id, annotator, answer, fingerprint, prodigy)"
+        " SELECT m.doc_id, d.who, d.answer, d.fingerprint, coalesce(d.prodigy, '{}') " + new + " AND d.record",
+        [lo, hi],
+    )
+    conn.execute(
+        "INSERT INTO doc_tokens (doc_id, tokenizer, offsets) SELECT m.doc_id, 'import', d.tokens "
+        + new + " AND d.tokens IS NOT NULL", [lo, hi],
+    )
+    c = writer.counts
+    added, misaligned, mismatch = conn.execute(
+        "SELECT count(*), coalesce(sum(d.misaligned * d.withspans), 0),"
+        " coalesce(sum(CASE WHEN d.withspans OR d.decide THEN d.mismatch ELSE 0 END), 0) " + new, [lo, hi],
+    ).fetchone()
+    c["added"] += added
+    c["spans" if state == "accepted" else "suggestions"] += spans
+    c["misaligned"] += misaligned
+    c["mismatch"] += mismatch
+    for status, k, negatives in conn.execute(
+        "SELECT d.status, count(*), sum(d.nspans = 0) " + new + " AND d.decide GROUP BY d.status", [lo, hi]
+    ):
+        writer.annotated[status] = writer.annotated.get(status, 0) + k
+        writer.negatives += negatives
+    writer.doc_ids += [r[0] for r in conn.execute("SELECT doc_id FROM imp.map WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                                                  [lo, hi])]
+
+
+#: Documents deleted per transaction when an import's published batches are taken back.
+DISCARD_BATCH = 200
+
+
+def _discard(store: Store, batch_id: int) -> None:
+    """Delete what an import that did not finish published (short transactions)."""
+    conn = store.db.conn
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    try:
+        while True:
+            with write(store.db):
+                row = conn.execute(
+                    "SELECT rowid, first, last FROM import_batch_docs WHERE batch_id = ? ORDER BY rowid DESC LIMIT 1",
+                    [batch_id],
+                ).fetchone()
+                if row is None:
+                    labels = conn.execute("SELECT labels FROM import_batches WHERE id = ?", [batch_id]).fetchone()
+                    for label in json.loads(labels[0]) if labels else []:
+                        conn.execute(
+                            "DELETE FROM labels WHERE name = ? AND NOT EXISTS (SELECT 1 FROM spans WHERE label = ?)",
+                            [label, label],
+                        )
+                    conn.execute("DELETE FROM import_batches WHERE id = ?", [batch_id])
+                    return
+                rowid, first, last = row
+                cut = max(first, last - DISCARD_BATCH + 1)
+                conn.execute("DELETE FROM documents WHERE id BETWEEN ? AND ?", [cut, last])
+                if cut == first:
+                    conn.execute("DELETE FROM import_batch_docs WHERE rowid = ?", [rowid])
+                else:
+                    conn.execute("UPDATE import_batch_docs SET last = ? WHERE rowid = ?", [cut - 1, rowid])
+    except sqlite3.Error:
+        pass  # e.g. the disk is still full: the note stays, the next import takes them back
+
+
+def recover_interrupted_imports(store: Store) -> int:
+    """Take back what imports that died while publishing left (see :func:`_publish`).
+
+    An import holds ``flock`` on its staging file while it runs; a note whose staging file
+    is gone or no longer held is an import that died (kill -9, power loss). Returns how
+    many were taken back. Cheap when there are none (one indexed read).
+    """
+    import fcntl
+
+    if store.read_only:
+        return 0
+    conn = store.db.conn
+    rows = conn.execute("SELECT id, staging FROM import_batches").fetchall()
+    taken = 0
+    for batch_id, staging in rows:
+        try:
+            fd = os.open(staging, os.O_RDONLY)
+        except OSError:
+            fd = None
+        if fd is not None:
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # still running
+            finally:
+                os.close(fd)
+        _discard(store, batch_id)
+        for suffix in ("", "-journal"):
+            with contextlib.suppress(OSError):
+                os.unlink(staging + suffix)
+        taken += 1
+    return taken
 
 
 #: What an annotated record does when its text is already annotated, differently, by the
@@ -897,6 +1539,8 @@ def import_paths(
         raise ValueError(f"unknown import mode {mode!r}")
     if store.read_only:
         raise ReadOnlyError(f"cannot import: {store.read_only}")
+    if not store.db.conn.in_transaction:
+        recover_interrupted_imports(store)
     report = ImportReport()
     sources = list(iter_sources(paths, report))
     total = sum(_size(p) for p, _ in sources) or 1
@@ -914,14 +1558,23 @@ def import_paths(
 
         try:
             reader = _reader(path, fmt)
-            if reader is read_jsonl:
-                records = read_jsonl(path, name, tick)
+            if reader is read_jsonl and size >= WORKER_MIN_BYTES and not store.db.conn.in_transaction:
+                # Read and checked in a worker process while this one stages and publishes.
+                if on_conflict not in ON_CONFLICT:
+                    raise ValueError(f"unknown conflict rule {on_conflict!r}")
+                opts = _Options(name, mode, lang, annotator, store.annotator)
+                _staged_import(store, _WorkerSource(path, opts, fix_mojibake, report, tick), opts, report,
+                               on_conflict)
             else:
-                records = reader(path, name)
-            records = check_records(_checked(records, name), name, report, fix=fix_mojibake)
-            write_records(
-                store, records, name, report, mode=mode, lang=lang, annotator=annotator, on_conflict=on_conflict
-            )
+                if reader is read_jsonl:
+                    records = read_jsonl(path, name, tick)
+                else:
+                    records = reader(path, name)
+                records = check_records(_checked(records, name), name, report, fix=fix_mojibake)
+                write_records(
+                    store, records, name, report, mode=mode, lang=lang, annotator=annotator,
+                    on_conflict=on_conflict,
+                )
         except ImportFailure as exc:
             report.errors.append(exc)
         except sqlite3.DatabaseError as exc:  # disk full, a damaged file: this file is rolled back
