@@ -28,6 +28,7 @@ import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ from .text import (
     normalise_newlines,
     title_of,
 )
-from .tokenize import Tokens, split_whitespace, tokenize, tokenizer_id
+from .tokenize import Tokens, blank_nlp, split_whitespace, tokenize, tokenizer_id
 
 __all__ = [
     "IMPORT_MODES",
@@ -890,58 +891,168 @@ _REACH = 400
 
 
 def _window(text: str, lo: int, hi: int) -> tuple[int, int] | None:
-    """``[a, b)`` around ``lo..hi``: whole chunks, :data:`TOKEN_MARGIN` of them on each side."""
+    """``[a, b)`` around ``lo..hi``: whole chunks, :data:`TOKEN_MARGIN` of them on each side
+    (None: not found within :data:`_REACH` characters)."""
     n = len(text)
-    a0 = max(0, lo - _REACH)
-    starts = [m.start() for m in _CHUNK.finditer(text, a0, lo)]
-    if a0 > 0 and not text[a0 - 1].isspace() and starts and starts[0] == a0:
-        starts = starts[1:]  # cut by the reach: not a chunk start
-    if len(starts) > TOKEN_MARGIN:
-        a = starts[-TOKEN_MARGIN - 1]
-    elif a0 == 0:
-        a = 0
-    else:
+    a = b = None
+    for reach in (_REACH // 4, _REACH):
+        a0 = max(0, lo - reach)
+        starts = [m.start() for m in _CHUNK.finditer(text, a0, lo)]
+        if a0 > 0 and starts and starts[0] == a0 and not text[a0 - 1].isspace():
+            del starts[0]  # cut by the reach: not a chunk start
+        if len(starts) > TOKEN_MARGIN:
+            a = starts[-TOKEN_MARGIN - 1]
+            break
+        if a0 == 0:
+            a = 0
+            break
+    for reach in (_REACH // 4, _REACH):
+        b1 = min(n, hi + reach)
+        ends = [m.end() for m in _CHUNK.finditer(text, hi, b1)]
+        if len(ends) > TOKEN_MARGIN + 1 or (len(ends) > TOKEN_MARGIN and ends[TOKEN_MARGIN] < b1):
+            b = ends[TOKEN_MARGIN]
+            break
+        if b1 == n:
+            b = n
+            break
+    if a is None or b is None:
         return None
-    b1 = min(n, hi + _REACH)
-    ends = [m.end() for m in _CHUNK.finditer(text, hi, b1)]
-    if len(ends) > TOKEN_MARGIN and (ends[TOKEN_MARGIN] < b1 or b1 == n):
-        b = ends[TOKEN_MARGIN]
-    elif b1 == n:
-        b = n
-    else:
+    return a, b
+
+
+def _boundaries(text: str, lang: str) -> tuple[Sequence[int], Sequence[int]]:
+    """Token starts and ends of ``text``, as :func:`~annotations.tokenize.tokenize` gives them,
+    read from spaCy's arrays (no Python object per token)."""
+    from spacy.attrs import IDX, LENGTH
+
+    arr = blank_nlp(lang).make_doc(text).to_array([IDX, LENGTH])
+    if not len(arr):
+        return [], []
+    starts = arr[:, 0]
+    ends = starts + arr[:, 1]
+    if text.count(" ") == len(text) - int(arr[:, 1].sum()):
+        return starts.tolist(), ends.tolist()
+    toks = split_whitespace(text, Tokens(starts.tolist(), ends.tolist()))
+    return toks.starts, toks.ends
+
+
+@lru_cache(maxsize=None)
+def _multiword(lang: str) -> re.Pattern[str] | None:
+    """spaCy's exceptions of ``lang`` that hold whitespace (``т. е.``), as one pattern; None if none."""
+    rules = [k for k in blank_nlp(lang).tokenizer.rules if k.strip() and any(c.isspace() for c in k.strip())]
+    if not rules:
         return None
+    return re.compile("|".join(re.escape(k) for k in sorted(rules, key=len, reverse=True)))
+
+
+def _edge(text: str, at: int, start: bool) -> tuple[int, int] | bool | None:
+    """Whether offset ``at`` is a token edge (a span's start if ``start``, else its end), told
+    without spaCy where the text says so: True at a chunk's own edge (tokens of a
+    whitespace-separated chunk begin at its start and end at its end), False inside a chunk of
+    letters (spaCy never splits one: none of its exceptions does). Otherwise the chunk
+    ``(a, b)`` to tokenise, or None (at whitespace, or a chunk longer than :data:`_REACH`)."""
+    n = len(text)
+    left_ws = at == 0 or text[at - 1].isspace()
+    right_ws = at == n or text[at].isspace()
+    if left_ws and right_ws:
+        return None
+    if start and left_ws or not start and right_ws:
+        return True
+    if start and right_ws or not start and left_ws:
+        return None  # a span that starts or ends in whitespace
+    a = at
+    stop = max(0, at - _REACH)
+    while a > stop and not text[a - 1].isspace():
+        a -= 1
+    m = _CHUNK.match(text, at, min(n, at + _REACH))
+    b = m.end() if m else at
+    if (a == stop and a > 0 and not text[a - 1].isspace()) or (b < n and not text[b].isspace()):
+        return None
+    chunk = text[a:b]
+    if chunk.isalpha():
+        return False
     return a, b
 
 
 def misaligned_spans(text: str, spans: Sequence[RecordSpan], lang: str) -> int:
     """How many spans do not start and end on token boundaries (spaCy's, as :func:`tokenize`).
 
-    Only the text around each span is tokenised (:data:`TOKEN_MARGIN`), in one call: a few
-    dozen words instead of the whole document. The answer is the same as tokenising the
-    whole text (``tests/test_import_speed.py`` checks it).
+    Told from the text around each span edge (:func:`_edge`): an edge at a chunk's own edge
+    is a token edge, one inside a word of letters is not; only the chunks that hold
+    punctuation at an edge are tokenised, all in one call. Near one of spaCy's multi-word
+    exceptions, or at whitespace, the text around the span is tokenised
+    (:data:`TOKEN_MARGIN` chunks each side). The answer is the same as tokenising the whole
+    text (``tests/test_import_speed.py`` checks it on every offset of the seeds).
     """
+    multi = _multiword(lang)
+    n = len(text)
+    unknown: list[tuple[int, bool]] = []
+    chunks: dict[tuple[int, int], None] = {}
     windows: list[tuple[int, int]] = []
-    for sp in sorted(spans, key=lambda s: s.start):
-        w = _window(text, sp.start, sp.end)
-        if w is None:
-            return _misaligned(tokenize(text, lang), list(spans))
-        if windows and w[0] <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(windows[-1][1], w[1]))
+    bad = 0
+    for sp in spans:
+        if multi is not None and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)):
+            w = _window(text, sp.start, sp.end)
+            windows.append(w if w is not None else (0, n))
+            unknown += [(sp.start, True), (sp.end, False)]
+            continue
+        ok = True
+        for at, is_start in ((sp.start, True), (sp.end, False)):
+            edge = _edge(text, at, is_start)
+            if edge is True:
+                continue
+            if edge is False:
+                ok = False
+            elif edge is None:
+                w = _window(text, at, at)
+                windows.append(w if w is not None else (0, n))
+                unknown.append((at, is_start))
+            else:
+                chunks[edge] = None
+                unknown.append((at, is_start))
+        if not ok:
+            bad += 1
+    if not unknown:
+        return bad
+    windows = sorted([*windows, *chunks])
+    merged: list[tuple[int, int]] = []
+    for a, b in windows:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
-            windows.append(w)
-    if len(windows) == 1 and windows[0] == (0, len(text)):
-        return _misaligned(tokenize(text, lang), list(spans))
+            merged.append((a, b))
+    starts, ends = _window_boundaries(text, merged, lang)
+    # Count each span once: misaligned if an edge told without spaCy is not an edge, or one
+    # tokenised is not.
+    bad = 0
+    for sp in spans:
+        ok = True
+        for at, is_start in ((sp.start, True), (sp.end, False)):
+            if multi is not None and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)):
+                ok = ok and (at in starts if is_start else at in ends)
+                continue
+            edge = _edge(text, at, is_start)
+            if edge is False:
+                ok = False
+            elif edge is not True:
+                ok = ok and (at in starts if is_start else at in ends)
+        bad += not ok
+    return bad
+
+
+def _window_boundaries(text: str, windows: list[tuple[int, int]], lang: str) -> tuple[set[int], set[int]]:
+    """Token starts and ends inside ``windows`` (whole chunks of ``text``), tokenised in one call."""
     sep = "\n\n"
     parts, offsets, at = [], [], 0
     for a, b in windows:
         parts.append(text[a:b])
         offsets.append((at, at + b - a, a))
         at += b - a + len(sep)
-    toks = tokenize(sep.join(parts), lang)
+    t_starts, t_ends = _boundaries(sep.join(parts), lang)
     starts: set[int] = set()
     ends: set[int] = set()
     w = 0
-    for s, e in zip(toks.starts, toks.ends):
+    for s, e in zip(t_starts, t_ends):
         while w < len(offsets) and s >= offsets[w][1]:
             w += 1
         if w == len(offsets):
@@ -950,7 +1061,7 @@ def misaligned_spans(text: str, spans: Sequence[RecordSpan], lang: str) -> int:
         if s >= lo and e <= hi:
             starts.add(s - lo + a)
             ends.add(e - lo + a)
-    return sum(1 for sp in spans if sp.start not in starts or sp.end not in ends)
+    return starts, ends
 
 
 class _Source:
@@ -986,14 +1097,26 @@ class _InProcess(_Source):
             yield chunk
 
 
-def _worker(conn: Any, path: str, opts: _Options, fix_mojibake: bool, formats: bool) -> None:
-    """The worker process: read, check and prepare one JSONL file, sending chunks back."""
+def _worker_main() -> None:
+    """The worker process (``python -c``, see :class:`_WorkerSource`): read, check and
+    prepare one JSONL file, sending pickled chunks on stdout."""
+    import pickle
+    import sys
+
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write to the pipe
+
+    def send(msg: tuple[Any, ...]) -> None:
+        pickle.dump(msg, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
     try:
+        path, fields, fix_mojibake, formats = pickle.load(sys.stdin.buffer)
+        opts = _Options(*fields)
         if formats:
             import annotations.formats  # noqa: F401 - the readers' registrations
         local = ImportReport()
-        last = 0
-        done = 0
+        last = done = 0
 
         def tick(n: int) -> None:
             nonlocal done
@@ -1003,43 +1126,50 @@ def _worker(conn: Any, path: str, opts: _Options, fix_mojibake: bool, formats: b
                                 local, fix=fix_mojibake)
         source = _InProcess(records, opts)
         for chunk in source.chunks():
-            conn.send(("rows", chunk, done - last))
+            send(("rows", chunk, done - last))
             last = done
-        conn.send(("done", source.any_records, source.warnings, source.skipped, local.warnings,
-                   local.notices, done - last))
+        send(("done", source.any_records, source.warnings, source.skipped, local.warnings, local.notices,
+              done - last))
     except ImportFailure as exc:
-        conn.send(("failure", exc.source, exc.message, exc.line))
+        send(("failure", exc.source, exc.message, exc.line))
+    except BrokenPipeError:
+        pass  # the importer stopped listening (it failed or was interrupted)
     except BaseException as exc:  # noqa: BLE001 - reported by the parent as the file's error
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+        send(("error", f"{type(exc).__name__}: {exc}"))
 
 
 class _WorkerSource(_Source):
-    """A JSONL file read, checked and prepared in a worker process (the second core)."""
+    """A JSONL file read, checked and prepared in a worker process (the second core).
+
+    A plain ``python -c`` child with pickles on its stdin and stdout, not
+    ``multiprocessing``: that would re-run the caller's main script in the child."""
 
     def __init__(self, path: Path, opts: _Options, fix_mojibake: bool, report: ImportReport,
                  tick: Callable[[int], None]) -> None:
-        import multiprocessing
+        import pickle
+        import subprocess
         import sys
 
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(
-            target=_worker, args=(child, str(path), opts, fix_mojibake, "annotations.formats" in sys.modules),
-            daemon=True,
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from annotations.importer import _worker_main; _worker_main()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )
-        self.proc.start()
-        child.close()
-        self.report, self.tick, self.report_name = report, tick, opts.name
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        fields = (opts.name, opts.mode, opts.lang, opts.annotator, opts.default_annotator)
+        pickle.dump((str(path), fields, fix_mojibake, "annotations.formats" in sys.modules), self.proc.stdin)
+        self.proc.stdin.close()
+        self.pipe = self.proc.stdout
+        self.report, self.tick, self.name = report, tick, opts.name
         self.warnings, self.skipped, self.any_records = [], [], False
 
     def chunks(self) -> Iterator[list[Prepared]]:
+        import pickle
+
         while True:
             try:
-                msg = self.conn.recv()
+                msg = pickle.load(self.pipe)
             except EOFError:
-                raise ImportFailure(self.report_name, "could not be read (the worker process stopped)") from None
+                raise ImportFailure(self.name, "could not be read (the worker process stopped)") from None
             kind = msg[0]
             if kind == "rows":
                 self.any_records = True
@@ -1055,13 +1185,13 @@ class _WorkerSource(_Source):
             elif kind == "failure":
                 raise ImportFailure(msg[1], msg[2], msg[3])
             else:
-                raise ImportFailure(self.report_name, f"could not be read ({msg[1][:200]})")
+                raise ImportFailure(self.name, f"could not be read ({msg[1][:200]})")
 
     def close(self) -> None:
-        self.conn.close()
-        if self.proc.is_alive():
-            self.proc.terminate()
-        self.proc.join()
+        self.pipe.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
 
 
 class _Staging:
