@@ -990,8 +990,10 @@ def misaligned_spans(text: str, spans: Sequence[RecordSpan], lang: str) -> int:
     chunks: dict[tuple[int, int], None] = {}
     windows: list[tuple[int, int]] = []
     bad = 0
-    for sp in spans:
-        if multi is not None and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)):
+    near = [multi is not None and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)) is not None
+            for sp in spans]
+    for sp, near_multi in zip(spans, near):
+        if near_multi:
             w = _window(text, sp.start, sp.end)
             windows.append(w if w is not None else (0, n))
             unknown += [(sp.start, True), (sp.end, False)]
@@ -1025,10 +1027,10 @@ def misaligned_spans(text: str, spans: Sequence[RecordSpan], lang: str) -> int:
     # Count each span once: misaligned if an edge told without spaCy is not an edge, or one
     # tokenised is not.
     bad = 0
-    for sp in spans:
+    for sp, near_multi in zip(spans, near):
         ok = True
         for at, is_start in ((sp.start, True), (sp.end, False)):
-            if multi is not None and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)):
+            if near_multi:
                 ok = ok and (at in starts if is_start else at in ends)
                 continue
             edge = _edge(text, at, is_start)
