@@ -9,8 +9,13 @@ such as ``т. е.`` and ``и др.``, runs of spaces and newlines, punctuation, 
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
+import pytest
+
+from annotations import Store, import_paths, importer
 from annotations.importer import RecordSpan, misaligned_spans
 from annotations.seeds import seeds_dir
 from annotations.text import detect_language, is_grapheme_boundary
@@ -66,3 +71,44 @@ def test_several_spans_counted_once_each() -> None:
     want = sum(1 for sp in spans if sp.start not in starts or sp.end not in ends)
     assert want == 2
     assert misaligned_spans(text, spans, "ru") == want
+
+
+#: What an import writes, without its timestamps.
+TABLES = (
+    "SELECT id, hash, source, line, title, lang, text, meta FROM documents ORDER BY id",
+    "SELECT id, doc_id, start, end, label, annotator, origin, state, score FROM spans ORDER BY id",
+    "SELECT doc_id, annotator, status FROM doc_status ORDER BY doc_id, annotator",
+    "SELECT * FROM import_records ORDER BY doc_id, annotator",
+    "SELECT * FROM doc_tokens ORDER BY doc_id",
+    "SELECT name, key, colour, position FROM labels ORDER BY name",
+    "SELECT action, doc_id, changes FROM events ORDER BY id",
+)
+
+
+def test_worker_process_import_equals_in_process_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSONL file read and checked in the worker process (big files) imports exactly as in process."""
+    records = [
+        {"text": f"Садыр Жапаров {i}-жолу Бишкекте.\nÐîññèÿ è Êûðãûçñòàí", "spans": [{"start": 0, "end": 13, "label": "PER"}],
+         "answer": "accept" if i % 3 else "reject", "_input_hash": i, "meta": {"n": i}}
+        for i in range(40)
+    ] + [{"text": "Садыр Жапаров 1-жолу Бишкекте.\nÐîññèÿ è Êûðãûçñòàí"}, {"text": "   "}, {"text": "Ош", "tokens": [
+        {"start": 0, "end": 2}]}]
+    src = tmp_path / "w.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    reports, dumps = [], []
+    for threshold in (10**12, 0):
+        monkeypatch.setattr(importer, "WORKER_MIN_BYTES", threshold)
+        with Store(tmp_path / f"db{threshold}.db", "me") as store:
+            report = import_paths(store, [src])
+            reports.append(report.to_dict())
+            dumps.append([store.db.conn.execute(q).fetchall() for q in TABLES])
+    assert reports[0] == reports[1]
+    assert reports[0]["added"] == 41 and reports[0]["duplicates"] == 1 and reports[0]["warnings"]
+    assert dumps[0] == dumps[1]
+    # A bad line is named by the worker as by the reader in process, and nothing is written.
+    with src.open("a", encoding="utf-8") as fh:
+        fh.write("{broken\n")
+    with Store(tmp_path / "bad.db", "me") as store:
+        report = import_paths(store, [src])
+        assert not report.ok and report.errors[0].line == len(records) + 1
+        assert store.count_documents() == 0
