@@ -168,3 +168,22 @@ def test_item9_bad_last_line_adds_nothing_and_leaves_no_staging_file(tmp_path: P
         assert store.count_documents() == before
         assert store.db.conn.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 0
     assert not list(tmp_path.glob(".shared.db.import-*"))
+
+
+def test_item9_kill_while_staging_leaves_nothing_and_the_staging_file_is_removed(tmp_path: Path) -> None:
+    db, src, _ = prepare(tmp_path, 3_000)
+    with Store(db, "annotator") as store:
+        before = store.count_documents()
+    proc = start_import(db, src)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".shared.db.import-*.staging")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Store(db, "annotator") as store:
+        assert store.count_documents() == before  # killed before (or while) publishing: at most noted batches
+        recover_interrupted_imports(store)
+        assert store.count_documents() == before
+        assert store.db.conn.execute("SELECT count(*) FROM import_batches").fetchone()[0] == 0
+    assert not list(tmp_path.glob(".shared.db.import-*"))
