@@ -365,6 +365,32 @@ def m007_assignments(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_import_batches(db: sqlite_utils.Database) -> None:
+    """Notes of imports being published (``annotations.importer``): a file's checked records
+    are staged in a file of their own, then published in short transactions; each note
+    names the staging file and the ranges of document ids published so far, so what an
+    import that died left can be deleted again. Empty except while an import publishes."""
+    db.executescript(
+        """
+        CREATE TABLE import_batches (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            staging TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE import_batch_docs (
+            batch_id INTEGER NOT NULL REFERENCES import_batches(id) ON DELETE CASCADE,
+            first INTEGER NOT NULL,
+            last INTEGER NOT NULL
+        );
+        CREATE INDEX import_batch_docs_batch ON import_batch_docs(batch_id);
+        """
+    )
+
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 
@@ -498,3 +524,4 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         raise
     else:
         conn.execute("COMMIT")
+

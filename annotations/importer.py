@@ -1,9 +1,12 @@
 """Corpus import: ``.txt`` files, ``.jsonl`` files and folders of them.
 
-Each file is one transaction: a file with a bad line, bad span or bad encoding adds
-nothing, and the error names the file, the line and what was wrong. Files stream line by
-line, so memory stays flat. spaCy is only loaded for records that bring spans (to check
-that they fall on token boundaries); plain text never pays for tokenisation.
+Each file is all or nothing: a file with a bad line, bad span or bad encoding adds
+nothing, and the error names the file, the line and what was wrong. A file is checked and
+staged first, in a SQLite file of its own (no lock on the database), then published in
+short transactions (:func:`_publish`), so other writers are never locked out for long
+(issue 16 item 9); big JSONL files are read and checked in a worker process meanwhile.
+Files stream line by line, so memory stays flat. spaCy is only loaded for records whose
+span edges need it (:func:`misaligned_spans`); plain text never pays for tokenisation.
 
 Readers say what a record is (:class:`Record`): an annotated example (``annotated``,
 ``status``, ``answer``), whose it is (``annotator``) and its Prodigy keys (``prodigy``).
@@ -16,6 +19,7 @@ cuts given tokens at whitespace (``tokenize.split_whitespace``).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import errno
 import hashlib
 import json
@@ -24,8 +28,10 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -45,7 +51,7 @@ from .text import (
     normalise_newlines,
     title_of,
 )
-from .tokenize import Tokens, split_whitespace, tokenize, tokenizer_id
+from .tokenize import Tokens, blank_nlp, split_whitespace, tokenize, tokenizer_id
 
 __all__ = [
     "IMPORT_MODES",
@@ -589,7 +595,12 @@ def write_records(
     annotator: str | None = None,
     on_conflict: str = "keep",
 ) -> None:
-    """Write one file's records in one transaction (all or nothing).
+    """Write one file's records, all or nothing, without holding the write lock for long.
+
+    The records are checked and staged first (:class:`_Staging`, a file of its own: no lock
+    on the database), then published in short transactions (:func:`_publish`); a file that
+    fails anywhere leaves nothing behind. Called inside a transaction the caller already
+    holds, the records are written in it instead, as one unit.
 
     ``annotator``: whose annotations the records are (default: each record's own, e.g.
     Prodigy's ``_annotator_id``, else the store's annotator). ``on_conflict``: what a
@@ -600,136 +611,914 @@ def write_records(
         raise ValueError(f"unknown import mode {mode!r}")
     if on_conflict not in ON_CONFLICT:
         raise ValueError(f"unknown conflict rule {on_conflict!r}: use one of {', '.join(ON_CONFLICT)}")
-    conflicts: list[str] = []
-    conn = store.db.conn
-    label_names = {lab.name for lab in store.labels()}
-    ts = now()
-    counts = {"added": 0, "duplicates": 0, "spans": 0, "suggestions": 0, "misaligned": 0, "mismatch": 0,
-              "negatives": 0}
-    annotated: dict[str, int] = {}  # into the report only once the file is written
-    kept_from: dict[tuple[int, str], str] = {}  # (doc, annotator) -> the record of this file kept
-    new_labels: list[str] = []
-    doc_ids: list[int] = []
-    warnings: list[str] = []
+    opts = _Options(name, mode, lang, annotator, store.annotator)
+    if store.db.conn.in_transaction:
+        _write_in_transaction(store, records, opts, report, on_conflict)
+        return
+    _staged_import(store, _InProcess(records, opts), opts, report, on_conflict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """What every record of one file is imported with."""
+
+    name: str
+    mode: str
+    lang: str | None
+    annotator: str | None
+    default_annotator: str
+
+
+class _RecordWriter:
+    """Writes checked records one by one inside an open write transaction (the exact path:
+    duplicates, conflicts, records annotated before). Counts go to :meth:`finish`."""
+
+    def __init__(self, store: Store, opts: _Options, on_conflict: str, ts: str) -> None:
+        self.store = store
+        self.opts = opts
+        self.on_conflict = on_conflict
+        self.ts = ts
+        self.conn = store.db.conn
+        self.label_names = {lab.name for lab in store.labels()}
+        self.counts = {"added": 0, "duplicates": 0, "spans": 0, "suggestions": 0, "misaligned": 0, "mismatch": 0}
+        self.new_labels: list[str] = []
+        self.doc_ids: list[int] = []
+        self.warnings: list[str] = []
+        self.conflicts: list[str] = []
+        self.annotated: dict[str, int] = {}
+        self.kept_from: dict[tuple[int, str], str] = {}  # (doc, annotator) -> the record of this file kept
+        self.negatives = 0
+        self.on_added: Callable[[], None] | None = None
+
+    def add_label(self, label: str) -> None:
+        if label not in self.label_names:
+            self.label_names.add(label)
+            self.new_labels.append(label)
+            self.store.add_label(label)
+
+    def write(self, rec: Record, doc_lang: str, h: str) -> None:
+        store, conn, ts, mode, name = self.store, self.conn, self.ts, self.opts.mode, self.opts.name
+        counts = self.counts
+        with_spans = mode != "text" and rec.spans
+        cur = conn.execute(
+            "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO NOTHING",
+            [h, name, rec.line, title_of(rec.text, rec.meta), doc_lang, rec.text,
+             json.dumps(rec.meta, ensure_ascii=False), ts],
+        )
+        if cur.rowcount:
+            doc_id = int(cur.lastrowid)
+            counts["added"] += 1
+            self.doc_ids.append(doc_id)
+            if self.on_added is not None:
+                self.on_added()
+        else:
+            doc_id = conn.execute("SELECT id FROM documents WHERE hash = ?", [h]).fetchone()[0]
+            counts["duplicates"] += 1
+        if rec.tokens is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                [doc_id, "import", split_whitespace(rec.text, Tokens.from_pairs(rec.tokens)).to_bytes()],
+            )
+        who = self.opts.annotator or rec.annotator or self.opts.default_annotator
+        if mode == "accepted" and _decides(rec):
+            # An annotated example: a decision of ``who`` (issue 10), zero spans included.
+            who = _resolve_conflict(
+                store, doc_id, rec, who, name, self.on_conflict, fresh=bool(cur.rowcount), conflicts=self.conflicts,
+                kept_from=self.kept_from,
+            )
+            if who is None:
+                return
+            self.kept_from[(doc_id, who)] = f"{name}:{rec.line}" if rec.line is not None else name
+        elif not with_spans:
+            return
+        for sp in rec.spans or ():
+            if sp.text is not None and sp.text != rec.text[sp.start:sp.end]:
+                counts["mismatch"] += 1
+            self.add_label(sp.label)
+        if with_spans:
+            assert rec.spans is not None
+            if rec.tokens is not None:
+                tokens = split_whitespace(rec.text, Tokens.from_pairs(rec.tokens))
+            else:
+                tokens = tokenize(rec.text, doc_lang)
+                conn.execute(
+                    "INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
+                    [doc_id, tokenizer_id(doc_lang), tokens.to_bytes()],
+                )
+            counts["misaligned"] += _misaligned(tokens, rec.spans)
+            state = "accepted" if mode == "accepted" else "pending"
+            existing = {} if cur.rowcount else {
+                (s.start, s.end): s
+                for s in store.spans(doc_id, annotator=who, states=("accepted", "pending", "rejected"))
+            }
+            for sp in rec.spans:
+                same = existing.get((sp.start, sp.end))
+                if same is not None:
+                    if state == "accepted" and same.state != "accepted":
+                        # a pending or rejected suggestion at the same place becomes the imported span
+                        conn.execute(
+                            "UPDATE spans SET state = 'accepted', label = ?, origin = 'import', updated = ?"
+                            " WHERE id = ?", [sp.label, ts, same.id],
+                        )
+                        counts["spans"] += 1
+                    continue
+                if any(s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()):
+                    # An accepted span already there is a person's decision: an imported
+                    # span or suggestion never competes with it (as in Store.add_suggestions).
+                    self.warnings.append(
+                        f"{name}:{rec.line}: span {sp.start}-{sp.end} overlaps a span this annotator"
+                        " already has on the same text; kept the existing one"
+                    )
+                    continue
+                conn.execute(
+                    "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
+                    " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [doc_id, sp.start, sp.end, sp.label, who, "import", state, sp.score, ts, ts],
+                )
+                counts["spans" if state == "accepted" else "suggestions"] += 1
+        if mode == "accepted":
+            _record_decision(store, doc_id, rec, who, ts)
+            decided = _record_status(rec)
+            self.annotated[decided] = self.annotated.get(decided, 0) + 1
+            if not rec.spans:
+                self.negatives += 1
+
+    def wrote_any(self) -> bool:
+        c = self.counts
+        return bool(c["added"] or c["spans"] or c["suggestions"])
+
+    def finish(self, report: ImportReport) -> None:
+        c = self.counts
+        report.added += c["added"]
+        report.duplicates += c["duplicates"]
+        report.spans += c["spans"]
+        report.suggestions += c["suggestions"]
+        report.misaligned += c["misaligned"]
+        report.text_mismatch += c["mismatch"]
+        report.labels_added += self.new_labels
+        report.warnings += self.warnings
+        report.doc_ids += self.doc_ids
+        report.conflicts += self.conflicts
+        for status, n in self.annotated.items():
+            report.annotated[status] = report.annotated.get(status, 0) + n
+        report.negatives += self.negatives
+
+
+def _decides(rec: Record) -> bool:
+    """Whether the record, imported as accepted, is a decision of its annotator."""
+    return rec.annotated or rec.spans is not None or rec.status is not None
+
+
+def _check_record(rec: Record, opts: _Options, warnings: list[str], skipped: list[tuple[str, str]]) -> str | None:
+    """Check one record before anything is written: its language, or None to skip it (empty)."""
+    name = opts.name
+    warnings += [f"{name}: {w}" for w in rec.warnings]
+    _check_text(rec.text, name, rec.line)
+    if not rec.text.strip():
+        skipped.append((f"{name}:{rec.line}" if rec.line else name, "empty text"))
+        return None
+    doc_lang = opts.lang or rec.lang or detect_language(rec.text)
+    if rec.tokens is not None:
+        _check_tokens(rec, name)
+    if opts.mode != "text" and rec.spans:
+        check_spans(rec, name, allow_overlap=(opts.mode == "suggestions"))
+    return doc_lang
+
+
+def _write_in_transaction(
+    store: Store, records: Iterable[Record], opts: _Options, report: ImportReport, on_conflict: str
+) -> None:
+    """The records written one by one inside one transaction (the caller's, or a new one)."""
+    writer = _RecordWriter(store, opts, on_conflict, now())
+    skipped: list[tuple[str, str]] = []
     any_records = False
     with write(store.db), deferred_fts(store.db) as index_batch:
+        added = 0
+
+        def on_added() -> None:
+            nonlocal added
+            added += 1
+            if added % BATCH == 0:
+                index_batch()
+
+        writer.on_added = on_added
         for rec in records:
             any_records = True
-            warnings += [f"{name}: {w}" for w in rec.warnings]
-            _check_text(rec.text, name, rec.line)
-            if not rec.text.strip():
-                report.skipped.append((f"{name}:{rec.line}" if rec.line else name, "empty text"))
+            doc_lang = _check_record(rec, opts, writer.warnings, skipped)
+            if doc_lang is None:
+                report.skipped += skipped
+                skipped.clear()
                 continue
-            doc_lang = lang or rec.lang or detect_language(rec.text)
-            if rec.tokens is not None:
-                _check_tokens(rec, name)
-            with_spans = mode != "text" and rec.spans
-            if with_spans:
-                check_spans(rec, name, allow_overlap=(mode == "suggestions"))
-            h = content_hash(rec.text)
-            cur = conn.execute(
-                "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
-                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO NOTHING",
-                [h, name, rec.line, title_of(rec.text, rec.meta), doc_lang, rec.text,
-                 json.dumps(rec.meta, ensure_ascii=False), ts],
-            )
-            if cur.rowcount:
-                doc_id = int(cur.lastrowid)
-                counts["added"] += 1
-                doc_ids.append(doc_id)
-                if counts["added"] % BATCH == 0:
-                    index_batch()
-            else:
-                doc_id = conn.execute("SELECT id FROM documents WHERE hash = ?", [h]).fetchone()[0]
-                counts["duplicates"] += 1
-            if rec.tokens is not None:
-                conn.execute(
-                    "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                    [doc_id, "import", split_whitespace(rec.text, Tokens.from_pairs(rec.tokens)).to_bytes()],
-                )
-            who = annotator or rec.annotator or store.annotator
-            if mode == "accepted" and (rec.annotated or rec.spans is not None or rec.status is not None):
-                # An annotated example: a decision of ``who`` (issue 10), zero spans included.
-                who = _resolve_conflict(
-                    store, doc_id, rec, who, name, on_conflict, fresh=bool(cur.rowcount), conflicts=conflicts,
-                    kept_from=kept_from,
-                )
-                if who is None:
-                    continue
-                kept_from[(doc_id, who)] = f"{name}:{rec.line}" if rec.line is not None else name
-            elif not with_spans:
-                continue
-            for sp in rec.spans or ():
-                if sp.text is not None and sp.text != rec.text[sp.start:sp.end]:
-                    counts["mismatch"] += 1
-                if sp.label not in label_names:
-                    label_names.add(sp.label)
-                    new_labels.append(sp.label)
-                    store.add_label(sp.label)
-            if with_spans:
-                assert rec.spans is not None
-                if rec.tokens is not None:
-                    tokens = split_whitespace(rec.text, Tokens.from_pairs(rec.tokens))
-                else:
-                    tokens = tokenize(rec.text, doc_lang)
-                    conn.execute(
-                        "INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                        [doc_id, tokenizer_id(doc_lang), tokens.to_bytes()],
-                    )
-                counts["misaligned"] += _misaligned(tokens, rec.spans)
-                state = "accepted" if mode == "accepted" else "pending"
-                existing = {} if cur.rowcount else {
-                    (s.start, s.end): s
-                    for s in store.spans(doc_id, annotator=who, states=("accepted", "pending", "rejected"))
-                }
-                for sp in rec.spans:
-                    same = existing.get((sp.start, sp.end))
-                    if same is not None:
-                        if state == "accepted" and same.state != "accepted":
-                            # a pending or rejected suggestion at the same place becomes the imported span
-                            conn.execute(
-                                "UPDATE spans SET state = 'accepted', label = ?, origin = 'import', updated = ?"
-                                " WHERE id = ?", [sp.label, ts, same.id],
-                            )
-                            counts["spans"] += 1
-                        continue
-                    if any(s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()):
-                        # An accepted span already there is a person's decision: an imported
-                        # span or suggestion never competes with it (as in Store.add_suggestions).
-                        warnings.append(
-                            f"{name}:{rec.line}: span {sp.start}-{sp.end} overlaps a span this annotator"
-                            " already has on the same text; kept the existing one"
-                        )
-                        continue
-                    conn.execute(
-                        "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
-                        " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        [doc_id, sp.start, sp.end, sp.label, who, "import", state, sp.score, ts, ts],
-                    )
-                    counts["spans" if state == "accepted" else "suggestions"] += 1
-            if mode == "accepted":
-                _record_decision(store, doc_id, rec, who, ts)
-                decided = _record_status(rec)
-                annotated[decided] = annotated.get(decided, 0) + 1
-                if not rec.spans:
-                    counts["negatives"] += 1
-        if any_records and (counts["added"] or counts["spans"] or counts["suggestions"]):
+            writer.write(rec, doc_lang, content_hash(rec.text))
+        if any_records and writer.wrote_any():
             store._log("import", [], None)
     if not any_records:
-        report.notices.append(f"{name}: empty file, nothing to import")
-    report.added += counts["added"]
-    report.duplicates += counts["duplicates"]
-    report.spans += counts["spans"]
-    report.suggestions += counts["suggestions"]
-    report.misaligned += counts["misaligned"]
-    report.text_mismatch += counts["mismatch"]
-    report.labels_added += new_labels
-    report.warnings += warnings
-    report.doc_ids += doc_ids
-    report.conflicts += conflicts
-    for decided, n in annotated.items():
-        report.annotated[decided] = report.annotated.get(decided, 0) + n
-    report.negatives += counts["negatives"]
+        report.notices.append(f"{opts.name}: empty file, nothing to import")
+    writer.finish(report)
+
+
+# -- staged import: checked and staged outside the lock, published in short transactions ----
+
+#: Records checked per chunk (sent from the worker process, written to the staging file).
+STAGE_CHUNK = 500
+#: How long one publishing transaction may hold the write lock, in seconds (the batch size
+#: adapts to it), and the pause after each one. SQLite's busy handler retries a waiting
+#: writer 1, 2, 5, 10, 15, 20, then 25 ms apart (for its first 228 ms), so a pause of
+#: 25 ms is always seen by a writer that is waiting: it gets the lock within about one
+#: batch plus the pause (~100 ms), and the import keeps three quarters of the time.
+PUBLISH_SECONDS = 0.075
+PUBLISH_PAUSE = 0.025
+#: JSONL files at least this big are read and checked in a worker process (the second
+#: core) while this process stages them: the worker's start (spaCy's import, ~2 CPU-seconds)
+#: pays for itself from about 15,000 news-sized documents on.
+WORKER_MIN_BYTES = 32 << 20
+
+_STAGING_SCHEMA = """
+CREATE TABLE docs (
+    seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, line INTEGER, title TEXT NOT NULL, lang TEXT NOT NULL,
+    text TEXT NOT NULL, meta TEXT NOT NULL, tokens BLOB, pairs BLOB, who TEXT NOT NULL,
+    decide INTEGER NOT NULL, withspans INTEGER NOT NULL, status TEXT NOT NULL, answer TEXT,
+    prodigy TEXT, record INTEGER NOT NULL, fingerprint TEXT, nspans INTEGER NOT NULL,
+    misaligned INTEGER NOT NULL, mismatch INTEGER NOT NULL, annotated INTEGER NOT NULL,
+    rstatus TEXT, rannotator TEXT, rlang TEXT, hasspans INTEGER NOT NULL
+);
+CREATE TABLE spans (seq INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    label TEXT NOT NULL, score REAL, text TEXT);
+CREATE TABLE map (seq INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL);
+"""
+_DOC_COLUMNS = 24  # docs columns after seq
+
+#: One checked record, ready to stage: the ``docs`` row (without ``seq``) and its span rows.
+Prepared = tuple[tuple[Any, ...], list[tuple[int, int, str, float | None, str | None]]]
+
+
+def _prepare(rec: Record, opts: _Options, warnings: list[str], skipped: list[tuple[str, str]]) -> Prepared | None:
+    """Everything about one record that needs no database: checks, hash, title, language,
+    token-boundary check, its decision's status and fingerprint (None: skipped, empty)."""
+    doc_lang = _check_record(rec, opts, warnings, skipped)
+    if doc_lang is None:
+        return None
+    text, mode = rec.text, opts.mode
+    spans = rec.spans or []
+    with_spans = bool(mode != "text" and spans)
+    decide = mode == "accepted" and _decides(rec)
+    tokens = pairs = None
+    if rec.tokens is not None:
+        given = Tokens.from_pairs(rec.tokens)
+        pairs = given.to_bytes()
+        split = split_whitespace(text, given)
+        tokens = split.to_bytes()
+    misaligned = 0
+    if with_spans:
+        misaligned = _misaligned(split, spans) if rec.tokens is not None else misaligned_spans(text, spans, doc_lang)
+    mismatch = sum(1 for sp in spans if sp.text is not None and sp.text != text[sp.start:sp.end]) if (
+        decide or with_spans) else 0
+    status = _record_status(rec)
+    record = decide and not (rec.answer is None and rec.prodigy is None)
+    row = (
+        content_hash(text), rec.line, title_of(text, rec.meta), doc_lang, text,
+        json.dumps(rec.meta, ensure_ascii=False), tokens, pairs,
+        opts.annotator or rec.annotator or opts.default_annotator, int(decide), int(with_spans), status,
+        rec.answer, json.dumps(rec.prodigy, ensure_ascii=False) if rec.prodigy is not None else None,
+        int(record), example_fingerprint(status, [(sp.start, sp.end, sp.label) for sp in spans]) if record else None,
+        len(spans), misaligned, mismatch, int(rec.annotated), rec.status, rec.annotator, rec.lang,
+        int(rec.spans is not None),
+    )
+    return row, [(sp.start, sp.end, sp.label, sp.score, sp.text) for sp in spans]
+
+
+#: Whitespace-separated chunks on each side of a span edge that are tokenised with it. spaCy
+#: tokenises each chunk on its own except for its multi-word exceptions (Russian ``т. е.``,
+#: ``вед. науч. сотр.``: at most 3 chunks), so a margin of 5 chunks sees every rule that can
+#: move a token edge at a span's start or end.
+TOKEN_MARGIN = 5
+_CHUNK = re.compile(r"\S+")
+#: How far (characters) to look for those chunks; past it the whole text is tokenised.
+_REACH = 400
+
+
+def _window(text: str, lo: int, hi: int) -> tuple[int, int] | None:
+    """``[a, b)`` around ``lo..hi``: whole chunks, :data:`TOKEN_MARGIN` of them on each side
+    (None: not found within :data:`_REACH` characters)."""
+    n = len(text)
+    a = b = None
+    for reach in (_REACH // 4, _REACH):
+        a0 = max(0, lo - reach)
+        starts = [m.start() for m in _CHUNK.finditer(text, a0, lo)]
+        if a0 > 0 and starts and starts[0] == a0 and not text[a0 - 1].isspace():
+            del starts[0]  # cut by the reach: not a chunk start
+        if len(starts) > TOKEN_MARGIN:
+            a = starts[-TOKEN_MARGIN - 1]
+            break
+        if a0 == 0:
+            a = 0
+            break
+    for reach in (_REACH // 4, _REACH):
+        b1 = min(n, hi + reach)
+        ends = [m.end() for m in _CHUNK.finditer(text, hi, b1)]
+        if len(ends) > TOKEN_MARGIN + 1 or (len(ends) > TOKEN_MARGIN and ends[TOKEN_MARGIN] < b1):
+            b = ends[TOKEN_MARGIN]
+            break
+        if b1 == n:
+            b = n
+            break
+    if a is None or b is None:
+        return None
+    return a, b
+
+
+def _boundaries(text: str, lang: str) -> tuple[Sequence[int], Sequence[int]]:
+    """Token starts and ends of ``text``, as :func:`~annotations.tokenize.tokenize` gives them,
+    read from spaCy's arrays (no Python object per token)."""
+    from spacy.attrs import IDX, LENGTH
+
+    arr = blank_nlp(lang).make_doc(text).to_array([IDX, LENGTH])
+    if not len(arr):
+        return [], []
+    starts = arr[:, 0]
+    ends = starts + arr[:, 1]
+    if text.count(" ") == len(text) - int(arr[:, 1].sum()):
+        return starts.tolist(), ends.tolist()
+    toks = split_whitespace(text, Tokens(starts.tolist(), ends.tolist()))
+    return toks.starts, toks.ends
+
+
+@lru_cache(maxsize=None)
+def _multiword(lang: str) -> re.Pattern[str] | None:
+    """spaCy's exceptions of ``lang`` that hold whitespace (``т. е.``), as one pattern; None if none."""
+    rules = [k for k in blank_nlp(lang).tokenizer.rules if k.strip() and any(c.isspace() for c in k.strip())]
+    if not rules:
+        return None
+    return re.compile("|".join(re.escape(k) for k in sorted(rules, key=len, reverse=True)))
+
+
+def _edge(text: str, at: int, start: bool) -> tuple[int, int] | bool | None:
+    """Whether offset ``at`` is a token edge (a span's start if ``start``, else its end), told
+    without spaCy where the text says so: True at a chunk's own edge (tokens of a
+    whitespace-separated chunk begin at its start and end at its end), False inside a chunk of
+    letters (spaCy never splits one: none of its exceptions does). Otherwise the chunk
+    ``(a, b)`` to tokenise, or None (at whitespace, or a chunk longer than :data:`_REACH`)."""
+    n = len(text)
+    left_ws = at == 0 or text[at - 1].isspace()
+    right_ws = at == n or text[at].isspace()
+    if left_ws and right_ws:
+        return None
+    if start and left_ws or not start and right_ws:
+        return True
+    if start and right_ws or not start and left_ws:
+        return None  # a span that starts or ends in whitespace
+    a = at
+    stop = max(0, at - _REACH)
+    while a > stop and not text[a - 1].isspace():
+        a -= 1
+    m = _CHUNK.match(text, at, min(n, at + _REACH))
+    b = m.end() if m else at
+    if (a == stop and a > 0 and not text[a - 1].isspace()) or (b < n and not text[b].isspace()):
+        return None
+    chunk = text[a:b]
+    if chunk.isalpha():
+        return False
+    return a, b
+
+
+def misaligned_spans(text: str, spans: Sequence[RecordSpan], lang: str) -> int:
+    """How many spans do not start and end on token boundaries (spaCy's, as :func:`tokenize`).
+
+    Told from the text around each span edge (:func:`_edge`): an edge at a chunk's own edge
+    is a token edge, one inside a word of letters is not; only the chunks that hold
+    punctuation at an edge are tokenised, all in one call. Near one of spaCy's multi-word
+    exceptions, or at whitespace, the text around the span is tokenised
+    (:data:`TOKEN_MARGIN` chunks each side). The answer is the same as tokenising the whole
+    text (``tests/test_import_speed.py`` checks it on every offset of the seeds).
+    """
+    multi = _multiword(lang)
+    n = len(text)
+    unknown: list[tuple[int, bool]] = []
+    chunks: dict[tuple[int, int], None] = {}
+    windows: list[tuple[int, int]] = []
+    bad = 0
+    near = [multi is not None and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)) is not None
+            for sp in spans]
+    for sp, near_multi in zip(spans, near):
+        if near_multi:
+            w = _window(text, sp.start, sp.end)
+            windows.append(w if w is not None else (0, n))
+            unknown += [(sp.start, True), (sp.end, False)]
+            continue
+        ok = True
+        for at, is_start in ((sp.start, True), (sp.end, False)):
+            edge = _edge(text, at, is_start)
+            if edge is True:
+                continue
+            if edge is False:
+                ok = False
+            elif edge is None:
+                w = _window(text, at, at)
+                windows.append(w if w is not None else (0, n))
+                unknown.append((at, is_start))
+            else:
+                chunks[edge] = None
+                unknown.append((at, is_start))
+        if not ok:
+            bad += 1
+    if not unknown:
+        return bad
+    windows = sorted([*windows, *chunks])
+    merged: list[tuple[int, int]] = []
+    for a, b in windows:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    starts, ends = _window_boundaries(text, merged, lang)
+    # Count each span once: misaligned if an edge told without spaCy is not an edge, or one
+    # tokenised is not.
+    bad = 0
+    for sp, near_multi in zip(spans, near):
+        ok = True
+        for at, is_start in ((sp.start, True), (sp.end, False)):
+            if near_multi:
+                ok = ok and (at in starts if is_start else at in ends)
+                continue
+            edge = _edge(text, at, is_start)
+            if edge is False:
+                ok = False
+            elif edge is not True:
+                ok = ok and (at in starts if is_start else at in ends)
+        bad += not ok
+    return bad
+
+
+def _window_boundaries(text: str, windows: list[tuple[int, int]], lang: str) -> tuple[set[int], set[int]]:
+    """Token starts and ends inside ``windows`` (whole chunks of ``text``), tokenised in one call."""
+    sep = "\n\n"
+    parts, offsets, at = [], [], 0
+    for a, b in windows:
+        parts.append(text[a:b])
+        offsets.append((at, at + b - a, a))
+        at += b - a + len(sep)
+    t_starts, t_ends = _boundaries(sep.join(parts), lang)
+    starts: set[int] = set()
+    ends: set[int] = set()
+    w = 0
+    for s, e in zip(t_starts, t_ends):
+        while w < len(offsets) and s >= offsets[w][1]:
+            w += 1
+        if w == len(offsets):
+            break
+        lo, hi, a = offsets[w]
+        if s >= lo and e <= hi:
+            starts.add(s - lo + a)
+            ends.add(e - lo + a)
+    return starts, ends
+
+
+class _Source:
+    """Checked records of one file, in chunks of :data:`Prepared` (in process or from a worker)."""
+
+    warnings: list[str]
+    skipped: list[tuple[str, str]]
+    any_records: bool
+
+    def chunks(self) -> Iterator[list[Prepared]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _InProcess(_Source):
+    def __init__(self, records: Iterable[Record], opts: _Options) -> None:
+        self.records, self.opts = records, opts
+        self.warnings, self.skipped, self.any_records = [], [], False
+
+    def chunks(self) -> Iterator[list[Prepared]]:
+        chunk: list[Prepared] = []
+        for rec in self.records:
+            self.any_records = True
+            p = _prepare(rec, self.opts, self.warnings, self.skipped)
+            if p is not None:
+                chunk.append(p)
+                if len(chunk) >= STAGE_CHUNK:
+                    yield chunk
+                    chunk = []
+        if chunk:
+            yield chunk
+
+
+def _worker_main() -> None:
+    """The worker process (``python -c``, see :class:`_WorkerSource`): read, check and
+    prepare one JSONL file, sending pickled chunks on stdout."""
+    import pickle
+    import sys
+
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write to the pipe
+
+    def send(msg: tuple[Any, ...]) -> None:
+        pickle.dump(msg, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+    try:
+        path, fields, fix_mojibake, formats = pickle.load(sys.stdin.buffer)
+        opts = _Options(*fields)
+        if formats:
+            import annotations.formats  # noqa: F401 - the readers' registrations
+        local = ImportReport()
+        last = done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+
+        records = check_records(_checked(read_jsonl(Path(path), opts.name, tick), opts.name), opts.name,
+                                local, fix=fix_mojibake)
+        source = _InProcess(records, opts)
+        for chunk in source.chunks():
+            send(("rows", chunk, done - last))
+            last = done
+        send(("done", source.any_records, source.warnings, source.skipped, local.warnings, local.notices,
+              done - last))
+    except ImportFailure as exc:
+        send(("failure", exc.source, exc.message, exc.line))
+    except BrokenPipeError:
+        pass  # the importer stopped listening (it failed or was interrupted)
+    except BaseException as exc:  # noqa: BLE001 - reported by the parent as the file's error
+        send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _WorkerSource(_Source):
+    """A JSONL file read, checked and prepared in a worker process (the second core).
+
+    A plain ``python -c`` child with pickles on its stdin and stdout, not
+    ``multiprocessing``: that would re-run the caller's main script in the child."""
+
+    def __init__(self, path: Path, opts: _Options, fix_mojibake: bool, report: ImportReport,
+                 tick: Callable[[int], None]) -> None:
+        import pickle
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from annotations.importer import _worker_main; _worker_main()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        fields = (opts.name, opts.mode, opts.lang, opts.annotator, opts.default_annotator)
+        pickle.dump((str(path), fields, fix_mojibake, "annotations.formats" in sys.modules), self.proc.stdin)
+        self.proc.stdin.close()
+        self.pipe = self.proc.stdout
+        self.report, self.tick, self.name = report, tick, opts.name
+        self.warnings, self.skipped, self.any_records = [], [], False
+
+    def chunks(self) -> Iterator[list[Prepared]]:
+        import pickle
+
+        while True:
+            try:
+                msg = pickle.load(self.pipe)
+            except EOFError:
+                raise ImportFailure(self.name, "could not be read (the worker process stopped)") from None
+            kind = msg[0]
+            if kind == "rows":
+                self.any_records = True
+                self.tick(msg[2])
+                yield msg[1]
+            elif kind == "done":
+                self.any_records = self.any_records or msg[1]
+                self.warnings, self.skipped = msg[2], msg[3]
+                self.report.warnings += msg[4]
+                self.report.notices += msg[5]
+                self.tick(msg[6])
+                return
+            elif kind == "failure":
+                raise ImportFailure(msg[1], msg[2], msg[3])
+            else:
+                raise ImportFailure(self.name, f"could not be read ({msg[1][:200]})")
+
+    def close(self) -> None:
+        self.pipe.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+class _Staging:
+    """One file's checked records in a SQLite file of their own beside the database (no
+    lock on the database while it is written); held with ``flock`` while its import runs,
+    so :func:`recover_interrupted_imports` can tell an import that died from one that runs."""
+
+    def __init__(self, store: Store) -> None:
+        import fcntl
+        import tempfile
+
+        folder = None if str(store.path) == ":memory:" else store.path.resolve().parent
+        fd, path = tempfile.mkstemp(prefix=f".{store.path.name}.import-", suffix=".staging", dir=folder)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self.fd, self.path = fd, path
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.executescript(_STAGING_SCHEMA)
+        self.count = 0
+        self.labels: dict[str, None] = {}
+
+    def add(self, chunk: list[Prepared]) -> None:
+        conn = self.conn
+        conn.execute("BEGIN")
+        seq = self.count
+        docs, spans = [], []
+        for row, span_rows in chunk:
+            seq += 1
+            docs.append((seq, *row))
+            spans += [(seq, *s) for s in span_rows]
+        conn.executemany(f"INSERT INTO docs VALUES ({','.join('?' * (_DOC_COLUMNS + 1))})", docs)
+        if spans:
+            conn.executemany("INSERT INTO spans VALUES (?,?,?,?,?,?)", spans)
+        conn.execute("COMMIT")
+        self.count = seq
+
+    def sealed(self) -> None:
+        """Staging done: index the spans by record and hand the file to the publisher."""
+        self.conn.execute("CREATE INDEX spans_seq ON spans(seq)")
+        self.conn.close()
+
+    def remove(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(self.path + suffix)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def _staged_import(store: Store, source: _Source, opts: _Options, report: ImportReport, on_conflict: str) -> None:
+    """Stage a file's checked records, then publish them (see :func:`write_records`)."""
+    recover_interrupted_imports(store)
+    staging = _Staging(store)
+    try:
+        try:
+            for chunk in source.chunks():
+                staging.add(chunk)
+        finally:
+            source.close()
+        report.skipped += source.skipped
+        if not source.any_records:
+            report.notices.append(f"{opts.name}: empty file, nothing to import")
+            report.warnings += source.warnings
+            return
+        staging.sealed()
+        _publish(store, staging, opts, report, on_conflict, source.warnings)
+    finally:
+        staging.remove()
+
+
+def _publish(
+    store: Store, staging: _Staging, opts: _Options, report: ImportReport, on_conflict: str, warnings: list[str]
+) -> None:
+    """Copy the staged records into the database in short transactions, all or nothing.
+
+    New documents (and their spans, statuses, Prodigy keys, given tokens) go in batches of
+    a few hundred, each in its own transaction of about :data:`PUBLISH_SECONDS`, indexed
+    for search in the same transaction; each batch's document ids are noted in
+    ``import_batches``/``import_batch_docs``. Records whose text is already in the database
+    (or earlier in the file) are written by :class:`_RecordWriter` in the last transaction,
+    which also logs the import and deletes the note. If anything fails, the batches already
+    published are deleted again (:func:`_discard`); if the process dies, the note lets the
+    next import (or :func:`recover_interrupted_imports`) delete them.
+    """
+    conn = store.db.conn
+    ts = now()
+    writer = _RecordWriter(store, opts, on_conflict, ts)
+    writer.warnings += warnings
+    state = "accepted" if opts.mode == "accepted" else "pending"
+    conn.execute("ATTACH DATABASE ? AS imp", [staging.path])
+    batch_id: int | None = None
+    try:
+        seq, n, total = 1, 200, staging.count
+        while seq <= total:
+            t0 = time.perf_counter()
+            last = min(total, seq + n - 1)
+            with write(store.db), deferred_fts(store.db):
+                if batch_id is None:
+                    batch_id = int(conn.execute(
+                        "INSERT INTO import_batches (source, staging, pid, started) VALUES (?,?,?,?)",
+                        [opts.name, staging.path, os.getpid(), ts],
+                    ).lastrowid)
+                _publish_batch(writer, conn, batch_id, seq, last, opts.name, ts, state)
+            elapsed = time.perf_counter() - t0
+            seq = last + 1
+            n = max(20, min(5000, int(n * PUBLISH_SECONDS / max(elapsed, 1e-4))))
+            if seq <= total:
+                time.sleep(PUBLISH_PAUSE)
+        with write(store.db):
+            for row in _rest(conn):
+                rec, doc_lang, h = _staged_record(conn, row)
+                writer.write(rec, doc_lang, h)
+            if writer.wrote_any():
+                store._log("import", [], None)
+            if batch_id is not None:
+                conn.execute("DELETE FROM import_batches WHERE id = ?", [batch_id])
+    except BaseException:
+        if batch_id is not None:
+            _discard(store, batch_id)
+        raise
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.execute("DETACH DATABASE imp")
+    writer.finish(report)
+
+
+def _rest(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+    """The staged records not published as new documents, in file order, a page at a time."""
+    after = 0
+    while True:
+        rows = conn.execute(
+            "SELECT d.* FROM imp.docs d WHERE d.seq > ?"
+            " AND NOT EXISTS (SELECT 1 FROM imp.map m WHERE m.seq = d.seq) ORDER BY d.seq LIMIT 500", [after],
+        ).fetchall()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1][0]
+
+
+def _staged_record(conn: sqlite3.Connection, row: tuple[Any, ...]) -> tuple[Record, str, str]:
+    """A staged row back as the :class:`Record` it came from (for :class:`_RecordWriter`)."""
+    (seq, h, line, _title, doc_lang, text, meta, _tokens, pairs, _who, _decide, _withspans, _status,
+     answer, prodigy, _record, _fp, _nspans, _mis, _mm, annotated, rstatus, rannotator, rlang, hasspans) = row
+    spans = None
+    if hasspans:
+        spans = [RecordSpan(s, e, label, score, stext) for s, e, label, score, stext in conn.execute(
+            "SELECT start, end, label, score, text FROM imp.spans WHERE seq = ? ORDER BY rowid", [seq])]
+    tokens = None
+    if pairs is not None:
+        t = Tokens.from_bytes(pairs)
+        tokens = list(zip(t.starts, t.ends))
+    rec = Record(
+        text=text, line=line, meta=json.loads(meta), spans=spans, tokens=tokens, status=rstatus, lang=rlang,
+        annotated=bool(annotated), answer=answer, annotator=rannotator,
+        prodigy=json.loads(prodigy) if prodigy is not None else None,
+    )
+    return rec, doc_lang, h
+
+
+def _publish_batch(
+    writer: _RecordWriter, conn: sqlite3.Connection, batch_id: int, lo: int, hi: int, name: str, ts: str, state: str
+) -> None:
+    """New documents among staged records ``lo..hi``, with everything they bring (one transaction)."""
+    before = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
+    conn.execute(
+        "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
+        " SELECT hash, ?, line, title, lang, text, meta, ? FROM imp.docs WHERE seq BETWEEN ? AND ?"
+        " ORDER BY seq ON CONFLICT(hash) DO NOTHING", [name, ts, lo, hi],
+    )
+    after = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
+    if after == before:
+        return
+    conn.execute("INSERT INTO import_batch_docs (batch_id, first, last) VALUES (?,?,?)", [batch_id, before + 1, after])
+    # The new document of each text is its first record in the file.
+    conn.execute(
+        "INSERT INTO imp.map (seq, doc_id) SELECT min(s.seq), d.id FROM imp.docs s"
+        " JOIN documents d ON d.hash = s.hash WHERE s.seq BETWEEN ? AND ? AND d.id > ? GROUP BY d.id",
+        [lo, hi, before],
+    )
+    new = "FROM imp.map m JOIN imp.docs d ON d.seq = m.seq WHERE m.seq BETWEEN ? AND ?"
+    for (label,) in conn.execute(
+        "SELECT s.label FROM imp.map m JOIN imp.docs d ON d.seq = m.seq JOIN imp.spans s ON s.seq = m.seq"
+        " WHERE m.seq BETWEEN ? AND ? AND (d.withspans OR d.decide) GROUP BY s.label ORDER BY min(s.rowid)",
+        [lo, hi],
+    ).fetchall():
+        if label not in writer.label_names:
+            writer.add_label(label)
+            conn.execute(
+                "UPDATE import_batches SET labels = json_insert(labels, '$[#]', ?) WHERE id = ?", [label, batch_id]
+            )
+    spans = conn.execute(
+        "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score, created, updated)"
+        " SELECT m.doc_id, s.start, s.end, s.label, d.who, 'import', ?, s.score, ?, ?"
+        " FROM imp.map m JOIN imp.docs d ON d.seq = m.seq JOIN imp.spans s ON s.seq = m.seq"
+        " WHERE m.seq BETWEEN ? AND ? AND d.withspans ORDER BY m.seq, s.rowid",
+        [state, ts, ts, lo, hi],
+    ).rowcount
+    conn.execute(
+        "INSERT INTO doc_status (doc_id, annotator, status, updated) SELECT m.doc_id, d.who, d.status, ? "
+        + new + " AND d.decide AND d.status != 'todo'", [ts, lo, hi],
+    )
+    conn.execute(
+        "INSERT INTO import_records (doc_id, annotator, answer, fingerprint, prodigy)"
+        " SELECT m.doc_id, d.who, d.answer, d.fingerprint, coalesce(d.prodigy, '{}') " + new + " AND d.record",
+        [lo, hi],
+    )
+    conn.execute(
+        "INSERT INTO doc_tokens (doc_id, tokenizer, offsets) SELECT m.doc_id, 'import', d.tokens "
+        + new + " AND d.tokens IS NOT NULL", [lo, hi],
+    )
+    c = writer.counts
+    added, misaligned, mismatch = conn.execute(
+        "SELECT count(*), coalesce(sum(d.misaligned * d.withspans), 0),"
+        " coalesce(sum(CASE WHEN d.withspans OR d.decide THEN d.mismatch ELSE 0 END), 0) " + new, [lo, hi],
+    ).fetchone()
+    c["added"] += added
+    c["spans" if state == "accepted" else "suggestions"] += spans
+    c["misaligned"] += misaligned
+    c["mismatch"] += mismatch
+    for status, k, negatives in conn.execute(
+        "SELECT d.status, count(*), sum(d.nspans = 0) " + new + " AND d.decide GROUP BY d.status", [lo, hi]
+    ):
+        writer.annotated[status] = writer.annotated.get(status, 0) + k
+        writer.negatives += negatives
+    writer.doc_ids += [r[0] for r in conn.execute("SELECT doc_id FROM imp.map WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                                                  [lo, hi])]
+
+
+#: Documents deleted per transaction when an import's published batches are taken back.
+DISCARD_BATCH = 200
+
+
+def _discard(store: Store, batch_id: int) -> None:
+    """Delete what an import that did not finish published (short transactions)."""
+    conn = store.db.conn
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    try:
+        while True:
+            with write(store.db):
+                row = conn.execute(
+                    "SELECT rowid, first, last FROM import_batch_docs WHERE batch_id = ? ORDER BY rowid DESC LIMIT 1",
+                    [batch_id],
+                ).fetchone()
+                if row is None:
+                    labels = conn.execute("SELECT labels FROM import_batches WHERE id = ?", [batch_id]).fetchone()
+                    for label in json.loads(labels[0]) if labels else []:
+                        conn.execute(
+                            "DELETE FROM labels WHERE name = ? AND NOT EXISTS (SELECT 1 FROM spans WHERE label = ?)",
+                            [label, label],
+                        )
+                    conn.execute("DELETE FROM import_batches WHERE id = ?", [batch_id])
+                    return
+                rowid, first, last = row
+                cut = max(first, last - DISCARD_BATCH + 1)
+                conn.execute("DELETE FROM documents WHERE id BETWEEN ? AND ?", [cut, last])
+                if cut == first:
+                    conn.execute("DELETE FROM import_batch_docs WHERE rowid = ?", [rowid])
+                else:
+                    conn.execute("UPDATE import_batch_docs SET last = ? WHERE rowid = ?", [cut - 1, rowid])
+    except sqlite3.Error:
+        pass  # e.g. the disk is still full: the note stays, the next import takes them back
+
+
+def recover_interrupted_imports(store: Store) -> int:
+    """Take back what imports that died while publishing left (see :func:`_publish`).
+
+    An import holds ``flock`` on its staging file while it runs; a note whose staging file
+    is gone or no longer held is an import that died (kill -9, power loss). Staging files
+    no import holds (one killed before it published) are removed. Returns how many imports
+    were taken back. Cheap when there are none (one read, one folder listing).
+    """
+    if store.read_only:
+        return 0
+    conn = store.db.conn
+    rows = conn.execute("SELECT id, staging FROM import_batches").fetchall()
+    taken = 0
+    for batch_id, staging in rows:
+        if _held(staging):
+            continue  # still running
+        _discard(store, batch_id)
+        _unlink_staging(staging)
+        taken += 1
+    if str(store.path) != ":memory:":
+        # Staging files of imports killed before they published anything (no note).
+        for path in store.path.resolve().parent.glob(f".{store.path.name}.import-*.staging"):
+            if _held(str(path)) is False:
+                _unlink_staging(str(path))
+    return taken
+
+
+def _held(path: str) -> bool | None:
+    """Whether a running import holds ``path`` (its staging file); None if it cannot be opened."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _unlink_staging(path: str) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            os.unlink(path + suffix)
 
 
 #: What an annotated record does when its text is already annotated, differently, by the
@@ -905,6 +1694,8 @@ def import_paths(
         raise ValueError(f"unknown import mode {mode!r}")
     if store.read_only:
         raise ReadOnlyError(f"cannot import: {store.read_only}")
+    if not store.db.conn.in_transaction:
+        recover_interrupted_imports(store)
     report = ImportReport()
     sources = list(iter_sources(paths, report))
     total = sum(_size(p) for p, _ in sources) or 1
@@ -922,14 +1713,23 @@ def import_paths(
 
         try:
             reader = _reader(path, fmt)
-            if reader is read_jsonl:
-                records = read_jsonl(path, name, tick)
+            if reader is read_jsonl and size >= WORKER_MIN_BYTES and not store.db.conn.in_transaction:
+                # Read and checked in a worker process while this one stages and publishes.
+                if on_conflict not in ON_CONFLICT:
+                    raise ValueError(f"unknown conflict rule {on_conflict!r}")
+                opts = _Options(name, mode, lang, annotator, store.annotator)
+                _staged_import(store, _WorkerSource(path, opts, fix_mojibake, report, tick), opts, report,
+                               on_conflict)
             else:
-                records = reader(path, name)
-            records = check_records(_checked(records, name), name, report, fix=fix_mojibake)
-            write_records(
-                store, records, name, report, mode=mode, lang=lang, annotator=annotator, on_conflict=on_conflict
-            )
+                if reader is read_jsonl:
+                    records = read_jsonl(path, name, tick)
+                else:
+                    records = reader(path, name)
+                records = check_records(_checked(records, name), name, report, fix=fix_mojibake)
+                write_records(
+                    store, records, name, report, mode=mode, lang=lang, annotator=annotator,
+                    on_conflict=on_conflict,
+                )
         except ImportFailure as exc:
             report.errors.append(exc)
         except sqlite3.DatabaseError as exc:  # disk full, a damaged file: this file is rolled back

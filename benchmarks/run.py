@@ -145,6 +145,19 @@ def summarise_import(r: dict[str, Any]) -> list[Row]:
         rows.append(("import", f"`annotate import`, {_n(docs)} docs",
                      f"{_n(r.get('cli_docs_per_s'))} docs/s, peak {_n(r.get('cli_peak_rss_mb'), 1)} MB", target,
                      _all(_at_least(r.get("cli_docs_per_s"), rate), _at_most(r.get("cli_peak_rss_mb"), rss))))
+    rt = r.get("ratio_targets", {})
+    if "cli_vs_sqlite_utils" in r:  # issue 11: the command beside its baselines, in the same run
+        rows.append(("import", f"`annotate import` vs raw `sqlite-utils insert --nl` ({_n(r.get('sqlite_utils_docs_per_s'))}"
+                     " docs/s)", f"{_n(r['cli_vs_sqlite_utils'], 2)}x", f">= {rt.get('vs_sqlite_utils', 0.8)}x",
+                     _at_least(r["cli_vs_sqlite_utils"], rt.get("vs_sqlite_utils", 0.8))))
+        rows.append(("import", f"`annotate import` vs raw executemany + FTS5 ({_n(r.get('baseline_docs_per_s'))} docs/s)",
+                     f"{_n(r['cli_vs_baseline'], 2)}x", f">= {rt.get('vs_baseline', 1.0)}x",
+                     _at_least(r["cli_vs_baseline"], rt.get("vs_baseline", 1.0))))
+    if "short_rss_ratio" in r:
+        rows.append(("import", f"short docs, peak RSS {_n(r.get('short_small_docs'))} vs {_n(r.get('short_large_docs'))}",
+                     f"{_n(r.get('short_small_peak_rss_mb'), 1)} vs {_n(r.get('short_large_peak_rss_mb'), 1)} MB"
+                     f" (ratio {_n(r['short_rss_ratio'], 2)})", f"ratio <= {rt.get('short_rss_ratio', 1.2)}",
+                     _at_most(r["short_rss_ratio"], rt.get("short_rss_ratio", 1.2))))
     for key, what in (("page_ms", "page of 50 documents"), ("page_todo_ms", "page, status filter"),
                       ("page_deep_after_ms", "deep page (after id)"), ("search_rare_ms", "search, rare name"),
                       ("search_common_ms", "search, common name (first page)")):

@@ -19,6 +19,10 @@ EXPECTED = {
     "page_lang_ms", "search_rare_ms", "search_common_ms", "search_common_prefix_ms",
     "search_two_words_ms", "search_common_todo_ms", "search_common_done_ms", "search_rare_hits",
     "search_common_hits_page", "page_done_hits", "targets", "meets_targets",
+    # issue 11: the baselines run beside the import, and the short-document memory runs
+    "sqlite_utils_docs_per_s", "baseline_docs_per_s", "cli_vs_sqlite_utils", "cli_vs_baseline",
+    "import_vs_sqlite_utils", "import_vs_baseline", "import_spans", "short_small_peak_rss_mb",
+    "short_large_peak_rss_mb", "short_rss_ratio", "ratio_targets", "meets_ratio_targets", "load_average",
 }
 
 
@@ -35,4 +39,7 @@ def test_bench_import_quick_json() -> None:
     assert result["page_done_hits"] > 0
     assert result["targets"] == {"import_docs_per_s": 20000, "peak_rss_mb": 200, "query_ms": 10}
     assert all(result[k] > 0 for k in ("import_docs_per_s", "import_peak_rss_mb", "page_ms"))
-    assert isinstance(result["meets_targets"], bool)
+    assert isinstance(result["meets_targets"], bool) and isinstance(result["meets_ratio_targets"], bool)
+    assert result["import_spans"] == 2000 * result["spans_per_doc"]  # every document brings its spans
+    assert result["ratio_targets"] == {"vs_sqlite_utils": 0.8, "vs_baseline": 1.0, "short_rss_ratio": 1.2}
+    assert result["short_small_docs"] == 200 and result["short_large_docs"] == 2000

@@ -122,6 +122,10 @@ class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQue
     def table_columns(self, table: str) -> list[str]:
         raise NotImplementedError
 
+    def import_in_progress(self) -> bool:
+        """Whether an import is publishing (or died publishing) a file into this database."""
+        return False
+
     def id_high_water(self, table: str) -> int:
         """The highest id ``table`` has ever handed out (a deleted row's id included)."""
         raise NotImplementedError

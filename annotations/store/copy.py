@@ -70,6 +70,11 @@ def copy_database(source: Backend, target: Backend, progress: Callable[[str, int
             f"cannot copy {source.location}: it has tables this annotate does not know ({', '.join(unknown)});"
             " upgrade annotate"
         )
+    if source.import_in_progress():
+        raise StoreError(
+            f"cannot copy {source.location}: an import is publishing a file into it (or was killed doing so;"
+            " the next `annotate import` takes its half back): copy when it has finished"
+        )
     report = CopyReport(source.location, target.location)
     with target.write(), target.bulk_index() as flush:
         target.clear_labels()  # a new store's default labels: the source's replace them

@@ -80,6 +80,12 @@ class Store(
         self._session_id: int | None = None
         self._lengths: dict[int, int] = {}
         self._ensure_default_labels()
+        if backend is None and self._b.import_in_progress() and not self.read_only:
+            # An import killed while publishing left part of a file: take it back now, not
+            # only at the next import (one indexed read when there is none).
+            from ..importer import recover_interrupted_imports
+
+            recover_interrupted_imports(self)
 
     # -- lifecycle ---------------------------------------------------------------------
 

@@ -49,6 +49,10 @@ GROUP BY annotator, doc
 """
 
 
+#: Tables of the importer's own bookkeeping (empty but while an import runs): not data to copy.
+_BOOKKEEPING = frozenset({"fts_deferred", "import_batches", "import_batch_docs"})
+
+
 class SQLiteBackend(Backend):
     """A store in one SQLite file (WAL, ``BEGIN IMMEDIATE`` writers; see :mod:`annotations.db`)."""
 
@@ -140,8 +144,11 @@ class SQLiteBackend(Backend):
     def table_names(self) -> set[str]:
         return {
             r[0] for r in self.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not r[0].startswith(("sqlite_", "documents_fts", "_sqlite_")) and r[0] != "fts_deferred"
+            if not r[0].startswith(("sqlite_", "documents_fts", "_sqlite_")) and r[0] not in _BOOKKEEPING
         }
+
+    def import_in_progress(self) -> bool:
+        return self.value("SELECT 1 FROM import_batches LIMIT 1") is not None
 
     def table_columns(self, table: str) -> list[str]:
         return [r[1] for r in self.execute(f"PRAGMA table_info({table})")]
