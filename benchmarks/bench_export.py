@@ -40,62 +40,145 @@ from ._util import peak_rss_mb, print_results, run_child
 
 TARGET_JSONL_DOCS_PER_S = 20_000
 
-_WORDS = (
-    "өкмөт мыйзам долбоор жыйын кабыл алды жаңы мектеп ачылды боюнча министрлик билдирди"
-    " правительство закон проект заседание принял новый школа открыта по словам министерство"
-    " сообщил эл аралык кызматташтык маселелери талкууланды экономика инвестиция өнүктүрүү"
-    " бюджет программа вопросы сотрудничества обсуждались развитие региона"
+#: Word forms of the synthetic news text (Kyrgyz, then Russian): stems with inflections.
+_KY_STEMS = (
+    "өкмөт мыйзам долбоор жыйын мектеп министрлик кызмат маселе экономика инвестиция бюджет"
+    " программа шаар айыл эл мамлекет президент депутат жер суу жол курулуш дарыгер оорукана"
+    " соода базар баа акча бизнес ишкер мугалим окуучу спорт маданият тарых илим"
 ).split()
-_PER = ["Садыр Жапаров", "Адылбек Касымалиев", "Михаил Мишустин", "Жээнбек Кулубаев", "Айгүл Асанова"]
-_LOC = ["Бишкек", "Ош", "Москва", "Нарын", "Ысык-Көл", "Талас", "Жалал-Абад"]
-_ORG = ["Жогорку Кеңеш", "Улуттук банк", "Министерство финансов", "Кабар агенттиги"]
+_KY_ENDINGS = ("", "", "", "дун", "нын", "га", "да", "дан", "лар", "дар", "ды", "ти", "чы", "лык")
+_KY_VERBS = "кабыл алды ачылды билдирди талкууланды айтты белгиледи өттү башталды бүттү жарыялады".split()
+_RU_STEMS = (
+    "правительств закон проект заседани школ министерств сотрудничеств экономик инвестици бюджет"
+    " программ город сел народ государств президент депутат земл вод дорог строительств врач"
+    " больниц торговл рынк цен деньг бизнес предпринимател учител ученик спорт культур истори наук"
+).split()
+_RU_ENDINGS = ("а", "о", "ы", "е", "ов", "ами", "ой", "ия", "ий", "ых", "ую", "ом")
+_RU_VERBS = "принял открыта сообщил обсуждались заявил отметил прошло началось завершилось объявил".split()
+_FUNCTION = {"ky": "жана менен үчүн боюнча ошондой эле бул ал да деп".split(),
+             "ru": "и в на с по для что это как также не из к о".split()}
+_NAMES = {
+    "PER": ["Садыр Жапаров", "Адылбек Касымалиев", "Михаил Мишустин", "Жээнбек Кулубаев", "Айгүл Асанова",
+            "Сергей Лавров", "Анна Петрова"],
+    "LOC": ["Бишкек", "Ош", "Москва", "Нарын", "Ысык-Көл", "Талас", "Жалал-Абад", "Санкт-Петербург"],
+    "ORG": ["Жогорку Кеңеш", "Улуттук банк", "Министерство финансов", "Кабар агенттиги", "ЕАЭБ", "ОДКБ"],
+}
+#: Sentences generated per language; documents are drawn from them (building stays quick).
+_POOL = 4_000
 
 
-def make_doc(rng: random.Random, n_words: int) -> tuple[str, list[tuple[int, int, str]]]:
-    """A sentence of about ``n_words`` words with two or three entities on word boundaries."""
-    parts: list[str] = []
-    spans: list[tuple[int, int, str]] = []
-    pos = 0
-    entity_at = set(rng.sample(range(n_words), k=min(n_words, rng.choice((2, 3)))))
-    for i in range(n_words):
-        if i in entity_at:
-            label = rng.choice(("PER", "LOC", "ORG"))
-            words = rng.choice({"PER": _PER, "LOC": _LOC, "ORG": _ORG}[label])
-            spans.append((pos, pos + len(words), label))
+def _sentence_pool(rng: random.Random, lang: str, n_words: tuple[int, int]) -> list[str]:
+    """``_POOL`` sentences of news-like text in ``lang``: words, commas, a verb, a full stop."""
+    stems, endings, verbs = (
+        (_KY_STEMS, _KY_ENDINGS, _KY_VERBS) if lang == "ky" else (_RU_STEMS, _RU_ENDINGS, _RU_VERBS)
+    )
+    function = _FUNCTION[lang]
+    out = []
+    for _ in range(_POOL):
+        words = []
+        for _ in range(rng.randint(*n_words)):
+            r = rng.random()
+            if r < 0.25:
+                words.append(rng.choice(function))
+            elif r < 0.3:
+                words.append(str(rng.randrange(1, 3000)))
+            else:
+                words.append(rng.choice(stems) + rng.choice(endings))
+            if rng.random() < 0.07:
+                words[-1] += ","
+        if rng.random() < 0.1:
+            words.insert(rng.randrange(len(words)), f"«{rng.choice(stems)}»")
+        words[0] = words[0].capitalize()
+        words.append(rng.choice(verbs) + ".")
+        out.append(" ".join(words))
+    return out
+
+
+class Corpus:
+    """Deterministic synthetic Cyrillic news: ``kind`` ``news`` (~1.9k characters, paragraphs,
+    5 entities) or ``short`` (one sentence, 2 entities, CoNLL-sized)."""
+
+    def __init__(self, kind: str, seed: int = 4) -> None:
+        self.kind = kind
+        self.rng = random.Random(seed)
+        words = (8, 18) if kind == "news" else (6, 12)
+        self.pools = {lang: _sentence_pool(self.rng, lang, words) for lang in ("ky", "ru")}
+
+    def document(self, index: int) -> tuple[str, str, list[tuple[int, int, str]]]:
+        """``(lang, text, spans)`` of document ``index``: spans on word boundaries, sorted."""
+        rng = self.rng
+        lang = "ru" if index % 3 == 0 else "ky"
+        pool = self.pools[lang]
+        if self.kind == "news":
+            target, n_spans = rng.randint(1550, 1950), 5
         else:
-            words = rng.choice(_WORDS)
-        parts.append(words)
-        pos += len(words) + 1
-    return " ".join(parts) + f" №{rng.randrange(10**9)}.", spans
+            target, n_spans = 1, 2
+        sentences: list[str] = []
+        size = 0
+        while size < target:
+            sentences.append(rng.choice(pool))
+            size += len(sentences[-1]) + 1
+        slots = sorted(rng.sample(range(len(sentences)), k=n_spans) if len(sentences) >= n_spans else
+                       [0] * n_spans)
+        parts: list[str] = []
+        spans: list[tuple[int, int, str]] = []
+        pos = 0
+        done = 0
+        for i, sentence in enumerate(sentences):
+            if i:
+                sep = "\n" if self.kind == "news" and i % 4 == 0 else " "
+                parts.append(sep)
+                pos += 1
+            while done < n_spans and slots[done] == i:
+                label = ("PER", "LOC", "ORG")[rng.randrange(3)]
+                name = rng.choice(_NAMES[label])
+                joiner = " " if done + 1 < n_spans and slots[done + 1] == i else ", "
+                spans.append((pos, pos + len(name), label))
+                parts.append(name + joiner)
+                pos += len(name) + len(joiner)
+                done += 1
+            parts.append(sentence)
+            pos += len(sentence)
+        tail = f" №{index}."
+        return lang, "".join(parts) + tail, spans
 
 
-def build(db_path: Path, n_docs: int, n_words: int) -> float:
-    """Fill a new database with ``n_docs`` annotated, done documents; returns seconds taken."""
+def build(db_path: Path, n_docs: int, kind: str = "news") -> float:
+    """Fill a new database with ``n_docs`` annotated, done documents; returns seconds taken.
+
+    Documents are inserted with plain ``sqlite3`` in one transaction. The full-text index is
+    left unbuilt (the trigger stands aside, as for a bulk import): an export never reads it.
+    """
     from annotations import Store
     from annotations.text import content_hash, title_of
 
     started = time.perf_counter()
     Store(db_path, "bench").close()  # schema and default labels
     conn = sqlite3.connect(db_path, isolation_level=None)
-    rng = random.Random(4)
+    corpus = Corpus(kind)
     ts = "2025-08-15T10:00:00.000+00:00"
     conn.execute("BEGIN")
-    for i in range(1, n_docs + 1):
-        text, spans = make_doc(rng, n_words)
-        lang = "ru" if i % 3 == 0 else "ky"
-        conn.execute(
+    conn.execute("INSERT INTO fts_deferred (flag) VALUES (1)")
+    batch = 10_000
+    for first in range(1, n_docs + 1, batch):
+        docs, spans, status = [], [], []
+        for i in range(first, min(first + batch, n_docs + 1)):
+            lang, text, doc_spans = corpus.document(i)
+            docs.append((i, content_hash(text), "bench.jsonl", i, title_of(text), lang, text, "{}", ts))
+            spans.extend((i, s, e, label, ts, ts) for s, e, label in doc_spans)
+            status.append((i, ts))
+        conn.executemany(
             "INSERT INTO documents (id, hash, source, line, title, lang, text, meta, created)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            [i, content_hash(text), "bench.jsonl", i, title_of(text), lang, text, "{}", ts],
+            " VALUES (?,?,?,?,?,?,?,?,?)", docs,
         )
         conn.executemany(
             "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, created, updated)"
-            " VALUES (?,?,?,?,'bench','manual','accepted',?,?)",
-            [(i, s, e, label, ts, ts) for s, e, label in spans],
+            " VALUES (?,?,?,?,'bench','manual','accepted',?,?)", spans,
         )
-        conn.execute(
-            "INSERT INTO doc_status (doc_id, annotator, status, updated) VALUES (?, 'bench', 'done', ?)", [i, ts]
+        conn.executemany(
+            "INSERT INTO doc_status (doc_id, annotator, status, updated) VALUES (?, 'bench', 'done', ?)", status
         )
+    conn.execute("DELETE FROM fts_deferred")
     conn.execute("COMMIT")
     conn.close()
     return time.perf_counter() - started
