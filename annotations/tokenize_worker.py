@@ -1,7 +1,7 @@
-"""A tokenising process: the second core's share of a first export (``python -m annotations.tokenize_worker``).
+"""A tokenising process: the second core's share of a first export.
 
-:class:`TokenWorker` starts ``python -m annotations.tokenize_worker`` as a plain child
-process (not ``multiprocessing``: its ``spawn`` runs the parent's main script again in the
+:class:`TokenWorker` starts a plain child process running :func:`serve` (``python -c``
+loading this file and ``tokenize.py`` by path, without the ``annotations`` package) (not ``multiprocessing``: its ``spawn`` runs the parent's main script again in the
 child, and ``fork`` is unsafe in the app's threads) and talks to it over its stdin and
 stdout: each request is a pickled list of ``(text, lang)``, each answer the pickled list
 of their ``Tokens.to_bytes()``, both framed by an 8-byte length, answered in order. A
@@ -20,7 +20,8 @@ import queue
 import subprocess
 import sys
 import threading
-from typing import IO, Sequence
+from pathlib import Path
+from typing import IO, Any, Sequence
 
 __all__ = ["RENEW_AT", "TokenWorker", "WorkerGone", "serve"]
 
@@ -50,9 +51,33 @@ def _write_frame(stream: IO[bytes], data: bytes) -> None:
     stream.flush()
 
 
+def _load(name: str, path: Path) -> Any:
+    """The module in the file ``path``, loaded under ``name`` (without the ``annotations`` package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+#: The child's command: this file and ``tokenize.py`` are loaded by path, so the child does not
+#: import the ``annotations`` package (about 100 MB and two seconds it has no use for).
+_CHILD = (
+    "import importlib.util as u, sys; s = u.spec_from_file_location('annotate_tokenize_worker', {path!r});"
+    " m = u.module_from_spec(s); sys.modules[s.name] = m; s.loader.exec_module(m);"
+    " m.serve(sys.stdin.buffer, sys.stdout.buffer)"
+)
+
+
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     """The child's loop: tokenise each request, answer it, until stdin closes."""
-    from . import tokenize
+    if __package__:
+        from . import tokenize
+    else:
+        tokenize = _load("annotate_tokenize", Path(__file__).with_name("tokenize.py"))
 
     while (request := _read_frame(stdin)) is not None:
         texts = pickle.loads(request)
@@ -66,7 +91,7 @@ class TokenWorker:
     def __init__(self) -> None:
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "annotations.tokenize_worker"],
+                [sys.executable, "-c", _CHILD.format(path=str(Path(__file__).resolve()))],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             )
         except OSError as exc:
