@@ -297,6 +297,9 @@ class _StreamingDocBin:
         if self.hashes:
             self.strings.update(map(self.known.__getitem__, self.hashes))
             self.hashes.clear()
+        # hashes are looked up again in the next chunk rather than kept: memory stays that of the strings
+        self.known.clear()
+        self.seen.clear()
 
     def save(self, path: Path) -> None:
         import zlib
