@@ -173,7 +173,7 @@ def _new_bin() -> "DocBin":
 #: Docs whose arrays are kept in memory before they are spooled to disk.
 _CHUNK = 1_000
 #: Words an export's private vocab may hold before it is replaced by a fresh one.
-_VOCAB_LIMIT = 100_000
+_VOCAB_LIMIT = 20_000
 #: The DocBin message's lists, in the order ``DocBin.to_bytes`` writes them.
 _LISTS = ("cats", "flags", "span_groups", "user_data")
 
