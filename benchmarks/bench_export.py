@@ -310,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         for phase in PHASES:
             results[phase] = _run_phase(phase, db, outputs[phase])
-        db.unlink()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
         results["short"] = {}
         for size in short:
             sdb = tmp / f"short-{size}.db"
