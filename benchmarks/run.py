@@ -16,6 +16,7 @@ Usage::
     python -m benchmarks --quick         # every benchmark's smoke run
     python -m benchmarks --json          # one JSON object: machine, rows, each raw result
     python -m benchmarks --only tui --only keystrokes
+    python -m benchmarks --only import,export,tui   # issue 11's figures
     python benchmarks/run.py --list
     python -m benchmarks --from report.json --markdown   # show a saved --json report again
 
@@ -168,17 +169,41 @@ def summarise_import(r: dict[str, Any]) -> list[Row]:
 
 def summarise_export(r: dict[str, Any]) -> list[Row]:
     docs = r.get("documents")
-    target = r.get("target_jsonl_docs_per_s", 20_000)
+    t = r.get("targets", {})
+    rss_t = t.get("peak_rss_mb", 200)
+    chars = f" (~{_n(r['chars_per_doc'])} chars)" if "chars_per_doc" in r else ""
     rows: list[Row] = []
-    for phase, what in (("jsonl_warm", "JSONL (tokens cached)"), ("jsonl_cold", "JSONL (first export, tokenising)"),
-                        ("spacy_file", "spaCy DocBin")):
+    for phase, what, key, default in (
+        ("jsonl_warm", "JSONL (tokens cached)", "jsonl_warm_docs_per_s", r.get("target_jsonl_docs_per_s", 20_000)),
+        ("jsonl_cold", "JSONL (first export, tokenising)", "jsonl_cold_docs_per_s", None),
+        ("spacy_file", "spaCy DocBin", "spacy_docs_per_s", None),
+    ):
         p = r.get(phase)
-        if isinstance(p, dict):
-            goal = f">= {target:,} docs/s" if phase == "jsonl_warm" else ""
-            ok = _at_least(p.get("docs_per_s"), target) if phase == "jsonl_warm" else None
-            cpu = f" ({_n(p['docs_per_cpu_s'])} per CPU-second)" if "docs_per_cpu_s" in p else ""
-            rows.append(("export", f"{what}, {_n(docs)} docs",
-                         f"{_n(p.get('docs_per_s'))} docs/s{cpu}, peak {_n(p.get('peak_rss_mb'), 1)} MB", goal, ok))
+        if not isinstance(p, dict):
+            continue
+        goal = t.get(key, default)
+        cpu = f" ({_n(p['docs_per_cpu_s'])} per CPU-second)" if "docs_per_cpu_s" in p else ""
+        worker = (f"; tokenising process {_n(p['worker_peak_rss_mb'], 1)} MB"
+                  if isinstance(p.get("worker_peak_rss_mb"), (int, float)) else "")
+        target = ", ".join(x for x in (f">= {goal:,} docs/s" if goal else "", f"< {rss_t} MB" if "targets" in r else "") if x)
+        met = _all(_at_least(p.get("docs_per_s"), goal) if goal else None,
+                   _at_most(p.get("peak_rss_mb"), rss_t) if "targets" in r else None)
+        rows.append(("export", f"{what}, {_n(docs)} docs{chars}",
+                     f"{_n(p.get('docs_per_s'))} docs/s{cpu}, peak {_n(p.get('peak_rss_mb'), 1)} MB{worker}", target, met))
+    short = r.get("short") or {}
+    ratios = r.get("short_rss_ratio") or {}
+    sizes = sorted(short, key=int)
+    if len(sizes) >= 2 and ratios:
+        small, large = short[sizes[0]], short[sizes[-1]]
+        ratio_t = t.get("rss_ratio_1m_100k", 1.2)
+        for phase, what in (("jsonl_cold", "first"), ("jsonl_warm", "cached")):
+            a, b = small.get(phase) or {}, large.get(phase) or {}
+            rows.append((
+                "export", f"short docs, JSONL {what}: peak RSS at {_n(int(sizes[0]))} vs {_n(int(sizes[-1]))}",
+                (f"{_n(a.get('peak_rss_mb'), 1)} MB vs {_n(b.get('peak_rss_mb'), 1)} MB (ratio {_n(ratios.get(phase), 2)});"
+                 f" {_n(b.get('docs_per_s'))} docs/s"),
+                f"ratio <= {ratio_t}", _at_most(ratios.get(phase), ratio_t),
+            ))
     return rows
 
 
@@ -483,8 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="pass --quick to every benchmark (smoke run)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    parser.add_argument("--only", action="append", default=[], metavar="NAME",
-                        help="run only this benchmark (repeatable; see --list)")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME[,NAME...]",
+                        help="run only these benchmarks (comma-separated or repeated; see --list)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="give up on a benchmark after this long (default: no limit)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
@@ -496,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{b.name:<11} python -m {b.module}: {b.about}")
         return 0
     known = {b.name for b in BENCHMARKS}
+    args.only = [name.strip() for given in args.only for name in given.split(",") if name.strip()]
     unknown = [n for n in args.only if n not in known]
     if unknown:
         parser.error(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(sorted(known))}")

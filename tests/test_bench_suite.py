@@ -113,6 +113,15 @@ def test_only_selects_and_unknown_names_are_refused(fakes: list[run.Benchmark], 
     assert "unknown benchmark 'nope'" in capsys.readouterr().err
 
 
+def test_only_takes_comma_separated_names(fakes: list[run.Benchmark], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.main(["--only", "ok,differs", "--json"]) == 1  # "differs" exits 1
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert sorted(report["benchmarks"]) == ["differs", "ok"]
+    with pytest.raises(SystemExit):
+        run.main(["--only", "ok,nope"])
+    assert "unknown benchmark 'nope'" in capsys.readouterr().err
+
+
 def test_a_saved_report_is_shown_again(fakes: list[run.Benchmark], tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     report = run.run_suite(["ok"], quick=False, timeout=60)

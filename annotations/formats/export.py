@@ -200,40 +200,109 @@ def count_documents(store: Store, sel: Selection) -> int:
     return store.db.conn.execute(f"SELECT count(*) FROM documents d WHERE {cond}", args).fetchone()[0]
 
 
-def _page_tokens(
-    store: Store, rows: list[tuple[Any, ...]], first: int, last: int
-) -> dict[int, Tokens]:
-    """Cached tokens of a page; missing or stale ones are tokenised and cached in one write."""
-    conn = store.db.conn
-    cached = {
-        doc_id: (tok_id, blob)
-        for doc_id, tok_id, blob in conn.execute(
-            "SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id BETWEEN ? AND ?",
-            [first, last],
-        )
-    }
-    out: dict[int, Tokens] = {}
-    fresh: list[tuple[int, str, bytes]] = []
-    ids: dict[str, str] = {}
-    for doc_id, text, _title, lang, *_ in rows:
-        want = ids.get(lang) or ids.setdefault(lang, tokenizer_id(lang))
-        hit = cached.get(doc_id)
-        if hit is not None and (hit[0] == want or hit[0] == "import"):
-            out[doc_id] = Tokens.from_bytes(hit[1])
-            continue
-        toks = tokenize(text, lang)
-        out[doc_id] = toks
-        fresh.append((doc_id, want, toks.to_bytes()))
-    if fresh and not store.read_only:  # a read-only database: the cache just isn't filled
-        try:
-            with write(store.db):
-                conn.executemany(
-                    "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                    fresh,
-                )
-        except sqlite3.OperationalError:
-            pass  # a read-only database: the export works, the cache just isn't filled
-    return out
+def _tokenize_here(texts: list[tuple[str, str]]) -> list[bytes]:
+    """Token blobs of ``(text, lang)`` pairs, tokenised in this process."""
+    return [tokenize(text, lang).to_bytes() for text, lang in texts]
+
+
+class _Tokeniser:
+    """Tokenises the documents an export finds without cached tokens.
+
+    A small export tokenises in this process (it does not pay for starting another). When
+    at least :data:`INLINE` more documents follow (``more()`` says), or once this process
+    has tokenised that many, the work goes to a tokenising process
+    (:class:`~annotations.tokenize_worker.TokenWorker`), so it runs on the second core
+    while this process reads the database and writes the output; pages are handed over
+    one ahead (see :func:`iter_items`). If that process cannot be started or dies,
+    tokenising goes on here: the tokens are the same either way.
+    """
+
+    INLINE = 1_000
+
+    def __init__(self) -> None:
+        self.inline = 0
+        self.asked = False
+        self.worker: Any = None
+        self.broken = False
+
+    def submit(self, texts: list[tuple[str, str]], more: Callable[[int], bool]) -> Callable[[], list[bytes]]:
+        """Start tokenising ``(text, lang)`` pairs; returns what waits for their token blobs.
+
+        ``more(n)``: whether at least ``n`` documents follow these (asked once). The
+        callables returned must be called in the order they were returned.
+        """
+        if not texts:
+            return list
+        if self.worker is None and not self.broken and (self.inline >= self.INLINE or self._big(more)):
+            from ..tokenize_worker import TokenWorker, WorkerGone
+
+            try:
+                self.worker = TokenWorker()
+            except WorkerGone:
+                self.broken = True
+        if self.worker is not None:
+            try:
+                self.worker.submit(texts)
+            except Exception:
+                self._stop()
+            else:
+                return lambda: self._result(texts)
+        self.inline += len(texts)
+        blobs = _tokenize_here(texts)
+        return lambda: blobs
+
+    def _big(self, more: Callable[[int], bool]) -> bool:
+        if self.asked:
+            return False
+        self.asked = True
+        return more(self.INLINE)
+
+    def _result(self, texts: list[tuple[str, str]]) -> list[bytes]:
+        worker = self.worker
+        if worker is not None:
+            try:
+                return worker.result()
+            except Exception:  # the process ended (killed, out of memory): this page is done here
+                self._stop()
+        return _tokenize_here(texts)
+
+    def _stop(self) -> None:
+        worker, self.worker = self.worker, None
+        self.broken = True
+        if worker is not None:
+            worker.close()
+
+    def close(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.close()
+
+
+@dataclass(slots=True)
+class _Page:
+    """One page of documents read ahead: rows, statuses, spans, import records, tokens."""
+
+    rows: list[tuple[Any, ...]]
+    statuses: dict[int, dict[str, tuple[str, str]]]
+    spans: dict[tuple[int, str], list[tuple[Any, ...]]]
+    owners: dict[int, list[str]]
+    imported: dict[tuple[int, str], tuple[str | None, str, str]]
+    tokens: dict[int, Tokens]
+    #: Documents being tokenised: ``(doc ids, their tokenizer ids, what waits for the blobs)``.
+    fresh: tuple[list[int], list[str], Callable[[], list[bytes]]] | None
+
+
+def _cache_tokens(store: Store, fresh: list[tuple[int, str, bytes]]) -> None:
+    """Write one page's new tokens to the cache: one short write transaction."""
+    if not fresh or store.read_only:  # a read-only database: the cache just isn't filled
+        return
+    try:
+        with write(store.db):
+            store.db.conn.executemany(
+                "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)", fresh
+            )
+    except sqlite3.OperationalError:
+        pass  # read-only, or locked past the busy timeout: the export works, the cache just isn't filled
 
 
 def iter_items(
@@ -247,21 +316,43 @@ def iter_items(
     """Every (document, annotator) record the selection asks for, in document order.
 
     Spans off token boundaries are handled by ``sel.misaligned`` and counted into ``stats``.
+    Pages are read one ahead: while the records of one page are being written, the next
+    page's documents without cached tokens are being tokenised (in a worker process once
+    there are many, see :class:`_Tokeniser`); each page's new tokens are cached in a
+    short write transaction of its own.
     """
     sel = sel or Selection()
     stats = stats if stats is not None else ExportStats()
+    tokeniser = _Tokeniser()
+    try:
+        pending: _Page | None = None
+        done = 0
+        total = count_documents(store, sel) if progress else 0
+        for ahead in _read_pages(store, sel, page, tokeniser):
+            if pending is not None:
+                yield from _page_items(store, sel, pending, stats)
+                done += len(pending.rows)
+                if progress:
+                    progress(done, total)
+            pending = ahead
+        if pending is not None:
+            yield from _page_items(store, sel, pending, stats)
+            done += len(pending.rows)
+            if progress:
+                progress(done, total)
+    finally:
+        tokeniser.close()
+
+
+def _read_pages(store: Store, sel: Selection, page: int, tokeniser: _Tokeniser) -> Iterator[_Page]:
+    """The selection's documents, ``page`` at a time by id (keyset pagination), with what
+    their records need; documents without cached tokens are handed to ``tokeniser``."""
     conn = store.db.conn
     cond, cond_args = _doc_filter(sel)
-    total = count_documents(store, sel) if progress else 0
-    wanted_labels = frozenset(sel.labels)
-    suggestions = sel.include_suggestions
-    wanted = sel.statuses
-    # Who has a record in a document is decided from its spans too, unless only decided
-    # records are asked for (then a status row says it all).
-    by_spans = "todo" in wanted or sel.work_in_progress
+    by_spans = "todo" in sel.statuses or sel.work_in_progress
     ann_sql = " AND annotator = ?" if sel.annotator is not None else ""
     ann_args = [sel.annotator] if sel.annotator is not None else []
-    states = ("accepted", "pending", "rejected") if by_spans or suggestions else ("accepted",)
+    states = ("accepted", "pending", "rejected") if by_spans or sel.include_suggestions else ("accepted",)
     state_marks = ",".join("?" * len(states))
     doc_sql = (
         "SELECT d.id, d.text, d.title, d.lang, d.source, d.line, d.meta FROM documents d"
@@ -276,10 +367,15 @@ def iter_items(
         "SELECT doc_id, annotator, answer, fingerprint, prodigy FROM import_records"
         f" WHERE doc_id BETWEEN ? AND ?{ann_sql}"
     )
-    policy = sel.misaligned
-    default_annotator = sel.annotator or store.annotator
-    done = 0
+    tokens_sql = "SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id BETWEEN ? AND ?"
+    ids: dict[str, str] = {}
     after = 0
+
+    def _at_least(n: int, after_id: int) -> bool:
+        """Whether at least ``n`` documents of the selection follow ``after_id`` (stops counting at n)."""
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM documents d WHERE d.id > ? AND {cond} LIMIT ?)"
+        return conn.execute(sql, [after_id, *cond_args, n]).fetchone()[0] >= n
+
     while True:
         rows = conn.execute(doc_sql, [after, *cond_args, page]).fetchall()
         if not rows:
@@ -304,42 +400,72 @@ def iter_items(
                 imported_sql, [first, last, *ann_args]
             )
         }
-        tokens = _page_tokens(store, rows, first, last)
-        for doc_id, text, title, lang, source, line, meta in rows:
-            doc_status = statuses.get(doc_id, {})
-            doc_spans = {a: spans[(doc_id, a)] for a in owners.get(doc_id, ())} if by_spans else {}
-            doc_tokens = tokens[doc_id]
-            for annotator in _annotators(sel, wanted, doc_status, doc_spans, default_annotator):
-                status, updated = doc_status.get(annotator, _TODO)
-                accepted: list[ExportSpan] = []
-                pending: list[ExportSpan] = []
-                own = spans.get((doc_id, annotator))
-                if own:
-                    own.sort(key=_START_END)
-                    for _d, _a, start, end, label, state, sp_updated, origin, score in own:
-                        if sp_updated > updated:
-                            updated = sp_updated
-                        if wanted_labels and label not in wanted_labels:
-                            continue
-                        if state == "accepted":
-                            accepted.append(ExportSpan(start, end, label, origin, score))
-                        elif state == "pending" and suggestions:
-                            pending.append(ExportSpan(start, end, label, origin, score))
-                if accepted:
-                    accepted = align_spans(doc_tokens, accepted, policy, stats, doc_id)
-                if pending:
-                    pending = align_spans(doc_tokens, pending, policy, stats, doc_id, overlaps=True)
-                if not accepted:
-                    stats.negatives += 1
-                yield ExportItem(
-                    doc_id, text, title, lang, source, line,
-                    json.loads(meta) if meta and meta != "{}" else {},
-                    doc_tokens, annotator, status, updated, accepted, pending,
-                    imported.get((doc_id, annotator)),
-                )
-        done += len(rows)
-        if progress:
-            progress(done, total)
+        cached = {doc_id: (tok_id, blob) for doc_id, tok_id, blob in conn.execute(tokens_sql, [first, last])}
+        tokens: dict[int, Tokens] = {}
+        missing: list[int] = []
+        missing_ids: list[str] = []
+        texts: list[tuple[str, str]] = []
+        for doc_id, text, _title, lang, *_ in rows:
+            want = ids.get(lang) or ids.setdefault(lang, tokenizer_id(lang))
+            hit = cached.get(doc_id)
+            if hit is not None and (hit[0] == want or hit[0] == "import"):
+                tokens[doc_id] = Tokens.from_bytes(hit[1])
+            else:
+                missing.append(doc_id)
+                missing_ids.append(want)
+                texts.append((text, lang))
+        fresh = (missing, missing_ids, tokeniser.submit(texts, lambda n: _at_least(n, last))) if missing else None
+        yield _Page(rows, statuses, spans, owners, imported, tokens, fresh)
+
+
+def _page_items(store: Store, sel: Selection, pg: _Page, stats: ExportStats) -> Iterator[ExportItem]:
+    """The records of one page (its tokens first waited for and cached)."""
+    tokens = pg.tokens
+    if pg.fresh is not None:
+        doc_ids, tok_ids, result = pg.fresh
+        blobs = result()
+        for doc_id, blob in zip(doc_ids, blobs):
+            tokens[doc_id] = Tokens.from_bytes(blob)
+        _cache_tokens(store, list(zip(doc_ids, tok_ids, blobs)))
+    wanted = sel.statuses
+    wanted_labels = frozenset(sel.labels)
+    suggestions = sel.include_suggestions
+    by_spans = "todo" in wanted or sel.work_in_progress
+    policy = sel.misaligned
+    default_annotator = sel.annotator or store.annotator
+    statuses, spans, owners, imported = pg.statuses, pg.spans, pg.owners, pg.imported
+    for doc_id, text, title, lang, source, line, meta in pg.rows:
+        doc_status = statuses.get(doc_id, {})
+        doc_spans = {a: spans[(doc_id, a)] for a in owners.get(doc_id, ())} if by_spans else {}
+        doc_tokens = tokens[doc_id]
+        for annotator in _annotators(sel, wanted, doc_status, doc_spans, default_annotator):
+            status, updated = doc_status.get(annotator, _TODO)
+            accepted: list[ExportSpan] = []
+            pending: list[ExportSpan] = []
+            own = spans.get((doc_id, annotator))
+            if own:
+                own.sort(key=_START_END)
+                for _d, _a, start, end, label, state, sp_updated, origin, score in own:
+                    if sp_updated > updated:
+                        updated = sp_updated
+                    if wanted_labels and label not in wanted_labels:
+                        continue
+                    if state == "accepted":
+                        accepted.append(ExportSpan(start, end, label, origin, score))
+                    elif state == "pending" and suggestions:
+                        pending.append(ExportSpan(start, end, label, origin, score))
+            if accepted:
+                accepted = align_spans(doc_tokens, accepted, policy, stats, doc_id)
+            if pending:
+                pending = align_spans(doc_tokens, pending, policy, stats, doc_id, overlaps=True)
+            if not accepted:
+                stats.negatives += 1
+            yield ExportItem(
+                doc_id, text, title, lang, source, line,
+                json.loads(meta) if meta and meta != "{}" else {},
+                doc_tokens, annotator, status, updated, accepted, pending,
+                imported.get((doc_id, annotator)),
+            )
 
 
 _TODO = ("todo", "")

@@ -45,6 +45,7 @@ import json
 import math
 import re
 from datetime import datetime
+from itertools import repeat
 from json.encoder import encode_basestring
 from typing import Any, BinaryIO, Iterable, Sequence
 
@@ -96,23 +97,60 @@ def _meta(item: ExportItem) -> dict[str, Any]:
 
 #: Characters JSON must escape; texts without them are quoted as they are (the fast path).
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
-_TOKEN_PLAIN = '{"text":"%s","start":%d,"end":%d,"id":%d,"ws":%s}'
 _SPAN = '{"start":%d,"end":%d,"token_start":%d,"token_end":%d,"label":%s,"text":%s'
+_WS = ("false", "true")
+#: Documents with more tokens than this build their format string each time instead of caching it.
+_CACHED_TOKENS = 50_000
+
+
+class _TokenFormat:
+    """The ``%`` format string of a ``tokens`` list of ``n`` entries, ids written in.
+
+    One ``%`` call per document then formats every token (the export's hot loop, in C);
+    the format for ``n`` tokens is a prefix of one cached string, grown as needed.
+    """
+
+    def __init__(self, entry: str) -> None:
+        self.entry = entry
+        self.text = ""
+        self.ends = [0]
+
+    def __call__(self, n: int) -> str:
+        if n >= len(self.ends):
+            if n > _CACHED_TOKENS:
+                return "".join([self.entry % i for i in range(n)])
+            have = len(self.ends) - 1
+            more = [self.entry % i for i in range(have, max(n, 2 * have, 512))]
+            pos = self.ends[-1]
+            for part in more:
+                pos += len(part)
+                self.ends.append(pos)
+            self.text += "".join(more)
+        return self.text[: self.ends[n]]
+
+
+_PLAIN_FORMAT = _TokenFormat('{"text":"%%s","start":%%d,"end":%%d,"id":%d,"ws":%%s},')
+_QUOTED_FORMAT = _TokenFormat('{"text":%%s,"start":%%d,"end":%%d,"id":%d,"ws":%%s},')
 
 
 def _tokens_json(text: str, starts: Sequence[int], ends: Sequence[int]) -> str:
-    """The ``tokens`` list as JSON text, built by string formatting (the export's hot loop)."""
+    """The ``tokens`` list as JSON text: one ``%`` over a cached format string per document."""
+    n = len(starts)
+    if not n:
+        return "[]"
+    first, last = list(starts), list(ends)
+    pieces = map(text.__getitem__, map(slice, first, last))
     if _NEEDS_ESCAPE.search(text) is None:
-        parts = [
-            _TOKEN_PLAIN % (text[s:e], s, e, i, "true" if text[e:e + 1] == " " else "false")
-            for i, (s, e) in enumerate(zip(starts, ends))
-        ]
+        fmt = _PLAIN_FORMAT(n)
     else:
-        parts = [
-            _TOKEN % (encode_basestring(text[s:e]), s, e, i, "true" if text[e:e + 1] == " " else "false")
-            for i, (s, e) in enumerate(zip(starts, ends))
-        ]
-    return "[" + ",".join(parts) + "]"
+        fmt = _QUOTED_FORMAT(n)
+        pieces = map(encode_basestring, pieces)
+    args: list[Any] = [None] * (4 * n)
+    args[0::4] = pieces
+    args[1::4] = first
+    args[2::4] = last
+    args[3::4] = map(_WS.__getitem__, map(text.startswith, repeat(" "), last))
+    return "[" + (fmt % tuple(args))[:-1] + "]"
 
 
 def _spans_json(item: ExportItem, spans: list[ExportSpan], stats: ExportStats, suggestion: bool) -> str:
@@ -199,9 +237,24 @@ def prodigy_record(item: ExportItem, stats: ExportStats | None = None) -> dict[s
 def write_jsonl(items: Iterable[ExportItem], out: BinaryIO, stats: ExportStats) -> None:
     """Write records as UTF-8 JSON lines to a binary stream."""
     last_doc = None
+    chunk: list[bytes] = []
+    size = 0
     for item in items:
-        out.write(prodigy_line(item, stats).encode("utf-8", "surrogatepass") + b"\n")
+        line = prodigy_line(item, stats).encode("utf-8", "surrogatepass")
+        chunk.append(line)
+        chunk.append(b"\n")
+        size += len(line)
         stats.records += 1
         if item.doc_id != last_doc:
             stats.documents += 1
             last_doc = item.doc_id
+        if size >= _WRITE_CHUNK:
+            out.write(b"".join(chunk))
+            chunk.clear()
+            size = 0
+    if chunk:
+        out.write(b"".join(chunk))
+
+
+#: Bytes of JSON lines gathered before each write.
+_WRITE_CHUNK = 1 << 20

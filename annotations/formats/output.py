@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from ..store import Store
-from .export import ExportProgress, ExportStats, MisalignedSpan, Selection, iter_items
+from .export import ExportItem, ExportProgress, ExportStats, MisalignedSpan, Selection, iter_items
 
 __all__ = [
     "FORMATS", "MARKER", "SUGGESTION_FORMATS", "ExportError", "clean_stale_temps", "guess_format",
@@ -394,7 +394,15 @@ def _write(
     store: Store, fmt: str, sel: Selection, output: Path | None, stats: ExportStats,
     stdout: BinaryIO | None, progress: ExportProgress | None, force: bool,
 ) -> ExportStats:
-    items = iter_items(store, sel, progress=progress, stats=stats)
+    # closed however the export ends, so a tokenising process it started ends with it
+    with contextlib.closing(iter_items(store, sel, progress=progress, stats=stats)) as items:
+        return _write_items(store, fmt, sel, output, stats, stdout, force, items)
+
+
+def _write_items(
+    store: Store, fmt: str, sel: Selection, output: Path | None, stats: ExportStats,
+    stdout: BinaryIO | None, force: bool, items: Iterator[ExportItem],
+) -> ExportStats:
     if fmt == "brat":
         from .brat import write_brat
 

@@ -27,6 +27,7 @@ is ours. A file that is not a DocBin is refused cleanly.
 
 from __future__ import annotations
 
+from itertools import compress, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -52,6 +53,9 @@ def doc_words(text: str, tokens: Tokens) -> tuple[list[str], list[bool]]:
     imported tokens may) becomes a token of its own, after the one space the previous
     token can carry.
     """
+    fast = _simple_words(text, tokens)
+    if fast is not None:
+        return fast
     words: list[str] = []
     spaces: list[bool] = []
     pos = 0
@@ -77,6 +81,26 @@ def doc_words(text: str, tokens: Tokens) -> tuple[list[str], list[bool]]:
         pos = e
     gap(len(text))
     return words, spaces
+
+
+def _simple_words(text: str, tokens: Tokens) -> tuple[list[str], list[bool]] | None:
+    """:func:`doc_words` of the usual layout, without a loop in Python: tokens from the
+    start of the text, each followed by nothing or by one space (spaCy's own tokens).
+    None for any other layout."""
+    starts, ends = list(tokens.starts), list(tokens.ends)
+    n = len(starts)
+    if not n or starts[0] != 0:
+        return None
+    gaps = list(map(int.__sub__, starts[1:], ends[:-1]))
+    tail = len(text) - ends[-1]
+    if tail > 1 or (gaps and (min(gaps) < 0 or max(gaps) > 1)):
+        return None
+    spaces = [gap == 1 for gap in gaps]
+    spaces.append(tail == 1)
+    # every character no token covers must be the one space after a token
+    if not all(map(text.startswith, repeat(" "), compress(ends, spaces))):
+        return None
+    return list(map(text.__getitem__, map(slice, starts, ends))), spaces
 
 
 def fresh_vocab(lang: str) -> "Vocab":
@@ -147,8 +171,10 @@ def _new_bin() -> "DocBin":
     return DocBin(attrs=_ATTRS, store_user_data=False)
 
 
-#: Docs handed to spaCy's own ``DocBin.add`` before its arrays are spooled to disk.
+#: Docs whose arrays are kept in memory before they are spooled to disk.
 _CHUNK = 1_000
+#: Words an export's private vocab may hold before it is replaced by a fresh one.
+_VOCAB_LIMIT = 20_000
 #: The DocBin message's lists, in the order ``DocBin.to_bytes`` writes them.
 _LISTS = ("cats", "flags", "span_groups", "user_data")
 
@@ -175,13 +201,13 @@ class _StreamingDocBin:
     """Writes one ``.spacy`` file with flat memory.
 
     ``DocBin.to_bytes`` builds the whole file in memory (several copies of every token
-    array at once: about 8 kB per 35-token Doc at its peak). Here spaCy's own
-    ``DocBin.add`` does the per-Doc work on a small DocBin; every :data:`_CHUNK` Docs its
-    arrays and lists are appended to temporary files and it starts again. :meth:`save`
-    then writes the same msgpack message ``to_bytes`` would (``version``, ``attrs``,
-    ``tokens``, ``spaces``, ``lengths``, ``strings``, ``cats``, ``flags``, ``span_groups``,
-    ``user_data``), zlib-compressed as it streams. Only the set of distinct strings
-    stays in memory.
+    array at once: about 8 kB per 35-token Doc at its peak). Here each Doc's arrays and
+    lists are appended to temporary files as it comes, as ``DocBin.add`` would add them
+    (:meth:`add` does its work without its Python loop over every token, which cost most
+    of a DocBin export's time). :meth:`save` then writes the same msgpack message
+    ``to_bytes`` would (``version``, ``attrs``, ``tokens``, ``spaces``, ``lengths``,
+    ``strings``, ``cats``, ``flags``, ``span_groups``, ``user_data``), zlib-compressed as it
+    streams. Only the set of distinct strings stays in memory.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -195,39 +221,93 @@ class _StreamingDocBin:
             for name in ("tokens", "spaces", "lengths", *_LISTS)
         }
         self.strings: set[str] = set()
+        #: Hashes of the strings of the Docs since the last spool, and each hash's string.
+        self.hashes: set[int] = set()
+        self.known: dict[int, str] = {}
+        self.seen: set[int] = set()
         self.count = 0
-        self.attrs: list[Any] = []
-        self.chunk = _new_bin()
+        self.attrs: list[Any] = list(_new_bin().attrs)
+        self.buffers: dict[str, list[bytes]] = {name: [] for name in self.spools}
+        self.lengths: list[int] = []
 
     def add(self, doc: "Doc", user: dict[str, Any]) -> None:
-        self.chunk.add(doc)
-        self.chunk.user_data.append(self.packer.pack(user))
-        if len(self.chunk) >= _CHUNK:
+        """What ``DocBin.add`` adds for ``doc`` (with ``user`` as its packed user data)."""
+        import numpy
+        from spacy.attrs import SPACY
+
+        pack, buffers = self.packer.pack, self.buffers
+        tokens = doc.to_array(self.attrs)
+        if len(tokens.shape) == 1:
+            tokens = tokens.reshape((tokens.shape[0], 1))
+        spaces = doc.to_array(SPACY)
+        buffers["tokens"].append(tokens.tobytes("C"))
+        buffers["spaces"].append(numpy.asarray(spaces.reshape((spaces.shape[0], 1)), dtype=bool).tobytes("C"))
+        self.lengths.append(len(tokens))
+        buffers["flags"].append(pack({"has_unknown_spaces": doc.has_unknown_spaces}))
+        buffers["cats"].append(pack(doc.cats))
+        buffers["span_groups"].append(pack(doc.spans.to_bytes()))
+        buffers["user_data"].append(pack(pack(user)))
+        self._add_strings(doc)
+        self.count += 1
+        if len(self.lengths) >= _CHUNK:
             self._spool()
+
+    def _add_strings(self, doc: "Doc") -> None:
+        """The strings ``DocBin.add`` collects from ``doc``: every token's text, tag, lemma,
+        norm, morphology, dependency, entity type, KB id and entity id, and each span group's
+        labels (and their KB and span ids)."""
+        from spacy.attrs import DEP, ENT_ID, ENT_KB_ID, ENT_TYPE, LEMMA, MORPH, NORM, ORTH, TAG
+
+        if len(doc):
+            values = doc.to_array([ORTH, NORM, ENT_TYPE, TAG, LEMMA, DEP, ENT_KB_ID, ENT_ID, MORPH])
+            if values[:, 3:].any():  # tagged or parsed Docs: spaCy's own loop, as it is
+                for token in doc:
+                    self.strings.update((
+                        token.text, token.tag_, token.lemma_, token.norm_, str(token.morph), token.dep_,
+                        token.ent_type_, token.ent_kb_id_, token.ent_id_,
+                    ))
+            else:
+                # texts, norms and entity types by their hashes (a hash is the same in every
+                # vocab); the empty tag, lemma, morphology, dependency and ids are "".
+                self.strings.add("")
+                hashes = set(values[:, :3].ravel().tolist())
+                unseen = hashes - self.seen
+                if unseen:
+                    lookup = doc.vocab.strings
+                    self.known.update((h, lookup[h]) for h in unseen)
+                    self.seen |= unseen
+                self.hashes |= hashes
+        for group in doc.spans.values():
+            for span in group:
+                self.strings.add(span.label_)
+                if span.kb_id in doc.vocab.strings:
+                    self.strings.add(span.kb_id_)
+                if span.id in doc.vocab.strings:
+                    self.strings.add(span.id_)
 
     def _spool(self) -> None:
         import numpy
 
-        chunk, spools, pack = self.chunk, self.spools, self.packer.pack
-        self.attrs = list(chunk.attrs)
-        for tokens, spaces in zip(chunk.tokens, chunk.spaces):
-            spools["tokens"].write(tokens.tobytes("C"))
-            spools["spaces"].write(spaces.tobytes("C"))
-        spools["lengths"].write(numpy.asarray([len(t) for t in chunk.tokens], dtype="int32").tobytes("C"))
-        for name in _LISTS:
-            spool = spools[name]
-            for value in getattr(chunk, name):
-                spool.write(pack(value))
-        self.strings |= chunk.strings
-        self.count += len(chunk)
-        self.chunk = _new_bin()
+        for name, parts in self.buffers.items():
+            if name == "lengths":
+                continue
+            self.spools[name].write(b"".join(parts))
+            parts.clear()
+        self.spools["lengths"].write(numpy.asarray(self.lengths, dtype="int32").tobytes("C"))
+        self.lengths.clear()
+        if self.hashes:
+            self.strings.update(map(self.known.__getitem__, self.hashes))
+            self.hashes.clear()
+        # hashes are looked up again in the next chunk rather than kept: memory stays that of the strings
+        self.known.clear()
+        self.seen.clear()
 
     def save(self, path: Path) -> None:
         import zlib
 
         self._spool()
         pack = self.packer.pack
-        attrs = self.attrs or list(self.chunk.attrs)
+        attrs = self.attrs
         z = zlib.compressobj()
         with path.open("wb") as out:
             def put(data: bytes) -> None:
@@ -277,15 +357,15 @@ def write_docbin(
             if item.doc_id != last_doc:
                 stats.documents += 1
                 last_doc = item.doc_id
-            if stats.records % _CHUNK == 0:
-                vocabs.clear()  # every new word stays in a vocab: start fresh ones now and then
+            if stats.records % _CHUNK == 0 and any(len(v) > _VOCAB_LIMIT for v in vocabs.values()):
+                vocabs.clear()  # every new word stays in a vocab: start fresh ones when they grow large
             if shard and stats.records % shard == 0:
                 _save(out, target / f"part-{part:05d}.spacy", stats)
                 part += 1
                 out = _StreamingDocBin(folder)
         if not shard:
             _save(out, target, stats)
-        elif out.count + len(out.chunk) or part == 0:
+        elif out.count or part == 0:
             _save(out, target / f"part-{part:05d}.spacy", stats)
     finally:
         out.close()

@@ -1,0 +1,174 @@
+"""The export's fast paths give exactly what the plain ones give (issue 11: speed must not change results).
+
+* the tokenising process (a first export of a large corpus) against tokenising in this
+  process, and an export whose tokenising process dies part way;
+* ``tokenize`` from ``Doc.to_array`` against spaCy's own tokens; ``Tokens.to_bytes`` for
+  any sequences;
+* the JSONL ``tokens`` list from one ``%`` format against one token at a time;
+* DocBin ``doc_words`` for spaCy's usual layout against the general loop.
+
+Only the first test starts a process (a second or two: it is the one path that needs it).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from json.encoder import encode_basestring
+from typing import Callable
+
+import pytest
+
+import annotations.formats.export as export_mod
+import annotations.tokenize_worker as worker_mod
+from annotations import Store
+from annotations.formats import ExportStats, Selection, iter_items
+from annotations.formats import spacy_docbin
+from annotations.formats.jsonl import _tokens_json, write_jsonl
+from annotations.tokenize import Tokens, blank_nlp, tokenize
+
+TEXTS = [
+    "Садыр Жапаров Бишкекте Михаил Мишустинди кабыл алды.",
+    'Президент сказал: "и т. д.", и др.\n\nВ Москве  — 2 000 человек.',
+    "Ош\tшаары\\ жаңы \x01 мектеп ачылды.  ",
+    "",
+    " Ала-Тоо аянтында",
+]
+
+
+def _export(store: Store) -> bytes:
+    """The JSONL export, read three documents a page (so there are pages to read ahead)."""
+    out, stats = io.BytesIO(), ExportStats()
+    write_jsonl(iter_items(store, Selection(status="all"), page=3, stats=stats), out, stats)
+    return out.getvalue()
+
+
+@pytest.fixture
+def docs(store: Store, add_doc: Callable[..., int]) -> list[int]:
+    ids = [add_doc(text + f" №{i}") for i, text in enumerate(TEXTS * 3) if text]
+    for i, doc_id in enumerate(ids):
+        text = store.text(doc_id)
+        if text.startswith("Садыр"):
+            store.add_span(doc_id, 0, len("Садыр Жапаров"), "PER")
+        store.set_status(doc_id, "done" if i % 2 else "skipped")
+    return ids
+
+
+def test_the_tokenising_process_gives_the_same_export_and_cache(
+    store: Store, docs: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.db.conn.execute("DELETE FROM doc_tokens")
+    here = _export(store)
+    cache_here = store.db.conn.execute("SELECT doc_id, tokenizer, offsets FROM doc_tokens ORDER BY doc_id").fetchall()
+    assert len(cache_here) == len(docs)
+
+    started: list[worker_mod.TokenWorker] = []
+
+    class Counted(worker_mod.TokenWorker):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    store.db.conn.execute("DELETE FROM doc_tokens")
+    monkeypatch.setattr(export_mod._Tokeniser, "INLINE", 2)  # "a large export" after two documents
+    monkeypatch.setattr(worker_mod, "TokenWorker", Counted)
+    assert _export(store) == here
+    assert len(started) == 1 and started[0].proc.returncode == 0  # started, used, and ended
+    assert started[0].sent == started[0].received >= 1
+    cache = store.db.conn.execute("SELECT doc_id, tokenizer, offsets FROM doc_tokens ORDER BY doc_id").fetchall()
+    assert cache == cache_here
+
+    with pytest.raises(worker_mod.WorkerGone):  # ended with the export
+        started[0].submit([(TEXTS[0], "ru")])
+
+
+def test_an_export_whose_tokenising_process_dies_finishes_here(
+    store: Store, docs: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.db.conn.execute("DELETE FROM doc_tokens")
+    here = _export(store)
+    store.db.conn.execute("DELETE FROM doc_tokens")
+
+    class Dying:
+        """Takes the first page, then is gone (killed, out of memory)."""
+
+        closed = 0
+
+        def submit(self, texts: list[tuple[str, str]]) -> None:
+            pass
+
+        def result(self) -> list[bytes]:
+            raise worker_mod.WorkerGone("the tokenising process has ended")
+
+        def close(self) -> None:
+            Dying.closed += 1
+
+    monkeypatch.setattr(export_mod._Tokeniser, "INLINE", 0)
+    monkeypatch.setattr(worker_mod, "TokenWorker", Dying)
+    assert _export(store) == here and Dying.closed == 1
+    assert store.db.conn.execute("SELECT count(*) FROM doc_tokens").fetchone()[0] == len(docs)
+
+
+@pytest.mark.parametrize("lang", ["ru", "ky", "en"])
+def test_tokenize_equals_spacys_tokens_cut_at_whitespace(lang: str) -> None:
+    from annotations.tokenize import split_whitespace
+
+    for text in TEXTS:
+        doc = blank_nlp(lang).make_doc(text)
+        plain = Tokens.from_pairs([(t.idx, t.idx + len(t.text)) for t in doc])
+        assert tokenize(text, lang) == split_whitespace(text, plain)
+
+
+def test_tokens_to_bytes_takes_any_sequences() -> None:
+    for tokens in (Tokens([0, 5], [4, 9]), Tokens.from_pairs([(1, 2), (3, 7)]), Tokens([], [])):
+        back = Tokens.from_bytes(tokens.to_bytes())
+        assert list(back.starts) == list(tokens.starts) and list(back.ends) == list(tokens.ends)
+
+
+def _one_at_a_time(text: str, tokens: Tokens) -> str:
+    """The JSONL tokens list as it was written before the one-format fast path."""
+    return "[" + ",".join(
+        '{"text":%s,"start":%d,"end":%d,"id":%d,"ws":%s}'
+        % (encode_basestring(text[s:e]), s, e, i, "true" if text[e:e + 1] == " " else "false")
+        for i, (s, e) in enumerate(zip(tokens.starts, tokens.ends))
+    ) + "]"
+
+
+def test_jsonl_tokens_equal_one_token_at_a_time() -> None:
+    rng = random.Random(7)
+    texts = [*TEXTS, "\ud800 одинокий суррогат", "x" * 3]
+    for _ in range(200):
+        texts.append("".join(rng.choice('аб Ө"\\\n\t\x00,.') for _ in range(rng.randint(0, 30))))
+    for text in texts:
+        every_other = Tokens.from_pairs([(i, i + 1) for i in range(0, len(text), 2)])
+        for tokens in ((every_other,) if "\ud800" in text else (tokenize(text, "ru"), every_other)):
+            got = _tokens_json(text, tokens.starts, tokens.ends)
+            assert got == _one_at_a_time(text, tokens)
+            assert json.loads(got) == json.loads(_one_at_a_time(text, tokens))
+    # a document longer than the cached formats
+    long_text = "а " * 60_000
+    tokens = tokenize(long_text, "ky")
+    assert _tokens_json(long_text, tokens.starts, tokens.ends) == _one_at_a_time(long_text, tokens)
+
+
+def test_doc_words_fast_layout_equals_the_general_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(3)
+    fast = spacy_docbin._simple_words
+    taken = 0
+    for _ in range(3000):
+        text = "".join(rng.choice("аб  \n,.") for _ in range(rng.randint(0, 12)))
+        cuts = sorted(rng.sample(range(len(text) + 1), k=min(len(text) + 1, rng.randint(0, 8))))
+        pairs = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if b > a]
+        tokens = Tokens.from_pairs(pairs)
+        quick = fast(text, tokens)
+        monkeypatch.setattr(spacy_docbin, "_simple_words", lambda *_: None)
+        general = spacy_docbin.doc_words(text, tokens)
+        monkeypatch.setattr(spacy_docbin, "_simple_words", fast)
+        if quick is not None:
+            taken += 1
+            assert quick == general, (text, pairs)
+    assert taken > 100  # the fast layout was tried often enough to mean something
+    for text in TEXTS:
+        tokens = tokenize(text, "ru")
+        assert fast(text, tokens) in (None, spacy_docbin.doc_words(text, tokens))
