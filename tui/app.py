@@ -759,6 +759,8 @@ class AnnotateApp(App[None]):
         """Repaint the screen once a notification has gone: the reader draws its lines ahead
         (off Textual's per-line restyling), and without this the area under an expired toast
         kept the toast's last frame until something else redrew it."""
+        if not self.is_running or not self._screen_stack:
+            return  # starting or shutting down: no screen to repaint
         toasts = len(self.screen.query("Toast"))
         if toasts < self._toasts:
             self.screen.refresh(layout=True)
