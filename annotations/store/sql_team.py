@@ -6,12 +6,15 @@ A mixin of :class:`annotations.store.backend.Backend`: methods use its primitive
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from .sql_common import marks as _marks
 
 
 class TeamQueries:
+    #: The dialect's JSON aggregate of a layer's accepted spans (set by each backend).
+    LAYER_AGG: str = ""
+
     # -- teams: assignments and reviewers ------------------------------------------------------
 
     def finished_doc_ids(self) -> set[int]:
@@ -86,8 +89,20 @@ class TeamQueries:
     def accepted_layers(
         self, annotators: Sequence[str], labels: Sequence[str] = (), doc_id: int | None = None,
     ) -> list[tuple[int, str, str]]:
-        """``(doc_id, annotator, JSON [[start, end, label], ...])``: each layer of accepted spans (dialect: JSON)."""
-        raise NotImplementedError
+        """``(doc_id, annotator, JSON [[start, end, label], ...])``: each layer of accepted spans
+        (the JSON aggregate is the dialect's :attr:`LAYER_AGG`)."""
+        if not annotators:
+            return []
+        sql = (f"SELECT doc_id, annotator, {self.LAYER_AGG} FROM spans"
+               f" WHERE state = 'accepted' AND annotator IN ({_marks(len(annotators))})")
+        args: list[Any] = list(annotators)
+        if labels:
+            sql += f" AND label IN ({_marks(len(labels))})"
+            args += list(labels)
+        if doc_id is not None:
+            sql += " AND doc_id = ?"
+            args.append(doc_id)
+        return self.all(sql + " GROUP BY doc_id, annotator", args)
 
     def titles(self, doc_ids: Sequence[int]) -> dict[int, str]:
         out: dict[int, str] = {}

@@ -122,21 +122,8 @@ class SQLiteBackend(Backend):
     def bulk_index(self) -> ContextManager[Any]:
         return dbmod.deferred_fts(self.db)
 
-    def accepted_layers(
-        self, annotators: Sequence[str], labels: Sequence[str] = (), doc_id: int | None = None,
-    ) -> list[tuple[int, str, str]]:
-        if not annotators:
-            return []
-        sql = (f'SELECT doc_id, annotator, json_group_array(json_array(start, "end", label)) FROM spans'
-               f" WHERE state = 'accepted' AND annotator IN ({','.join('?' * len(annotators))})")
-        args: list[Any] = list(annotators)
-        if labels:
-            sql += f" AND label IN ({','.join('?' * len(labels))})"
-            args += list(labels)
-        if doc_id is not None:
-            sql += " AND doc_id = ?"
-            args.append(doc_id)
-        return self.all(sql + " GROUP BY doc_id, annotator", args)
+    #: One layer of accepted spans as JSON ``[[start, end, label], ...]`` (see :meth:`accepted_layers`).
+    LAYER_AGG = 'json_group_array(json_array(start, "end", label))'
 
     def done_events(self) -> list[tuple[str, int, str]]:
         return self.all(_DONE_EVENTS)
