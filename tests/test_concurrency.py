@@ -35,6 +35,7 @@ from crash_child import (
     read_log,
     snapshot,
 )
+from event_log import replay
 
 from annotations import import_seeds, open_store
 from tui.cli import main as cli
@@ -49,20 +50,6 @@ APPS = 2
 MODEL = [[], ["--model"]]
 #: Decisions each app must at least have made while the workers ran (it makes many more).
 APP_MIN_DECISIONS = 20
-
-
-def replay(events: list[dict]) -> set[tuple[int, int, int, str]]:
-    """The accepted spans an annotator's event log says they should have."""
-    spans: dict[int, dict] = {}
-    for ev in events:
-        for ch in ev["changes"]:
-            if ch["op"] == "insert":
-                spans[ch["span"]["id"]] = dict(ch["span"])
-            elif ch["op"] == "delete":
-                spans.pop(ch["span"]["id"], None)
-            elif ch["op"] == "update":
-                spans[ch["id"]].update(ch["after"])
-    return {(s["doc_id"], s["start"], s["end"], s["label"]) for s in spans.values() if s["state"] == "accepted"}
 
 
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

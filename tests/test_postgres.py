@@ -31,6 +31,8 @@ from annotations.store.postgres_backend import MIGRATIONS, NUL_REFUSED, Postgres
 from annotations.text import decode
 from tui.cli import main as cli
 
+from event_log import replay
+
 WORKER = Path(__file__).with_name("concurrency_worker.py")
 
 
@@ -279,16 +281,7 @@ def test_eight_writers_on_postgresql_lose_nothing_and_stats_are_exact(tmp_path: 
                 assert logged[action] == n, (name, action)
             held = {(s.doc_id, s.start, s.end, s.label)
                     for d in docs for s in store.spans(d, annotator=name, states=("accepted",))}
-            spans: dict[int, dict[str, Any]] = {}
-            for ev in events:
-                for ch in ev["changes"]:
-                    if ch["op"] == "insert":
-                        spans[ch["span"]["id"]] = dict(ch["span"])
-                    elif ch["op"] == "delete":
-                        spans.pop(ch["span"]["id"], None)
-                    elif ch["op"] == "update":
-                        spans[ch["id"]].update(ch["after"])
-            replayed = {(s["doc_id"], s["start"], s["end"], s["label"]) for s in spans.values() if s["state"] == "accepted"}
+            replayed = replay(events)
             assert replayed == held == {tuple(s) for s in result["spans"]}
             assert {str(d): store.status(d, name) for d in docs} == result["statuses"]
             assert stats[name]["spans"].get("accepted", 0) == len(result["spans"])

@@ -149,6 +149,15 @@ class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQue
     def pairs(self, sql: str, args: Sequence[Any] = ()) -> dict[str, int]:
         return {str(k): int(v) for k, v in self.execute(sql, args).fetchall()}
 
+    def first_after(self, sql: str, column: str, args: Sequence[Any], after: int | None) -> Any:
+        """The first value of ``sql`` (its ``{cond}`` slot filled) whose ``column`` is past
+        ``after``, wrapping round to the first of all when there is none past it."""
+        if after is not None:
+            found = self.value(sql.format(cond=f"AND {column} > ?"), [*args, after])
+            if found is not None:
+                return found
+        return self.value(sql.format(cond=""), args)
+
     @contextlib.contextmanager
     def _no_transaction(self) -> Iterator[None]:
         yield

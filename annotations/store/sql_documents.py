@@ -1,7 +1,7 @@
 """Documents: pages, navigation, texts, token caches, statuses, bulk loading: queries shared by the dialects.
 
 A mixin of :class:`annotations.store.backend.Backend`: methods use its primitives
-(``execute``, ``one``, ``all``, ``value``, ``pairs``, ``insert_id``) in portable SQL.
+(``execute``, ``one``, ``all``, ``value``, ``pairs``, ``first_after``, ``insert_id``) in portable SQL.
 """
 
 from __future__ import annotations
@@ -99,11 +99,7 @@ class DocumentQueries:
             " AND s.annotator = ? WHERE (s.status IS NULL OR s.status = 'todo') {cond}"
             " ORDER BY d.id LIMIT 1"
         )
-        if after is not None:
-            found = self.value(sql.format(cond="AND d.id > ?"), [annotator, after])
-            if found is not None:
-                return found
-        return self.value(sql.format(cond=""), [annotator])
+        return self.first_after(sql, "d.id", [annotator], after)
 
     def neighbour(self, doc_id: int, step: int) -> int | None:
         if step > 0:

@@ -1,7 +1,7 @@
 """The event log and applying its change records: queries shared by the dialects.
 
 A mixin of :class:`annotations.store.backend.Backend`: methods use its primitives
-(``execute``, ``one``, ``all``, ``value``, ``pairs``, ``insert_id``) in portable SQL.
+(``execute``, ``one``, ``all``, ``value``, ``pairs``, ``first_after``, ``insert_id``) in portable SQL.
 """
 
 from __future__ import annotations

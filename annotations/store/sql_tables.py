@@ -1,7 +1,7 @@
 """Whole tables, read in keyset pages (``annotate copy``): queries shared by the dialects.
 
 A mixin of :class:`annotations.store.backend.Backend`: methods use its primitives
-(``execute``, ``one``, ``all``, ``value``, ``pairs``, ``insert_id``) in portable SQL.
+(``execute``, ``one``, ``all``, ``value``, ``pairs``, ``first_after``, ``insert_id``) in portable SQL.
 """
 
 from __future__ import annotations

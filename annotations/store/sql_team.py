@@ -1,7 +1,7 @@
 """Working as a team: assignments, reviewers, agreement reads: queries shared by the dialects.
 
 A mixin of :class:`annotations.store.backend.Backend`: methods use its primitives
-(``execute``, ``one``, ``all``, ``value``, ``pairs``, ``insert_id``) in portable SQL.
+(``execute``, ``one``, ``all``, ``value``, ``pairs``, ``first_after``, ``insert_id``) in portable SQL.
 """
 
 from __future__ import annotations
@@ -59,11 +59,7 @@ class TeamQueries:
             " AND s.annotator = a.annotator WHERE a.annotator = ? AND (s.status IS NULL OR s.status = 'todo')"
             " {cond} ORDER BY a.doc_id LIMIT 1"
         )
-        if after is not None:
-            found = self.value(sql.format(cond="AND a.doc_id > ?"), [annotator, after])
-            if found is not None:
-                return found
-        return self.value(sql.format(cond=""), [annotator])
+        return self.first_after(sql, "a.doc_id", [annotator], after)
 
     def done_annotators(self) -> list[str]:
         """Everyone who marked at least one document done, by name."""
