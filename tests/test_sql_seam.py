@@ -27,6 +27,7 @@ SEAM = {
     "store/sql_stats.py",
     "store/sql_team.py",
     "store/sql_tables.py",
+    "store/sql_merge.py",
     "store/sqlite_backend.py",
     "store/postgres_backend.py",
     "db.py",  # SQLite's schema and migrations (sqlite-utils), part of the SQLite dialect
@@ -38,7 +39,6 @@ PENDING = {
                    "Backend.insert_document(s)/cache_tokens/put_import_record/bulk_index after merge",
     "formats/export.py": "being rewritten this round (export speed); moves onto keyset reads "
                          "(Backend.documents_after, accepted_spans, import_records) after merge",
-    "team/merge.py": "team features: reads another SQLite file directly (ATTACH-free merge)",
 }
 
 #: A string that is a statement (the project writes SQL keywords in capitals): a keyword

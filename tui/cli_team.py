@@ -13,6 +13,7 @@ from annotations import LANGUAGES, StoreError, inert
 
 from .cli_common import (
     CONTEXT_SETTINGS,
+    DatabaseLocation,
     annotator_option,
     console,
     db_option,
@@ -231,11 +232,22 @@ def review_command(db_path: Path | None, annotator: str | None, annotators: str 
 # -- merge -----------------------------------------------------------------------------------
 
 
+def _shown(source: Path | str) -> str:
+    """A source as printed: a PostgreSQL URL without its password."""
+    from annotations.store import is_postgres_url
+
+    if is_postgres_url(source):
+        from annotations.store.postgres_backend import redact
+
+        return redact(str(source))
+    return str(source)
+
+
 @click.command("merge", context_settings=CONTEXT_SETTINGS)
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per source.")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def merge_command(db_path: Path | None, as_json: bool, sources: tuple[Path, ...]) -> None:
+@click.argument("sources", nargs=-1, required=True, type=DatabaseLocation(dir_okay=False, path_type=Path))
+def merge_command(db_path: Path | None, as_json: bool, sources: tuple[Path | str, ...]) -> None:
     """Bring in the work of other databases (annotated elsewhere, e.g. on a laptop).
 
     Documents are matched by their text; labels, spans, statuses, assignments and each
@@ -253,7 +265,7 @@ def merge_command(db_path: Path | None, as_json: bool, sources: tuple[Path, ...]
     refused = 0
     with store, file_progress("Merging") as update:
         for i, source in enumerate(sources):
-            update(i, len(sources), str(source))
+            update(i, len(sources), _shown(source))
             try:
                 report = merge_database(store, source)
             except MergeConflict as exc:
@@ -275,12 +287,12 @@ def merge_command(db_path: Path | None, as_json: bool, sources: tuple[Path, ...]
                 click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
             elif report.changed:
                 console.print(plain(
-                    f"Merged {source}: {report.documents} new document(s), {report.spans} span(s),"
+                    f"Merged {report.source}: {report.documents} new document(s), {report.spans} span(s),"
                     + (f" {report.updated} layer(s) brought up to its later state," if report.updated else "")
                     + f" {report.statuses} status(es), {report.assignments} assignment(s), {report.events} event(s)"
                     + (f"; new labels {', '.join(report.labels)}" if report.labels else "") + "."))
             else:
-                console.print(plain(f"{source}: nothing new (already merged)."))
+                console.print(plain(f"{report.source}: nothing new (already merged)."))
         update(len(sources), len(sources), "")
     if refused:
         raise click.ClickException(f"{refused} of {len(sources)} source(s) refused; see above.")

@@ -302,7 +302,7 @@ class PostgresBackend(Backend):
     IntegrityError = errors.IntegrityError
     DatabaseError = psycopg.Error
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: str | None = None) -> None:
         self.url = url
         self._sql = _Translating()
         self._depth = 0
@@ -317,6 +317,10 @@ class PostgresBackend(Backend):
         self.conn = self._connect()
         #: What ``Store.db`` is on PostgreSQL (SQLite's database object is not there).
         self.db = SQLiteOnly()
+        if read_only:  # only read (a database merged from): never migrated, and the server refuses writes
+            self._read_only = read_only
+            self.conn.execute("SET default_transaction_read_only = on")
+            return
         self._migrate()
 
     # -- connection ----------------------------------------------------------------------------
@@ -480,6 +484,9 @@ class PostgresBackend(Backend):
         return [r[0] for r in self.execute("SELECT name FROM annotate_migrations ORDER BY name")]
 
     # -- dialect ---------------------------------------------------------------------------------
+
+    #: One consistent read of a database merged from (see :meth:`MergeQueries.merge_snapshot`).
+    SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def reserve_span_ids(self, n: int) -> list[int]:
         if n <= 0:

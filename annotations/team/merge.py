@@ -2,7 +2,9 @@
 
 Documents are matched by content hash; labels, spans, statuses, assignments, reviewers, sessions and
 the event log of every annotator are brought in, with ids renumbered so undo and redo keep
-working here. Merging is idempotent (a second run changes nothing) and all-or-nothing per
+working here. Either side may be a SQLite file or a PostgreSQL database: the source is opened
+read-only (never migrated or written) and read in one consistent snapshot, and every row is
+read and written through the backends (:mod:`annotations.store.sql_merge`). Merging is idempotent (a second run changes nothing) and all-or-nothing per
 source database (one transaction). It adds what is new, and changes what this database holds
 only where the source holds a later state of the same work: a status that is ``todo`` here
 and decided there, and an annotator's layer (spans and status on one document) whose every
@@ -22,19 +24,17 @@ A source is refused, with every problem listed, when it conflicts:
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ..db import write
-from ..history import SPAN_COLUMNS
 from ..store import Store, StoreError, now
+from ..store.backend import Backend
+from ..store.core import is_postgres_url
+from ..store.sql_merge import open_merge_source
 
 __all__ = ["MergeConflict", "MergeReport", "merge_database"]
-
-REQUIRED_TABLES = ("documents", "labels", "spans", "doc_status", "events")
-
 
 class MergeConflict(StoreError):
     """A source database that conflicts with this one; ``problems`` says where."""
@@ -74,55 +74,49 @@ class MergeReport:
                 "sessions": self.sessions, "events": self.events}
 
 
-def _open_source(path: Path) -> tuple[sqlite3.Connection, set[str]]:
-    if not path.is_file():
-        raise StoreError(f"{path}: no such database file")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: not a database ({exc})") from None
-    missing = [t for t in REQUIRED_TABLES if t not in tables]
-    if missing:
-        conn.close()
-        raise StoreError(f"{path}: not an annotate database (no {', '.join(missing)} table)")
-    conn.execute("BEGIN")  # one consistent snapshot of the source
-    return conn, tables
-
-
 def _chunks(items: Sequence[Any], n: int = 500) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), n):
         yield items[i:i + n]
 
 
-def merge_database(store: Store, source: str | Path) -> MergeReport:
-    """Merge the database at ``source`` into ``store``; raises :class:`MergeConflict` on conflicts."""
-    path = Path(source)
-    name = str(source)
+def _same_database(store: Store, source: Backend) -> bool:
+    """Whether ``source`` is the database ``store`` is open on."""
+    here = store.backend
+    if here.name != source.name:
+        return False
+    if here.name == "sqlite":
+        try:
+            return bool(Path(here.location).resolve() == Path(source.location).resolve())
+        except OSError:
+            return False
+    return here.location == source.location
+
+
+def merge_database(store: Store, source: str | os.PathLike[str]) -> MergeReport:
+    """Merge the database at ``source`` (a SQLite file or a ``postgresql://`` URL) into ``store``;
+    raises :class:`MergeConflict` on conflicts (and nothing is written)."""
+    src = open_merge_source(source)
     try:
-        if path.resolve() == store.path.resolve():
+        # A URL is named without its password.
+        name = src.location if is_postgres_url(source) else str(source)
+        if _same_database(store, src):
             raise StoreError(f"{name}: that is this database")
-    except OSError:
-        pass
-    src, tables = _open_source(path)
-    try:
-        with write(store.db):
-            return _merge(store, src, tables, name)
+        tables = src.table_names()
+        with src.merge_snapshot(), store.transaction():
+            return _merge(store.backend, src, tables, name)
     finally:
         src.close()
 
 
-def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -> MergeReport:
-    conn = store.db.conn
+def _merge(tgt: Backend, src: Backend, tables: set[str], name: str) -> MergeReport:
     report = MergeReport(name)
     problems: list[str] = []
 
     # -- labels ---------------------------------------------------------------------------
-    here = {r[0]: r for r in conn.execute("SELECT name, key, colour, description, position FROM labels")}
+    here = {r[0]: r for r in tgt.merge_labels()}
     keys = {r[1]: r[0] for r in here.values() if r[1]}
     position = max((r[4] for r in here.values()), default=-1)
-    for lname, key, colour, desc, _pos in src.execute(
-            "SELECT name, key, colour, description, position FROM labels ORDER BY position, name"):
+    for lname, key, colour, desc, _pos in src.merge_labels():
         mine = here.get(lname)
         if mine is not None:
             if (mine[1], mine[2].lower()) != (key, colour.lower()):
@@ -134,8 +128,7 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
             problems.append(f"label {lname!r}: its key {key} is label {keys[key]!r}'s here")
             continue
         position += 1
-        conn.execute("INSERT INTO labels (name, key, colour, description, position) VALUES (?,?,?,?,?)",
-                     [lname, key, colour, desc, position])
+        tgt.merge_add_label(lname, key, colour, desc, position)
         if key:
             keys[key] = lname
         report.labels.append(lname)
@@ -143,56 +136,41 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
     # -- documents ------------------------------------------------------------------------
     docmap: dict[int, int] = {}
     titles: dict[int, str] = {}
-    src_docs = src.execute("SELECT id, hash, title FROM documents ORDER BY id").fetchall()
+    src_docs = src.merge_documents()
     for chunk in _chunks(src_docs):
-        found = dict(conn.execute(
-            f"SELECT hash, id FROM documents WHERE hash IN ({','.join('?' * len(chunk))})",
-            [h for _, h, _ in chunk]).fetchall())
+        found = tgt.merge_ids_of_hashes([h for _, h, _ in chunk])
         for sid, h, title in chunk:
             titles[sid] = title
             if h in found:
                 docmap[sid] = found[h]
     new_docs = [sid for sid, _, _ in src_docs if sid not in docmap]
     for chunk in _chunks(new_docs):
-        rows = src.execute(
-            "SELECT id, hash, source, line, title, lang, text, meta, created FROM documents"
-            f" WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", list(chunk)).fetchall()
-        for sid, *values in rows:
-            cur = conn.execute(
-                "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
-                " VALUES (?,?,?,?,?,?,?,?)", values)
-            docmap[sid] = int(cur.lastrowid)
+        for sid, *values in src.merge_document_rows(chunk):
+            new_id = tgt.insert_document(*values)
+            if new_id is None:  # pragma: no cover - its hash was looked up just before, under the write lock
+                raise StoreError(f"{name}: document {sid} appeared here while merging")
+            docmap[sid] = new_id
             report.documents += 1
         if "doc_tokens" in tables:
-            for sid, tok, offsets in src.execute(
-                    f"SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id IN"
-                    f" ({','.join('?' * len(chunk))})", list(chunk)):
-                conn.execute("INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                             [docmap[sid], tok, offsets])
+            tgt.merge_add_tokens([(docmap[sid], tok, offsets) for sid, tok, offsets in src.merge_token_rows(chunk)])
 
     def where(sid: int) -> str:
         return f"document {titles.get(sid, '')[:40]!r} (id {sid} in {name})"
 
     # -- statuses -------------------------------------------------------------------------
-    src_status = {(d, a): (s, u) for d, a, s, u in src.execute(
-        "SELECT doc_id, annotator, status, updated FROM doc_status")}
-    tgt_status = {(d, a): s for d, a, s in conn.execute("SELECT doc_id, annotator, status FROM doc_status")}
+    src_status = {(d, a): (s, u) for d, a, s, u in src.merge_statuses()}
+    mapped = sorted(set(docmap.values()))  # every document the source holds: its layers may differ
+    tgt_status = {(d, a): s for d, a, s in tgt.merge_statuses_of(mapped)}
 
     # -- spans ----------------------------------------------------------------------------
-    cols = ", ".join(f"[{c}]" for c in SPAN_COLUMNS)
     src_spans: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
-    for row in src.execute(f"SELECT {cols} FROM spans ORDER BY id"):
+    for row in src.merge_spans():
         src_spans.setdefault((row[1], row[5]), []).append(row)
     tgt_spans: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
-    mapped = sorted(set(docmap.values()))  # every document the source holds: its layers may differ
-    for chunk in _chunks(mapped):
-        for row in conn.execute(f"SELECT {cols} FROM spans WHERE doc_id IN ({','.join('?' * len(chunk))})",
-                                list(chunk)):
-            tgt_spans.setdefault((row[1], row[5]), []).append(row)
+    for row in tgt.merge_spans(mapped):
+        tgt_spans.setdefault((row[1], row[5]), []).append(row)
     spanmap: dict[int, int] = {}
-    next_id = [conn.execute(
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'spans'), 0),"
-        " coalesce((SELECT max(id) FROM spans), 0))").fetchone()[0]]
+    next_id = [tgt.id_high_water("spans")]  # the highest span id this database ever handed out
     first_id = next_id[0]
 
     def fresh_id() -> int:
@@ -212,7 +190,7 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
         if (accepted(src_spans.get(key, ())) != accepted(tgt_spans.get((tid, annotator), ()))
                 or src_status.get(key, ("todo",))[0] != tgt_status.get((tid, annotator), "todo")):
             differ.add(key)
-    ahead, behind = _lineage(src, conn, differ, docmap, spanmap)
+    ahead, behind = _lineage(src, tgt, differ, docmap, spanmap)
 
     to_insert: list[list[Any]] = []
     to_delete: list[int] = []
@@ -299,72 +277,57 @@ def _merge(store: Store, src: sqlite3.Connection, tables: set[str], name: str) -
     if problems:
         raise MergeConflict(name, problems)
 
-    for chunk in _chunks(to_delete):
-        conn.execute(f"DELETE FROM spans WHERE id IN ({','.join('?' * len(chunk))})", list(chunk))
-    conn.executemany(f"INSERT INTO spans ({cols}) VALUES ({','.join('?' * len(SPAN_COLUMNS))})", to_insert)
+    tgt.merge_delete_spans(to_delete)
+    if to_insert:
+        tgt.insert_span_rows(to_insert)
     report.spans = sum(1 for r in to_insert if r[7] == "accepted")
-    conn.executemany(
-        "INSERT INTO doc_status (doc_id, annotator, status, updated) VALUES (?,?,?,?)"
-        " ON CONFLICT(doc_id, annotator) DO UPDATE SET status = excluded.status, updated = excluded.updated",
-        status_rows)
+    tgt.merge_put_statuses(status_rows)
     report.statuses = len(status_rows)
 
     # -- assignments ----------------------------------------------------------------------
     if "assignments" in tables:
-        before = conn.total_changes
-        conn.executemany(
-            "INSERT OR IGNORE INTO assignments (doc_id, annotator, created) VALUES (?,?,?)",
-            [[docmap[d], a, c] for d, a, c in src.execute("SELECT doc_id, annotator, created FROM assignments")
-             if d in docmap])
-        report.assignments = conn.total_changes - before
+        report.assignments = tgt.merge_add_assignments(
+            [(docmap[d], a, c) for d, a, c in src.merge_assignments() if d in docmap])
 
     if "reviewers" in tables:
-        before = conn.total_changes
-        conn.executemany("INSERT OR IGNORE INTO reviewers (annotator, created) VALUES (?,?)",
-                         src.execute("SELECT annotator, created FROM reviewers").fetchall())
-        report.reviewers = conn.total_changes - before
+        report.reviewers = tgt.merge_add_reviewers(src.merge_reviewers())
 
     # -- sessions and events --------------------------------------------------------------
     sessmap: dict[int, int] = {}
-    have_sessions = {(a, s): i for i, a, s in conn.execute("SELECT id, annotator, started FROM sessions")}
-    for sid, annotator, started, ended in src.execute("SELECT id, annotator, started, ended FROM sessions ORDER BY id"):
+    have_sessions = {(a, s): i for i, a, s, _ in tgt.merge_sessions()}
+    for sid, annotator, started, ended in (src.merge_sessions() if "sessions" in tables else []):
         hit = have_sessions.get((annotator, started))
         if hit is None:
-            hit = int(conn.execute("INSERT INTO sessions (annotator, started, ended) VALUES (?,?,?)",
-                                   [annotator, started, ended]).lastrowid)
+            hit = tgt.merge_add_session(annotator, started, ended)
             report.sessions += 1
         sessmap[sid] = hit
     # An event is already here if one of the same annotator, time, action and document made
     # the same changes (ids aside): two actions can share a millisecond.
     have_events: dict[tuple[Any, ...], list[int]] = {}
-    for i, a, ts, act, d in conn.execute("SELECT id, annotator, ts, action, doc_id FROM events"):
+    for i, a, ts, act, d in tgt.merge_event_keys():
         have_events.setdefault((a, ts, act, d), []).append(i)
     eventmap: dict[int, int] = {}
-    for eid, ts, annotator, session_id, doc_id, action, target, changes in src.execute(
-            "SELECT id, ts, annotator, session_id, doc_id, action, target, changes FROM events ORDER BY id"):
+    for eid, ts, annotator, session_id, doc_id, action, target, changes in src.merge_events():
         tdoc = docmap.get(doc_id) if doc_id is not None else None
         key = (annotator, ts, action, tdoc)
         shape = _shape(changes)
-        hit = next((i for i in have_events.get(key, ()) if _shape(conn.execute(
-            "SELECT changes FROM events WHERE id = ?", [i]).fetchone()[0]) == shape), None)
+        hit = next((i for i in have_events.get(key, ()) if _shape(tgt.merge_event_changes(i)) == shape), None)
         if hit is not None:
             eventmap[eid] = hit
             continue
         moved = [_remap(ch, docmap, spanmap, fresh_id) for ch in json.loads(changes)]
-        cur = conn.execute(
-            "INSERT INTO events (ts, annotator, session_id, doc_id, action, target, changes) VALUES (?,?,?,?,?,?,?)",
-            [ts, annotator, sessmap.get(session_id) if session_id is not None else None, tdoc, action,
-             eventmap.get(target) if target is not None else None, json.dumps(moved, ensure_ascii=False)])
-        eventmap[eid] = int(cur.lastrowid)
+        eventmap[eid] = tgt.log_event(
+            ts, annotator, sessmap.get(session_id) if session_id is not None else None, tdoc, action,
+            eventmap.get(target) if target is not None else None, moved)
         have_events.setdefault(key, []).append(eventmap[eid])
         report.events += 1
     # Span ids handed out for spans that only live in the log: never reused by a new span.
     if next_id[0] > first_id:
-        _bump_sequence(conn, next_id[0])
+        tgt.set_id_high_water("spans", next_id[0])
     return report
 
 
-def _lineage(src: sqlite3.Connection, conn: sqlite3.Connection, pairs: set[tuple[int, str]],
+def _lineage(src: Backend, tgt: Backend, pairs: set[tuple[int, str]],
              docmap: dict[int, int], spanmap: dict[int, int]) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
     """Of the ``(source document id, annotator)`` pairs whose spans or status differ between the two
     databases, those whose history here is a strict part of the source's (``ahead``: the source
@@ -379,22 +342,19 @@ def _lineage(src: sqlite3.Connection, conn: sqlite3.Connection, pairs: set[tuple
     if not pairs:
         return set(), set()
     names = sorted({a for _, a in pairs})
-    marks = ",".join("?" * len(names))
 
     History = dict[tuple[int, str], dict[tuple[str, str, str], str]]  # pair -> (ts, action, shape) -> changes
 
-    def history(db: sqlite3.Connection, to_source: dict[int, int]) -> History:
+    def history(db: Backend, to_source: dict[int, int]) -> History:
         out: History = {}
-        for ts, annotator, doc_id, action, changes in db.execute(
-                f"SELECT ts, annotator, doc_id, action, changes FROM events WHERE annotator IN ({marks})"
-                " AND doc_id IS NOT NULL ORDER BY id", names):
+        for ts, annotator, doc_id, action, changes in db.merge_history(names):
             sid = to_source.get(doc_id)
             if sid is not None and (sid, annotator) in pairs:
                 out.setdefault((sid, annotator), {}).setdefault((ts, action, _shape(changes)), changes)
         return out
 
     there = history(src, {sid: sid for sid in docmap})
-    here = history(conn, {tid: sid for sid, tid in docmap.items()})
+    here = history(tgt, {tid: sid for sid, tid in docmap.items()})
     ahead: set[tuple[int, str]] = set()
     behind: set[tuple[int, str]] = set()
     for pair in pairs:
@@ -410,12 +370,6 @@ def _lineage(src: sqlite3.Connection, conn: sqlite3.Connection, pairs: set[tuple
         elif s and t.keys() > s.keys():
             behind.add(pair)
     return ahead, behind
-
-
-def _bump_sequence(conn: sqlite3.Connection, seq: int) -> None:
-    conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'spans'", [seq])
-    conn.execute("INSERT INTO sqlite_sequence (name, seq) SELECT 'spans', ? WHERE NOT EXISTS"
-                 " (SELECT 1 FROM sqlite_sequence WHERE name = 'spans')", [seq])
 
 
 def _shape(changes: str) -> str:
