@@ -4,7 +4,8 @@ Usage: python crash_child.py DB ANNOTATOR SEED LOG [--decisions N] [--stop-file 
                              [--no-suggest] [--model] [--pace SECONDS]
        python crash_child.py --serve        (a fork server: see :func:`serve`)
 
-Runs :class:`tui.app.AnnotateApp` headless (``App.run_test()``) on ``DB`` as ``ANNOTATOR``
+Runs :class:`tui.app.AnnotateApp` headless (``App.run_test()``) on ``DB`` (a SQLite file or a
+``postgresql://`` URL) as ``ANNOTATOR``
 and presses the app's own keys, chosen at random (``SEED``) from what the screen shows:
 cursor moves, labels on words and selections (``1``-``3``), relabels, deletes, ``enter``
 (accept), ``x`` (reject), ``A``, ``u``/``ctrl+z``, ``ctrl+r``/``ctrl+y``, ``d`` and ``s``.
@@ -33,7 +34,9 @@ after ``N`` decisions (0: only open and log), when ``--stop-file`` appears, or w
 ``errors`` lists what the app reported as failed since the last record (error
 notifications, ``Not saved: ...``, ``Suggestions failed: ...``, a status bar not saying
 "saved"); the tests require none. The second half of this module reads such logs and the
-database back for the tests (:func:`read_log`, :class:`Replay`, :func:`check_records`).
+database back for the tests (:func:`read_log`, :class:`Replay`, :func:`check_records`), on
+either backend: they take the store's backend (``store.backend``), whose ``execute`` speaks
+the portable SQL of :mod:`annotations.store.backend`.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from textual.pilot import Pilot
 
 import tui.app as tui_app
 from annotations import Span, Store
+from annotations.store import is_postgres_url
 from tui.app import AnnotateApp
 from tui.docmodel import DocModel
 
@@ -106,6 +110,15 @@ class RecordingApp(AnnotateApp):
             self.frames += 1
 
 
+def reader(db: str) -> Any:
+    """A separate read-only connection to ``db`` (each read sees the latest commit)."""
+    if is_postgres_url(db):
+        from annotations.store.postgres_backend import PostgresBackend
+
+        return PostgresBackend(db, read_only="the crash test's reader")
+    return sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=60)
+
+
 def key_event(key: str) -> events.Key:
     """The key event a terminal would send for ``key`` (as ``Pilot.press`` builds it)."""
     if len(key) == 1 and not key.isalnum():
@@ -129,7 +142,7 @@ class Driver:
         self.seq = 0
         self.decisions = 0
         self.seen_notes = 0
-        self.reader_db = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=60)
+        self.reader_db = reader(db)
         self.annotator = app.store.annotator
 
     # -- waiting for the screen ------------------------------------------------------------
@@ -528,12 +541,12 @@ class Replay:
         return spans, self.statuses.get(doc_id, "todo")
 
 
-def snapshot(conn: sqlite3.Connection, annotator: str) -> Replay:
-    """What the tables hold for ``annotator``."""
+def snapshot(conn: Any, annotator: str) -> Replay:
+    """What the tables hold for ``annotator`` (``conn``: a store's backend, or a sqlite3 connection)."""
     spans = {
         row[0]: tuple(row[1:])
         for row in conn.execute(
-            "SELECT id, doc_id, start, end, label, state FROM spans WHERE annotator = ?", [annotator]
+            'SELECT id, doc_id, start, "end", label, state FROM spans WHERE annotator = ?', [annotator]
         )
     }
     statuses = {
@@ -546,13 +559,13 @@ def snapshot(conn: sqlite3.Connection, annotator: str) -> Replay:
     return Replay(spans, statuses)  # type: ignore[arg-type]
 
 
-def newest_event(conn: sqlite3.Connection, annotator: str) -> int:
+def newest_event(conn: Any, annotator: str) -> int:
     return int(conn.execute(
         "SELECT coalesce(max(id), 0) FROM events WHERE annotator = ?", [annotator]
     ).fetchone()[0])
 
 
-def events_after(conn: sqlite3.Connection, annotator: str, after: int) -> list[Event]:
+def events_after(conn: Any, annotator: str, after: int) -> list[Event]:
     """``annotator``'s events with an id above ``after``, oldest first."""
     return [
         Event(eid, action, doc_id, json.loads(changes))

@@ -1,4 +1,7 @@
-"""Eight annotators write to one database file while two app instances tag on it: nothing locked, nothing lost.
+"""Eight annotators write to one database while two app instances tag on it: nothing locked, nothing lost.
+
+On both backends (``BOTH_BACKENDS``): one SQLite file, and one PostgreSQL database (a real
+server, ``tests/pg_server.py``) with the apps and workers each on their own connection.
 
 Eight library processes (``concurrency_worker.py``) each make 2,000 random actions as fast
 as they can, each as its own annotator. Two real apps (``crash_child.py``, headless, as
@@ -7,18 +10,25 @@ threads, and for ``app1`` the CRF model loop retraining and suggesting from its 
 process) are opened first and keep pressing keys (labels, relabels, accept, reject, delete,
 undo, redo, done) for the whole time; each logs what its screen shows after every key.
 
-Checked afterwards: the file's integrity; no error (``database is locked`` or any other)
+Checked afterwards: the database's integrity (:func:`event_log.check_integrity`: SQLite's
+``integrity_check``; PostgreSQL's ``amcheck`` over every table and index); no error (``database is locked`` or any other)
 reached a worker or an app (the apps report every error notification and "not saved");
 for every worker, its event log, its tables and what it last read agree, action counts
 included; for every app, every screen it showed is the database's state at that point
 of its event log (:func:`crash_child.check_records`), its tables equal the replay of its
 log, and it only ever showed spans its own events created; and ``annotate stats --json``
 counts every annotator's spans by state and label, and documents by status, exactly.
+
+Sizes: 8 processes x 2,000 actions on SQLite (about 40 s). On PostgreSQL every action is
+several round trips to the server under one write lock, so the same run takes about twice as
+long; the suite runs 8 x :data:`PG_ACTIONS` there (``ANNOTATE_PG_ACTIONS=2000`` runs the
+issue's full size, which is what was measured for the figures in the report).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -35,15 +45,22 @@ from crash_child import (
     read_log,
     snapshot,
 )
-from event_log import replay
+from event_log import check_integrity, replay
 
-from annotations import import_seeds, open_store
+from annotations import Store, open_store
+from annotations.seeds import seeds_dir
+from annotations.store import NewDocument
+from annotations.text import decode
 from tui.cli import main as cli
+
+BOTH_BACKENDS = True
 
 WORKER = Path(__file__).with_name("concurrency_worker.py")
 APP = Path(__file__).with_name("crash_child.py")
 PROCESSES = 8
 ACTIONS = 2000
+#: Actions per process on PostgreSQL in the suite (see the module docstring).
+PG_ACTIONS = int(os.environ.get("ANNOTATE_PG_ACTIONS", "250"))
 APPS = 2
 #: The first app with suggestions from the propagation recogniser only; the second also runs
 #: the CRF model loop (retrained in its own process on every ``d``, suggesting from there).
@@ -60,10 +77,18 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) ->
         time.sleep(0.02)
 
 
-def test_eight_annotators_share_one_file_while_two_apps_run(tmp_path: Path) -> None:
-    db = tmp_path / "shared.db"
+def seed(store: Store) -> None:
+    """The five seed articles (the bulk API: the same on both backends)."""
+    docs = [NewDocument(decode(p.read_bytes()), source=p.name) for p in sorted(seeds_dir().glob("*.txt"))]
+    store.add_documents(docs)
+
+
+def test_eight_annotators_share_one_database_while_two_apps_run(tmp_path: Path, db_path: Path | str,
+                                                                backend_name: str) -> None:
+    db = db_path
+    actions = ACTIONS if backend_name == "sqlite" else PG_ACTIONS
     with open_store(db, "setup") as store:
-        import_seeds(store)
+        seed(store)
         for doc_id in store.document_ids():
             store.tokens(doc_id)  # warm the token cache so workers don't race to write it
         total_docs = store.count_documents()
@@ -88,7 +113,7 @@ def test_eight_annotators_share_one_file_while_two_apps_run(tmp_path: Path) -> N
         for n in range(PROCESSES):
             out = tmp_path / f"ann{n}.json"
             procs.append((f"ann{n}", out, subprocess.Popen(
-                [sys.executable, str(WORKER), str(db), f"ann{n}", str(ACTIONS), str(n), str(out)],
+                [sys.executable, str(WORKER), str(db), f"ann{n}", str(actions), str(n), str(out)],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             )))
         results = {}
@@ -111,8 +136,8 @@ def test_eight_annotators_share_one_file_while_two_apps_run(tmp_path: Path) -> N
 
     stats = json.loads(CliRunner().invoke(cli, ["stats", "--db", str(db), "--json"]).output)["annotators"]
     with open_store(db, "checker") as store:
-        conn = store.db.conn
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn = store.backend
+        check_integrity(store)
         for name, result in results.items():
             assert result["errors"] == [], result["errors"][0]
             events = list(reversed(store.events(annotator=name, limit=10**6)))
@@ -131,11 +156,13 @@ def test_eight_annotators_share_one_file_while_two_apps_run(tmp_path: Path) -> N
             by_status = Counter(result["statuses"].values())
             assert stats[name]["documents"] == {s: by_status.get(s, 0) for s in ("todo", "done", "skipped")}
 
+        app_decisions = {}
         for name, log, out, proc in apps:
             records = read_log(log)
             assert records[-1]["kind"] == "end", records[-1]
             during = [r for r in records if r["kind"] == "shown" and started <= r["t"] <= finished]
-            assert max(r["decisions"] for r in during) - min(r["decisions"] for r in during) >= APP_MIN_DECISIONS
+            app_decisions[name] = max(r["decisions"] for r in during) - min(r["decisions"] for r in during)
+            assert app_decisions[name] >= APP_MIN_DECISIONS
             events = events_after(conn, name, 0)
             # Every screen the app showed was the database's state at that point, with no error.
             checked = check_records(records, Replay(), events)
@@ -163,3 +190,6 @@ def test_eight_annotators_share_one_file_while_two_apps_run(tmp_path: Path) -> N
                 "skipped": by_status.get("skipped", 0),
             }
             assert [s["ended"] is not None for s in stats[name]["sessions"]] == [True]
+    logged = sum(sum(r["counts"].values()) for r in results.values())
+    print(f"\n{backend_name}: {PROCESSES} x {actions} actions ({logged} logged) in {finished - started:.1f} s"
+          f" while the apps made {app_decisions} decisions; 0 errors, 0 lost, stats exact")
