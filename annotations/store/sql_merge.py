@@ -210,7 +210,7 @@ def open_merge_source(location: str | os.PathLike[str]) -> Any:
         tables = backend.table_names()
     except backend.DatabaseError as exc:
         backend.close()
-        raise StoreError(f"{location}: not a database ({str(exc).strip().splitlines()[0]})") from None
+        raise StoreError(f"{backend.location}: not a database ({str(exc).strip().splitlines()[0]})") from None
     missing = [t for t in REQUIRED_TABLES if t not in tables]
     if missing:
         backend.close()
@@ -227,11 +227,12 @@ def _sqlite_source(path: Path) -> Any:
 
     if not path.is_file():
         raise StoreError(f"{path}: no such database file")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                           timeout=BUSY_TIMEOUT_MS / 1000)
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
+        conn.close()
         raise StoreError(f"{path}: not a database ({exc})") from None
     db = sqlite_utils.Database(conn)
     db.annotate_read_only = SOURCE_READ_ONLY  # type: ignore[attr-defined]
