@@ -145,10 +145,10 @@ def _merge(tgt: Backend, src: Backend, tables: set[str], name: str) -> MergeRepo
                 docmap[sid] = found[h]
     new_docs = [sid for sid, _, _ in src_docs if sid not in docmap]
     for chunk in _chunks(new_docs):
-        for sid, *values in src.merge_document_rows(chunk):
-            new_id = tgt.insert_document(*values)
-            if new_id is None:  # pragma: no cover - its hash was looked up just before, under the write lock
-                raise StoreError(f"{name}: document {sid} appeared here while merging")
+        rows = src.merge_document_rows(chunk)
+        # In bulk (COPY on PostgreSQL); none is there yet: their hashes were looked up above, under the write lock.
+        for (sid, *_), (new_id, added) in zip(rows, tgt.insert_documents([values for _, *values in rows])):
+            assert added, f"{name}: document {sid} appeared here while merging"
             docmap[sid] = new_id
             report.documents += 1
         if "doc_tokens" in tables:
