@@ -20,9 +20,9 @@ log, and it only ever showed spans its own events created; and ``annotate stats 
 counts every annotator's spans by state and label, and documents by status, exactly.
 
 Sizes: 8 processes x 2,000 actions on SQLite (about 40 s). On PostgreSQL every action is
-several round trips to the server under one write lock, so the same run takes about twice as
-long; the suite runs 8 x :data:`PG_ACTIONS` there (``ANNOTATE_PG_ACTIONS=2000`` runs the
-issue's full size, which is what was measured for the figures in the report).
+several round trips to the server under one write lock, and the full size took 175 s (load
+6-7 on 2 cores, against 39 s on SQLite), so the suite runs 8 x :data:`PG_ACTIONS` there (about
+45 s with the two apps); ``ANNOTATE_PG_ACTIONS=2000`` runs the issue's full size.
 """
 
 from __future__ import annotations
