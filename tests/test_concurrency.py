@@ -100,7 +100,8 @@ def test_eight_annotators_share_one_database_while_two_apps_run(tmp_path: Path, 
         log, out = tmp_path / f"app{n}.jsonl", tmp_path / f"app{n}.out"
         with open(out, "w") as sink:
             argv = [sys.executable, str(APP), str(db), f"app{n}", str(n), str(log), "--stop-file", str(stop)]
-            proc = subprocess.Popen(argv + MODEL[n], stdout=sink, stderr=subprocess.STDOUT)
+            # In the test's folder: on PostgreSQL the model loop keeps its models in ./DBNAME.postgresql.models/.
+            proc = subprocess.Popen(argv + MODEL[n], stdout=sink, stderr=subprocess.STDOUT, cwd=tmp_path)
         apps.append((f"app{n}", log, out, proc))
     try:
         for name, log, out, proc in apps:
@@ -114,7 +115,7 @@ def test_eight_annotators_share_one_database_while_two_apps_run(tmp_path: Path, 
             out = tmp_path / f"ann{n}.json"
             procs.append((f"ann{n}", out, subprocess.Popen(
                 [sys.executable, str(WORKER), str(db), f"ann{n}", str(actions), str(n), str(out)],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
             )))
         results = {}
         for name, out, proc in procs:

@@ -102,10 +102,10 @@ Position = tuple[int, int]
 class ForkServer:
     """``crash_child.py --serve``: forks children that run the app (see its docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cwd: Path | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(CHILD), "--serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd,
         )
         assert json.loads(self._line())["ready"]
         self.children: set[int] = set()
@@ -272,7 +272,7 @@ def test_sigkill_at_random_moments_loses_nothing_the_screen_showed(tmp_path: Pat
     kinds: Counter[str] = Counter()
     committed: Counter[str] = Counter()
     decisions = 0
-    server = ForkServer()
+    server = ForkServer(cwd=tmp_path)  # what the app keeps beside a PostgreSQL database goes in the test's folder
     try:
         for run in range(kills + 1):
             final = run == kills
