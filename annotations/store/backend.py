@@ -6,7 +6,7 @@ recognisers, the model, teams) call its methods and never write SQL themselves. 
 methods live in small modules by subject, mixed in here: ``sql_events`` (the event log and
 applying change records), ``sql_labels`` (labels, label map, patterns), ``sql_documents``
 (pages, texts, token caches, statuses, bulk loading), ``sql_spans``, ``sql_stats`` (cursor,
-sessions, statistics), ``sql_team`` and ``sql_tables`` (whole tables for ``annotate copy``);
+sessions, statistics), ``sql_team``, ``sql_tables`` (whole tables for ``annotate copy``) and ``sql_import`` (imports);
 ``sql_common`` holds the schema's table list. They are written in portable SQL: ``?`` placeholders and double-quoted column names where a name
 is a keyword (``"end"``, ``"offset"``). A dialect (:mod:`.sqlite_backend`,
 :mod:`.postgres_backend`) supplies the connection, transactions, schema and migrations,
@@ -26,6 +26,7 @@ from .sql_common import cols as _cols
 from .sql_common import marks as _marks
 from .sql_documents import DocumentQueries
 from .sql_events import EventQueries
+from .sql_import import ImportQueries
 from .sql_labels import LabelQueries
 from .sql_spans import SpanQueries
 from .sql_stats import StatsQueries
@@ -35,7 +36,8 @@ from .sql_team import TeamQueries
 __all__ = ["Backend", "SPAN_FIELDS", "TABLES", "KEYS"]
 
 
-class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQueries, TeamQueries, TableQueries):
+class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQueries, TeamQueries, TableQueries,
+              ImportQueries):
     """One connection to a store database; the dialects fill in the primitives below."""
 
     #: ``"sqlite"`` or ``"postgresql"``.
@@ -121,10 +123,6 @@ class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQue
 
     def table_columns(self, table: str) -> list[str]:
         raise NotImplementedError
-
-    def import_in_progress(self) -> bool:
-        """Whether an import is publishing (or died publishing) a file into this database."""
-        return False
 
     def id_high_water(self, table: str) -> int:
         """The highest id ``table`` has ever handed out (a deleted row's id included)."""
