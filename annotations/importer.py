@@ -612,7 +612,7 @@ def write_records(
         raise ValueError(f"unknown import mode {mode!r}")
     if on_conflict not in ON_CONFLICT:
         raise ValueError(f"unknown conflict rule {on_conflict!r}: use one of {', '.join(ON_CONFLICT)}")
-    opts = _Options(name, mode, lang, annotator, store.annotator)
+    opts = _options(store, name, mode, lang, annotator)
     if store.backend.in_transaction():
         _write_in_transaction(store, records, opts, report, on_conflict)
         return
@@ -628,6 +628,13 @@ class _Options:
     lang: str | None
     annotator: str | None
     default_annotator: str
+    #: The database cannot store U+0000 in text (PostgreSQL): such a record is refused while checked.
+    no_nul: str | None = None
+
+
+def _options(store: Store, name: str, mode: str, lang: str | None, annotator: str | None) -> _Options:
+    return _Options(name, mode, lang, annotator, store.annotator,
+                    None if store.backend.stores_nul else store.backend.product)
 
 
 class _RecordWriter:
@@ -774,6 +781,11 @@ def _check_record(rec: Record, opts: _Options, warnings: list[str], skipped: lis
     name = opts.name
     warnings += [f"{name}: {w}" for w in rec.warnings]
     _check_text(rec.text, name, rec.line)
+    if opts.no_nul is not None and "\x00" in rec.text:
+        raise ImportFailure(
+            name, f"text holds the NUL character (U+0000) at offset {rec.text.index(chr(0))}, which"
+            f" {opts.no_nul} cannot store", rec.line,
+        )
     if not rec.text.strip():
         skipped.append((f"{name}:{rec.line}" if rec.line else name, "empty text"))
         return None
@@ -1149,7 +1161,7 @@ class _WorkerSource(_Source):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        fields = (opts.name, opts.mode, opts.lang, opts.annotator, opts.default_annotator)
+        fields = (opts.name, opts.mode, opts.lang, opts.annotator, opts.default_annotator, opts.no_nul)
         pickle.dump((str(path), fields, fix_mojibake, "annotations.formats" in sys.modules), self.proc.stdin)
         self.proc.stdin.close()
         self.pipe = self.proc.stdout
@@ -1520,7 +1532,7 @@ def import_paths(
                 # Read and checked in a worker process while this one stages and publishes.
                 if on_conflict not in ON_CONFLICT:
                     raise ValueError(f"unknown conflict rule {on_conflict!r}")
-                opts = _Options(name, mode, lang, annotator, store.annotator)
+                opts = _options(store, name, mode, lang, annotator)
                 _staged_import(store, _WorkerSource(path, opts, fix_mojibake, report, tick), opts, report,
                                on_conflict)
             else:

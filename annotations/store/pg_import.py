@@ -158,6 +158,8 @@ class PGImportMixin:
     """The PostgreSQL dialect of :mod:`.sql_import`."""
 
     _depth: int
+    stores_nul = False
+    product = "PostgreSQL"
 
     def import_publisher(self, staging: Staging, name: str, ts: str, state: str) -> ImportPublisher:
         return _PGPublisher(self, staging, name, ts, state)

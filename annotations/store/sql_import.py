@@ -48,6 +48,11 @@ class ImportPublisher:
 
 
 class ImportQueries:
+    #: Whether text may hold U+0000 (PostgreSQL's cannot: the importer refuses such a record
+    #: while checking it, naming the line), and the database's name for that message.
+    stores_nul = True
+    product = "SQLite"
+
     # -- the exact path ---------------------------------------------------------------------------
 
     def import_annotation(self, doc_id: int, annotator: str) -> tuple[str | None, list[tuple[int, int, str]]]:
