@@ -1209,26 +1209,54 @@ def _staged_import(store: Store, source: _Source, opts: _Options, report: Import
     recover_interrupted_imports(store)
     backend = store.backend
     staging = Staging(backend.staging_folder(store.path), _staging_prefix(store))
+    feed = _Feed(staging, source)
     try:
         try:
-            for chunk in source.chunks():
-                staging.add(chunk)
+            # A file read in a worker is published while the worker still checks (the second
+            # core); one checked here is staged whole first (nothing published if it fails).
+            while feed.more() and not isinstance(source, _WorkerSource):
+                pass
+            if feed.done:
+                feed.close()
+                staging.sealed(keep_open=backend.staging_keeps_open())
+            if feed.done and not source.any_records:
+                report.skipped += source.skipped
+                report.notices.append(f"{opts.name}: empty file, nothing to import")
+                report.warnings += source.warnings
+                return
+            _publish(store, staging, opts, report, on_conflict, feed)
         finally:
-            source.close()
-        report.skipped += source.skipped
-        if not source.any_records:
-            report.notices.append(f"{opts.name}: empty file, nothing to import")
-            report.warnings += source.warnings
-            return
-        staging.sealed(keep_open=backend.staging_keeps_open())
-        _publish(store, staging, opts, report, on_conflict, source.warnings)
+            feed.close()
     finally:
         staging.remove()
 
 
-def _publish(
-    store: Store, staging: Staging, opts: _Options, report: ImportReport, on_conflict: str, warnings: list[str]
-) -> None:
+class _Feed:
+    """A file's checked chunks, staged one at a time as the publisher asks (:func:`_publish`)."""
+
+    def __init__(self, staging: Staging, source: _Source) -> None:
+        self.staging, self.source = staging, source
+        self.chunks = iter(source.chunks())
+        self.done = self.closed = False
+
+    def more(self) -> bool:
+        """Stage the next chunk; False once there are no more (the source is then finished)."""
+        if self.done:
+            return False
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            self.done = True
+            return False
+        self.staging.add(chunk)
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.source.close()
+
+
+def _publish(store: Store, staging: Staging, opts: _Options, report: ImportReport, on_conflict: str, feed: _Feed) -> None:
     """Copy the staged records into the database in short transactions, all or nothing.
 
     New documents (and their spans, statuses, Prodigy keys, given tokens) go in batches of
@@ -1237,23 +1265,28 @@ def _publish(
     the attached staging file on SQLite, ``COPY`` on PostgreSQL); each batch's document ids
     are noted in ``import_batches``/``import_batch_docs``. Records whose text is already in
     the database (or earlier in the file) are written by :class:`_RecordWriter` in the last
-    transaction, which also logs the import and deletes the note. If anything fails, the
+    transaction, which also logs the import and deletes the note. While ``feed`` still has
+    chunks (a file checked in the worker process), they are staged between the batches, in
+    the pause that lets other writers in. If anything fails, the
     batches already published are deleted again (:func:`_discard`); if the process dies,
     the note lets the next store opened (:func:`recover_interrupted_imports`) delete them.
     """
     backend = store.backend
     ts = now()
     writer = _RecordWriter(store, opts, on_conflict, ts)
-    writer.warnings += warnings
     state = "accepted" if opts.mode == "accepted" else "pending"
     publisher = backend.import_publisher(staging, opts.name, ts, state)
     batch_id: int | None = None
     added_labels: list[str] = []
     try:
-        seq, n, total = 1, 200, staging.count
-        while seq <= total:
+        seq, n = 1, 200
+        while True:
+            while staging.count < seq + n - 1 and feed.more():
+                pass
+            if seq > staging.count:
+                break
             t0 = time.perf_counter()
-            last = min(total, seq + n - 1)
+            last = min(staging.count, seq + n - 1)
             with store.transaction(), backend.bulk_index():
                 if batch_id is None:
                     batch_id = backend.open_import_note(opts.name, staging.path, os.getpid(), ts)
@@ -1268,8 +1301,15 @@ def _publish(
             elapsed = time.perf_counter() - t0
             seq = last + 1
             n = max(20, min(5000, int(n * PUBLISH_SECONDS / max(elapsed, 1e-4))))
-            if seq <= total:
-                time.sleep(PUBLISH_PAUSE)
+            if seq <= staging.count or not feed.done:
+                # The pause other writers get in by: staging the next chunks meanwhile, if any.
+                until = time.perf_counter() + PUBLISH_PAUSE
+                while time.perf_counter() < until and feed.more():
+                    pass
+                time.sleep(max(0.0, until - time.perf_counter()))
+        feed.close()
+        report.skipped += feed.source.skipped
+        writer.warnings += feed.source.warnings
         with store.transaction():
             for row, spans in publisher.unpublished():
                 rec, doc_lang, h = _staged_record(row, spans)

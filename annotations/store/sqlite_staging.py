@@ -29,6 +29,7 @@ CREATE TABLE docs (
 );
 CREATE TABLE spans (seq INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
     label TEXT NOT NULL, score REAL, text TEXT);
+CREATE INDEX spans_seq ON spans(seq);
 CREATE TABLE map (seq INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL);
 """
 #: ``docs`` columns after ``seq``, in order (what ``importer._prepare`` builds).
@@ -78,11 +79,9 @@ class Staging:
         self.count = seq
 
     def sealed(self, keep_open: bool) -> None:
-        """Staging done: index the spans by record; close the file unless ``keep_open`` (the
-        publisher then reads it through its own connection, e.g. ``ATTACH``)."""
-        assert self.conn is not None
-        self.conn.execute("CREATE INDEX spans_seq ON spans(seq)")
-        if not keep_open:
+        """Staging done: close the file unless ``keep_open`` (a publisher that does not read
+        it through its own connection, e.g. ``ATTACH``, needs it)."""
+        if not keep_open and self.conn is not None:
             self.conn.close()
             self.conn = None
 
