@@ -949,6 +949,18 @@ def _multiword(lang: str) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(k) for k in sorted(rules, key=len, reverse=True)))
 
 
+@lru_cache(maxsize=None)
+def _multiword_marks(lang: str) -> re.Pattern[str] | None:
+    """A character class that every one of :func:`_multiword`'s exceptions holds a character of
+    (``.``, ``-``, ``/``: none is letters and spaces alone), so text without one is near none of
+    them, told by a cheap search; None if some exception is letters and spaces only."""
+    rules = [k for k in blank_nlp(lang).tokenizer.rules if k.strip() and any(c.isspace() for c in k.strip())]
+    marks = [{c for c in k if not c.isalpha() and not c.isspace()} for k in rules]
+    if not rules or not all(marks):
+        return None
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(set().union(*marks))) + "]")
+
+
 def _edge(text: str, at: int, start: bool) -> tuple[int, int] | bool | None:
     """Whether offset ``at`` is a token edge (a span's start if ``start``, else its end), told
     without spaCy where the text says so: True at a chunk's own edge (tokens of a
@@ -989,12 +1001,15 @@ def misaligned_spans(text: str, spans: Sequence[RecordSpan], lang: str) -> int:
     text (``tests/test_import_speed.py`` checks it on every offset of the seeds).
     """
     multi = _multiword(lang)
+    marks = _multiword_marks(lang) if multi is not None else None
     n = len(text)
     unknown: list[tuple[int, bool]] = []
     chunks: dict[tuple[int, int], None] = {}
     windows: list[tuple[int, int]] = []
     bad = 0
-    near = [multi is not None and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)) is not None
+    near = [multi is not None and (marks is None or marks.search(text, max(0, sp.start - 40), min(n, sp.end + 40))
+                                   is not None)
+            and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)) is not None
             for sp in spans]
     for sp, near_multi in zip(spans, near):
         if near_multi:
