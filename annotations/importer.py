@@ -1335,8 +1335,6 @@ def _publish(store: Store, staging: Staging, opts: _Options, report: ImportRepor
                 backend.close_import_note(batch_id)
     except BaseException:
         if batch_id is not None:
-            with contextlib.suppress(Exception):
-                publisher.close()
             _discard(store, batch_id)
             batch_id = None
         raise
