@@ -4,8 +4,10 @@ Each file is all or nothing: a file with a bad line, bad span or bad encoding ad
 nothing, and the error names the file, the line and what was wrong. A file is checked and
 staged first, in a SQLite file of its own (no lock on the database), then published in
 short transactions (:func:`_publish`), so other writers are never locked out for long
-(issue 16 item 9); big JSONL files are read and checked in a worker process meanwhile.
-Files stream line by line, so memory stays flat. spaCy is only loaded for records whose
+(issue 16 item 9); big JSONL files are read and checked in a worker process, and their
+first batches published while it checks the rest. The module holds no SQL: it writes
+through the store's backend (``store/sql_import.py`` and each dialect's publisher), on
+SQLite and PostgreSQL alike. Files stream line by line, so memory stays flat. spaCy is only loaded for records whose
 span edges need it (:func:`misaligned_spans`); plain text never pays for tokenisation.
 
 Readers say what a record is (:class:`Record`): an annotated example (``annotated``,
@@ -598,8 +600,8 @@ def write_records(
 ) -> None:
     """Write one file's records, all or nothing, without holding the write lock for long.
 
-    The records are checked and staged first (:class:`_Staging`, a file of its own: no lock
-    on the database), then published in short transactions (:func:`_publish`); a file that
+    The records are checked and staged first (:class:`~annotations.store.sqlite_staging.Staging`,
+    a file of its own: no lock on the database), then published in short transactions (:func:`_publish`); a file that
     fails anywhere leaves nothing behind. Called inside a transaction the caller already
     holds, the records are written in it instead, as one unit.
 
