@@ -1293,6 +1293,7 @@ def _publish(store: Store, staging: Staging, opts: _Options, report: ImportRepor
     writer = _RecordWriter(store, opts, on_conflict, ts)
     state = "accepted" if opts.mode == "accepted" else "pending"
     publisher = backend.import_publisher(staging, opts.name, ts, state)
+    pause = backend.publish_pause(PUBLISH_PAUSE)
     batch_id: int | None = None
     added_labels: list[str] = []
     try:
@@ -1320,7 +1321,7 @@ def _publish(store: Store, staging: Staging, opts: _Options, report: ImportRepor
             n = max(20, min(5000, int(n * PUBLISH_SECONDS / max(elapsed, 1e-4))))
             if seq <= staging.count or not feed.done:
                 # The pause other writers get in by: staging the next chunks meanwhile, if any.
-                until = time.perf_counter() + PUBLISH_PAUSE
+                until = time.perf_counter() + pause
                 while time.perf_counter() < until and feed.more():
                     pass
                 time.sleep(max(0.0, until - time.perf_counter()))

@@ -57,6 +57,9 @@ class _PGPublisher(ImportPublisher):
         self.b, self.staging, self.name, self.ts, self.state = backend, staging, name, ts, state
         self.new: list[tuple[tuple[Any, ...], int]] = []
         self.spans: dict[int, list[tuple[Any, ...]]] = {}
+        #: Rows this import added, by table: the planner's statistics are refreshed once, when
+        #: it is done, not after every batch (``PostgresBackend._analyze``).
+        self.grown: dict[str, int] = {}
         backend.execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_docs (seq bigint, hash text, line integer, title text,"
             " lang text, text text, meta text) ON COMMIT DELETE ROWS"
@@ -141,6 +144,9 @@ class _PGPublisher(ImportPublisher):
             b.copy_rows("import_records", ("doc_id", "annotator", "answer", "fingerprint", "prodigy"), records)
         if tokens:
             b.copy_rows("doc_tokens", ("doc_id", "tokenizer", "offsets"), tokens)
+        for table in ("documents", "spans", "doc_status", "import_records", "doc_tokens"):
+            if table in b._grown:
+                self.grown[table] = self.grown.get(table, 0) + b._grown.pop(table)
         out = {"added": len(self.new), "spans": len(spans), "misaligned": misaligned, "mismatch": mismatch,
                "annotated": [(s, k, n) for s, (k, n) in annotated.items()],
                "doc_ids": [doc_id for _, doc_id in self.new]}
@@ -152,6 +158,12 @@ class _PGPublisher(ImportPublisher):
 
     def close(self) -> None:
         self.new, self.spans = [], {}
+        grown, self.grown = self.grown, {}
+        if grown and not self.b.in_transaction():
+            try:
+                self.b._analyze(grown)
+            except Exception:  # noqa: BLE001 - statistics only: a lost server is reported elsewhere
+                pass
 
 
 class PGImportMixin:
@@ -166,6 +178,11 @@ class PGImportMixin:
 
     def in_transaction(self) -> bool:
         return self._depth > 0
+
+    def publish_pause(self, pause: float) -> float:
+        # A writer that waits is queued on the write lock and gets it the moment a batch
+        # commits; the next batch then queues behind it (the lock manager keeps its order).
+        return 0.0
 
     def open_import_note(self, source: str, staging: str, pid: int, started: str) -> int:
         batch_id = super().open_import_note(source, staging, pid, started)  # type: ignore[misc]

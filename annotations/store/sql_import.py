@@ -149,6 +149,11 @@ class ImportQueries:
         """Where an import's staging file goes (None: the system's temporary folder)."""
         return None
 
+    def publish_pause(self, pause: float) -> float:
+        """The pause between an import's publishing transactions that lets a waiting writer
+        in (SQLite's busy handler polls, so it needs ``pause``; see ``importer.PUBLISH_PAUSE``)."""
+        return pause
+
     def staging_keeps_open(self) -> bool:
         """Whether the publisher reads the staging file through its own connection."""
         return True
