@@ -268,3 +268,45 @@ def test_cli_import_on_postgresql_end_to_end(pg_server: Any, tmp_path: Path) -> 
     assert result.exit_code != 0 and "bad.jsonl:2" in result.output and "Traceback" not in result.output
     with Store(url, "alice") as store:
         assert store.count_documents() == 2
+
+
+def test_an_annotator_is_served_while_a_big_import_publishes_to_postgresql(pg_server: Any, tmp_path: Path) -> None:
+    """Issue 16 item 9 on PostgreSQL: publishing batches leave no pause between them, yet a
+    writer that arrives is queued on the write lock and served after at most one batch.
+    (A real import in a subprocess, a few seconds long: the reason this test is slow.)"""
+    from test_hostile_item9_import_lock import WORST_S, corpus
+
+    big = 2500
+
+    url = pg_server.new_database()
+    src = tmp_path / "big.jsonl"
+    corpus(src, big)
+    with Store(url, "annotator") as store:
+        ids = import_seeds(store).doc_ids
+        texts = {d: store.text(d) for d in ids}
+        proc = subprocess.Popen([*ANNOTATE, "--db", url, "import", "--annotator", "loader", str(src)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        waits: list[float] = []
+        during_publish = 0
+        try:
+            at = 0
+            while proc.poll() is None:
+                busy = store.backend.import_in_progress()
+                doc = ids[at % len(ids)]
+                start = texts[doc].index(" ", at % 500) + 1
+                end = texts[doc].index(" ", start)
+                t0 = time.perf_counter()
+                store.add_span(doc, start, end, "ORG")
+                waits.append(time.perf_counter() - t0)
+                store.undo()
+                during_publish += busy
+                at += 37
+                time.sleep(0.02)
+        finally:
+            out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        print(f"\n{len(waits)} labels during the import ({during_publish} while it published):"
+              f" worst {max(waits) * 1000:.0f} ms, median {sorted(waits)[len(waits) // 2] * 1000:.0f} ms")
+        assert during_publish >= 3 and max(waits) < WORST_S, (during_publish, max(waits))
+        assert store.count_documents() == len(ids) + big
+        assert not store.backend.import_in_progress()
