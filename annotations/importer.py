@@ -7,8 +7,9 @@ short transactions (:func:`_publish`), so other writers are never locked out for
 (issue 16 item 9); big JSONL files are read and checked in a worker process, and their
 first batches published while it checks the rest. The module holds no SQL: it writes
 through the store's backend (``store/sql_import.py`` and each dialect's publisher), on
-SQLite and PostgreSQL alike. Files stream line by line, so memory stays flat. spaCy is only loaded for records whose
-span edges need it (:func:`misaligned_spans`); plain text never pays for tokenisation.
+SQLite and PostgreSQL alike. Files stream line by line, so memory stays flat. spaCy is
+only loaded for records whose span edges need it (:func:`misaligned_spans`); plain text
+never pays for tokenisation.
 
 Readers say what a record is (:class:`Record`): an annotated example (``annotated``,
 ``status``, ``answer``), whose it is (``annotator``) and its Prodigy keys (``prodigy``).
@@ -601,8 +602,8 @@ def write_records(
     """Write one file's records, all or nothing, without holding the write lock for long.
 
     The records are checked and staged first (:class:`~annotations.store.sqlite_staging.Staging`,
-    a file of its own: no lock on the database), then published in short transactions (:func:`_publish`); a file that
-    fails anywhere leaves nothing behind. Called inside a transaction the caller already
+    a file of its own: no lock on the database), then published in short transactions
+    (:func:`_publish`); a file that fails anywhere leaves nothing behind. Called inside a transaction the caller already
     holds, the records are written in it instead, as one unit.
 
     ``annotator``: whose annotations the records are (default: each record's own, e.g.
