@@ -4,9 +4,12 @@ Each file is all or nothing: a file with a bad line, bad span or bad encoding ad
 nothing, and the error names the file, the line and what was wrong. A file is checked and
 staged first, in a SQLite file of its own (no lock on the database), then published in
 short transactions (:func:`_publish`), so other writers are never locked out for long
-(issue 16 item 9); big JSONL files are read and checked in a worker process meanwhile.
-Files stream line by line, so memory stays flat. spaCy is only loaded for records whose
-span edges need it (:func:`misaligned_spans`); plain text never pays for tokenisation.
+(issue 16 item 9); big JSONL files are read and checked in a worker process, and their
+first batches published while it checks the rest. The module holds no SQL: it writes
+through the store's backend (``store/sql_import.py`` and each dialect's publisher), on
+SQLite and PostgreSQL alike. Files stream line by line, so memory stays flat. spaCy is
+only loaded for records whose span edges need it (:func:`misaligned_spans`); plain text
+never pays for tokenisation.
 
 Readers say what a record is (:class:`Record`): an annotated example (``annotated``,
 ``status``, ``answer``), whose it is (``annotator``) and its Prodigy keys (``prodigy``).
@@ -36,10 +39,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from .db import ReadOnlyError, deferred_fts, write
+from .db import ReadOnlyError
 from .labels import label_repr, valid_label_name
 from .mojibake import check_records
 from .store import Store, StoreError, now
+from .store.sqlite_staging import Staging, held, unlink_staging
 from .text import (
     LANGUAGES,
     DecodeError,
@@ -597,9 +601,9 @@ def write_records(
 ) -> None:
     """Write one file's records, all or nothing, without holding the write lock for long.
 
-    The records are checked and staged first (:class:`_Staging`, a file of its own: no lock
-    on the database), then published in short transactions (:func:`_publish`); a file that
-    fails anywhere leaves nothing behind. Called inside a transaction the caller already
+    The records are checked and staged first (:class:`~annotations.store.sqlite_staging.Staging`,
+    a file of its own: no lock on the database), then published in short transactions
+    (:func:`_publish`); a file that fails anywhere leaves nothing behind. Called inside a transaction the caller already
     holds, the records are written in it instead, as one unit.
 
     ``annotator``: whose annotations the records are (default: each record's own, e.g.
@@ -611,8 +615,8 @@ def write_records(
         raise ValueError(f"unknown import mode {mode!r}")
     if on_conflict not in ON_CONFLICT:
         raise ValueError(f"unknown conflict rule {on_conflict!r}: use one of {', '.join(ON_CONFLICT)}")
-    opts = _Options(name, mode, lang, annotator, store.annotator)
-    if store.db.conn.in_transaction:
+    opts = _options(store, name, mode, lang, annotator)
+    if store.backend.in_transaction():
         _write_in_transaction(store, records, opts, report, on_conflict)
         return
     _staged_import(store, _InProcess(records, opts), opts, report, on_conflict)
@@ -627,6 +631,13 @@ class _Options:
     lang: str | None
     annotator: str | None
     default_annotator: str
+    #: The database cannot store U+0000 in text (PostgreSQL): such a record is refused while checked.
+    no_nul: str | None = None
+
+
+def _options(store: Store, name: str, mode: str, lang: str | None, annotator: str | None) -> _Options:
+    return _Options(name, mode, lang, annotator, store.annotator,
+                    None if store.backend.stores_nul else store.backend.product)
 
 
 class _RecordWriter:
@@ -638,7 +649,7 @@ class _RecordWriter:
         self.opts = opts
         self.on_conflict = on_conflict
         self.ts = ts
-        self.conn = store.db.conn
+        self.backend = store.backend
         self.label_names = {lab.name for lab in store.labels()}
         self.counts = {"added": 0, "duplicates": 0, "spans": 0, "suggestions": 0, "misaligned": 0, "mismatch": 0}
         self.new_labels: list[str] = []
@@ -657,34 +668,30 @@ class _RecordWriter:
             self.store.add_label(label)
 
     def write(self, rec: Record, doc_lang: str, h: str) -> None:
-        store, conn, ts, mode, name = self.store, self.conn, self.ts, self.opts.mode, self.opts.name
+        store, backend, ts, mode, name = self.store, self.backend, self.ts, self.opts.mode, self.opts.name
         counts = self.counts
         with_spans = mode != "text" and rec.spans
-        cur = conn.execute(
-            "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
-            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(hash) DO NOTHING",
-            [h, name, rec.line, title_of(rec.text, rec.meta), doc_lang, rec.text,
-             json.dumps(rec.meta, ensure_ascii=False), ts],
+        new_id = backend.insert_document(
+            h, name, rec.line, title_of(rec.text, rec.meta), doc_lang, rec.text,
+            json.dumps(rec.meta, ensure_ascii=False), ts,
         )
-        if cur.rowcount:
-            doc_id = int(cur.lastrowid)
+        fresh = new_id is not None
+        if new_id is not None:
+            doc_id = new_id
             counts["added"] += 1
             self.doc_ids.append(doc_id)
             if self.on_added is not None:
                 self.on_added()
         else:
-            doc_id = conn.execute("SELECT id FROM documents WHERE hash = ?", [h]).fetchone()[0]
+            doc_id = int(backend.document_by_hash(h))
             counts["duplicates"] += 1
         if rec.tokens is not None:
-            conn.execute(
-                "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                [doc_id, "import", split_whitespace(rec.text, Tokens.from_pairs(rec.tokens)).to_bytes()],
-            )
+            backend.cache_tokens(doc_id, "import", split_whitespace(rec.text, Tokens.from_pairs(rec.tokens)).to_bytes())
         who = self.opts.annotator or rec.annotator or self.opts.default_annotator
         if mode == "accepted" and _decides(rec):
             # An annotated example: a decision of ``who`` (issue 10), zero spans included.
             who = _resolve_conflict(
-                store, doc_id, rec, who, name, self.on_conflict, fresh=bool(cur.rowcount), conflicts=self.conflicts,
+                store, doc_id, rec, who, name, self.on_conflict, fresh=fresh, conflicts=self.conflicts,
                 kept_from=self.kept_from,
             )
             if who is None:
@@ -702,13 +709,10 @@ class _RecordWriter:
                 tokens = split_whitespace(rec.text, Tokens.from_pairs(rec.tokens))
             else:
                 tokens = tokenize(rec.text, doc_lang)
-                conn.execute(
-                    "INSERT OR IGNORE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)",
-                    [doc_id, tokenizer_id(doc_lang), tokens.to_bytes()],
-                )
+                backend.cache_tokens_if_absent(doc_id, tokenizer_id(doc_lang), tokens.to_bytes())
             counts["misaligned"] += _misaligned(tokens, rec.spans)
             state = "accepted" if mode == "accepted" else "pending"
-            existing = {} if cur.rowcount else {
+            existing = {} if fresh else {
                 (s.start, s.end): s
                 for s in store.spans(doc_id, annotator=who, states=("accepted", "pending", "rejected"))
             }
@@ -717,10 +721,7 @@ class _RecordWriter:
                 if same is not None:
                     if state == "accepted" and same.state != "accepted":
                         # a pending or rejected suggestion at the same place becomes the imported span
-                        conn.execute(
-                            "UPDATE spans SET state = 'accepted', label = ?, origin = 'import', updated = ?"
-                            " WHERE id = ?", [sp.label, ts, same.id],
-                        )
+                        backend.accept_as_import(same.id, sp.label, ts)
                         counts["spans"] += 1
                     continue
                 if any(s.state == "accepted" and s.overlaps(sp.start, sp.end) for s in existing.values()):
@@ -731,11 +732,7 @@ class _RecordWriter:
                         " already has on the same text; kept the existing one"
                     )
                     continue
-                conn.execute(
-                    "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score,"
-                    " created, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [doc_id, sp.start, sp.end, sp.label, who, "import", state, sp.score, ts, ts],
-                )
+                backend.insert_import_span(doc_id, sp.start, sp.end, sp.label, who, state, sp.score, ts)
                 counts["spans" if state == "accepted" else "suggestions"] += 1
         if mode == "accepted":
             _record_decision(store, doc_id, rec, who, ts)
@@ -743,6 +740,18 @@ class _RecordWriter:
             self.annotated[decided] = self.annotated.get(decided, 0) + 1
             if not rec.spans:
                 self.negatives += 1
+
+    def add_batch(self, batch: dict[str, Any]) -> None:
+        """Count what a publisher's batch wrote (see ``store.sql_import.ImportPublisher.rest``)."""
+        c = self.counts
+        c["added"] += batch["added"]
+        c["spans" if self.opts.mode == "accepted" else "suggestions"] += batch["spans"]
+        c["misaligned"] += batch["misaligned"]
+        c["mismatch"] += batch["mismatch"]
+        for status, k, negatives in batch["annotated"]:
+            self.annotated[status] = self.annotated.get(status, 0) + k
+            self.negatives += negatives
+        self.doc_ids += batch["doc_ids"]
 
     def wrote_any(self) -> bool:
         c = self.counts
@@ -775,6 +784,11 @@ def _check_record(rec: Record, opts: _Options, warnings: list[str], skipped: lis
     name = opts.name
     warnings += [f"{name}: {w}" for w in rec.warnings]
     _check_text(rec.text, name, rec.line)
+    if opts.no_nul is not None and "\x00" in rec.text:
+        raise ImportFailure(
+            name, f"text holds the NUL character (U+0000) at offset {rec.text.index(chr(0))}, which"
+            f" {opts.no_nul} cannot store", rec.line,
+        )
     if not rec.text.strip():
         skipped.append((f"{name}:{rec.line}" if rec.line else name, "empty text"))
         return None
@@ -793,7 +807,7 @@ def _write_in_transaction(
     writer = _RecordWriter(store, opts, on_conflict, now())
     skipped: list[tuple[str, str]] = []
     any_records = False
-    with write(store.db), deferred_fts(store.db) as index_batch:
+    with store.transaction(), store.backend.bulk_index() as index_batch:
         added = 0
 
         def on_added() -> None:
@@ -833,21 +847,6 @@ PUBLISH_PAUSE = 0.025
 #: core) while this process stages them: the worker's start (spaCy's import, ~2 CPU-seconds)
 #: pays for itself from about 15,000 news-sized documents on.
 WORKER_MIN_BYTES = 32 << 20
-
-_STAGING_SCHEMA = """
-CREATE TABLE docs (
-    seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, line INTEGER, title TEXT NOT NULL, lang TEXT NOT NULL,
-    text TEXT NOT NULL, meta TEXT NOT NULL, tokens BLOB, pairs BLOB, who TEXT NOT NULL,
-    decide INTEGER NOT NULL, withspans INTEGER NOT NULL, status TEXT NOT NULL, answer TEXT,
-    prodigy TEXT, record INTEGER NOT NULL, fingerprint TEXT, nspans INTEGER NOT NULL,
-    misaligned INTEGER NOT NULL, mismatch INTEGER NOT NULL, annotated INTEGER NOT NULL,
-    rstatus TEXT, rannotator TEXT, rlang TEXT, hasspans INTEGER NOT NULL
-);
-CREATE TABLE spans (seq INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    label TEXT NOT NULL, score REAL, text TEXT);
-CREATE TABLE map (seq INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL);
-"""
-_DOC_COLUMNS = 24  # docs columns after seq
 
 #: One checked record, ready to stage: the ``docs`` row (without ``seq``) and its span rows.
 Prepared = tuple[tuple[Any, ...], list[tuple[int, int, str, float | None, str | None]]]
@@ -953,6 +952,18 @@ def _multiword(lang: str) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(k) for k in sorted(rules, key=len, reverse=True)))
 
 
+@lru_cache(maxsize=None)
+def _multiword_marks(lang: str) -> re.Pattern[str] | None:
+    """A character class that every one of :func:`_multiword`'s exceptions holds a character of
+    (``.``, ``-``, ``/``: none is letters and spaces alone), so text without one is near none of
+    them, told by a cheap search; None if some exception is letters and spaces only."""
+    rules = [k for k in blank_nlp(lang).tokenizer.rules if k.strip() and any(c.isspace() for c in k.strip())]
+    marks = [{c for c in k if not c.isalpha() and not c.isspace()} for k in rules]
+    if not rules or not all(marks):
+        return None
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(set().union(*marks))) + "]")
+
+
 def _edge(text: str, at: int, start: bool) -> tuple[int, int] | bool | None:
     """Whether offset ``at`` is a token edge (a span's start if ``start``, else its end), told
     without spaCy where the text says so: True at a chunk's own edge (tokens of a
@@ -993,12 +1004,15 @@ def misaligned_spans(text: str, spans: Sequence[RecordSpan], lang: str) -> int:
     text (``tests/test_import_speed.py`` checks it on every offset of the seeds).
     """
     multi = _multiword(lang)
+    marks = _multiword_marks(lang) if multi is not None else None
     n = len(text)
     unknown: list[tuple[int, bool]] = []
     chunks: dict[tuple[int, int], None] = {}
     windows: list[tuple[int, int]] = []
     bad = 0
-    near = [multi is not None and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)) is not None
+    near = [multi is not None and (marks is None or marks.search(text, max(0, sp.start - 40), min(n, sp.end + 40))
+                                   is not None)
+            and multi.search(text, max(0, sp.start - 40), min(n, sp.end + 40)) is not None
             for sp in spans]
     for sp, near_multi in zip(spans, near):
         if near_multi:
@@ -1165,7 +1179,7 @@ class _WorkerSource(_Source):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        fields = (opts.name, opts.mode, opts.lang, opts.annotator, opts.default_annotator)
+        fields = (opts.name, opts.mode, opts.lang, opts.annotator, opts.default_annotator, opts.no_nul)
         pickle.dump((str(path), fields, fix_mojibake, "annotations.formats" in sys.modules), self.proc.stdin)
         self.proc.stdin.close()
         self.pipe = self.proc.stdout
@@ -1204,235 +1218,153 @@ class _WorkerSource(_Source):
         self.proc.wait()
 
 
-class _Staging:
-    """One file's checked records in a SQLite file of their own beside the database (no
-    lock on the database while it is written); held with ``flock`` while its import runs,
-    so :func:`recover_interrupted_imports` can tell an import that died from one that runs."""
-
-    def __init__(self, store: Store) -> None:
-        import fcntl
-        import tempfile
-
-        folder = None if str(store.path) == ":memory:" else store.path.resolve().parent
-        fd, path = tempfile.mkstemp(prefix=f".{store.path.name}.import-", suffix=".staging", dir=folder)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        self.fd, self.path = fd, path
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode = OFF")
-        self.conn.execute("PRAGMA synchronous = OFF")
-        self.conn.executescript(_STAGING_SCHEMA)
-        self.count = 0
-        self.labels: dict[str, None] = {}
-
-    def add(self, chunk: list[Prepared]) -> None:
-        conn = self.conn
-        conn.execute("BEGIN")
-        seq = self.count
-        docs, spans = [], []
-        for row, span_rows in chunk:
-            seq += 1
-            docs.append((seq, *row))
-            spans += [(seq, *s) for s in span_rows]
-        conn.executemany(f"INSERT INTO docs VALUES ({','.join('?' * (_DOC_COLUMNS + 1))})", docs)
-        if spans:
-            conn.executemany("INSERT INTO spans VALUES (?,?,?,?,?,?)", spans)
-        conn.execute("COMMIT")
-        self.count = seq
-
-    def sealed(self) -> None:
-        """Staging done: index the spans by record and hand the file to the publisher."""
-        self.conn.execute("CREATE INDEX spans_seq ON spans(seq)")
-        self.conn.close()
-
-    def remove(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self.conn.close()
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                os.unlink(self.path + suffix)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+def _staging_prefix(store: Store) -> str:
+    return f".{store.path.name}.import-"
 
 
 def _staged_import(store: Store, source: _Source, opts: _Options, report: ImportReport, on_conflict: str) -> None:
     """Stage a file's checked records, then publish them (see :func:`write_records`)."""
     recover_interrupted_imports(store)
-    staging = _Staging(store)
+    backend = store.backend
+    staging = Staging(backend.staging_folder(store.path), _staging_prefix(store))
+    feed = _Feed(staging, source)
     try:
         try:
-            for chunk in source.chunks():
-                staging.add(chunk)
+            # A file read in a worker is published while the worker still checks (the second
+            # core); one checked here is staged whole first (nothing published if it fails).
+            while feed.more() and not isinstance(source, _WorkerSource):
+                pass
+            if feed.done:
+                feed.close()
+                staging.sealed(keep_open=backend.staging_keeps_open())
+            if feed.done and not source.any_records:
+                report.skipped += source.skipped
+                report.notices.append(f"{opts.name}: empty file, nothing to import")
+                report.warnings += source.warnings
+                return
+            _publish(store, staging, opts, report, on_conflict, feed)
         finally:
-            source.close()
-        report.skipped += source.skipped
-        if not source.any_records:
-            report.notices.append(f"{opts.name}: empty file, nothing to import")
-            report.warnings += source.warnings
-            return
-        staging.sealed()
-        _publish(store, staging, opts, report, on_conflict, source.warnings)
+            feed.close()
     finally:
         staging.remove()
 
 
-def _publish(
-    store: Store, staging: _Staging, opts: _Options, report: ImportReport, on_conflict: str, warnings: list[str]
-) -> None:
+class _Feed:
+    """A file's checked chunks, staged one at a time as the publisher asks (:func:`_publish`)."""
+
+    def __init__(self, staging: Staging, source: _Source) -> None:
+        self.staging, self.source = staging, source
+        self.chunks = iter(source.chunks())
+        self.done = self.closed = False
+
+    def more(self) -> bool:
+        """Stage the next chunk; False once there are no more (the source is then finished)."""
+        if self.done:
+            return False
+        chunk = next(self.chunks, None)
+        if chunk is None:
+            self.done = True
+            return False
+        self.staging.add(chunk)
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.source.close()
+
+
+def _publish(store: Store, staging: Staging, opts: _Options, report: ImportReport, on_conflict: str, feed: _Feed) -> None:
     """Copy the staged records into the database in short transactions, all or nothing.
 
     New documents (and their spans, statuses, Prodigy keys, given tokens) go in batches of
     a few hundred, each in its own transaction of about :data:`PUBLISH_SECONDS`, indexed
-    for search in the same transaction; each batch's document ids are noted in
-    ``import_batches``/``import_batch_docs``. Records whose text is already in the database
-    (or earlier in the file) are written by :class:`_RecordWriter` in the last transaction,
-    which also logs the import and deletes the note. If anything fails, the batches already
-    published are deleted again (:func:`_discard`); if the process dies, the note lets the
-    next import (or :func:`recover_interrupted_imports`) delete them.
+    for search in the same transaction (the backend's publisher: ``INSERT ... SELECT`` from
+    the attached staging file on SQLite, ``COPY`` on PostgreSQL); each batch's document ids
+    are noted in ``import_batches``/``import_batch_docs``. Records whose text is already in
+    the database (or earlier in the file) are written by :class:`_RecordWriter` in the last
+    transaction, which also logs the import and deletes the note. While ``feed`` still has
+    chunks (a file checked in the worker process), they are staged between the batches, in
+    the pause that lets other writers in. If anything fails, the
+    batches already published are deleted again (:func:`_discard`); if the process dies,
+    the note lets the next store opened (:func:`recover_interrupted_imports`) delete them.
     """
-    conn = store.db.conn
+    backend = store.backend
     ts = now()
     writer = _RecordWriter(store, opts, on_conflict, ts)
-    writer.warnings += warnings
     state = "accepted" if opts.mode == "accepted" else "pending"
-    conn.execute("ATTACH DATABASE ? AS imp", [staging.path])
+    publisher = backend.import_publisher(staging, opts.name, ts, state)
+    pause = backend.publish_pause(PUBLISH_PAUSE)
     batch_id: int | None = None
+    added_labels: list[str] = []
     try:
-        seq, n, total = 1, 200, staging.count
-        while seq <= total:
+        seq, n = 1, 200
+        while True:
+            while staging.count < seq + n - 1 and feed.more():
+                pass
+            if seq > staging.count:
+                break
             t0 = time.perf_counter()
-            last = min(total, seq + n - 1)
-            with write(store.db), deferred_fts(store.db):
+            last = min(staging.count, seq + n - 1)
+            with store.transaction(), backend.bulk_index():
                 if batch_id is None:
-                    batch_id = int(conn.execute(
-                        "INSERT INTO import_batches (source, staging, pid, started) VALUES (?,?,?,?)",
-                        [opts.name, staging.path, os.getpid(), ts],
-                    ).lastrowid)
-                _publish_batch(writer, conn, batch_id, seq, last, opts.name, ts, state)
+                    batch_id = backend.open_import_note(opts.name, staging.path, os.getpid(), ts)
+                if publisher.documents(batch_id, seq, last):
+                    labels = [label for label in publisher.labels() if label not in writer.label_names]
+                    for label in labels:
+                        writer.add_label(label)
+                    if labels:
+                        added_labels += labels
+                        backend.note_import_labels(batch_id, json.dumps(added_labels, ensure_ascii=False))
+                    writer.add_batch(publisher.rest())
             elapsed = time.perf_counter() - t0
             seq = last + 1
             n = max(20, min(5000, int(n * PUBLISH_SECONDS / max(elapsed, 1e-4))))
-            if seq <= total:
-                time.sleep(PUBLISH_PAUSE)
-        with write(store.db):
-            for row in _rest(conn):
-                rec, doc_lang, h = _staged_record(conn, row)
+            if seq <= staging.count or not feed.done:
+                # The pause other writers get in by: staging the next chunks meanwhile, if any.
+                until = time.perf_counter() + pause
+                while time.perf_counter() < until and feed.more():
+                    pass
+                time.sleep(max(0.0, until - time.perf_counter()))
+        feed.close()
+        report.skipped += feed.source.skipped
+        writer.warnings += feed.source.warnings
+        with store.transaction():
+            for row, spans in publisher.unpublished():
+                rec, doc_lang, h = _staged_record(row, spans)
                 writer.write(rec, doc_lang, h)
             if writer.wrote_any():
                 store._log("import", [], None)
             if batch_id is not None:
-                conn.execute("DELETE FROM import_batches WHERE id = ?", [batch_id])
+                backend.close_import_note(batch_id)
     except BaseException:
         if batch_id is not None:
             _discard(store, batch_id)
+            batch_id = None
         raise
     finally:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        conn.execute("DETACH DATABASE imp")
+        with contextlib.suppress(Exception):
+            publisher.close()
+        if batch_id is not None:
+            backend.import_finished(batch_id)
     writer.finish(report)
 
 
-def _rest(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
-    """The staged records not published as new documents, in file order, a page at a time."""
-    after = 0
-    while True:
-        rows = conn.execute(
-            "SELECT d.* FROM imp.docs d WHERE d.seq > ?"
-            " AND NOT EXISTS (SELECT 1 FROM imp.map m WHERE m.seq = d.seq) ORDER BY d.seq LIMIT 500", [after],
-        ).fetchall()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1][0]
-
-
-def _staged_record(conn: sqlite3.Connection, row: tuple[Any, ...]) -> tuple[Record, str, str]:
+def _staged_record(row: tuple[Any, ...], spans: list[tuple[Any, ...]] | None) -> tuple[Record, str, str]:
     """A staged row back as the :class:`Record` it came from (for :class:`_RecordWriter`)."""
-    (seq, h, line, _title, doc_lang, text, meta, _tokens, pairs, _who, _decide, _withspans, _status,
+    (_seq, h, line, _title, doc_lang, text, meta, _tokens, pairs, _who, _decide, _withspans, _status,
      answer, prodigy, _record, _fp, _nspans, _mis, _mm, annotated, rstatus, rannotator, rlang, hasspans) = row
-    spans = None
-    if hasspans:
-        spans = [RecordSpan(s, e, label, score, stext) for s, e, label, score, stext in conn.execute(
-            "SELECT start, end, label, score, text FROM imp.spans WHERE seq = ? ORDER BY rowid", [seq])]
     tokens = None
     if pairs is not None:
         t = Tokens.from_bytes(pairs)
         tokens = list(zip(t.starts, t.ends))
     rec = Record(
-        text=text, line=line, meta=json.loads(meta), spans=spans, tokens=tokens, status=rstatus, lang=rlang,
-        annotated=bool(annotated), answer=answer, annotator=rannotator,
+        text=text, line=line, meta=json.loads(meta),
+        spans=[RecordSpan(s, e, label, score, stext) for s, e, label, score, stext in spans or ()] if hasspans else None,
+        tokens=tokens, status=rstatus, lang=rlang, annotated=bool(annotated), answer=answer, annotator=rannotator,
         prodigy=json.loads(prodigy) if prodigy is not None else None,
     )
     return rec, doc_lang, h
-
-
-def _publish_batch(
-    writer: _RecordWriter, conn: sqlite3.Connection, batch_id: int, lo: int, hi: int, name: str, ts: str, state: str
-) -> None:
-    """New documents among staged records ``lo..hi``, with everything they bring (one transaction)."""
-    before = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
-    conn.execute(
-        "INSERT INTO documents (hash, source, line, title, lang, text, meta, created)"
-        " SELECT hash, ?, line, title, lang, text, meta, ? FROM imp.docs WHERE seq BETWEEN ? AND ?"
-        " ORDER BY seq ON CONFLICT(hash) DO NOTHING", [name, ts, lo, hi],
-    )
-    after = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
-    if after == before:
-        return
-    conn.execute("INSERT INTO import_batch_docs (batch_id, first, last) VALUES (?,?,?)", [batch_id, before + 1, after])
-    # The new document of each text is its first record in the file.
-    conn.execute(
-        "INSERT INTO imp.map (seq, doc_id) SELECT min(s.seq), d.id FROM imp.docs s"
-        " JOIN documents d ON d.hash = s.hash WHERE s.seq BETWEEN ? AND ? AND d.id > ? GROUP BY d.id",
-        [lo, hi, before],
-    )
-    new = "FROM imp.map m JOIN imp.docs d ON d.seq = m.seq WHERE m.seq BETWEEN ? AND ?"
-    for (label,) in conn.execute(
-        "SELECT s.label FROM imp.map m JOIN imp.docs d ON d.seq = m.seq JOIN imp.spans s ON s.seq = m.seq"
-        " WHERE m.seq BETWEEN ? AND ? AND (d.withspans OR d.decide) GROUP BY s.label ORDER BY min(s.rowid)",
-        [lo, hi],
-    ).fetchall():
-        if label not in writer.label_names:
-            writer.add_label(label)
-            conn.execute(
-                "UPDATE import_batches SET labels = json_insert(labels, '$[#]', ?) WHERE id = ?", [label, batch_id]
-            )
-    spans = conn.execute(
-        "INSERT INTO spans (doc_id, start, end, label, annotator, origin, state, score, created, updated)"
-        " SELECT m.doc_id, s.start, s.end, s.label, d.who, 'import', ?, s.score, ?, ?"
-        " FROM imp.map m JOIN imp.docs d ON d.seq = m.seq JOIN imp.spans s ON s.seq = m.seq"
-        " WHERE m.seq BETWEEN ? AND ? AND d.withspans ORDER BY m.seq, s.rowid",
-        [state, ts, ts, lo, hi],
-    ).rowcount
-    conn.execute(
-        "INSERT INTO doc_status (doc_id, annotator, status, updated) SELECT m.doc_id, d.who, d.status, ? "
-        + new + " AND d.decide AND d.status != 'todo'", [ts, lo, hi],
-    )
-    conn.execute(
-        "INSERT INTO import_records (doc_id, annotator, answer, fingerprint, prodigy)"
-        " SELECT m.doc_id, d.who, d.answer, d.fingerprint, coalesce(d.prodigy, '{}') " + new + " AND d.record",
-        [lo, hi],
-    )
-    conn.execute(
-        "INSERT INTO doc_tokens (doc_id, tokenizer, offsets) SELECT m.doc_id, 'import', d.tokens "
-        + new + " AND d.tokens IS NOT NULL", [lo, hi],
-    )
-    c = writer.counts
-    added, misaligned, mismatch = conn.execute(
-        "SELECT count(*), coalesce(sum(d.misaligned * d.withspans), 0),"
-        " coalesce(sum(CASE WHEN d.withspans OR d.decide THEN d.mismatch ELSE 0 END), 0) " + new, [lo, hi],
-    ).fetchone()
-    c["added"] += added
-    c["spans" if state == "accepted" else "suggestions"] += spans
-    c["misaligned"] += misaligned
-    c["mismatch"] += mismatch
-    for status, k, negatives in conn.execute(
-        "SELECT d.status, count(*), sum(d.nspans = 0) " + new + " AND d.decide GROUP BY d.status", [lo, hi]
-    ):
-        writer.annotated[status] = writer.annotated.get(status, 0) + k
-        writer.negatives += negatives
-    writer.doc_ids += [r[0] for r in conn.execute("SELECT doc_id FROM imp.map WHERE seq BETWEEN ? AND ? ORDER BY seq",
-                                                  [lo, hi])]
 
 
 #: Documents deleted per transaction when an import's published batches are taken back.
@@ -1441,84 +1373,48 @@ DISCARD_BATCH = 200
 
 def _discard(store: Store, batch_id: int) -> None:
     """Delete what an import that did not finish published (short transactions)."""
-    conn = store.db.conn
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
+    backend = store.backend
     try:
+        labels = json.loads(backend.import_note_labels(batch_id) or "[]")
         while True:
-            with write(store.db):
-                row = conn.execute(
-                    "SELECT rowid, first, last FROM import_batch_docs WHERE batch_id = ? ORDER BY rowid DESC LIMIT 1",
-                    [batch_id],
-                ).fetchone()
-                if row is None:
-                    labels = conn.execute("SELECT labels FROM import_batches WHERE id = ?", [batch_id]).fetchone()
-                    for label in json.loads(labels[0]) if labels else []:
-                        conn.execute(
-                            "DELETE FROM labels WHERE name = ? AND NOT EXISTS (SELECT 1 FROM spans WHERE label = ?)",
-                            [label, label],
-                        )
-                    conn.execute("DELETE FROM import_batches WHERE id = ?", [batch_id])
+            with store.transaction():
+                if backend.discard_import_step(batch_id, DISCARD_BATCH, labels):
                     return
-                rowid, first, last = row
-                cut = max(first, last - DISCARD_BATCH + 1)
-                conn.execute("DELETE FROM documents WHERE id BETWEEN ? AND ?", [cut, last])
-                if cut == first:
-                    conn.execute("DELETE FROM import_batch_docs WHERE rowid = ?", [rowid])
-                else:
-                    conn.execute("UPDATE import_batch_docs SET last = ? WHERE rowid = ?", [cut - 1, rowid])
-    except sqlite3.Error:
-        pass  # e.g. the disk is still full: the note stays, the next import takes them back
+    except (sqlite3.Error, backend.DatabaseError, StoreError):
+        pass  # e.g. the disk is still full, the server gone: the note stays, the next store takes them back
+    finally:
+        backend.import_finished(batch_id)
 
 
 def recover_interrupted_imports(store: Store) -> int:
     """Take back what imports that died while publishing left (see :func:`_publish`).
 
-    An import holds ``flock`` on its staging file while it runs; a note whose staging file
-    is gone or no longer held is an import that died (kill -9, power loss). Staging files
-    no import holds (one killed before it published) are removed. Returns how many imports
-    were taken back. Cheap when there are none (one read, one folder listing).
+    A running import marks itself (SQLite: ``flock`` on its staging file; PostgreSQL: a
+    session lock the server drops when the importing process dies); a note no running
+    import marks is an import that died (kill -9, power loss). Staging files no import
+    holds (one killed before it published) are removed. Returns how many imports were
+    taken back. Cheap when there are none (one read, one folder listing).
     """
     if store.read_only:
         return 0
-    conn = store.db.conn
-    rows = conn.execute("SELECT id, staging FROM import_batches").fetchall()
+    backend = store.backend
     taken = 0
-    for batch_id, staging in rows:
-        if _held(staging):
+    for batch_id, staging in backend.import_notes():
+        if backend.import_alive(batch_id, staging):
             continue  # still running
         _discard(store, batch_id)
-        _unlink_staging(staging)
+        unlink_staging(staging)
         taken += 1
-    if str(store.path) != ":memory:":
-        # Staging files of imports killed before they published anything (no note).
-        for path in store.path.resolve().parent.glob(f".{store.path.name}.import-*.staging"):
-            if _held(str(path)) is False:
-                _unlink_staging(str(path))
+    folder = backend.staging_folder(store.path)
+    if folder is None:
+        import tempfile
+
+        folder = Path(tempfile.gettempdir())
+    # Staging files of imports killed before they published anything (no note).
+    for path in folder.glob(f"{_staging_prefix(store)}*.staging"):
+        if held(str(path)) is False:
+            unlink_staging(str(path))
     return taken
-
-
-def _held(path: str) -> bool | None:
-    """Whether a running import holds ``path`` (its staging file); None if it cannot be opened."""
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
-    return False
-
-
-def _unlink_staging(path: str) -> None:
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        with contextlib.suppress(OSError):
-            os.unlink(path + suffix)
 
 
 #: What an annotated record does when its text is already annotated, differently, by the
@@ -1540,20 +1436,11 @@ def _record_status(rec: Record) -> str:
 
 def _annotation(store: Store, doc_id: int, who: str) -> tuple[str, list[tuple[int, int, str]]] | None:
     """``who``'s decision on a document (status, accepted spans), or None if they have none."""
-    conn = store.db.conn
-    row = conn.execute(
-        "SELECT status FROM doc_status WHERE doc_id = ? AND annotator = ?", [doc_id, who]
-    ).fetchone()
-    spans = [
-        tuple(r) for r in conn.execute(
-            "SELECT start, end, label FROM spans WHERE doc_id = ? AND annotator = ? AND state = 'accepted'"
-            " ORDER BY start", [doc_id, who],
-        )
-    ]
-    status = row[0] if row else "todo"
+    row, spans = store.backend.import_annotation(doc_id, who)
+    status = row or "todo"
     if status == "todo" and not spans:
         return None
-    return status, spans  # type: ignore[return-value]
+    return status, spans
 
 
 def _resolve_conflict(
@@ -1571,7 +1458,7 @@ def _resolve_conflict(
         return None  # an unfinished example never overrides a decision
     if (have[0], sorted(have[1])) == want:
         return None  # the same example again: a plain duplicate
-    src, line = store.db.conn.execute("SELECT source, line FROM documents WHERE id = ?", [doc_id]).fetchone()
+    src, line = store.backend.document_origin(doc_id) or ("", None)
     first = (kept_from or {}).get((doc_id, who)) or (f"{src}:{line}" if line is not None else src)
     where = f"{name}:{rec.line}" if rec.line is not None else name
     if on_conflict == "error":
@@ -1584,9 +1471,7 @@ def _resolve_conflict(
         return None
     if on_conflict == "replace":
         conflicts.append(f"{where}: annotated differently from {first} ({who}); replaced it")
-        store.db.conn.execute(
-            "DELETE FROM spans WHERE doc_id = ? AND annotator = ? AND state = 'accepted'", [doc_id, who]
-        )
+        store.backend.delete_accepted(doc_id, who)
         return who
     n = 2
     while True:
@@ -1603,28 +1488,15 @@ def _resolve_conflict(
 def _record_decision(store: Store, doc_id: int, rec: Record, who: str, ts: str) -> None:
     """``who``'s status of an annotated record, and its Prodigy bookkeeping if it has any."""
     status = _record_status(rec)
-    conn = store.db.conn
     if status == "todo":
-        conn.execute("DELETE FROM doc_status WHERE doc_id = ? AND annotator = ?", [doc_id, who])
+        store.backend.put_status(doc_id, who, None, ts)
     else:
-        _set_status(store, doc_id, status, ts, who)
+        store.backend.put_status(doc_id, who, status, ts)
     if rec.answer is None and rec.prodigy is None:
         return
     spans = [(sp.start, sp.end, sp.label) for sp in rec.spans or ()]
-    conn.execute(
-        "INSERT OR REPLACE INTO import_records (doc_id, annotator, answer, fingerprint, prodigy)"
-        " VALUES (?,?,?,?,?)",
-        [doc_id, who, rec.answer, example_fingerprint(status, spans),
-         json.dumps(rec.prodigy or {}, ensure_ascii=False)],
-    )
-
-
-def _set_status(store: Store, doc_id: int, status: str, ts: str, annotator: str | None = None) -> None:
-    store.db.conn.execute(
-        "INSERT INTO doc_status (doc_id, annotator, status, updated) VALUES (?,?,?,?)"
-        " ON CONFLICT(doc_id, annotator) DO UPDATE SET status = excluded.status,"
-        " updated = excluded.updated",
-        [doc_id, annotator or store.annotator, status, ts],
+    store.backend.put_import_record(
+        doc_id, who, rec.answer, example_fingerprint(status, spans), json.dumps(rec.prodigy or {}, ensure_ascii=False)
     )
 
 
@@ -1694,7 +1566,7 @@ def import_paths(
         raise ValueError(f"unknown import mode {mode!r}")
     if store.read_only:
         raise ReadOnlyError(f"cannot import: {store.read_only}")
-    if not store.db.conn.in_transaction:
+    if not store.backend.in_transaction():
         recover_interrupted_imports(store)
     report = ImportReport()
     sources = list(iter_sources(paths, report))
@@ -1713,11 +1585,11 @@ def import_paths(
 
         try:
             reader = _reader(path, fmt)
-            if reader is read_jsonl and size >= WORKER_MIN_BYTES and not store.db.conn.in_transaction:
+            if reader is read_jsonl and size >= WORKER_MIN_BYTES and not store.backend.in_transaction():
                 # Read and checked in a worker process while this one stages and publishes.
                 if on_conflict not in ON_CONFLICT:
                     raise ValueError(f"unknown conflict rule {on_conflict!r}")
-                opts = _Options(name, mode, lang, annotator, store.annotator)
+                opts = _options(store, name, mode, lang, annotator)
                 _staged_import(store, _WorkerSource(path, opts, fix_mojibake, report, tick), opts, report,
                                on_conflict)
             else:
@@ -1732,7 +1604,7 @@ def import_paths(
                 )
         except ImportFailure as exc:
             report.errors.append(exc)
-        except sqlite3.DatabaseError as exc:  # disk full, a damaged file: this file is rolled back
+        except (sqlite3.DatabaseError, store.backend.DatabaseError) as exc:  # disk full, a damaged file: rolled back
             report.errors.append(ImportFailure(name, f"not written, the database failed: {exc}"))
         except StoreError as exc:
             report.errors.append(ImportFailure(name, f"not written: {exc}"))

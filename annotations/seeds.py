@@ -20,18 +20,5 @@ def seeds_dir() -> Path:
 
 
 def import_seeds(store: Store) -> ImportReport:
-    """Fill ``store`` from the seeds, in file-name order."""
-    paths = sorted(seeds_dir().glob("*.txt"))
-    if store.backend.name == "sqlite":
-        return import_paths(store, paths, mode="text")
-    # The importer runs on SQLite only so far (issue 14): plain texts go in through the
-    # store's bulk API, as the importer would add them (decoded, titled, language detected).
-    from .store import NewDocument
-    from .text import decode
-
-    done = store.add_documents([NewDocument(decode(p.read_bytes()), source=p.name) for p in paths])
-    report = ImportReport(files=len(paths))
-    report.added = sum(1 for _, added in done if added)
-    report.duplicates = len(done) - report.added
-    report.doc_ids = [doc_id for doc_id, added in done if added]
-    return report
+    """Fill ``store`` from the seeds, in file-name order (on either backend)."""
+    return import_paths(store, sorted(seeds_dir().glob("*.txt")), mode="text")

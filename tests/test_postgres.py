@@ -378,15 +378,24 @@ def test_the_app_runs_on_postgresql(url: str) -> None:
     run()
 
 
+def test_import_runs_on_postgresql(tmp_path: Path, url: str) -> None:
+    """``annotate import`` runs on PostgreSQL (tests/test_import_postgres.py has the rest)."""
+    with open_store(url, "alice") as store:
+        seed(store)
+        before = store.count_documents()
+    (tmp_path / "a.txt").write_text("Бишкек шаары.", encoding="utf-8")
+    result = run_cli("--db", url, "import", str(tmp_path / "a.txt"))
+    assert result.exit_code == 0, result.output
+    with open_store(url, "alice") as store:
+        assert store.count_documents() == before + 1 and store.documents(search="бишкек шаары")
+
+
 def test_commands_not_on_postgresql_yet_say_so_in_one_line(tmp_path: Path, url: str) -> None:
-    """``annotate import`` and ``annotate export`` still read and write SQLite directly: on
-    PostgreSQL they refuse, naming the module, and write nothing."""
+    """``annotate export`` still reads SQLite directly: on PostgreSQL it refuses, naming the
+    module, and writes nothing."""
     with open_store(url, "alice") as store:
         seed(store)
         before = _content(store)
-    (tmp_path / "a.txt").write_text("Бишкек шаары.", encoding="utf-8")
-    result = run_cli("--db", url, "import", str(tmp_path / "a.txt"))
-    assert result.exit_code == 1 and "annotations.importer does not run on PostgreSQL yet" in result.output
     result = run_cli("--db", url, "export", "-o", str(tmp_path / "out.jsonl"))
     assert result.exit_code == 1 and "annotations.formats.export does not run on PostgreSQL yet" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "out.jsonl").exists()

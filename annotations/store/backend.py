@@ -6,8 +6,9 @@ recognisers, the model, teams) call its methods and never write SQL themselves. 
 methods live in small modules by subject, mixed in here: ``sql_events`` (the event log and
 applying change records), ``sql_labels`` (labels, label map, patterns), ``sql_documents``
 (pages, texts, token caches, statuses, bulk loading), ``sql_spans``, ``sql_stats`` (cursor,
-sessions, statistics), ``sql_team``, ``sql_tables`` (whole tables for ``annotate copy``) and
-``sql_merge`` (``annotate merge``: another database read whole, its work written here);
+sessions, statistics), ``sql_team``, ``sql_tables`` (whole tables for ``annotate copy``),
+``sql_merge`` (``annotate merge``: another database read whole, its work written here) and
+``sql_import`` (imports);
 ``sql_common`` holds the schema's table list. They are written in portable SQL: ``?`` placeholders and double-quoted column names where a name
 is a keyword (``"end"``, ``"offset"``). A dialect (:mod:`.sqlite_backend`,
 :mod:`.postgres_backend`) supplies the connection, transactions, schema and migrations,
@@ -27,6 +28,7 @@ from .sql_common import cols as _cols
 from .sql_common import marks as _marks
 from .sql_documents import DocumentQueries
 from .sql_events import EventQueries
+from .sql_import import ImportQueries
 from .sql_labels import LabelQueries
 from .sql_merge import MergeQueries
 from .sql_spans import SpanQueries
@@ -38,7 +40,7 @@ __all__ = ["Backend", "SPAN_FIELDS", "TABLES", "KEYS"]
 
 
 class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQueries, TeamQueries, TableQueries,
-              MergeQueries):
+              MergeQueries, ImportQueries):
     """One connection to a store database; the dialects fill in the primitives below."""
 
     #: ``"sqlite"`` or ``"postgresql"``.
@@ -124,10 +126,6 @@ class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQue
 
     def table_columns(self, table: str) -> list[str]:
         raise NotImplementedError
-
-    def import_in_progress(self) -> bool:
-        """Whether an import is publishing (or died publishing) a file into this database."""
-        return False
 
     def id_high_water(self, table: str) -> int:
         """The highest id ``table`` has ever handed out (a deleted row's id included)."""

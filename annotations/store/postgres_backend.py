@@ -34,6 +34,7 @@ from psycopg import conninfo, errors, pq
 
 from ..db import ReadOnlyError, StoreError
 from .backend import KEYS, TABLES, Backend
+from . import pg_import
 from .sqlite_backend import PREFIX_MIN_CHARS
 
 __all__ = ["PostgresBackend", "PostgresError", "NotOnPostgres", "MIGRATIONS", "redact"]
@@ -213,6 +214,7 @@ CREATE TABLE reviewers (
     created {_T} NOT NULL
 );
 """),
+    pg_import.MIGRATION,
 ]
 
 _MIGRATIONS_TABLE = (
@@ -295,7 +297,7 @@ class _Translating:
         return out
 
 
-class PostgresBackend(Backend):
+class PostgresBackend(pg_import.PGImportMixin, Backend):
     """A store in a PostgreSQL database, through one psycopg connection (autocommit between writes)."""
 
     name = "postgresql"
@@ -598,7 +600,7 @@ class PostgresBackend(Backend):
             r[0] for r in self.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
                 " AND table_type = 'BASE TABLE'"
-            ) if r[0] != "annotate_migrations"
+            ) if r[0] != "annotate_migrations" and r[0] not in pg_import.BOOKKEEPING
         }
 
     def table_columns(self, table: str) -> list[str]:

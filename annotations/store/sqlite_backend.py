@@ -14,6 +14,7 @@ import sqlite_utils
 
 from .. import db as dbmod
 from .backend import Backend
+from .sqlite_import import SQLiteImportMixin
 
 __all__ = ["SQLiteBackend", "PREFIX_MIN_CHARS", "fts_query"]
 
@@ -53,7 +54,7 @@ GROUP BY annotator, doc
 _BOOKKEEPING = frozenset({"fts_deferred", "import_batches", "import_batch_docs"})
 
 
-class SQLiteBackend(Backend):
+class SQLiteBackend(SQLiteImportMixin, Backend):
     """A store in one SQLite file (WAL, ``BEGIN IMMEDIATE`` writers; see :mod:`annotations.db`)."""
 
     name = "sqlite"
@@ -133,9 +134,6 @@ class SQLiteBackend(Backend):
             r[0] for r in self.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             if not r[0].startswith(("sqlite_", "documents_fts", "_sqlite_")) and r[0] not in _BOOKKEEPING
         }
-
-    def import_in_progress(self) -> bool:
-        return self.value("SELECT 1 FROM import_batches LIMIT 1") is not None
 
     def table_columns(self, table: str) -> list[str]:
         return [r[1] for r in self.execute(f"PRAGMA table_info({table})")]
