@@ -28,6 +28,9 @@ from annotations.formats import spacy_docbin
 from annotations.formats.jsonl import _tokens_json, write_jsonl
 from annotations.tokenize import Tokens, blank_nlp, tokenize
 
+#: The export tests run on SQLite and on PostgreSQL (``store`` fixture, tests/conftest.py).
+BOTH_BACKENDS = True
+
 TEXTS = [
     "Садыр Жапаров Бишкекте Михаил Мишустинди кабыл алды.",
     'Президент сказал: "и т. д.", и др.\n\nВ Москве  — 2 000 человек.',
@@ -58,9 +61,9 @@ def docs(store: Store, add_doc: Callable[..., int]) -> list[int]:
 def test_the_tokenising_process_gives_the_same_export_and_cache(
     store: Store, docs: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.db.conn.execute("DELETE FROM doc_tokens")
+    store.backend.execute("DELETE FROM doc_tokens")
     here = _export(store)
-    cache_here = store.db.conn.execute("SELECT doc_id, tokenizer, offsets FROM doc_tokens ORDER BY doc_id").fetchall()
+    cache_here = store.backend.all("SELECT doc_id, tokenizer, offsets FROM doc_tokens ORDER BY doc_id")
     assert len(cache_here) == len(docs)
 
     started: list[worker_mod.TokenWorker] = []
@@ -70,13 +73,13 @@ def test_the_tokenising_process_gives_the_same_export_and_cache(
             super().__init__()
             started.append(self)
 
-    store.db.conn.execute("DELETE FROM doc_tokens")
+    store.backend.execute("DELETE FROM doc_tokens")
     monkeypatch.setattr(export_mod._Tokeniser, "INLINE", 2)  # "a large export" after two documents
     monkeypatch.setattr(worker_mod, "TokenWorker", Counted)
     assert _export(store) == here
     assert len(started) == 1 and started[0].proc.returncode == 0  # started, used, and ended
     assert started[0].sent == started[0].received >= 1
-    cache = store.db.conn.execute("SELECT doc_id, tokenizer, offsets FROM doc_tokens ORDER BY doc_id").fetchall()
+    cache = store.backend.all("SELECT doc_id, tokenizer, offsets FROM doc_tokens ORDER BY doc_id")
     assert cache == cache_here
 
     with pytest.raises(worker_mod.WorkerGone):  # ended with the export
@@ -86,9 +89,9 @@ def test_the_tokenising_process_gives_the_same_export_and_cache(
 def test_an_export_whose_tokenising_process_dies_finishes_here(
     store: Store, docs: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.db.conn.execute("DELETE FROM doc_tokens")
+    store.backend.execute("DELETE FROM doc_tokens")
     here = _export(store)
-    store.db.conn.execute("DELETE FROM doc_tokens")
+    store.backend.execute("DELETE FROM doc_tokens")
 
     class Dying:
         """Takes the first page, then is gone (killed, out of memory)."""
@@ -107,7 +110,7 @@ def test_an_export_whose_tokenising_process_dies_finishes_here(
     monkeypatch.setattr(export_mod._Tokeniser, "INLINE", 0)
     monkeypatch.setattr(worker_mod, "TokenWorker", Dying)
     assert _export(store) == here and Dying.closed == 1
-    assert store.db.conn.execute("SELECT count(*) FROM doc_tokens").fetchone()[0] == len(docs)
+    assert store.backend.value("SELECT count(*) FROM doc_tokens") == len(docs)
 
 
 @pytest.mark.parametrize("lang", ["ru", "ky", "en"])

@@ -26,6 +26,7 @@ SEAM = {
     "store/sql_spans.py",
     "store/sql_stats.py",
     "store/sql_team.py",
+    "store/sql_export.py",
     "store/sql_tables.py",
     "store/sqlite_backend.py",
     "store/postgres_backend.py",
@@ -36,8 +37,6 @@ SEAM = {
 PENDING = {
     "importer.py": "being rewritten this round (staged import, import speed); moves onto "
                    "Backend.insert_document(s)/cache_tokens/put_import_record/bulk_index after merge",
-    "formats/export.py": "being rewritten this round (export speed); moves onto keyset reads "
-                         "(Backend.documents_after, accepted_spans, import_records) after merge",
     "team/merge.py": "team features: reads another SQLite file directly (ATTACH-free merge)",
 }
 

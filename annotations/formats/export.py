@@ -34,14 +34,13 @@ Selection rules (README "Export"):
 from __future__ import annotations
 
 import json
-import sqlite3
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, Callable, Iterator
 
-from ..db import write
+from ..db import ReadOnlyError
 from ..store import Store
+from ..store.sql_export import ExportFilter
 from ..tokenize import Tokens, tokenize, tokenizer_id
 
 __all__ = [
@@ -171,33 +170,21 @@ class ExportStats:
         }
 
 
-# -- selection SQL -----------------------------------------------------------------------
+# -- which documents ------------------------------------------------------------------------
 
 
-def _doc_filter(sel: Selection) -> tuple[str, list[Any]]:
-    """SQL condition on ``documents d`` for documents that may have a record to write."""
-    ann_sql = " AND annotator = ?" if sel.annotator is not None else ""
-    ann_args = [sel.annotator] if sel.annotator is not None else []
-    decided = sorted(sel.statuses & {"done", "skipped"})
+def export_filter(sel: Selection) -> ExportFilter:
+    """The documents that may have a record to write (the backend's query reads them)."""
+    decided = tuple(sorted(sel.statuses & {"done", "skipped"}))
     if "todo" in sel.statuses:
-        return "1", []  # a todo record can be any document's: decided per document
-    marks = ",".join("?" * len(decided))
-    cond = f"EXISTS (SELECT 1 FROM doc_status WHERE doc_id = d.id AND status IN ({marks}){ann_sql})"
-    args: list[Any] = [*decided, *ann_args]
-    if not sel.work_in_progress:
-        return cond, args
-    states = ["accepted", "rejected"] + (["pending"] if sel.include_suggestions else [])
-    smarks = ",".join("?" * len(states))
-    return (
-        f"({cond} OR EXISTS (SELECT 1 FROM spans WHERE doc_id = d.id AND state IN ({smarks}){ann_sql}))",
-        [*args, *states, *ann_args],
-    )
+        return ExportFilter(decided, every=True, annotator=sel.annotator)  # decided per document
+    states = ("accepted", "rejected") + (("pending",) if sel.include_suggestions else ())
+    return ExportFilter(decided, span_states=states if sel.work_in_progress else (), annotator=sel.annotator)
 
 
 def count_documents(store: Store, sel: Selection) -> int:
     """How many documents the export will visit (for a progress bar)."""
-    cond, args = _doc_filter(sel)
-    return store.db.conn.execute(f"SELECT count(*) FROM documents d WHERE {cond}", args).fetchone()[0]
+    return store.backend.export_count(export_filter(sel))
 
 
 def _tokenize_here(texts: list[tuple[str, str]]) -> list[bytes]:
@@ -296,13 +283,11 @@ def _cache_tokens(store: Store, fresh: list[tuple[int, str, bytes]]) -> None:
     """Write one page's new tokens to the cache: one short write transaction."""
     if not fresh or store.read_only:  # a read-only database: the cache just isn't filled
         return
+    backend = store.backend
     try:
-        with write(store.db):
-            store.db.conn.executemany(
-                "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)", fresh
-            )
-    except sqlite3.OperationalError:
-        pass  # read-only, or locked past the busy timeout: the export works, the cache just isn't filled
+        backend.export_cache_tokens(fresh)
+    except (ReadOnlyError, backend.DatabaseError):
+        pass  # read-only, locked past the busy timeout, a document deleted meanwhile: the export works, the cache just isn't filled
 
 
 def iter_items(
@@ -347,47 +332,26 @@ def iter_items(
 def _read_pages(store: Store, sel: Selection, page: int, tokeniser: _Tokeniser) -> Iterator[_Page]:
     """The selection's documents, ``page`` at a time by id (keyset pagination), with what
     their records need; documents without cached tokens are handed to ``tokeniser``."""
-    conn = store.db.conn
-    cond, cond_args = _doc_filter(sel)
+    backend = store.backend
+    flt = export_filter(sel)
     by_spans = "todo" in sel.statuses or sel.work_in_progress
-    ann_sql = " AND annotator = ?" if sel.annotator is not None else ""
-    ann_args = [sel.annotator] if sel.annotator is not None else []
     states = ("accepted", "pending", "rejected") if by_spans or sel.include_suggestions else ("accepted",)
-    state_marks = ",".join("?" * len(states))
-    doc_sql = (
-        "SELECT d.id, d.text, d.title, d.lang, d.source, d.line, d.meta FROM documents d"
-        f" WHERE d.id > ? AND {cond} ORDER BY d.id LIMIT ?"
-    )
-    status_sql = f"SELECT doc_id, annotator, status, updated FROM doc_status WHERE doc_id BETWEEN ? AND ?{ann_sql}"
-    span_sql = (
-        "SELECT doc_id, annotator, start, end, label, state, updated, origin, score FROM spans"
-        f" WHERE doc_id BETWEEN ? AND ? AND state IN ({state_marks}){ann_sql}"
-    )
-    imported_sql = (
-        "SELECT doc_id, annotator, answer, fingerprint, prodigy FROM import_records"
-        f" WHERE doc_id BETWEEN ? AND ?{ann_sql}"
-    )
-    tokens_sql = "SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id BETWEEN ? AND ?"
+    annotator = sel.annotator
     ids: dict[str, str] = {}
     after = 0
 
-    def _at_least(n: int, after_id: int) -> bool:
-        """Whether at least ``n`` documents of the selection follow ``after_id`` (stops counting at n)."""
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM documents d WHERE d.id > ? AND {cond} LIMIT ?)"
-        return conn.execute(sql, [after_id, *cond_args, n]).fetchone()[0] >= n
-
     while True:
-        rows = conn.execute(doc_sql, [after, *cond_args, page]).fetchall()
+        rows = backend.export_documents(flt, after, page)
         if not rows:
             return
         first, last = rows[0][0], rows[-1][0]
         after = last
         statuses: dict[int, dict[str, tuple[str, str]]] = {}
-        for doc_id, annotator, status, updated in conn.execute(status_sql, [first, last, *ann_args]):
-            statuses.setdefault(doc_id, {})[annotator] = (status, updated)
+        for doc_id, who, status, updated in backend.export_statuses(first, last, annotator):
+            statuses.setdefault(doc_id, {})[who] = (status, updated)
         spans: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
         owners: dict[int, list[str]] = {}  # doc id -> annotators with spans in it
-        for row in conn.execute(span_sql, [first, last, *states, *ann_args]):
+        for row in backend.export_spans(first, last, states, annotator):
             key = (row[0], row[1])
             own = spans.get(key)
             if own is None:
@@ -395,12 +359,10 @@ def _read_pages(store: Store, sel: Selection, page: int, tokeniser: _Tokeniser) 
                 owners.setdefault(row[0], []).append(row[1])
             own.append(row)
         imported = {
-            (doc_id, annotator): (answer, fingerprint, prodigy)
-            for doc_id, annotator, answer, fingerprint, prodigy in conn.execute(
-                imported_sql, [first, last, *ann_args]
-            )
+            (doc_id, who): (answer, fingerprint, prodigy)
+            for doc_id, who, answer, fingerprint, prodigy in backend.export_import_records(first, last, annotator)
         }
-        cached = {doc_id: (tok_id, blob) for doc_id, tok_id, blob in conn.execute(tokens_sql, [first, last])}
+        cached = {doc_id: (tok_id, blob) for doc_id, tok_id, blob in backend.export_tokens(first, last)}
         tokens: dict[int, Tokens] = {}
         missing: list[int] = []
         missing_ids: list[str] = []
@@ -414,7 +376,7 @@ def _read_pages(store: Store, sel: Selection, page: int, tokeniser: _Tokeniser) 
                 missing.append(doc_id)
                 missing_ids.append(want)
                 texts.append((text, lang))
-        fresh = (missing, missing_ids, tokeniser.submit(texts, lambda n: _at_least(n, last))) if missing else None
+        fresh = (missing, missing_ids, tokeniser.submit(texts, lambda n: backend.export_has_more(flt, last, n))) if missing else None
         yield _Page(rows, statuses, spans, owners, imported, tokens, fresh)
 
 
@@ -444,7 +406,6 @@ def _page_items(store: Store, sel: Selection, pg: _Page, stats: ExportStats) -> 
             pending: list[ExportSpan] = []
             own = spans.get((doc_id, annotator))
             if own:
-                own.sort(key=_START_END)
                 for _d, _a, start, end, label, state, sp_updated, origin, score in own:
                     if sp_updated > updated:
                         updated = sp_updated
@@ -469,7 +430,6 @@ def _page_items(store: Store, sel: Selection, pg: _Page, stats: ExportStats) -> 
 
 
 _TODO = ("todo", "")
-_START_END = itemgetter(2, 3)
 
 
 def align_spans(

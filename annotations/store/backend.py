@@ -6,7 +6,8 @@ recognisers, the model, teams) call its methods and never write SQL themselves. 
 methods live in small modules by subject, mixed in here: ``sql_events`` (the event log and
 applying change records), ``sql_labels`` (labels, label map, patterns), ``sql_documents``
 (pages, texts, token caches, statuses, bulk loading), ``sql_spans``, ``sql_stats`` (cursor,
-sessions, statistics), ``sql_team`` and ``sql_tables`` (whole tables for ``annotate copy``);
+sessions, statistics), ``sql_team``, ``sql_tables`` (whole tables for ``annotate copy``) and ``sql_export``
+(an export's keyset pages and token cache);
 ``sql_common`` holds the schema's table list. They are written in portable SQL: ``?`` placeholders and double-quoted column names where a name
 is a keyword (``"end"``, ``"offset"``). A dialect (:mod:`.sqlite_backend`,
 :mod:`.postgres_backend`) supplies the connection, transactions, schema and migrations,
@@ -26,6 +27,7 @@ from .sql_common import cols as _cols
 from .sql_common import marks as _marks
 from .sql_documents import DocumentQueries
 from .sql_events import EventQueries
+from .sql_export import ExportQueries
 from .sql_labels import LabelQueries
 from .sql_spans import SpanQueries
 from .sql_stats import StatsQueries
@@ -35,7 +37,8 @@ from .sql_team import TeamQueries
 __all__ = ["Backend", "SPAN_FIELDS", "TABLES", "KEYS"]
 
 
-class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQueries, TeamQueries, TableQueries):
+class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQueries, TeamQueries, TableQueries,
+              ExportQueries):
     """One connection to a store database; the dialects fill in the primitives below."""
 
     #: ``"sqlite"`` or ``"postgresql"``.
