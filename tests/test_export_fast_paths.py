@@ -41,9 +41,10 @@ TEXTS = [
 
 
 def _export(store: Store) -> bytes:
-    """The JSONL export, read three documents a page (so there are pages to read ahead)."""
+    """The JSONL export, read three documents a page (so there are pages to read ahead),
+    its documents' serialised parts read from (and made into) the token cache as the export does."""
     out, stats = io.BytesIO(), ExportStats()
-    write_jsonl(iter_items(store, Selection(status="all"), page=3, stats=stats), out, stats)
+    write_jsonl(iter_items(store, Selection(status="all"), page=3, stats=stats, prodigy=True), out, stats)
     return out.getvalue()
 
 
@@ -63,8 +64,8 @@ def test_the_tokenising_process_gives_the_same_export_and_cache(
 ) -> None:
     store.backend.execute("DELETE FROM doc_tokens")
     here = _export(store)
-    cache_here = store.backend.all("SELECT doc_id, tokenizer, offsets FROM doc_tokens ORDER BY doc_id")
-    assert len(cache_here) == len(docs)
+    cache_here = store.backend.all("SELECT doc_id, tokenizer, offsets, prodigy FROM doc_tokens ORDER BY doc_id")
+    assert len(cache_here) == len(docs) and all(row[3] for row in cache_here)
 
     started: list[worker_mod.TokenWorker] = []
 
@@ -77,10 +78,12 @@ def test_the_tokenising_process_gives_the_same_export_and_cache(
     monkeypatch.setattr(export_mod._Tokeniser, "INLINE", 2)  # "a large export" after two documents
     monkeypatch.setattr(worker_mod, "TokenWorker", Counted)
     assert _export(store) == here
-    assert len(started) == 1 and started[0].proc.returncode == 0  # started, used, and ended
-    assert started[0].sent == started[0].received >= 1
-    cache = store.backend.all("SELECT doc_id, tokenizer, offsets FROM doc_tokens ORDER BY doc_id")
+    assert len(started) == export_mod._Tokeniser.WORKERS == 2  # pages go to the two in turn
+    for worker in started:
+        assert worker.proc.returncode == 0 and worker.sent == worker.received >= 1  # started, used, and ended
+    cache = store.backend.all("SELECT doc_id, tokenizer, offsets, prodigy FROM doc_tokens ORDER BY doc_id")
     assert cache == cache_here
+    assert _export(store) == here  # from the cache
 
     with pytest.raises(worker_mod.WorkerGone):  # ended with the export
         started[0].submit([(TEXTS[0], "ru")])
@@ -98,7 +101,7 @@ def test_an_export_whose_tokenising_process_dies_finishes_here(
 
         closed = 0
 
-        def submit(self, texts: list[tuple[str, str]]) -> None:
+        def submit(self, texts: list[tuple[str, str]], prodigy: bool = False) -> None:
             pass
 
         def result(self) -> list[bytes]:
@@ -109,7 +112,7 @@ def test_an_export_whose_tokenising_process_dies_finishes_here(
 
     monkeypatch.setattr(export_mod._Tokeniser, "INLINE", 0)
     monkeypatch.setattr(worker_mod, "TokenWorker", Dying)
-    assert _export(store) == here and Dying.closed == 1
+    assert _export(store) == here and Dying.closed == export_mod._Tokeniser.WORKERS
     assert store.backend.value("SELECT count(*) FROM doc_tokens") == len(docs)
 
 

@@ -223,7 +223,7 @@ def test_output_file_is_replaced_whole_and_failures_leave_it(store: Store, corpu
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("annotations.formats.jsonl.prodigy_line", broken)
+    monkeypatch.setattr("annotations.formats.jsonl.prodigy_bytes", broken)
     with pytest.raises(RuntimeError):
         run_export(store, "jsonl", Selection(), target)
     assert target.read_text() == "old\n"

@@ -42,6 +42,7 @@ from ..db import ReadOnlyError
 from ..store import Store
 from ..store.sql_export import ExportFilter
 from ..tokenize import Tokens, tokenize, tokenizer_id
+from ..tokenize_prodigy import cache_entry, entry_parts
 
 __all__ = [
     "EXPORT_STATUSES",
@@ -139,6 +140,9 @@ class ExportItem:
     suggestions: list[ExportSpan] = field(default_factory=list)
     #: As imported, if the record came from a Prodigy file: ``(answer, fingerprint, prodigy keys JSON)``.
     imported: tuple[str | None, str, str] | None = None
+    #: The document's cached JSONL parts, ``(input hash, text JSON, tokens JSON)`` as UTF-8
+    #: (JSONL exports only; see :mod:`annotations.tokenize_prodigy`).
+    prodigy: tuple[int, Any, Any] | None = None
 
 
 @dataclass
@@ -187,9 +191,16 @@ def count_documents(store: Store, sel: Selection) -> int:
     return store.backend.export_count(export_filter(sel))
 
 
-def _tokenize_here(texts: list[tuple[str, str]]) -> list[bytes]:
-    """Token blobs of ``(text, lang)`` pairs, tokenised in this process."""
-    return [tokenize(text, lang).to_bytes() for text, lang in texts]
+#: What tokenising one document gives: its token blob, and with ``prodigy`` its cached JSONL parts.
+Tokenised = tuple[bytes, "bytes | None"]
+
+
+def _tokenize_here(texts: list[tuple[str, str]], prodigy: bool = False) -> list[Tokenised]:
+    """Token blobs (and, with ``prodigy``, cache entries) of ``(text, lang)`` pairs, made in this process."""
+    blobs = [tokenize(text, lang).to_bytes() for text, lang in texts]
+    if not prodigy:
+        return [(blob, None) for blob in blobs]
+    return [(blob, cache_entry(text, blob)) for (text, _lang), blob in zip(texts, blobs)]
 
 
 class _Tokeniser:
@@ -197,46 +208,55 @@ class _Tokeniser:
 
     A small export tokenises in this process (it does not pay for starting another). When
     at least :data:`INLINE` more documents follow (``more()`` says), or once this process
-    has tokenised that many, the work goes to a tokenising process
-    (:class:`~annotations.tokenize_worker.TokenWorker`), so it runs on the second core
-    while this process reads the database and writes the output; pages are handed over
-    one ahead (see :func:`iter_items`). If that process cannot be started or dies,
+    has tokenised that many, the work goes to :data:`WORKERS` tokenising processes
+    (:class:`~annotations.tokenize_worker.TokenWorker`), pages handed to them in turn, so
+    it runs on the other core(s) while this process reads the database and writes the
+    output; pages are handed over one ahead (see :func:`iter_items`). A JSONL export also
+    has them serialise each document's part of its lines (``prodigy``, see
+    :mod:`annotations.tokenize_prodigy`). If a process cannot be started or dies,
     tokenising goes on here: the tokens are the same either way.
     """
 
     INLINE = 1_000
+    WORKERS = 2
 
-    def __init__(self) -> None:
+    def __init__(self, prodigy: bool = False) -> None:
+        self.prodigy = prodigy
         self.inline = 0
         self.asked = False
-        self.worker: Any = None
+        self.workers: list[Any] = []
+        self.turn = 0
         self.broken = False
 
-    def submit(self, texts: list[tuple[str, str]], more: Callable[[int], bool]) -> Callable[[], list[bytes]]:
-        """Start tokenising ``(text, lang)`` pairs; returns what waits for their token blobs.
+    def submit(self, texts: list[tuple[str, str]], more: Callable[[int], bool]) -> Callable[[], list[Tokenised]]:
+        """Start tokenising ``(text, lang)`` pairs; returns what waits for their results.
 
         ``more(n)``: whether at least ``n`` documents follow these (asked once). The
         callables returned must be called in the order they were returned.
         """
         if not texts:
             return list
-        if self.worker is None and not self.broken and (self.inline >= self.INLINE or self._big(more)):
+        if not self.workers and not self.broken and (self.inline >= self.INLINE or self._big(more)):
             from ..tokenize_worker import TokenWorker, WorkerGone
 
+            for _ in range(self.WORKERS):
+                try:
+                    self.workers.append(TokenWorker())
+                except WorkerGone:
+                    break
+            self.broken = not self.workers
+        if self.workers:
+            worker = self.workers[self.turn % len(self.workers)]
+            self.turn += 1
             try:
-                self.worker = TokenWorker()
-            except WorkerGone:
-                self.broken = True
-        if self.worker is not None:
-            try:
-                self.worker.submit(texts)
+                worker.submit(texts, self.prodigy)
             except Exception:
                 self._stop()
             else:
-                return lambda: self._result(texts)
+                return lambda: self._result(worker, texts)
         self.inline += len(texts)
-        blobs = _tokenize_here(texts)
-        return lambda: blobs
+        done = _tokenize_here(texts, self.prodigy)
+        return lambda: done
 
     def _big(self, more: Callable[[int], bool]) -> bool:
         if self.asked:
@@ -244,24 +264,23 @@ class _Tokeniser:
         self.asked = True
         return more(self.INLINE)
 
-    def _result(self, texts: list[tuple[str, str]]) -> list[bytes]:
-        worker = self.worker
-        if worker is not None:
+    def _result(self, worker: Any, texts: list[tuple[str, str]]) -> list[Tokenised]:
+        if not self.broken:
             try:
-                return worker.result()
+                answer = worker.result()
+                return answer if self.prodigy else [(blob, None) for blob in answer]
             except Exception:  # the process ended (killed, out of memory): this page is done here
                 self._stop()
-        return _tokenize_here(texts)
+        return _tokenize_here(texts, self.prodigy)
 
     def _stop(self) -> None:
-        worker, self.worker = self.worker, None
+        """A process failed: every page still out is tokenised here, and no more go out."""
         self.broken = True
-        if worker is not None:
-            worker.close()
+        self.close()
 
     def close(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
+        workers, self.workers = self.workers, []
+        for worker in workers:
             worker.close()
 
 
@@ -275,17 +294,22 @@ class _Page:
     owners: dict[int, list[str]]
     imported: dict[tuple[int, str], tuple[str | None, str, str]]
     tokens: dict[int, Tokens]
-    #: Documents being tokenised: ``(doc ids, their tokenizer ids, what waits for the blobs)``.
-    fresh: tuple[list[int], list[str], Callable[[], list[bytes]]] | None
+    #: Documents' cached JSONL parts (JSONL exports): ``(input hash, text JSON, tokens JSON)``.
+    parts: dict[int, tuple[int, Any, Any]]
+    #: Cache entries made for documents whose tokens were cached without one: ``(entry, doc id)``.
+    entries: list[tuple[bytes, int]]
+    #: Documents being tokenised: ``(doc ids, their tokenizer ids, what waits for the results)``.
+    fresh: tuple[list[int], list[str], Callable[[], list[Tokenised]]] | None
 
 
-def _cache_tokens(store: Store, fresh: list[tuple[int, str, bytes]]) -> None:
-    """Write one page's new tokens to the cache: one short write transaction."""
-    if not fresh or store.read_only:  # a read-only database: the cache just isn't filled
+def _cache_tokens(store: Store, fresh: list[tuple[int, str, bytes, bytes | None]],
+                  entries: list[tuple[bytes, int]]) -> None:
+    """Write one page's new tokens (and cache entries) to the cache: one short write transaction."""
+    if (not fresh and not entries) or store.read_only:  # a read-only database: the cache just isn't filled
         return
     backend = store.backend
     try:
-        backend.export_cache_tokens(fresh)
+        backend.export_cache_tokens(fresh, entries)
     except (ReadOnlyError, backend.DatabaseError):
         pass  # read-only, locked past the busy timeout, a document deleted meanwhile: the export works, the cache just isn't filled
 
@@ -297,8 +321,12 @@ def iter_items(
     page: int = PAGE,
     progress: ExportProgress | None = None,
     stats: ExportStats | None = None,
+    prodigy: bool = False,
 ) -> Iterator[ExportItem]:
     """Every (document, annotator) record the selection asks for, in document order.
+
+    ``prodigy`` (the JSONL export): each item also carries its document's cached JSONL parts
+    (``ExportItem.prodigy``), made and cached with the tokens where they are missing.
 
     Spans off token boundaries are handled by ``sel.misaligned`` and counted into ``stats``.
     Pages are read one ahead: while the records of one page are being written, the next
@@ -308,7 +336,7 @@ def iter_items(
     """
     sel = sel or Selection()
     stats = stats if stats is not None else ExportStats()
-    tokeniser = _Tokeniser()
+    tokeniser = _Tokeniser(prodigy)
     try:
         pending: _Page | None = None
         done = 0
@@ -362,33 +390,47 @@ def _read_pages(store: Store, sel: Selection, page: int, tokeniser: _Tokeniser) 
             (doc_id, who): (answer, fingerprint, prodigy)
             for doc_id, who, answer, fingerprint, prodigy in backend.export_import_records(first, last, annotator)
         }
-        cached = {doc_id: (tok_id, blob) for doc_id, tok_id, blob in backend.export_tokens(first, last)}
+        cached = {doc_id: (tok_id, blob, entry) for doc_id, tok_id, blob, entry in backend.export_tokens(first, last)}
         tokens: dict[int, Tokens] = {}
+        parts: dict[int, tuple[int, Any, Any]] = {}
+        entries: list[tuple[bytes, int]] = []
         missing: list[int] = []
         missing_ids: list[str] = []
         texts: list[tuple[str, str]] = []
+        prodigy = tokeniser.prodigy
         for doc_id, text, _title, lang, *_ in rows:
             want = ids.get(lang) or ids.setdefault(lang, tokenizer_id(lang))
             hit = cached.get(doc_id)
             if hit is not None and (hit[0] == want or hit[0] == "import"):
-                tokens[doc_id] = Tokens.from_bytes(hit[1])
+                blob = hit[1]
+                tokens[doc_id] = Tokens.from_bytes(blob)
+                if prodigy:
+                    got = entry_parts(hit[2], blob)
+                    if got is None:  # tokens cached without their JSONL parts (or before they changed)
+                        entry = cache_entry(text, bytes(blob))
+                        entries.append((entry, doc_id))
+                        got = entry_parts(entry, blob)
+                    parts[doc_id] = got  # type: ignore[assignment]
             else:
                 missing.append(doc_id)
                 missing_ids.append(want)
                 texts.append((text, lang))
         fresh = (missing, missing_ids, tokeniser.submit(texts, lambda n: backend.export_has_more(flt, last, n))) if missing else None
-        yield _Page(rows, statuses, spans, owners, imported, tokens, fresh)
+        yield _Page(rows, statuses, spans, owners, imported, tokens, parts, entries, fresh)
 
 
 def _page_items(store: Store, sel: Selection, pg: _Page, stats: ExportStats) -> Iterator[ExportItem]:
     """The records of one page (its tokens first waited for and cached)."""
-    tokens = pg.tokens
+    tokens, parts = pg.tokens, pg.parts
+    new: list[tuple[int, str, bytes, bytes | None]] = []
     if pg.fresh is not None:
         doc_ids, tok_ids, result = pg.fresh
-        blobs = result()
-        for doc_id, blob in zip(doc_ids, blobs):
+        for doc_id, tok_id, (blob, entry) in zip(doc_ids, tok_ids, result()):
             tokens[doc_id] = Tokens.from_bytes(blob)
-        _cache_tokens(store, list(zip(doc_ids, tok_ids, blobs)))
+            if entry is not None:
+                parts[doc_id] = entry_parts(entry, blob)  # type: ignore[assignment]
+            new.append((doc_id, tok_id, blob, entry))
+    _cache_tokens(store, new, pg.entries)
     wanted = sel.statuses
     wanted_labels = frozenset(sel.labels)
     suggestions = sel.include_suggestions
@@ -425,7 +467,7 @@ def _page_items(store: Store, sel: Selection, pg: _Page, stats: ExportStats) -> 
                 doc_id, text, title, lang, source, line,
                 json.loads(meta) if meta and meta != "{}" else {},
                 doc_tokens, annotator, status, updated, accepted, pending,
-                imported.get((doc_id, annotator)),
+                imported.get((doc_id, annotator)), parts.get(doc_id),
             )
 
 

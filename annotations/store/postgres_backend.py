@@ -213,6 +213,8 @@ CREATE TABLE reviewers (
     created {_T} NOT NULL
 );
 """),
+    # exp14: the token cache keeps each document's part of a JSONL line (annotations.tokenize_prodigy)
+    ("p003_prodigy_token_cache", "ALTER TABLE doc_tokens ADD COLUMN prodigy bytea"),
 ]
 
 _MIGRATIONS_TABLE = (

@@ -42,11 +42,13 @@ _SPAN_ROWS = (
 _IMPORT_ROWS = (
     "SELECT doc_id, annotator, answer, fingerprint, prodigy FROM import_records WHERE doc_id BETWEEN ? AND ?"
 )
-_TOKEN_ROWS = "SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id BETWEEN ? AND ?"
+_TOKEN_ROWS = "SELECT doc_id, tokenizer, offsets, prodigy FROM doc_tokens WHERE doc_id BETWEEN ? AND ?"
 _PUT_TOKENS = (
-    "INSERT INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)"
-    " ON CONFLICT (doc_id) DO UPDATE SET tokenizer = excluded.tokenizer, offsets = excluded.offsets"
+    "INSERT INTO doc_tokens (doc_id, tokenizer, offsets, prodigy) VALUES (?,?,?,?)"
+    " ON CONFLICT (doc_id) DO UPDATE SET tokenizer = excluded.tokenizer, offsets = excluded.offsets,"
+    " prodigy = excluded.prodigy"
 )
+_PUT_ENTRY = "UPDATE doc_tokens SET prodigy = ? WHERE doc_id = ?"
 
 
 class ExportQueries:
@@ -113,10 +115,17 @@ class ExportQueries:
         return self.execute(_IMPORT_ROWS + " AND annotator = ?", [first, last, annotator])
 
     def export_tokens(self, first: int, last: int) -> Iterable[tuple[Any, ...]]:
-        """``(doc_id, tokenizer, offsets)`` cached for the documents ``first``..``last``."""
+        """``(doc_id, tokenizer, offsets, prodigy)`` cached for the documents ``first``..``last``
+        (``prodigy``: the JSONL parts, :mod:`annotations.tokenize_prodigy`, or None)."""
         return self.execute(_TOKEN_ROWS, [first, last])
 
-    def export_cache_tokens(self, rows: Sequence[tuple[int, str, bytes]]) -> None:
-        """Cache one page's new tokens, ``(doc_id, tokenizer, offsets)``: one short write transaction."""
+    def export_cache_tokens(
+        self, rows: Sequence[tuple[int, str, bytes, bytes | None]], entries: Sequence[tuple[bytes, int]] = ()
+    ) -> None:
+        """Cache one page's new tokens, ``(doc_id, tokenizer, offsets, prodigy)``, and the JSONL
+        parts made for tokens cached without them, ``(prodigy, doc_id)``: one short write transaction."""
         with self.write():
-            self.executemany(_PUT_TOKENS, rows)
+            if rows:
+                self.executemany(_PUT_TOKENS, rows)
+            if entries:
+                self.executemany(_PUT_ENTRY, entries)
