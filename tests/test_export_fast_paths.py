@@ -178,3 +178,35 @@ def test_doc_words_fast_layout_equals_the_general_loop(monkeypatch: pytest.Monke
     for text in TEXTS:
         tokens = tokenize(text, "ru")
         assert fast(text, tokens) in (None, spacy_docbin.doc_words(text, tokens))
+
+
+def test_cached_jsonl_parts_are_what_the_export_writes_and_stale_ones_are_not_used() -> None:
+    from annotations.tokenize_prodigy import cache_entry, entry_parts, input_hash
+
+    for text in [*TEXTS, "\ud800 одинокий суррогат", "Ош\n\"шаары\""]:
+        tokens = Tokens.from_pairs([(i, i + 1) for i in range(0, len(text), 2)]) if "\ud800" in text else tokenize(text, "ru")
+        blob = tokens.to_bytes()
+        parts = entry_parts(cache_entry(text, blob), blob)
+        assert parts is not None
+        in_hash, quoted, tokens_json = parts
+        assert in_hash == input_hash(text)
+        assert bytes(quoted) == encode_basestring(text).encode("utf-8", "surrogatepass")
+        assert bytes(tokens_json) == _tokens_json(text, tokens.starts, tokens.ends).encode("utf-8", "surrogatepass")
+        other = Tokens(list(tokens.starts)[:-1], list(tokens.ends)[:-1]).to_bytes() if len(tokens) else b"x"
+        assert entry_parts(cache_entry(text, blob), other) is None  # made from other tokens: not used
+    assert entry_parts(None, b"") is None and entry_parts(b"", b"") is None
+
+
+def test_tokens_cached_without_jsonl_parts_get_them_from_the_next_export(store: Store, docs: list[int]) -> None:
+    """Tokens the app cached (no JSONL parts), and parts left from tokens rewritten since:
+    the export writes the same lines and (re)fills the parts."""
+    here = _export(store)
+    rows = store.backend.all("SELECT doc_id, tokenizer, offsets, prodigy FROM doc_tokens ORDER BY doc_id")
+    assert all(r[3] for r in rows)
+    store.backend.execute("UPDATE doc_tokens SET prodigy = NULL WHERE doc_id = ?", [rows[0][0]])
+    store.backend.cache_tokens(rows[1][0], rows[1][1], bytes(rows[1][2]))  # the app's own write: parts left as they were
+    store.backend.execute("UPDATE doc_tokens SET prodigy = ? WHERE doc_id = ?", [bytes(rows[2][3]), rows[3][0]])  # stale
+    assert _export(store) == here
+    again = store.backend.all("SELECT doc_id, tokenizer, offsets, prodigy FROM doc_tokens ORDER BY doc_id")
+    assert [tuple(map(lambda v: bytes(v) if isinstance(v, memoryview) else v, r)) for r in again] == [
+        tuple(map(lambda v: bytes(v) if isinstance(v, memoryview) else v, r)) for r in rows]
