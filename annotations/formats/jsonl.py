@@ -88,6 +88,7 @@ def _meta(item: ExportItem) -> dict[str, Any]:
     return meta
 
 
+_PLAIN_META = '{"id":%d,"source":%s,"lang":%s,"title":%s,"status":%s'
 _SPAN = '{"start":%d,"end":%d,"token_start":%d,"token_end":%d,"label":%s,"text":%s'
 #: The tokens list as JSON (moved beside the token cache it is stored in; kept here by its old name).
 _tokens_json = tokens_json
@@ -156,7 +157,14 @@ def prodigy_bytes(item: ExportItem, stats: ExportStats) -> bytes:
         in_hash = doc_hash if doc_hash is not None else input_hash(item.text)
         t_hash = task_hash(in_hash, [(sp.start, sp.end, sp.label) for sp in item.spans])
     stats.spans += len(item.spans)
-    middle = f',"meta":{_encode(_meta(item))},"_input_hash":{in_hash},"_task_hash":{t_hash},"tokens":'
+    if item.meta:
+        meta = _encode(_meta(item))
+    else:  # no metadata of its own (the usual case): what _meta gives, without a dict and the encoder
+        meta = _PLAIN_META % (
+            item.doc_id, encode_basestring(item.source), encode_basestring(item.lang),
+            encode_basestring(item.title), encode_basestring(item.status),
+        ) + ("}" if item.line is None else f',"line":{int(item.line)}}}')
+    middle = f',"meta":{meta},"_input_hash":{in_hash},"_task_hash":{t_hash},"tokens":'
     tail = f',"spans":{_spans_json(item, item.spans, stats, False)}'
     if item.suggestions:
         tail += f',"suggestions":{_spans_json(item, item.suggestions, stats, True)}'

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..importer import ImportFailure, Record, RecordSpan
 from ..text import LANGUAGES
-from ..tokenize import Tokens, blank_nlp
+from ..tokenize import SPACY_LANGS, Tokens, blank_nlp
 from .export import ExportItem, ExportStats, clean_meta
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -105,10 +105,13 @@ def _simple_words(text: str, tokens: Tokens) -> tuple[list[str], list[bool]] | N
 
 def fresh_vocab(lang: str) -> "Vocab":
     """A new, empty vocab with the lexical attributes of ``spacy.blank(lang)``'s."""
+    from spacy.util import get_lang_class
     from spacy.vocab import create_vocab
 
-    nlp = blank_nlp(lang)
-    return create_vocab(nlp.lang, nlp.Defaults)
+    # The language class's settings alone: building the blank pipeline (its tokenizer, the
+    # language's exceptions and affix rules) costs tens of MB that a cached export never uses.
+    cls = get_lang_class(SPACY_LANGS.get(lang, "xx"))
+    return create_vocab(cls.lang, cls.Defaults)
 
 
 def make_doc(
