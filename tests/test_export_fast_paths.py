@@ -210,3 +210,41 @@ def test_tokens_cached_without_jsonl_parts_get_them_from_the_next_export(store: 
     again = store.backend.all("SELECT doc_id, tokenizer, offsets, prodigy FROM doc_tokens ORDER BY doc_id")
     assert [tuple(map(lambda v: bytes(v) if isinstance(v, memoryview) else v, r)) for r in again] == [
         tuple(map(lambda v: bytes(v) if isinstance(v, memoryview) else v, r)) for r in rows]
+
+
+def test_docbin_without_a_doc_per_record_is_the_same_file(store: Store, docs: list[int], tmp_path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """DocBin records built from their arrays (``_add_simple``) give the very file the Doc per
+    record gives, in a file and in shards, entities and whitespace tokens included."""
+    from annotations.formats import run_export
+
+    taken: list[bool] = []
+    fast = spacy_docbin._add_simple
+
+    def counted(*args: object) -> bool:
+        taken.append(fast(*args))  # type: ignore[arg-type]
+        return taken[-1]
+
+    monkeypatch.setattr(spacy_docbin, "_add_simple", counted)
+    run_export(store, "spacy", Selection(status="all"), tmp_path / "fast.spacy")
+    run_export(store, "spacy", Selection(status="all"), tmp_path / "fast")
+    assert sum(taken) >= len(docs)  # the usual layout took the array path
+    monkeypatch.setattr(spacy_docbin, "_add_simple", lambda *args: False)
+    run_export(store, "spacy", Selection(status="all"), tmp_path / "docs.spacy")
+    run_export(store, "spacy", Selection(status="all"), tmp_path / "docs")
+    assert (tmp_path / "fast.spacy").read_bytes() == (tmp_path / "docs.spacy").read_bytes()
+    assert [p.read_bytes() for p in sorted((tmp_path / "fast").iterdir())] == [
+        p.read_bytes() for p in sorted((tmp_path / "docs").iterdir())]
+
+
+def test_simple_layout_in_numpy_equals_the_list_version() -> None:
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice("аб  \n,.😀") for _ in range(rng.randint(0, 12)))
+        cuts = sorted(rng.sample(range(len(text) + 1), k=min(len(text) + 1, rng.randint(0, 8))))
+        tokens = Tokens.from_pairs([(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if b > a])
+        lists = spacy_docbin._simple_words(text, tokens)
+        arrays = spacy_docbin._simple_layout(text, tokens)
+        assert (lists is None) == (arrays is None), (text, tokens)
+        if lists is not None and arrays is not None:
+            assert lists == (arrays[0], arrays[1].tolist())
