@@ -1,11 +1,15 @@
 """What an export writes: which documents, which annotators, which spans, read page by page.
 
 An export is a stream of :class:`ExportItem` records, one per (document, annotator), in
-document order. Documents are read :data:`PAGE` at a time with four indexed queries per
-page (documents, statuses, spans, cached tokens), so memory stays flat however large the
-corpus is. Documents whose tokens are not cached yet are tokenised with the spaCy blank
-tokenizer and the tokens are cached, one write transaction per page, so a second export
-does not tokenise again.
+document order. Documents are read :data:`PAGE` at a time (keyset pages) with five
+indexed range queries per page (documents, statuses, spans, import records, cached tokens),
+so memory stays flat however large the corpus is, on SQLite and PostgreSQL alike: the
+queries are the backend's (``annotations/store/sql_export.py``). Documents whose tokens
+are not cached yet are tokenised with the spaCy blank tokenizer (in two tokenising
+processes for a large export) and the tokens are cached, one write transaction per page,
+so a second export does not tokenise again. A JSONL export also caches each document's
+part of its lines, serialised once (:mod:`annotations.tokenize_prodigy`): a later JSONL
+export assembles lines from stored bytes.
 
 Selection rules (README "Export"):
 
