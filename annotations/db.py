@@ -391,6 +391,14 @@ def m009_import_batches(db: sqlite_utils.Database) -> None:
     )
 
 
+
+@migrations()
+def m011_prodigy_token_cache(db: sqlite_utils.Database) -> None:
+    """The token cache also keeps each document's part of a JSONL line, serialised once
+    (``annotations.tokenize_prodigy``; NULL until an export makes it): a later export is
+    string assembly."""
+    db.execute("ALTER TABLE doc_tokens ADD COLUMN prodigy BLOB")
+
 SCHEMA_VERSION = len(migrations._migrations)
 
 

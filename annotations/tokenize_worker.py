@@ -3,8 +3,10 @@
 :class:`TokenWorker` starts a plain child process running :func:`serve` (``python -c``
 loading this file and ``tokenize.py`` by path, without the ``annotations`` package) (not ``multiprocessing``: its ``spawn`` runs the parent's main script again in the
 child, and ``fork`` is unsafe in the app's threads) and talks to it over its stdin and
-stdout: each request is a pickled list of ``(text, lang)``, each answer the pickled list
-of their ``Tokens.to_bytes()``, both framed by an 8-byte length, answered in order. A
+stdout: each request is a pickled ``(texts, prodigy)``: a list of ``(text, lang)`` and whether
+the documents' cached JSONL parts are wanted too; each answer the pickled list of their
+``Tokens.to_bytes()`` (with ``prodigy``: ``(blob, tokenize_prodigy.cache_entry)`` pairs),
+both framed by an 8-byte length, answered in order. A
 thread in the parent reads the answers as they come, so the parent can send the next
 request while the child is still writing the last answer.
 
@@ -63,7 +65,7 @@ def _load(name: str, path: Path) -> Any:
     return module
 
 
-#: The child's command: this file and ``tokenize.py`` are loaded by path, so the child does not
+#: The child's command: this file, ``tokenize.py`` and ``tokenize_prodigy.py`` are loaded by path, so the child does not
 #: import the ``annotations`` package (about 100 MB and two seconds it has no use for).
 _CHILD = (
     "import importlib.util as u, sys; s = u.spec_from_file_location('annotate_tokenize_worker', {path!r});"
@@ -75,18 +77,24 @@ _CHILD = (
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     """The child's loop: tokenise each request, answer it, until stdin closes."""
     if __package__:
-        from . import tokenize
+        from . import tokenize, tokenize_prodigy
     else:
         tokenize = _load("annotate_tokenize", Path(__file__).with_name("tokenize.py"))
+        tokenize_prodigy = _load("annotate_tokenize_prodigy", Path(__file__).with_name("tokenize_prodigy.py"))
 
     while (request := _read_frame(stdin)) is not None:
-        texts = pickle.loads(request)
-        _write_frame(stdout, pickle.dumps(tokenize.tokenize_many(texts), protocol=pickle.HIGHEST_PROTOCOL))
+        texts, prodigy = pickle.loads(request)
+        answer: list[Any] = tokenize.tokenize_many(texts)
+        if prodigy:
+            entry = tokenize_prodigy.cache_entry
+            answer = [(blob, entry(text, blob)) for (text, _lang), blob in zip(texts, answer)]
+        _write_frame(stdout, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
         tokenize.renew_pipelines(RENEW_AT)
 
 
 class TokenWorker:
-    """The parent's side: :meth:`submit` a list of ``(text, lang)``, :meth:`result` its blobs, in order."""
+    """The parent's side: :meth:`submit` a list of ``(text, lang)``, :meth:`result` its blobs
+    (or ``(blob, entry)`` pairs), in order."""
 
     def __init__(self) -> None:
         try:
@@ -111,15 +119,15 @@ class TokenWorker:
             pass
         self.answers.put(None)
 
-    def submit(self, texts: Sequence[tuple[str, str]]) -> None:
+    def submit(self, texts: Sequence[tuple[str, str]], prodigy: bool = False) -> None:
         assert self.proc.stdin is not None
         try:
-            _write_frame(self.proc.stdin, pickle.dumps(list(texts), protocol=pickle.HIGHEST_PROTOCOL))
+            _write_frame(self.proc.stdin, pickle.dumps((list(texts), prodigy), protocol=pickle.HIGHEST_PROTOCOL))
         except (OSError, ValueError):
             raise WorkerGone("the tokenising process has ended") from None
         self.sent += 1
 
-    def result(self) -> list[bytes]:
+    def result(self) -> list[Any]:
         """The answer to the oldest request not yet collected."""
         if self.received >= self.sent:
             raise WorkerGone("no request is waiting for an answer")

@@ -7,7 +7,7 @@ instead), then runs each export in its own child process (so the peak RSS is the
 own; its tokenising process's peak is reported apart):
 
 * ``jsonl_cold``: JSONL with no cached tokens: every document is tokenised with spaCy's
-  blank tokenizer (in a second process, while the export reads and writes) and the tokens
+  blank tokenizer (in two tokenising processes, while the export reads and writes) and the tokens
   are cached (what the first export of a corpus costs);
 * ``jsonl_warm``: JSONL again, tokens now cached (every later export);
 * ``spacy_file``: one ``.spacy`` DocBin; ``spacy_shards``: a folder of DocBin shards.

@@ -13,9 +13,9 @@ so durability costs are not in the PostgreSQL figures; SQLite runs as in use, WA
 * **import_file** — ``annotate import``'s library call (``import_paths``) of the same corpus
   as a JSONL file with five accepted spans per document, into a fresh database: checked,
   staged, published in short transactions (``COPY`` on PostgreSQL), searchable on return.
-* **export** — every document with its spans read back in keyset pages of 1,000
-  (``Backend.documents_after`` + ``Backend.span_decisions``) and written as JSONL: the read
-  path an export on the seam takes (``annotations/formats`` still read SQLite directly).
+* **export** — ``annotate export``'s own path (``run_export``, JSONL, ``--status all``): keyset
+  pages through ``store/sql_export.py``, every document tokenised and its tokens cached (a
+  first export).
 * **page** — one page of 50 documents deep in the corpus (``Store.documents(after=...)``),
   and one filtered by status; median.
 * **search** — ``Store.documents(search=...)``: a common word, a rare one, a prefix; median.
@@ -113,22 +113,10 @@ def run_backend(location: Any, corpus: list[str], repeat: int, out_dir: Path) ->
     res["import_s"] = round(res["import_documents_s"] + res["import_spans_s"], 3)
     shared.close()
 
+    from annotations.formats import Selection, run_export
+
     t = time.perf_counter()
-    b = store.backend
-    with open(out_dir / f"{b.name}.jsonl", "w", encoding="utf-8") as fh:
-        after = 0
-        while True:
-            page = b.documents_after(after, 1000, ("id", "text", "lang", "meta"))
-            if not page:
-                break
-            spans: dict[int, list[list[Any]]] = {}
-            for doc_id, origin, start, end, label, score, state in b.span_decisions("*", [r[0] for r in page]):
-                spans.setdefault(doc_id, []).append([start, end, label])
-            for doc_id, text, lang, meta in page:
-                fh.write(json.dumps({"text": text, "meta": json.loads(meta), "spans": [
-                    {"start": s, "end": e, "label": lab} for s, e, lab in sorted(spans.get(doc_id, []))]},
-                    ensure_ascii=False) + "\n")
-            after = page[-1][0]
+    run_export(store, "jsonl", Selection(status="all"), out_dir / f"{store.backend.name}.jsonl")
     res["export_s"] = round(time.perf_counter() - t, 3)
 
     for d in ids[: len(ids) // 20]:

@@ -1,11 +1,15 @@
 """What an export writes: which documents, which annotators, which spans, read page by page.
 
 An export is a stream of :class:`ExportItem` records, one per (document, annotator), in
-document order. Documents are read :data:`PAGE` at a time with four indexed queries per
-page (documents, statuses, spans, cached tokens), so memory stays flat however large the
-corpus is. Documents whose tokens are not cached yet are tokenised with the spaCy blank
-tokenizer and the tokens are cached, one write transaction per page, so a second export
-does not tokenise again.
+document order. Documents are read :data:`PAGE` at a time (keyset pages) with five
+indexed range queries per page (documents, statuses, spans, import records, cached tokens),
+so memory stays flat however large the corpus is, on SQLite and PostgreSQL alike: the
+queries are the backend's (``annotations/store/sql_export.py``). Documents whose tokens
+are not cached yet are tokenised with the spaCy blank tokenizer (in two tokenising
+processes for a large export) and the tokens are cached, one write transaction per page,
+so a second export does not tokenise again. A JSONL export also caches each document's
+part of its lines, serialised once (:mod:`annotations.tokenize_prodigy`): a later JSONL
+export assembles lines from stored bytes.
 
 Selection rules (README "Export"):
 
@@ -34,15 +38,15 @@ Selection rules (README "Export"):
 from __future__ import annotations
 
 import json
-import sqlite3
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, Callable, Iterator
 
-from ..db import write
+from ..db import ReadOnlyError
 from ..store import Store
+from ..store.sql_export import ExportFilter
 from ..tokenize import Tokens, tokenize, tokenizer_id
+from ..tokenize_prodigy import cache_entry, entry_parts
 
 __all__ = [
     "EXPORT_STATUSES",
@@ -140,6 +144,9 @@ class ExportItem:
     suggestions: list[ExportSpan] = field(default_factory=list)
     #: As imported, if the record came from a Prodigy file: ``(answer, fingerprint, prodigy keys JSON)``.
     imported: tuple[str | None, str, str] | None = None
+    #: The document's cached JSONL parts, ``(input hash, text JSON, tokens JSON)`` as UTF-8
+    #: (JSONL exports only; see :mod:`annotations.tokenize_prodigy`).
+    prodigy: tuple[int, Any, Any] | None = None
 
 
 @dataclass
@@ -171,38 +178,33 @@ class ExportStats:
         }
 
 
-# -- selection SQL -----------------------------------------------------------------------
+# -- which documents ------------------------------------------------------------------------
 
 
-def _doc_filter(sel: Selection) -> tuple[str, list[Any]]:
-    """SQL condition on ``documents d`` for documents that may have a record to write."""
-    ann_sql = " AND annotator = ?" if sel.annotator is not None else ""
-    ann_args = [sel.annotator] if sel.annotator is not None else []
-    decided = sorted(sel.statuses & {"done", "skipped"})
+def export_filter(sel: Selection) -> ExportFilter:
+    """The documents that may have a record to write (the backend's query reads them)."""
+    decided = tuple(sorted(sel.statuses & {"done", "skipped"}))
     if "todo" in sel.statuses:
-        return "1", []  # a todo record can be any document's: decided per document
-    marks = ",".join("?" * len(decided))
-    cond = f"EXISTS (SELECT 1 FROM doc_status WHERE doc_id = d.id AND status IN ({marks}){ann_sql})"
-    args: list[Any] = [*decided, *ann_args]
-    if not sel.work_in_progress:
-        return cond, args
-    states = ["accepted", "rejected"] + (["pending"] if sel.include_suggestions else [])
-    smarks = ",".join("?" * len(states))
-    return (
-        f"({cond} OR EXISTS (SELECT 1 FROM spans WHERE doc_id = d.id AND state IN ({smarks}){ann_sql}))",
-        [*args, *states, *ann_args],
-    )
+        return ExportFilter(decided, every=True, annotator=sel.annotator)  # decided per document
+    states = ("accepted", "rejected") + (("pending",) if sel.include_suggestions else ())
+    return ExportFilter(decided, span_states=states if sel.work_in_progress else (), annotator=sel.annotator)
 
 
 def count_documents(store: Store, sel: Selection) -> int:
     """How many documents the export will visit (for a progress bar)."""
-    cond, args = _doc_filter(sel)
-    return store.db.conn.execute(f"SELECT count(*) FROM documents d WHERE {cond}", args).fetchone()[0]
+    return store.backend.export_count(export_filter(sel))
 
 
-def _tokenize_here(texts: list[tuple[str, str]]) -> list[bytes]:
-    """Token blobs of ``(text, lang)`` pairs, tokenised in this process."""
-    return [tokenize(text, lang).to_bytes() for text, lang in texts]
+#: What tokenising one document gives: its token blob, and with ``prodigy`` its cached JSONL parts.
+Tokenised = tuple[bytes, "bytes | None"]
+
+
+def _tokenize_here(texts: list[tuple[str, str]], prodigy: bool = False) -> list[Tokenised]:
+    """Token blobs (and, with ``prodigy``, cache entries) of ``(text, lang)`` pairs, made in this process."""
+    blobs = [tokenize(text, lang).to_bytes() for text, lang in texts]
+    if not prodigy:
+        return [(blob, None) for blob in blobs]
+    return [(blob, cache_entry(text, blob)) for (text, _lang), blob in zip(texts, blobs)]
 
 
 class _Tokeniser:
@@ -210,46 +212,55 @@ class _Tokeniser:
 
     A small export tokenises in this process (it does not pay for starting another). When
     at least :data:`INLINE` more documents follow (``more()`` says), or once this process
-    has tokenised that many, the work goes to a tokenising process
-    (:class:`~annotations.tokenize_worker.TokenWorker`), so it runs on the second core
-    while this process reads the database and writes the output; pages are handed over
-    one ahead (see :func:`iter_items`). If that process cannot be started or dies,
+    has tokenised that many, the work goes to :data:`WORKERS` tokenising processes
+    (:class:`~annotations.tokenize_worker.TokenWorker`), pages handed to them in turn, so
+    it runs on the other core(s) while this process reads the database and writes the
+    output; pages are handed over one ahead (see :func:`iter_items`). A JSONL export also
+    has them serialise each document's part of its lines (``prodigy``, see
+    :mod:`annotations.tokenize_prodigy`). If a process cannot be started or dies,
     tokenising goes on here: the tokens are the same either way.
     """
 
     INLINE = 1_000
+    WORKERS = 2
 
-    def __init__(self) -> None:
+    def __init__(self, prodigy: bool = False) -> None:
+        self.prodigy = prodigy
         self.inline = 0
         self.asked = False
-        self.worker: Any = None
+        self.workers: list[Any] = []
+        self.turn = 0
         self.broken = False
 
-    def submit(self, texts: list[tuple[str, str]], more: Callable[[int], bool]) -> Callable[[], list[bytes]]:
-        """Start tokenising ``(text, lang)`` pairs; returns what waits for their token blobs.
+    def submit(self, texts: list[tuple[str, str]], more: Callable[[int], bool]) -> Callable[[], list[Tokenised]]:
+        """Start tokenising ``(text, lang)`` pairs; returns what waits for their results.
 
         ``more(n)``: whether at least ``n`` documents follow these (asked once). The
         callables returned must be called in the order they were returned.
         """
         if not texts:
             return list
-        if self.worker is None and not self.broken and (self.inline >= self.INLINE or self._big(more)):
+        if not self.workers and not self.broken and (self.inline >= self.INLINE or self._big(more)):
             from ..tokenize_worker import TokenWorker, WorkerGone
 
+            for _ in range(self.WORKERS):
+                try:
+                    self.workers.append(TokenWorker())
+                except WorkerGone:
+                    break
+            self.broken = not self.workers
+        if self.workers:
+            worker = self.workers[self.turn % len(self.workers)]
+            self.turn += 1
             try:
-                self.worker = TokenWorker()
-            except WorkerGone:
-                self.broken = True
-        if self.worker is not None:
-            try:
-                self.worker.submit(texts)
+                worker.submit(texts, self.prodigy)
             except Exception:
                 self._stop()
             else:
-                return lambda: self._result(texts)
+                return lambda: self._result(worker, texts)
         self.inline += len(texts)
-        blobs = _tokenize_here(texts)
-        return lambda: blobs
+        done = _tokenize_here(texts, self.prodigy)
+        return lambda: done
 
     def _big(self, more: Callable[[int], bool]) -> bool:
         if self.asked:
@@ -257,24 +268,23 @@ class _Tokeniser:
         self.asked = True
         return more(self.INLINE)
 
-    def _result(self, texts: list[tuple[str, str]]) -> list[bytes]:
-        worker = self.worker
-        if worker is not None:
+    def _result(self, worker: Any, texts: list[tuple[str, str]]) -> list[Tokenised]:
+        if not self.broken:
             try:
-                return worker.result()
+                answer = worker.result()
+                return answer if self.prodigy else [(blob, None) for blob in answer]
             except Exception:  # the process ended (killed, out of memory): this page is done here
                 self._stop()
-        return _tokenize_here(texts)
+        return _tokenize_here(texts, self.prodigy)
 
     def _stop(self) -> None:
-        worker, self.worker = self.worker, None
+        """A process failed: every page still out is tokenised here, and no more go out."""
         self.broken = True
-        if worker is not None:
-            worker.close()
+        self.close()
 
     def close(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
+        workers, self.workers = self.workers, []
+        for worker in workers:
             worker.close()
 
 
@@ -288,21 +298,24 @@ class _Page:
     owners: dict[int, list[str]]
     imported: dict[tuple[int, str], tuple[str | None, str, str]]
     tokens: dict[int, Tokens]
-    #: Documents being tokenised: ``(doc ids, their tokenizer ids, what waits for the blobs)``.
-    fresh: tuple[list[int], list[str], Callable[[], list[bytes]]] | None
+    #: Documents' cached JSONL parts (JSONL exports): ``(input hash, text JSON, tokens JSON)``.
+    parts: dict[int, tuple[int, Any, Any]]
+    #: Cache entries made for documents whose tokens were cached without one: ``(entry, doc id)``.
+    entries: list[tuple[bytes, int]]
+    #: Documents being tokenised: ``(doc ids, their tokenizer ids, what waits for the results)``.
+    fresh: tuple[list[int], list[str], Callable[[], list[Tokenised]]] | None
 
 
-def _cache_tokens(store: Store, fresh: list[tuple[int, str, bytes]]) -> None:
-    """Write one page's new tokens to the cache: one short write transaction."""
-    if not fresh or store.read_only:  # a read-only database: the cache just isn't filled
+def _cache_tokens(store: Store, fresh: list[tuple[int, str, bytes, bytes | None]],
+                  entries: list[tuple[bytes, int]]) -> None:
+    """Write one page's new tokens (and cache entries) to the cache: one short write transaction."""
+    if (not fresh and not entries) or store.read_only:  # a read-only database: the cache just isn't filled
         return
+    backend = store.backend
     try:
-        with write(store.db):
-            store.db.conn.executemany(
-                "INSERT OR REPLACE INTO doc_tokens (doc_id, tokenizer, offsets) VALUES (?,?,?)", fresh
-            )
-    except sqlite3.OperationalError:
-        pass  # read-only, or locked past the busy timeout: the export works, the cache just isn't filled
+        backend.export_cache_tokens(fresh, entries)
+    except (ReadOnlyError, backend.DatabaseError):
+        pass  # read-only, locked past the busy timeout, a document deleted meanwhile: the export works, the cache just isn't filled
 
 
 def iter_items(
@@ -312,8 +325,12 @@ def iter_items(
     page: int = PAGE,
     progress: ExportProgress | None = None,
     stats: ExportStats | None = None,
+    prodigy: bool = False,
 ) -> Iterator[ExportItem]:
     """Every (document, annotator) record the selection asks for, in document order.
+
+    ``prodigy`` (the JSONL export): each item also carries its document's cached JSONL parts
+    (``ExportItem.prodigy``), made and cached with the tokens where they are missing.
 
     Spans off token boundaries are handled by ``sel.misaligned`` and counted into ``stats``.
     Pages are read one ahead: while the records of one page are being written, the next
@@ -323,7 +340,7 @@ def iter_items(
     """
     sel = sel or Selection()
     stats = stats if stats is not None else ExportStats()
-    tokeniser = _Tokeniser()
+    tokeniser = _Tokeniser(prodigy)
     try:
         pending: _Page | None = None
         done = 0
@@ -347,47 +364,26 @@ def iter_items(
 def _read_pages(store: Store, sel: Selection, page: int, tokeniser: _Tokeniser) -> Iterator[_Page]:
     """The selection's documents, ``page`` at a time by id (keyset pagination), with what
     their records need; documents without cached tokens are handed to ``tokeniser``."""
-    conn = store.db.conn
-    cond, cond_args = _doc_filter(sel)
+    backend = store.backend
+    flt = export_filter(sel)
     by_spans = "todo" in sel.statuses or sel.work_in_progress
-    ann_sql = " AND annotator = ?" if sel.annotator is not None else ""
-    ann_args = [sel.annotator] if sel.annotator is not None else []
     states = ("accepted", "pending", "rejected") if by_spans or sel.include_suggestions else ("accepted",)
-    state_marks = ",".join("?" * len(states))
-    doc_sql = (
-        "SELECT d.id, d.text, d.title, d.lang, d.source, d.line, d.meta FROM documents d"
-        f" WHERE d.id > ? AND {cond} ORDER BY d.id LIMIT ?"
-    )
-    status_sql = f"SELECT doc_id, annotator, status, updated FROM doc_status WHERE doc_id BETWEEN ? AND ?{ann_sql}"
-    span_sql = (
-        "SELECT doc_id, annotator, start, end, label, state, updated, origin, score FROM spans"
-        f" WHERE doc_id BETWEEN ? AND ? AND state IN ({state_marks}){ann_sql}"
-    )
-    imported_sql = (
-        "SELECT doc_id, annotator, answer, fingerprint, prodigy FROM import_records"
-        f" WHERE doc_id BETWEEN ? AND ?{ann_sql}"
-    )
-    tokens_sql = "SELECT doc_id, tokenizer, offsets FROM doc_tokens WHERE doc_id BETWEEN ? AND ?"
+    annotator = sel.annotator
     ids: dict[str, str] = {}
     after = 0
 
-    def _at_least(n: int, after_id: int) -> bool:
-        """Whether at least ``n`` documents of the selection follow ``after_id`` (stops counting at n)."""
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM documents d WHERE d.id > ? AND {cond} LIMIT ?)"
-        return conn.execute(sql, [after_id, *cond_args, n]).fetchone()[0] >= n
-
     while True:
-        rows = conn.execute(doc_sql, [after, *cond_args, page]).fetchall()
+        rows = backend.export_documents(flt, after, page)
         if not rows:
             return
         first, last = rows[0][0], rows[-1][0]
         after = last
         statuses: dict[int, dict[str, tuple[str, str]]] = {}
-        for doc_id, annotator, status, updated in conn.execute(status_sql, [first, last, *ann_args]):
-            statuses.setdefault(doc_id, {})[annotator] = (status, updated)
+        for doc_id, who, status, updated in backend.export_statuses(first, last, annotator):
+            statuses.setdefault(doc_id, {})[who] = (status, updated)
         spans: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
         owners: dict[int, list[str]] = {}  # doc id -> annotators with spans in it
-        for row in conn.execute(span_sql, [first, last, *states, *ann_args]):
+        for row in backend.export_spans(first, last, states, annotator):
             key = (row[0], row[1])
             own = spans.get(key)
             if own is None:
@@ -395,38 +391,50 @@ def _read_pages(store: Store, sel: Selection, page: int, tokeniser: _Tokeniser) 
                 owners.setdefault(row[0], []).append(row[1])
             own.append(row)
         imported = {
-            (doc_id, annotator): (answer, fingerprint, prodigy)
-            for doc_id, annotator, answer, fingerprint, prodigy in conn.execute(
-                imported_sql, [first, last, *ann_args]
-            )
+            (doc_id, who): (answer, fingerprint, prodigy)
+            for doc_id, who, answer, fingerprint, prodigy in backend.export_import_records(first, last, annotator)
         }
-        cached = {doc_id: (tok_id, blob) for doc_id, tok_id, blob in conn.execute(tokens_sql, [first, last])}
+        cached = {doc_id: (tok_id, blob, entry) for doc_id, tok_id, blob, entry in backend.export_tokens(first, last)}
         tokens: dict[int, Tokens] = {}
+        parts: dict[int, tuple[int, Any, Any]] = {}
+        entries: list[tuple[bytes, int]] = []
         missing: list[int] = []
         missing_ids: list[str] = []
         texts: list[tuple[str, str]] = []
+        prodigy = tokeniser.prodigy
         for doc_id, text, _title, lang, *_ in rows:
             want = ids.get(lang) or ids.setdefault(lang, tokenizer_id(lang))
             hit = cached.get(doc_id)
             if hit is not None and (hit[0] == want or hit[0] == "import"):
-                tokens[doc_id] = Tokens.from_bytes(hit[1])
+                blob = hit[1]
+                tokens[doc_id] = Tokens.from_bytes(blob)
+                if prodigy:
+                    got = entry_parts(hit[2], blob)
+                    if got is None:  # tokens cached without their JSONL parts (or before they changed)
+                        entry = cache_entry(text, bytes(blob))
+                        entries.append((entry, doc_id))
+                        got = entry_parts(entry, blob)
+                    parts[doc_id] = got  # type: ignore[assignment]
             else:
                 missing.append(doc_id)
                 missing_ids.append(want)
                 texts.append((text, lang))
-        fresh = (missing, missing_ids, tokeniser.submit(texts, lambda n: _at_least(n, last))) if missing else None
-        yield _Page(rows, statuses, spans, owners, imported, tokens, fresh)
+        fresh = (missing, missing_ids, tokeniser.submit(texts, lambda n: backend.export_has_more(flt, last, n))) if missing else None
+        yield _Page(rows, statuses, spans, owners, imported, tokens, parts, entries, fresh)
 
 
 def _page_items(store: Store, sel: Selection, pg: _Page, stats: ExportStats) -> Iterator[ExportItem]:
     """The records of one page (its tokens first waited for and cached)."""
-    tokens = pg.tokens
+    tokens, parts = pg.tokens, pg.parts
+    new: list[tuple[int, str, bytes, bytes | None]] = []
     if pg.fresh is not None:
         doc_ids, tok_ids, result = pg.fresh
-        blobs = result()
-        for doc_id, blob in zip(doc_ids, blobs):
+        for doc_id, tok_id, (blob, entry) in zip(doc_ids, tok_ids, result()):
             tokens[doc_id] = Tokens.from_bytes(blob)
-        _cache_tokens(store, list(zip(doc_ids, tok_ids, blobs)))
+            if entry is not None:
+                parts[doc_id] = entry_parts(entry, blob)  # type: ignore[assignment]
+            new.append((doc_id, tok_id, blob, entry))
+    _cache_tokens(store, new, pg.entries)
     wanted = sel.statuses
     wanted_labels = frozenset(sel.labels)
     suggestions = sel.include_suggestions
@@ -444,7 +452,6 @@ def _page_items(store: Store, sel: Selection, pg: _Page, stats: ExportStats) -> 
             pending: list[ExportSpan] = []
             own = spans.get((doc_id, annotator))
             if own:
-                own.sort(key=_START_END)
                 for _d, _a, start, end, label, state, sp_updated, origin, score in own:
                     if sp_updated > updated:
                         updated = sp_updated
@@ -464,12 +471,11 @@ def _page_items(store: Store, sel: Selection, pg: _Page, stats: ExportStats) -> 
                 doc_id, text, title, lang, source, line,
                 json.loads(meta) if meta and meta != "{}" else {},
                 doc_tokens, annotator, status, updated, accepted, pending,
-                imported.get((doc_id, annotator)),
+                imported.get((doc_id, annotator)), parts.get(doc_id),
             )
 
 
 _TODO = ("todo", "")
-_START_END = itemgetter(2, 3)
 
 
 def align_spans(

@@ -43,32 +43,25 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from datetime import datetime
-from itertools import repeat
 from json.encoder import encode_basestring
-from typing import Any, BinaryIO, Iterable, Sequence
+from typing import Any, BinaryIO, Iterable
 
 from ..importer import example_fingerprint
+from ..tokenize_prodigy import input_hash, tokens_json
 from .export import ExportItem, ExportSpan, ExportStats, clean_meta, span_tokens
 
-__all__ = ["ANSWERS", "input_hash", "task_hash", "prodigy_line", "prodigy_record", "write_jsonl"]
+__all__ = ["ANSWERS", "input_hash", "task_hash", "prodigy_bytes", "prodigy_line", "prodigy_record", "write_jsonl"]
 
 #: Our status -> Prodigy's answer.
 ANSWERS = {"done": "accept", "skipped": "ignore", "todo": "ignore"}
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_TOKEN = '{"text":%s,"start":%d,"end":%d,"id":%d,"ws":%s}'
 
 
 def _hash32(data: str) -> int:
     digest = hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=4).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-def input_hash(text: str) -> int:
-    """Stable signed 32-bit hash of a text (``_input_hash``)."""
-    return _hash32(text)
 
 
 def task_hash(in_hash: int, spans: Iterable[tuple[int, int, str]]) -> int:
@@ -95,62 +88,10 @@ def _meta(item: ExportItem) -> dict[str, Any]:
     return meta
 
 
-#: Characters JSON must escape; texts without them are quoted as they are (the fast path).
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+_PLAIN_META = '{"id":%d,"source":%s,"lang":%s,"title":%s,"status":%s'
 _SPAN = '{"start":%d,"end":%d,"token_start":%d,"token_end":%d,"label":%s,"text":%s'
-_WS = ("false", "true")
-#: Documents with more tokens than this build their format string each time instead of caching it.
-_CACHED_TOKENS = 50_000
-
-
-class _TokenFormat:
-    """The ``%`` format string of a ``tokens`` list of ``n`` entries, ids written in.
-
-    One ``%`` call per document then formats every token (the export's hot loop, in C);
-    the format for ``n`` tokens is a prefix of one cached string, grown as needed.
-    """
-
-    def __init__(self, entry: str) -> None:
-        self.entry = entry
-        self.text = ""
-        self.ends = [0]
-
-    def __call__(self, n: int) -> str:
-        if n >= len(self.ends):
-            if n > _CACHED_TOKENS:
-                return "".join([self.entry % i for i in range(n)])
-            have = len(self.ends) - 1
-            more = [self.entry % i for i in range(have, max(n, 2 * have, 512))]
-            pos = self.ends[-1]
-            for part in more:
-                pos += len(part)
-                self.ends.append(pos)
-            self.text += "".join(more)
-        return self.text[: self.ends[n]]
-
-
-_PLAIN_FORMAT = _TokenFormat('{"text":"%%s","start":%%d,"end":%%d,"id":%d,"ws":%%s},')
-_QUOTED_FORMAT = _TokenFormat('{"text":%%s,"start":%%d,"end":%%d,"id":%d,"ws":%%s},')
-
-
-def _tokens_json(text: str, starts: Sequence[int], ends: Sequence[int]) -> str:
-    """The ``tokens`` list as JSON text: one ``%`` over a cached format string per document."""
-    n = len(starts)
-    if not n:
-        return "[]"
-    first, last = list(starts), list(ends)
-    pieces = map(text.__getitem__, map(slice, first, last))
-    if _NEEDS_ESCAPE.search(text) is None:
-        fmt = _PLAIN_FORMAT(n)
-    else:
-        fmt = _QUOTED_FORMAT(n)
-        pieces = map(encode_basestring, pieces)
-    args: list[Any] = [None] * (4 * n)
-    args[0::4] = pieces
-    args[1::4] = first
-    args[2::4] = last
-    args[3::4] = map(_WS.__getitem__, map(text.startswith, repeat(" "), last))
-    return "[" + (fmt % tuple(args))[:-1] + "]"
+#: The tokens list as JSON (moved beside the token cache it is stored in; kept here by its old name).
+_tokens_json = tokens_json
 
 
 def _spans_json(item: ExportItem, spans: list[ExportSpan], stats: ExportStats, suggestion: bool) -> str:
@@ -191,34 +132,57 @@ def _as_imported(item: ExportItem) -> tuple[str | None, dict[str, Any]] | None:
 
 def prodigy_line(item: ExportItem, stats: ExportStats) -> str:
     """One record as a JSON line (no newline); counts spans into ``stats``."""
+    return prodigy_bytes(item, stats).decode("utf-8", "surrogatepass")
+
+
+def prodigy_bytes(item: ExportItem, stats: ExportStats) -> bytes:
+    """One record as a UTF-8 JSON line (no newline); counts spans into ``stats``.
+
+    The document's own parts (its text, ``_input_hash`` and ``tokens``) come from the token
+    cache as stored bytes when the export read them (``item.prodigy``), else are made here;
+    the line is the same either way.
+    """
     kept = _as_imported(item)
     prodigy = kept[1] if kept else {}
     in_hash = prodigy.get("_input_hash")
     t_hash = prodigy.get("_task_hash")
+    cached = item.prodigy
+    if cached is not None:
+        doc_hash, quoted, tokens = cached
+    else:
+        doc_hash = None
+        quoted = encode_basestring(item.text).encode("utf-8", "surrogatepass")
+        tokens = _tokens_json(item.text, item.tokens.starts, item.tokens.ends).encode("utf-8", "surrogatepass")
     if not _int(in_hash) or not _int(t_hash):
-        in_hash = input_hash(item.text)
+        in_hash = doc_hash if doc_hash is not None else input_hash(item.text)
         t_hash = task_hash(in_hash, [(sp.start, sp.end, sp.label) for sp in item.spans])
     stats.spans += len(item.spans)
-    head = _encode({"text": item.text, "meta": _meta(item)})
-    line = (
-        f'{head[:-1]},"_input_hash":{in_hash},"_task_hash":{t_hash},"tokens":'
-        f"{_tokens_json(item.text, item.tokens.starts, item.tokens.ends)},"
-        f'"spans":{_spans_json(item, item.spans, stats, False)}'
-    )
+    if item.meta:
+        meta = _encode(_meta(item))
+    else:  # no metadata of its own (the usual case): what _meta gives, without a dict and the encoder
+        meta = _PLAIN_META % (
+            item.doc_id, encode_basestring(item.source), encode_basestring(item.lang),
+            encode_basestring(item.title), encode_basestring(item.status),
+        ) + ("}" if item.line is None else f',"line":{int(item.line)}}}')
+    middle = f',"meta":{meta},"_input_hash":{in_hash},"_task_hash":{t_hash},"tokens":'
+    tail = f',"spans":{_spans_json(item, item.spans, stats, False)}'
     if item.suggestions:
-        line += f',"suggestions":{_spans_json(item, item.suggestions, stats, True)}'
+        tail += f',"suggestions":{_spans_json(item, item.suggestions, stats, True)}'
         stats.suggestions += len(item.suggestions)
     answer = kept[0] if kept and kept[0] in _ANSWERS_BACK.get(item.status, ()) else ANSWERS.get(item.status, "ignore")
     view = prodigy.get("_view_id") if isinstance(prodigy.get("_view_id"), str) else "ner_manual"
     stamp = prodigy.get("_timestamp") if _int(prodigy.get("_timestamp")) else _timestamp(item.updated)
     who = prodigy.get("_annotator_id") if isinstance(prodigy.get("_annotator_id"), str) else item.annotator
-    line = (
-        f'{line},"_view_id":{encode_basestring(view)},"answer":"{answer}",'
+    tail = (
+        f'{tail},"_view_id":{encode_basestring(view)},"answer":"{answer}",'
         f'"_timestamp":{stamp},"_annotator_id":{encode_basestring(who)}'
     )
     if isinstance(prodigy.get("_session_id"), str):
-        line += f',"_session_id":{encode_basestring(prodigy["_session_id"])}'
-    return line + "}"
+        tail += f',"_session_id":{encode_basestring(prodigy["_session_id"])}'
+    return b"".join((
+        b'{"text":', quoted, middle.encode("utf-8", "surrogatepass"), tokens,
+        tail.encode("utf-8", "surrogatepass"), b"}",
+    ))
 
 
 def _int(value: Any) -> bool:
@@ -240,7 +204,7 @@ def write_jsonl(items: Iterable[ExportItem], out: BinaryIO, stats: ExportStats) 
     chunk: list[bytes] = []
     size = 0
     for item in items:
-        line = prodigy_line(item, stats).encode("utf-8", "surrogatepass")
+        line = prodigy_bytes(item, stats)
         chunk.append(line)
         chunk.append(b"\n")
         size += len(line)

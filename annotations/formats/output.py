@@ -395,7 +395,8 @@ def _write(
     stdout: BinaryIO | None, progress: ExportProgress | None, force: bool,
 ) -> ExportStats:
     # closed however the export ends, so a tokenising process it started ends with it
-    with contextlib.closing(iter_items(store, sel, progress=progress, stats=stats)) as items:
+    # a JSONL export reads (and caches) each document's serialised parts with its tokens
+    with contextlib.closing(iter_items(store, sel, progress=progress, stats=stats, prodigy=fmt == "jsonl")) as items:
         return _write_items(store, fmt, sel, output, stats, stdout, force, items)
 
 

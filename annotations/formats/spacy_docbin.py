@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..importer import ImportFailure, Record, RecordSpan
 from ..text import LANGUAGES
-from ..tokenize import Tokens, blank_nlp
-from .export import ExportItem, ExportStats, clean_meta
+from ..tokenize import SPACY_LANGS, Tokens, blank_nlp
+from .export import ExportItem, ExportStats, clean_meta, span_tokens
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc, DocBin
@@ -103,12 +103,43 @@ def _simple_words(text: str, tokens: Tokens) -> tuple[list[str], list[bool]] | N
     return list(map(text.__getitem__, map(slice, starts, ends))), spaces
 
 
+def _simple_layout(text: str, tokens: Tokens) -> tuple[list[str], Any] | None:
+    """:func:`_simple_words` with its checks in numpy: ``(words, spaces as a bool array)``,
+    None for any other layout (the DocBin export's usual path, see :func:`_add_simple`)."""
+    import numpy
+
+    n = len(tokens)
+    if not n:
+        return None
+    starts = numpy.asarray(tokens.starts, dtype=numpy.int64)
+    ends = numpy.asarray(tokens.ends, dtype=numpy.int64)
+    if starts[0] != 0:
+        return None
+    gaps = starts[1:] - ends[:-1]
+    tail = len(text) - int(ends[-1])
+    if tail > 1 or tail < 0 or (n > 1 and (gaps.min() < 0 or gaps.max() > 1)):
+        return None
+    spaces = numpy.empty(n, dtype=bool)
+    spaces[:-1] = gaps == 1
+    spaces[-1] = tail == 1
+    if spaces.any():
+        # every character no token covers must be the one space after a token
+        codes = numpy.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        if not (codes[ends[spaces]] == 32).all():
+            return None
+    first, last = starts.tolist(), ends.tolist()
+    return list(map(text.__getitem__, map(slice, first, last))), spaces
+
+
 def fresh_vocab(lang: str) -> "Vocab":
     """A new, empty vocab with the lexical attributes of ``spacy.blank(lang)``'s."""
+    from spacy.util import get_lang_class
     from spacy.vocab import create_vocab
 
-    nlp = blank_nlp(lang)
-    return create_vocab(nlp.lang, nlp.Defaults)
+    # The language class's settings alone: building the blank pipeline (its tokenizer, the
+    # language's exceptions and affix rules) costs tens of MB that a cached export never uses.
+    cls = get_lang_class(SPACY_LANGS.get(lang, "xx"))
+    return create_vocab(cls.lang, cls.Defaults)
 
 
 def make_doc(
@@ -229,6 +260,58 @@ class _StreamingDocBin:
         self.attrs: list[Any] = list(_new_bin().attrs)
         self.buffers: dict[str, list[bytes]] = {name: [] for name in self.spools}
         self.lengths: list[int] = []
+        #: For :meth:`add_words`: each word seen in this file -> its hash (ORTH); words whose
+        #: text and norm are in :attr:`strings` already. Cleared now and then (flat memory).
+        self.orth: dict[str, int] = {}
+        self.constants: tuple[bytes, bytes, bytes] | None = None
+
+    def add_words(
+        self, words: list[str], spaces: Any, ents: list[tuple[int, int, str]], vocab: "Vocab",
+        user: dict[str, Any],
+    ) -> None:
+        """What :meth:`add` adds for the Doc ``Doc(vocab, words, spaces)`` with the entities
+        ``ents`` (``(first token, last token, label)``, sorted, not overlapping) and no span
+        groups, cats or user data of its own, without making that Doc: its arrays are built
+        here (numpy) from each word's hash, looked up once per file. The same bytes either way
+        (a test compares them)."""
+        import numpy
+
+        pack, buffers = self.packer.pack, self.buffers
+        if self.constants is None:
+            self.constants = (pack({"has_unknown_spaces": False}), pack({}), pack(b"\x90"))  # b"\x90": no span groups
+        flags, cats, groups = self.constants
+        orth = self.orth
+        unseen = set(words).difference(orth)
+        if unseen:
+            if len(orth) > _VOCAB_LIMIT:
+                orth.clear()
+                unseen = set(words)
+            strings = self.strings
+            for word in unseen:
+                lexeme = vocab[word]
+                orth[word] = lexeme.orth
+                strings.add(word)
+                strings.add(lexeme.norm_)
+        n = len(words)
+        tokens = numpy.zeros((n, 3), dtype=numpy.uint64)
+        tokens[:, 0] = list(map(orth.__getitem__, words))
+        tokens[:, 1] = 2  # ENT_IOB "O"
+        for first, last, label in ents:
+            tokens[first, 1] = 3  # "B"
+            tokens[first + 1:last + 1, 1] = 1  # "I"
+            tokens[first:last + 1, 2] = vocab.strings.add(label)
+            self.strings.add(label)
+        buffers["tokens"].append(tokens.tobytes("C"))
+        buffers["spaces"].append(numpy.asarray(spaces, dtype=bool).tobytes("C"))
+        self.lengths.append(n)
+        buffers["flags"].append(flags)
+        buffers["cats"].append(cats)
+        buffers["span_groups"].append(groups)
+        buffers["user_data"].append(pack(pack(user)))
+        self.strings.add("")
+        self.count += 1
+        if len(self.lengths) >= _CHUNK:
+            self._spool()
 
     def add(self, doc: "Doc", user: dict[str, Any]) -> None:
         """What ``DocBin.add`` adds for ``doc`` (with ``user`` as its packed user data)."""
@@ -352,7 +435,8 @@ def write_docbin(
             vocab = vocabs.get(item.lang)
             if vocab is None:
                 vocab = vocabs[item.lang] = fresh_vocab(item.lang)
-            out.add(make_doc(item, stats, vocab, with_user_data=False), {"annotate": user_data(item)})
+            if not _add_simple(out, item, stats, vocab):
+                out.add(make_doc(item, stats, vocab, with_user_data=False), {"annotate": user_data(item)})
             stats.records += 1
             if item.doc_id != last_doc:
                 stats.documents += 1
@@ -369,6 +453,26 @@ def write_docbin(
             _save(out, target / f"part-{part:05d}.spacy", stats)
     finally:
         out.close()
+
+
+def _add_simple(out: _StreamingDocBin, item: ExportItem, stats: ExportStats, vocab: "Vocab") -> bool:
+    """Add the record without making its Doc (:meth:`_StreamingDocBin.add_words`) when it
+    is the usual one: spaCy's token layout and no suggestions. False otherwise."""
+    if item.suggestions or _ATTRS != ["ENT_IOB", "ENT_TYPE"]:
+        return False
+    simple = _simple_layout(item.text, item.tokens)
+    if simple is None:
+        return False
+    ents = []
+    for sp in item.spans:
+        first, last, aligned = span_tokens(item.tokens, sp.start, sp.end)
+        if not aligned:  # what doc.char_span(..., alignment_mode="strict") refuses
+            stats.unwritten += 1
+            continue
+        ents.append((first, last, sp.label))
+    stats.spans += len(ents)
+    out.add_words(simple[0], simple[1], ents, vocab, {"annotate": user_data(item)})
+    return True
 
 
 def _save(out: _StreamingDocBin, path: Path, stats: ExportStats) -> None:

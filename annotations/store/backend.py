@@ -7,8 +7,8 @@ methods live in small modules by subject, mixed in here: ``sql_events`` (the eve
 applying change records), ``sql_labels`` (labels, label map, patterns), ``sql_documents``
 (pages, texts, token caches, statuses, bulk loading), ``sql_spans``, ``sql_stats`` (cursor,
 sessions, statistics), ``sql_team``, ``sql_tables`` (whole tables for ``annotate copy``),
-``sql_merge`` (``annotate merge``: another database read whole, its work written here) and
-``sql_import`` (imports);
+``sql_merge`` (``annotate merge``: another database read whole, its work written here),
+``sql_import`` (imports) and ``sql_export`` (an export's keyset pages and token cache);
 ``sql_common`` holds the schema's table list. They are written in portable SQL: ``?`` placeholders and double-quoted column names where a name
 is a keyword (``"end"``, ``"offset"``). A dialect (:mod:`.sqlite_backend`,
 :mod:`.postgres_backend`) supplies the connection, transactions, schema and migrations,
@@ -29,6 +29,7 @@ from .sql_common import marks as _marks
 from .sql_documents import DocumentQueries
 from .sql_events import EventQueries
 from .sql_import import ImportQueries
+from .sql_export import ExportQueries
 from .sql_labels import LabelQueries
 from .sql_merge import MergeQueries
 from .sql_spans import SpanQueries
@@ -40,7 +41,7 @@ __all__ = ["Backend", "SPAN_FIELDS", "TABLES", "KEYS"]
 
 
 class Backend(EventQueries, LabelQueries, DocumentQueries, SpanQueries, StatsQueries, TeamQueries, TableQueries,
-              MergeQueries, ImportQueries):
+              MergeQueries, ImportQueries, ExportQueries):
     """One connection to a store database; the dialects fill in the primitives below."""
 
     #: ``"sqlite"`` or ``"postgresql"``.

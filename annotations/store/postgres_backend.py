@@ -54,14 +54,15 @@ class PostgresError(StoreError):
 
 
 class NotOnPostgres(StoreError):
-    """A module whose SQL has not moved behind the backend yet was used on PostgreSQL."""
+    """Code that reaches for SQLite's own database object (``Store.db``) ran on PostgreSQL."""
 
 
 class SQLiteOnly:
     """``Store.db`` of a PostgreSQL store: SQLite's ``sqlite_utils.Database`` is not there.
 
-    Modules that still reach past the store to the connection (see ``tests/test_sql_seam.py``,
-    ``PENDING``) get a one-line refusal naming them instead of a driver error halfway through.
+    The library never reaches past the store (``tests/test_sql_seam.py``); a script or
+    benchmark that does gets a one-line refusal naming it instead of a driver error halfway
+    through.
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -71,8 +72,8 @@ class SQLiteOnly:
         if caller.startswith("annotations.db"):
             caller = sys._getframe(2).f_globals.get("__name__", "this command")
         raise NotOnPostgres(
-            f"{caller} does not run on PostgreSQL yet (its SQL has not moved behind the store's backend):"
-            " use a SQLite file for it, and annotate copy to move the data across"
+            f"{caller} uses SQLite's own database object (Store.db), which a PostgreSQL store does not"
+            " have: run it on a SQLite file (annotate copy moves the data across)"
         )
 
 
@@ -215,6 +216,8 @@ CREATE TABLE reviewers (
 );
 """),
     pg_import.MIGRATION,
+    # exp14: the token cache keeps each document's part of a JSONL line (annotations.tokenize_prodigy)
+    ("p003_prodigy_token_cache", "ALTER TABLE doc_tokens ADD COLUMN prodigy bytea"),
 ]
 
 _MIGRATIONS_TABLE = (

@@ -18,7 +18,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "labels": ("name", "key", "colour", "description", "position"),
     "spans": SPAN_COLUMNS,
     "doc_status": ("doc_id", "annotator", "status", "updated"),
-    "doc_tokens": ("doc_id", "tokenizer", "offsets"),
+    "doc_tokens": ("doc_id", "tokenizer", "offsets", "prodigy"),
     "sessions": ("id", "annotator", "started", "ended"),
     "events": ("id", "ts", "annotator", "session_id", "doc_id", "action", "target", "changes"),
     "cursors": ("annotator", "doc_id", "offset", "updated"),
