@@ -14,6 +14,7 @@ from .seeds import import_seeds, seeds_dir
 from .store import (
     EVERYONE,
     ActionResult,
+    ConnectionLost,
     Store,
     StoreError,
     default_annotator,
@@ -27,6 +28,7 @@ from .tokenize import Tokens
 __all__ = [
     "__version__",
     "ActionResult",
+    "ConnectionLost",
     "Document",
     "DocumentSummary",
     "EVERYONE",

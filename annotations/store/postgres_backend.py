@@ -34,9 +34,10 @@ from psycopg import conninfo, errors, pq
 
 from ..db import ReadOnlyError, StoreError
 from .backend import KEYS, TABLES, Backend
+from .common import ConnectionLost
 from .sqlite_backend import PREFIX_MIN_CHARS
 
-__all__ = ["PostgresBackend", "PostgresError", "NotOnPostgres", "MIGRATIONS", "redact"]
+__all__ = ["PostgresBackend", "PostgresError", "ServerLost", "NotOnPostgres", "MIGRATIONS", "redact"]
 
 #: The advisory lock every write transaction takes first (one writer at a time).
 WRITE_LOCK = 0x616E6E6F  # "anno"
@@ -50,6 +51,10 @@ NUL_REFUSED = "PostgreSQL cannot store the NUL character (U+0000) in text"
 
 class PostgresError(StoreError):
     """The PostgreSQL server cannot be reached or refused us; the message says why."""
+
+
+class ServerLost(PostgresError, ConnectionLost):
+    """An open connection broke (the server stopped or restarted), or connecting again failed."""
 
 
 class NotOnPostgres(StoreError):
@@ -335,12 +340,19 @@ class PostgresBackend(Backend):
         """The connection; outside a transaction, a new one if the server went away (restarted)."""
         if self.conn.closed or self.conn.broken:
             if self._depth:
-                raise PostgresError(f"lost the connection to {redact(self.url)}: the action was not saved")
-            self.conn = self._connect()
+                raise ServerLost(f"lost the connection to {redact(self.url)}: the action was not saved")
+            try:
+                self.conn = self._connect()
+            except PostgresError as exc:
+                why = str(exc).split(": ", 1)[-1]
+                raise ServerLost(
+                    f"lost the connection to {redact(self.url)} and cannot connect again yet ({why});"
+                    " nothing was saved"
+                ) from None
         return self.conn
 
     def _lost(self, exc: BaseException) -> PostgresError:
-        return PostgresError(
+        return ServerLost(
             f"lost the connection to {redact(self.url)} ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__});"
             " the last action was not saved: try again"
         )

@@ -73,6 +73,9 @@ class EventQueries:
     def session_events(self, session_id: int) -> list[tuple[str, str]]:
         return self.all("SELECT action, changes FROM events WHERE session_id = ? ORDER BY id", [session_id])
 
+    def session_last_event(self, session_id: int) -> int:
+        return int(self.value("SELECT coalesce(max(id), 0) FROM events WHERE session_id = ?", [session_id], 0))
+
     def session_last_ts(self, session_id: int, default: str) -> str:
         return self.value(
             "SELECT coalesce(max(ts), ?) FROM events WHERE session_id = ?", [default, session_id], default
