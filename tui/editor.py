@@ -48,10 +48,9 @@ class Editor:
     def _outcome(self, result: ActionResult | None) -> Outcome | None:
         if result is None:
             return None
-        newest = self.store.events(annotator=self.store.annotator, limit=1)
-        if not newest or newest[0]["id"] != result.event_id:  # pragma: no cover - another writer
+        event = self.store.logged_event(result.event_id)
+        if event is None:  # pragma: no cover - every action logs its event through this store
             return Outcome("reload", result.doc_id, event_id=result.event_id)
-        event = newest[0]
         changes = event["changes"]
         return Outcome(event["action"], result.doc_id, changes, self._focus(changes), result.event_id)
 

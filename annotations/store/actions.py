@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 import annotations.store as _store  # late-bound: tests patch ``annotations.store.now``
@@ -54,13 +55,16 @@ class ActionsMixin:
         )
         return Span(**change["span"]), [change]
 
-    def _clear_for(self, doc_id: int, start: int, end: int, ts: str, keep: int | None = None) -> list[Change]:
-        """Make room for an accepted span: drop overlapping accepted spans, reject suggestions."""
+    def _clear_for(self, doc_id: int, start: int, end: int, ts: str, keep: int | None = None,
+                   near: tuple[list[Span], list[Span]] | None = None) -> list[Change]:
+        """Make room for an accepted span: drop overlapping accepted spans, reject suggestions
+        (``near``: those spans, :meth:`_near`, when the caller has read them already)."""
+        accepted, pending = near if near is not None else self._near(doc_id, start, end)
         changes: list[Change] = []
-        for old in self._overlapping(doc_id, start, end, "accepted"):
+        for old in accepted:
             if old.id != keep:
                 changes.append(self._delete(old))
-        for sug in self._overlapping(doc_id, start, end, "pending"):
+        for sug in pending:
             if sug.id != keep:
                 changes.append(self._update(sug, ts, state="rejected"))
         return changes
@@ -80,6 +84,12 @@ class ActionsMixin:
         If a pending suggestion covers exactly this range it is accepted with ``label``
         (keeping its origin). ``snap`` widens the range to whole tokens first.
         """
+        try:
+            return self._add_span(doc_id, start, end, label, origin, snap)
+        except self._b.IntegrityError as exc:
+            raise self._label_refused(label, exc) from None
+
+    def _add_span(self, doc_id: int, start: int, end: int, label: str, origin: str, snap: bool) -> ActionResult:
         with self._write():
             self._check_label(label)
             self._check_range(doc_id, start, end)
@@ -87,28 +97,34 @@ class ActionsMixin:
                 start, end = snap_to_tokens(self.tokens(doc_id), start, end)
             ts = _store.now()
             before = self._shared_snapshot(doc_id)
-            exact = [s for s in self._overlapping(doc_id, start, end, "pending")
-                     if s.start == start and s.end == end]
+            near = self._near(doc_id, start, end)
+            exact = [s for s in near[1] if s.start == start and s.end == end]
             keep = exact[0].id if exact else None
-            changes = self._clear_for(doc_id, start, end, ts, keep=keep)
+            changes = self._clear_for(doc_id, start, end, ts, keep=keep, near=near)
             if not exact and before:  # a shared suggestion over exactly this range lends its origin
                 origin = next((sp.origin for sp in before.values()
                                if (sp.start, sp.end) == (start, end)), origin)
             if exact:
                 changes.append(self._update(exact[0], ts, state="accepted", label=label))
-                span_id = exact[0].id
+                span = replace(exact[0], state="accepted", label=label, updated=ts)
             else:
                 change = self._insert_span(
                     doc_id, start, end, label, origin=origin, state="accepted", score=None, ts=ts
                 )
                 changes.append(change)
-                span_id = change["span"]["id"]
+                span = Span(**change["span"])
             changes += self._view_changes(doc_id, before)
             event = self._log("add", changes, doc_id)
-            return ActionResult(event, doc_id, (self.span(span_id),))
+            return ActionResult(event, doc_id, (span,))
 
     def relabel_span(self, span_id: int, label: str) -> ActionResult:
         """Give an existing span another label (a suggestion relabelled is also accepted)."""
+        try:
+            return self._relabel_span(span_id, label)
+        except self._b.IntegrityError as exc:
+            raise self._label_refused(label, exc) from None
+
+    def _relabel_span(self, span_id: int, label: str) -> ActionResult:
         with self._write():
             self._check_label(label)
             span = self._own_span(span_id)

@@ -11,6 +11,7 @@ it. A worker thread calls :meth:`Store.reopen` to get its own.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, ContextManager
@@ -83,6 +84,7 @@ class Store(
         #: that then loses the server, it proves whether the action was committed after all
         #: (:meth:`session_last_event`): ids only grow, and writers go one at a time.
         self.last_logged = 0
+        self._last_entry: tuple[int, str, list[Change]] | None = None
         self._ensure_default_labels()
         if backend is None and self._b.import_in_progress() and not self.read_only:
             # An import killed while publishing left part of a file: take it back now, not
@@ -163,7 +165,16 @@ class Store(
         self.last_logged = self._b.log_event(
             _store.now(), annotator or self.annotator, self._session_id, doc_id, action, target, changes
         )
+        self._last_entry = (self.last_logged, action, changes)
         return self.last_logged
+
+    def logged_event(self, event_id: int) -> dict[str, Any] | None:
+        """``{"id", "action", "changes"}`` of the event this store logged last, if it is
+        ``event_id`` (what an action's caller shows, without reading it back); else ``None``."""
+        entry = self._last_entry
+        if entry is None or entry[0] != event_id:
+            return None
+        return {"id": entry[0], "action": entry[1], "changes": json.loads(json.dumps(entry[2]))}
 
 
 def open_store(path: str | Path | None = None, annotator: str | None = None) -> Store:

@@ -44,6 +44,9 @@ WRITE_LOCK = 0x616E6E6F  # "anno"
 
 CONNECT_TIMEOUT_S = 10
 
+#: What an outer write transaction sends first: one round trip.
+_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+
 
 #: Why a text with U+0000 cannot be stored (PostgreSQL text never holds it; SQLite's can).
 NUL_REFUSED = "PostgreSQL cannot store the NUL character (U+0000) in text"
@@ -406,10 +409,19 @@ class PostgresBackend(Backend):
         outer = self._depth == 0
         self._depth += 1
         try:
-            with conn.transaction():
-                if outer:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-                yield self
+            if outer:
+                # BEGIN and the write lock in one round trip (a key press pays for each).
+                conn.execute(_BEGIN_LOCKED)
+                try:
+                    yield self
+                except BaseException:
+                    if not conn.broken and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            else:
+                with conn.transaction():  # a savepoint
+                    yield self
         except psycopg.OperationalError as exc:
             if conn.broken or conn.closed:
                 raise self._lost(exc) from None

@@ -39,9 +39,12 @@ class SpansMixin:
 
     def _shared_snapshot(self, doc_id: int) -> dict[int, Span] | None:
         """The shared suggestions this annotator sees in a document (``None``: there are none)."""
-        if self.annotator == EVERYONE or not self._b.has_pending(doc_id, EVERYONE):
+        if self.annotator == EVERYONE:
             return None
-        return {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
+        rows = self._b.shared_pending(doc_id, EVERYONE, self.annotator)
+        if not rows:
+            return None
+        return {r[0]: _span(r[:-1]) for r in rows if not r[-1]}
 
     def _view_changes(self, doc_id: int, before: dict[int, Span] | None) -> list[Change]:
         """Change records for the shared suggestions an action hid or showed again.
@@ -73,6 +76,19 @@ class SpansMixin:
             raise StoreError(f"span {span_id} belongs to {span.annotator!r}, not {self.annotator!r}")
         return span
 
+    def _near(self, doc_id: int, start: int, end: int) -> tuple[list[Span], list[Span]]:
+        """``(accepted, pending)``: this annotator's spans overlapping ``start``..``end``, by
+        start (one query for what :meth:`_overlapping` reads in three)."""
+        accepted: list[Span] = []
+        pending: list[Span] = []
+        for row in self._b.near(doc_id, self.annotator, start, end):
+            sp = _span(row)
+            if sp.start < end and start < sp.end:
+                (accepted if sp.state == "accepted" else pending).append(sp)
+        accepted.sort(key=lambda sp: sp.start)
+        pending.sort(key=lambda sp: (sp.start, sp.id))
+        return accepted, pending
+
     def _overlapping(self, doc_id: int, start: int, end: int, state: str) -> list[Span]:
         if state == "accepted":
             # Accepted spans of one annotator never overlap (a trigger enforces it), so only
@@ -87,8 +103,29 @@ class SpansMixin:
         return [_span(r) for r in self._b.overlapping(doc_id, self.annotator, state, start, end)]
 
     def _check_label(self, label: str) -> None:
+        # A label known to exist is not asked for again: the spans' foreign key still refuses
+        # one removed or renamed since (see :meth:`_label_refused`).
+        known: set[str] = self.__dict__.setdefault("_known_labels", set())
+        if label in known:
+            return
         if self.label(label) is None:
             raise StoreError(f"unknown label {label!r}")
+        known.add(label)
+
+    def _label_refused(self, label: str, exc: BaseException) -> BaseException:
+        """After a refused write that used ``label``: the one-line refusal if the label is
+        gone (removed or renamed since it was checked), else ``exc``."""
+        known: set[str] = self.__dict__.setdefault("_known_labels", set())
+        if label not in known:
+            return exc
+        known.discard(label)
+        try:
+            self._check_label(label)
+        except StoreError as refused:
+            return refused
+        except Exception:  # noqa: BLE001 - e.g. the transaction around it is aborted: the original says why
+            return exc
+        return exc
 
     def _check_range(self, doc_id: int, start: int, end: int) -> None:
         # The length is taken in Python (code points): SQLite's length() stops at the first NUL.

@@ -8,7 +8,7 @@ from typing import Any
 import annotations.store as _store  # late-bound: tests patch ``annotations.store.now``
 
 from ..db import StoreError
-from ..history import apply_changes, invert, load_changes
+from ..history import UndoStacks, apply_changes, invert, load_changes
 from .common import ActionResult
 
 
@@ -16,6 +16,15 @@ class UndoMixin:
     """Undo/redo of a :class:`~annotations.store.Store`."""
 
     def _step(self, direction: str) -> ActionResult | None:
+        try:
+            return self._step_once(direction)
+        except BaseException:
+            # The stacks may count an event that never committed (a lost connection, a refusal):
+            # rebuilt from the log at the next undo or redo.
+            self._stacks = UndoStacks(self._stacks.annotator)
+            raise
+
+    def _step_once(self, direction: str) -> ActionResult | None:
         with self._write():
             self._stacks.sync(self._b)
             stack = self._stacks.undo if direction == "undo" else self._stacks.redo
@@ -35,7 +44,9 @@ class UndoMixin:
             if doc_id is not None:
                 todo = todo + self._view_changes(doc_id, before)
             event = self._log(direction, todo, doc_id, target=target)
-            self._stacks.sync(self._b)
+            # The stacks were in step with the log when this transaction began, and writers go
+            # one at a time: this event is the annotator's only newer one (no read-back).
+            self._stacks.feed([(event, direction, target)])
             return ActionResult(event, doc_id)
 
     def undo(self) -> ActionResult | None:
