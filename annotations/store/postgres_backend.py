@@ -44,8 +44,12 @@ WRITE_LOCK = 0x616E6E6F  # "anno"
 
 CONNECT_TIMEOUT_S = 10
 
-#: What an outer write transaction sends first: one round trip.
-_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+#: What an outer write transaction sends first, in one round trip. Generic plans: psycopg
+#: prepares a statement after its fifth use, and PostgreSQL would still plan each execution
+#: afresh while its custom plans look cheaper; planning was half the server's work for a key
+#: press, whose statements are indexed look-ups by key (reads outside a write keep the
+#: default, e.g. a search's plan depends on its words).
+_BEGIN_LOCKED = f"BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 
 
 #: Why a text with U+0000 cannot be stored (PostgreSQL text never holds it; SQLite's can).
@@ -336,11 +340,7 @@ class PostgresBackend(Backend):
             raise PostgresError(_explain(exc, self.url)) from None
         except Exception as exc:  # a malformed URL: psycopg.ProgrammingError or ValueError
             raise PostgresError(f"cannot open database {redact(self.url)}: {exc}") from None
-        # psycopg prepares a statement after its fifth use; PostgreSQL would still plan each
-        # execution afresh while its custom plans look cheaper, and planning was half the
-        # server's work for a key press (the store's statements are indexed look-ups whose
-        # plan does not depend on the values).
-        conn.execute("SET application_name = 'annotate'; SET plan_cache_mode = force_generic_plan")
+        conn.execute("SET application_name = 'annotate'")
         return conn
 
     def _usable(self) -> psycopg.Connection[Any]:
