@@ -96,8 +96,7 @@ class ActionsMixin:
             if snap:
                 start, end = snap_to_tokens(self.tokens(doc_id), start, end)
             ts = _store.now()
-            before = self._shared_snapshot(doc_id)
-            near = self._near(doc_id, start, end)
+            near, before = self._near_and_shared(doc_id, start, end)
             exact = [s for s in near[1] if s.start == start and s.end == end]
             keep = exact[0].id if exact else None
             changes = self._clear_for(doc_id, start, end, ts, keep=keep, near=near)
@@ -113,7 +112,7 @@ class ActionsMixin:
                 )
                 changes.append(change)
                 span = Span(**change["span"])
-            changes += self._view_changes(doc_id, before)
+            changes += self._view_changes(doc_id, before, changes)
             event = self._log("add", changes, doc_id)
             return ActionResult(event, doc_id, (span,))
 
@@ -139,7 +138,7 @@ class ActionsMixin:
                 changes.append(self._update(span, ts, label=label, state="accepted"))
             elif span.label != label:
                 changes.append(self._update(span, ts, label=label))
-            changes += self._view_changes(span.doc_id, before)
+            changes += self._view_changes(span.doc_id, before, changes)
             event = self._log("relabel", changes, span.doc_id)
             return ActionResult(event, span.doc_id, (self.span(span_id),))
 
@@ -153,9 +152,12 @@ class ActionsMixin:
                 ts = _store.now()
                 copy, changes = self._claim(span, ts)
                 changes.append(self._update(copy, ts, state="rejected"))
-                changes += self._view_changes(span.doc_id, before)
+                changes += self._view_changes(span.doc_id, before, changes)
             else:
+                # Suggestions for everyone that this span hid are seen again.
+                before = self._shared_snapshot(span.doc_id)
                 changes = [self._delete(span)]
+                changes += self._view_changes(span.doc_id, before, changes)
             event = self._log("delete", changes, span.doc_id)
             return ActionResult(event, span.doc_id)
 
@@ -173,7 +175,7 @@ class ActionsMixin:
                 span_id = span.id
             changes = claimed + self._clear_for(span.doc_id, span.start, span.end, ts, keep=span.id)
             changes.append(self._update(span, ts, state="accepted"))
-            changes += self._view_changes(span.doc_id, before)
+            changes += self._view_changes(span.doc_id, before, changes)
             event = self._log("accept", changes, span.doc_id)
             return ActionResult(event, span.doc_id, (self.span(span_id),))
 
@@ -189,7 +191,7 @@ class ActionsMixin:
             if span.annotator == EVERYONE:
                 span, changes = self._claim(span, ts)
             changes.append(self._update(span, ts, state="rejected"))
-            changes += self._view_changes(span.doc_id, before)
+            changes += self._view_changes(span.doc_id, before, changes)
             event = self._log("reject", changes, span.doc_id)
             return ActionResult(event, span.doc_id)
 
@@ -216,7 +218,7 @@ class ActionsMixin:
                 changes += self._clear_for(doc_id, sug.start, sug.end, ts, keep=sug.id)
                 changes.append(self._update(sug, ts, state="accepted"))
                 accepted.append(sug)
-            changes += self._view_changes(doc_id, before)
+            changes += self._view_changes(doc_id, before, changes)
             event = self._log("accept_all", changes, doc_id)
             return ActionResult(event, doc_id, tuple(self.span(s.id) for s in accepted))
 

@@ -42,7 +42,7 @@ class UndoMixin:
                 # annotator labelled the same place: refuse cleanly, change nothing.
                 raise StoreError(f"cannot {direction} that action any more: {exc}") from None
             if doc_id is not None:
-                todo = todo + self._view_changes(doc_id, before)
+                todo = todo + self._view_changes(doc_id, before, todo)
             event = self._log(direction, todo, doc_id, target=target)
             # The stacks were in step with the log when this transaction began, and writers go
             # one at a time: this event is the annotator's only newer one (no read-back).
