@@ -167,7 +167,17 @@ def run_backend(location: Any, corpus: list[str], repeat: int, out_dir: Path) ->
         res[f"frame_{action}_ms"] = stats["median_ms"]
         res[f"frame_{action}_p95_ms"] = stats["p95_ms"]
         res[f"frame_{action}_cpu_ms"] = stats["cpu_median_ms"]
+    if "server_cpu_ms" in frames["label"]:
+        res["frame_server_cpu_ms"] = frames["label"]["server_cpu_ms"]
     return res
+
+
+def _ticks(stat: Path | None) -> int:
+    """CPU clock ticks (user + system) a process has used, from ``/proc/PID/stat`` (0: unknown)."""
+    if stat is None or not stat.exists():
+        return 0
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def key_work(store: Any, key: Callable[[], Any], repeat: int) -> dict[str, float]:
@@ -188,10 +198,7 @@ def key_work(store: Any, key: Callable[[], Any], repeat: int) -> dict[str, float
         server = Path(f"/proc/{b.conn.info.backend_pid}/stat")
 
     def server_ticks() -> int:
-        if server is None or not server.exists():
-            return 0
-        fields = server.read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
+        return _ticks(server)
 
     ticks0, cpu0 = server_ticks(), time.thread_time()
     n = max(repeat, 200)  # the server's clock ticks are 10 ms: many keys, then the mean
@@ -219,17 +226,26 @@ async def key_frames(location: Any, doc: int, samples: int) -> dict[str, dict[st
     app = AnnotateApp(store, suggest=False, model=False, seed_if_empty=False)
     clock = FrameClock(app)
     got: dict[str, list[Any]] = {"label": [], "undo": []}
+    b = store.backend
+    server = Path(f"/proc/{b.conn.info.backend_pid}/stat") if b.name == "postgresql" else None
     async with app.run_test(size=SIZE):
         await _wait(lambda: app.reader.doc_id == doc)
         await asyncio.sleep(0.1)
         for key in ("1", "u", "1", "u"):  # warm: prepared statements, caches
             await _press(app, clock, key)
+        ticks0 = _ticks(server)
         for _ in range(samples):
             got["label"].append(await _press(app, clock, "1"))
             got["undo"].append(await _press(app, clock, "u"))
+        ticks = _ticks(server) - ticks0
         await app.action_quit()
     store.close()
-    return {action: _stats(samples_) for action, samples_ in got.items()}
+    out = {action: _stats(samples_) for action, samples_ in got.items()}
+    if server is not None:  # the server's CPU for a label and its undo, per key (a mean: 10 ms ticks)
+        per_key = round(ticks * 1000 / os.sysconf("SC_CLK_TCK") / (2 * samples), 3)
+        for stats in out.values():
+            stats["server_cpu_ms"] = per_key
+    return out
 
 
 def run_writers(server: Any, processes: int, actions: int) -> dict[str, Any]:
