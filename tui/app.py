@@ -1078,7 +1078,13 @@ class AnnotateApp(App[None]):
     def finish(self) -> dict[str, Any] | None:
         """Save the cursor and end the session (once); returns the session summary."""
         self._save_cursor()
-        summary = self.store.end_session()
+        if self.server_lost is not None:  # the session's end cannot be saved: it stays open
+            return self.summary
+        try:
+            summary = self.store.end_session()
+        except ConnectionLost as exc:
+            self.server_lost = str(exc)
+            return self.summary
         if summary is not None:
             self.summary = summary
         return self.summary
@@ -1114,3 +1120,7 @@ def run_app(store: Store, keymap: dict[str, str] | None = None, order: str = "im
         summary = app.summary or app.finish()
         if summary is not None:
             Console(markup=False, highlight=False).print(summary_line(summary))
+        elif app.server_lost is not None:
+            unsaved = f" «{app.unsaved.what}» was not saved." if app.unsaved is not None else ""
+            Console(markup=False, highlight=False, stderr=True).print(
+                f"annotate: {app.server_lost}.{unsaved} Everything before it is saved.")
