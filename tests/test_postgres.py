@@ -467,6 +467,56 @@ def test_the_app_says_it_lost_the_server_retries_and_saves_the_action_once(pg_se
     run()
 
 
+def test_the_review_screen_says_it_lost_the_server_and_takes_the_decision_once_back(pg_server: Any, url: str) -> None:
+    """A reviewer's decision that meets a stopped server is reported not saved (by name), the
+    review keys meanwhile do not crash the app, and once the server is back the decision is
+    made again by hand and saved. (About 5 s: a team database is built, the server stopped and started.)"""
+    from team_helpers import build_team, span_of
+    from tui_helpers import sync, until
+
+    from tui.review import ReviewApp
+
+    build_team(url)
+    org = None
+
+    @sync
+    async def run() -> None:
+        nonlocal org
+        with open_store(url, "lead") as store:
+            app = ReviewApp(store, ["aida", "bek", "chyngyz"])
+            app.RECONNECT_DELAYS = (0.1, 0.4)
+            org = (*span_of(store, 1, "Россия Федерациясынын"), "ORG")
+            async with app.run_test(size=(100, 30)) as pilot:
+                screen = app.review_screen
+                await until(pilot, lambda: screen.review is not None and screen.reader.doc_id == 1)
+                await pilot.pause()
+                await pilot.press("tab")
+                assert "different label" in screen.panel.plain
+                pg_server.halt("fast")
+                try:
+                    await pilot.press("b")  # bek's ORG
+                    await until(pilot, lambda: app.server_lost is not None)
+                    lost = [n.message for n in app._notifications if n.title == "Lost the database server"]
+                    assert len(lost) == 1 and "«take bek's version» was not saved" in lost[0], lost
+                    await pilot.press("a", "d", "right_square_bracket", "u", "ctrl+r", "C", "3")
+                    await pilot.pause(0.2)
+                    assert app.is_running
+                finally:
+                    pg_server.resume()
+                await until(pilot, lambda: app.server_lost is None)
+                back = [n.message for n in app._notifications if n.title == "Server back"]
+                assert back and back[0].endswith("«take bek's version» was not saved: make it again."), back
+                assert screen.reader.doc_id == 1 and "different label" in screen.panel.plain
+                await pilot.press("b")
+                await until(pilot, lambda: org in {(s.start, s.end, s.label)
+                                                   for s in store.spans(1, states=("accepted",))})
+                await pilot.press("q")
+        with open_store(url, "lead") as again:
+            assert org in {(s.start, s.end, s.label) for s in again.spans(1, states=("accepted",))}
+
+    run()
+
+
 def test_an_action_committed_as_the_connection_broke_is_shown_saved_not_made_twice(url: str) -> None:
     """The commit reached the server but its answer did not (simulated: the action commits,
     then the connection is reported lost): once connected again the log proves it was
