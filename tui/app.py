@@ -157,7 +157,7 @@ class AnnotateApp(App[None]):
         self._accepted_all: tuple[int, int] | None = None
         # The widgets are kept (not queried) so every handler reaches them whichever
         # screen is on top, and so the cursor can still be saved while the app closes.
-        self.doclist = DocList(self.store.documents, id="doclist")
+        self.doclist = DocList(self.list_documents, id="doclist")
         self.title_bar = DocTitle(id="title")
         self.reader = Reader(id="reader")
         self.status_bar = StatusBar(self.store.annotator, id="status")
@@ -168,6 +168,8 @@ class AnnotateApp(App[None]):
         self.server_lost: str | None = None
         #: The action that met the lost server, made again once it is back (if not committed).
         self.unsaved: Unsaved | None = None
+        #: Whether the list asked for documents while the server was away (read again once back).
+        self._list_refused = False
 
     # -- composition ---------------------------------------------------------------------
 
@@ -418,6 +420,17 @@ class AnnotateApp(App[None]):
         self.status_bar.saved = (f"not saved: {unsaved.what}" if unsaved is not None else "not connected") \
             + " · " + state
 
+    def list_documents(self, **query: Any) -> list[Any]:
+        """:meth:`Store.documents` for the list and the palette: none while the server is away
+        (the list is read again once it is back)."""
+        if self.server_lost is None:
+            try:
+                return self.store.documents(**query)
+            except ConnectionLost as exc:
+                self.server_gone(exc)
+        self._list_refused = True
+        return []
+
     def refuse_offline(self, what: str | None = None) -> None:
         """An action while the server is away: refused at once, and said so."""
         self.notify(
@@ -472,6 +485,9 @@ class AnnotateApp(App[None]):
         if self.server_lost is None:
             self._update_progress()
             self._save_cursor()
+        if self.server_lost is None and self._list_refused:
+            self._list_refused = False
+            self.doclist.reload()
 
     async def _reader_key(self, event: events.Key) -> None:
         """Hold the key while a document opens, else run its label key or binding now."""
