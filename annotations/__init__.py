@@ -32,6 +32,7 @@ from .seeds import import_seeds, seeds_dir
 from .store import (
     EVERYONE,
     ActionResult,
+    ConnectionLost,
     Store,
     StoreError,
     default_annotator,
@@ -45,6 +46,7 @@ from .tokenize import Tokens
 __all__ = [
     "__version__",
     "ActionResult",
+    "ConnectionLost",
     "Document",
     "DocumentSummary",
     "EVERYONE",

@@ -93,7 +93,10 @@ class UndoStacks:
 
     def sync(self, db: Any) -> None:
         """Replay the annotator's events newer than the last one seen (``db``: the store's backend)."""
-        rows = _backend(db).events_after(self.annotator, self.seen)
+        self.feed(_backend(db).events_after(self.annotator, self.seen))
+
+    def feed(self, rows: Any) -> None:
+        """Replay ``(event id, action, target)`` rows, the annotator's next events in order."""
         for event_id, action, target in rows:
             self.seen = event_id
             if action == "undo":

@@ -47,6 +47,8 @@ class PgServer:
     folder: Path
     bindir: Path
     prefix: list[str]
+    #: The server's options (``pg_ctl start -o``), to start it again the same way after :meth:`halt`.
+    opts: str = ""
     _n: count = field(default_factory=lambda: count(1))
     _template: str | None = None
 
@@ -78,6 +80,18 @@ class PgServer:
         """Restart the server (fast shutdown: open connections are cut), as an admin would."""
         subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"),
                         "-m", "fast", "-w", "-l", str(self.folder / "log"), "restart"], capture_output=True, check=True)
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server (``fast``: connections are told and cut; ``immediate``: as a crash),
+        keeping its data, until :meth:`resume` starts it again on the same socket."""
+        subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"),
+                        "-m", mode, "-w", "stop"], capture_output=True, check=True)
+
+    def resume(self) -> None:
+        """Start the server again after :meth:`halt` (same data, same socket)."""
+        subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"),
+                        "-o", self.opts, "-l", str(self.folder / "log"), "-w", "-t", "30", "start"],
+                       capture_output=True, check=True)
 
     def stop(self) -> None:
         subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"),
@@ -130,4 +144,4 @@ def start() -> tuple[PgServer | None, str]:
         log = (folder / "log").read_text(errors="replace")[-500:] if (folder / "log").exists() else ""
         shutil.rmtree(folder, ignore_errors=True)
         return None, f"pg_ctl start failed: {run.stderr.strip()} {log}"
-    return PgServer(folder, bindir, prefix), ""
+    return PgServer(folder, bindir, prefix, opts), ""

@@ -718,3 +718,55 @@ def test_label_names_with_invisible_characters_are_refused(store: Store, name: s
     """A label that looks like another on screen would split the data silently."""
     with pytest.raises(StoreError):
         store.add_label(name)
+
+
+def test_shared_suggestions_shown_or_hidden_follow_every_action_exactly(store: Store, doc: int) -> None:
+    """The "view" changes of each action (worked out from the action's own changes, without
+    asking the database again) take what the annotator saw of the suggestions for everyone
+    to exactly what they see afterwards: random labels, deletes, accepts, rejects, relabels,
+    undos and redos over shared suggestions that overlap each other and the annotator's spans."""
+    import random
+
+    from annotations import EVERYONE
+
+    words = [(m.start(), m.end()) for m in __import__("re").finditer(r"\w+", TEXT)]
+    shared = store.reopen(EVERYONE)
+    shared.add_suggestions(doc, [(s, e, "LOC", 0.5) for s, e in words[::2]]
+                           + [(words[i][0], words[i + 1][1], "PER", 0.4) for i in range(0, len(words) - 1, 3)], "t")
+    shared.close()
+    rng = random.Random(5)
+
+    def seen() -> dict[int, tuple[int, int]]:
+        return {s.id: (s.start, s.end) for s in store.spans(doc) if s.annotator == EVERYONE}
+
+    view = seen()
+    assert view
+    for step in range(60):
+        spans = store.spans(doc)
+        choice = rng.randrange(7)
+        try:
+            if choice == 0 or not spans:
+                s, e = rng.choice(words)
+                result = store.add_span(doc, s, e, rng.choice(["PER", "LOC", "ORG"]))
+            elif choice == 1:
+                result = store.delete_span(rng.choice(spans).id)
+            elif choice == 2:
+                result = store.accept(rng.choice([s for s in spans if s.state == "pending"] or spans).id)
+            elif choice == 3:
+                result = store.reject(rng.choice([s for s in spans if s.state == "pending"] or spans).id)
+            elif choice == 4:
+                result = store.relabel_span(rng.choice(spans).id, rng.choice(["PER", "ORG"]))
+            else:
+                result = store.undo() if choice == 5 else store.redo()
+        except StoreError:
+            continue
+        if result is None:
+            continue
+        changes = store.events(limit=1)[0]["changes"]
+        for ch in changes:
+            if ch.get("view"):
+                if ch["op"] == "delete":
+                    view.pop(ch["span"]["id"])
+                else:
+                    view[ch["span"]["id"]] = (ch["span"]["start"], ch["span"]["end"])
+        assert view == seen(), (step, choice)

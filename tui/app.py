@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
-from annotations import Label, Store, StoreError, import_seeds, inert
+from annotations import ConnectionLost, Label, Store, StoreError, import_seeds, inert
 
 from .doclist import DocList
 from .findbar import FindBar
@@ -58,6 +58,7 @@ from .palette import AnnotateCommands
 from .prefetch import DocumentPrepared, Prefetcher, Prepared
 from .queue import MINE_BINDING, Queue
 from .reader import Reader
+from .server import FIRST_DELAY, MAX_DELAY, ServerAway, ServerBack, Unsaved, needs_server, probe
 from .statusbar import StatusBar
 from .titlebar import DocTitle
 
@@ -156,13 +157,19 @@ class AnnotateApp(App[None]):
         self._accepted_all: tuple[int, int] | None = None
         # The widgets are kept (not queried) so every handler reaches them whichever
         # screen is on top, and so the cursor can still be saved while the app closes.
-        self.doclist = DocList(self.store.documents, id="doclist")
+        self.doclist = DocList(self.list_documents, id="doclist")
         self.title_bar = DocTitle(id="title")
         self.reader = Reader(id="reader")
         self.status_bar = StatusBar(self.store.annotator, id="status")
         self.find_bar = FindBar(id="find")
         #: The annotator's assigned documents (``annotate assign``); empty: every document.
         self.queue = Queue(store)
+        #: Why the database server is away (``None``: connected); see :mod:`tui.server`.
+        self.server_lost: str | None = None
+        #: The action that met the lost server, made again once it is back (if not committed).
+        self.unsaved: Unsaved | None = None
+        #: Whether the list asked for documents while the server was away (read again once back).
+        self._list_refused = False
 
     # -- composition ---------------------------------------------------------------------
 
@@ -207,6 +214,7 @@ class AnnotateApp(App[None]):
         else:
             self.call_after_refresh(self._start)
 
+    @needs_server
     def _start(self) -> None:
         """Fill the list and open the saved cursor, else the first unfinished document."""
         self.doclist.reload()
@@ -261,6 +269,7 @@ class AnnotateApp(App[None]):
         if not get_current_worker().is_cancelled:
             self.post_message(DocumentLoaded(serial, model, layout, offset))
 
+    @needs_server
     def open_document(self, doc_id: int, offset: int | None = None) -> None:
         """Open a document, cursor on the word at ``offset``: at once if it was prepared ahead,
         else read and wrapped in a worker (keys pressed meanwhile are held, then replayed)."""
@@ -377,13 +386,108 @@ class AnnotateApp(App[None]):
         ``/`` went to the reader (an ``s`` skipped the document), not to the find box the ``/``
         opened. The reader has no key handlers of its own, only bindings, which run here now.
         """
-        if (isinstance(event, events.Key) and not event.is_forwarded and self.focused is self.reader
-                and self.screen.id == "main"):
-            self.app_focus = True
-            if not await self._check_bindings(event.key, priority=True):
-                await self._reader_key(event)
+        try:
+            if (isinstance(event, events.Key) and not event.is_forwarded and self.focused is self.reader
+                    and self.screen.id == "main"):
+                self.app_focus = True
+                if not await self._check_bindings(event.key, priority=True):
+                    await self._reader_key(event)
+                return
+            await super().on_event(event)
+        except ConnectionLost as exc:  # a store call not guarded by its handler: no traceback
+            self.server_gone(exc)
+
+    # -- a lost database server (see tui/server.py) --------------------------------------------------
+
+    def server_gone(self, exc: BaseException, unsaved: Unsaved | None = None) -> None:
+        """The server went away: say so, show the action that met it as not saved, retry."""
+        if unsaved is not None and self.unsaved is None:
+            self.unsaved = unsaved
+        first = self.server_lost is None
+        self.server_lost = str(exc)
+        self._show_unsaved("lost the server, retrying")
+        if first:
+            what = f" «{self.unsaved.what}» was not saved: it is saved again once the server is back." \
+                if self.unsaved is not None else ""
+            self.notify(
+                inert(str(exc)) + "." + inert(what) + " Retrying in the background; keys keep working.",
+                title="Lost the database server", severity="error", timeout=10, markup=False,
+            )
+            self._reconnect()
+
+    def _show_unsaved(self, state: str) -> None:
+        unsaved = self.unsaved
+        self.status_bar.saved = (f"not saved: {unsaved.what}" if unsaved is not None else "not connected") \
+            + " · " + state
+
+    def list_documents(self, **query: Any) -> list[Any]:
+        """:meth:`Store.documents` for the list and the palette: none while the server is away
+        (the list is read again once it is back)."""
+        if self.server_lost is None:
+            try:
+                return self.store.documents(**query)
+            except ConnectionLost as exc:
+                self.server_gone(exc)
+        self._list_refused = True
+        return []
+
+    def refuse_offline(self, what: str | None = None) -> None:
+        """An action while the server is away: refused at once, and said so."""
+        self.notify(
+            ("Not saved: " + inert(what) + ". " if what else "")
+            + "The database server is away (retrying in the background): do it again once it is back.",
+            severity="warning", timeout=4, markup=False,
+        )
+
+    #: Seconds before the first reconnection attempt, and the most between two (doubling).
+    RECONNECT_DELAYS: ClassVar[tuple[float, float]] = (FIRST_DELAY, MAX_DELAY)
+
+    @work(thread=True, exclusive=True, group="reconnect", exit_on_error=False)
+    def _reconnect(self) -> None:
+        first, most = self.RECONNECT_DELAYS
+        probe(self.post_message, self.store, first_delay=first, max_delay=most)
+
+    def on_server_away(self, message: ServerAway) -> None:
+        if self.server_lost is not None:
+            self._show_unsaved(f"retry {message.attempt + 1} in {message.retry_in:g} s")
+
+    def on_server_back(self, message: ServerBack) -> None:
+        """Carry on over the new connection; the unsaved action: made again, or shown as it was saved."""
+        if self.server_lost is None:  # pragma: no cover - only one probe runs at a time
+            message.store.close()
             return
-        await super().on_event(event)
+        self.store.adopt(message.store)
+        self.server_lost = None
+        unsaved, self.unsaved = self.unsaved, None
+        try:
+            last = self.store.session_last_event()
+        except ConnectionLost as exc:  # gone again already
+            self.unsaved = unsaved
+            self.server_gone(exc)
+            return
+        committed = unsaved is not None and last > unsaved.seen_event
+        self.status_bar.saved = "saved"
+        if unsaved is None:
+            note = "Nothing was lost."
+        elif committed:
+            # The commit reached the server before the connection broke: show what it saved.
+            note = f"«{unsaved.what}» had been saved after all."
+        elif unsaved.again is None:
+            note = f"«{unsaved.what}» was not saved: make it again."
+        else:
+            note = f"Saving «{unsaved.what}» now, which had not been saved."
+        self.notify(inert(f"Connected to {self.store.url} again. {note}"), title="Server back",
+                    timeout=6, markup=False)
+        if unsaved is not None and not committed and unsaved.again is not None:
+            unsaved.again()
+        else:
+            self.reload_current_spans()
+        if self.server_lost is None:
+            self._update_progress()
+            self._save_cursor()
+        if self.server_lost is None and self._list_refused:
+            self._list_refused = False
+            self.doclist.reload()
 
     async def _reader_key(self, event: events.Key) -> None:
         """Hold the key while a document opens, else run its label key or binding now."""
@@ -445,6 +549,7 @@ class AnnotateApp(App[None]):
         for doc_id, (status, entities) in stale.items():
             self.doclist.table.update_doc(doc_id, status, entities)
 
+    @needs_server
     def _update_progress(self) -> None:
         if self.queue.assigned:
             self.status_bar.progress = self.queue.progress()
@@ -469,10 +574,19 @@ class AnnotateApp(App[None]):
         self._last_move = time.monotonic()
         self.status_bar.saved = "saved"
 
-    def _commit(self, action: Callable[[], Outcome | None]) -> Outcome | None:
-        """Run one store action; a refusal is shown, never raised."""
+    def _commit(self, action: Callable[[], Outcome | None], what: str = "the last action",
+                again: Callable[[], None] | None = None) -> Outcome | None:
+        """Run one store action; a refusal is shown, never raised. ``what`` names the action
+        and ``again`` makes it again (once the server is back, if it was lost meanwhile)."""
+        if self.server_lost is not None:
+            self.refuse_offline(what)
+            return None
+        seen = self.store.last_logged
         try:
             outcome = action()
+        except ConnectionLost as exc:
+            self.server_gone(exc, Unsaved(what, again, seen))
+            return None
         except StoreError as exc:
             self.notify(inert(str(exc)), severity="warning", markup=False)
             return None
@@ -519,21 +633,33 @@ class AnnotateApp(App[None]):
         if span is not None and span.state == "accepted" and span.label == label.name:
             self.reader.clear_selection()
             return
+        where = (span.start, span.end) if span is not None else (message.start, message.end)
+        what = f"{label.name} on «{self._quote(*where)}»"
+        again = lambda: self._label(message)  # noqa: E731
         if span is not None:
-            outcome = self._commit(lambda: self.editor.relabel(span.id, label.name))
+            outcome = self._commit(lambda: self.editor.relabel(span.id, label.name), what, again)
         else:
             outcome = self._commit(
-                lambda: self.editor.label(message.doc_id, message.start, message.end, label.name)
+                lambda: self.editor.label(message.doc_id, message.start, message.end, label.name), what, again
             )
         if outcome is not None:
             self._decided(outcome)
+
+    def _quote(self, start: int, end: int) -> str:
+        """The open document's text from ``start`` to ``end``, on one line, cut to 30 characters."""
+        model = self.reader.model
+        text = " ".join(model.text[start:end].split()) if model is not None else ""
+        return text if len(text) <= 30 else text[:29] + "…"
 
     @on(Reader.SpanRequested)
     def _span_command(self, message: Reader.SpanRequested) -> None:
         if message.doc_id != self.reader.doc_id:
             return
         action = {"accept": self.editor.accept, "reject": self.editor.reject, "delete": self.editor.delete}
-        outcome = self._commit(lambda: action[message.command](message.span.id))
+        span = message.span
+        outcome = self._commit(lambda: action[message.command](span.id),
+                               f"{message.command} {span.label} «{self._quote(span.start, span.end)}»",
+                               lambda: self._span_command(message))
         if outcome is not None:
             if message.command == "accept":
                 self._decided(outcome)
@@ -547,7 +673,8 @@ class AnnotateApp(App[None]):
     @on(Reader.AcceptAllRequested)
     def _accept_all(self, message: Reader.AcceptAllRequested) -> None:
         if message.doc_id == self.reader.doc_id:
-            outcome = self._commit(lambda: self.editor.accept_all(message.doc_id))
+            outcome = self._commit(lambda: self.editor.accept_all(message.doc_id), "accept all",
+                                   lambda: self._accept_all(message))
             if outcome is not None:
                 accepted = sum(1 for ch in outcome.changes
                                if ch["op"] == "update" and ch["after"].get("state") == "accepted")
@@ -607,6 +734,7 @@ class AnnotateApp(App[None]):
                 title="Accept all", timeout=8, markup=False,
             )
 
+    @needs_server
     def reload_current_spans(self) -> None:
         """Read the open document's spans from the store again and redraw what differs."""
         doc_id = self.reader.doc_id
@@ -660,9 +788,14 @@ class AnnotateApp(App[None]):
     def _save_cursor(self) -> None:
         """Save the cursor now (on every action, on document change and on quit)."""
         cursor = self.reader.position
+        if self.server_lost is not None:
+            return  # saved once the server is back (it is still not the saved one)
         if cursor is not None and cursor != self._cursor_saved:
             try:
                 self.store.save_cursor(*cursor)
+            except ConnectionLost as exc:
+                self.server_gone(exc)
+                return
             except Exception as exc:  # noqa: BLE001 - keep working; the next save may succeed
                 self.status_bar.saved = "cursor not saved"
                 self.log.warning(f"cursor not saved: {exc}")
@@ -677,6 +810,7 @@ class AnnotateApp(App[None]):
 
     # -- app actions -----------------------------------------------------------------------------------
 
+    @needs_server
     def action_next_document(self, step: int) -> None:
         doc_id = self.reader.doc_id
         if doc_id is None:
@@ -693,9 +827,13 @@ class AnnotateApp(App[None]):
         doc_id = self.reader.doc_id
         if doc_id is None:
             return
-        outcome = self._commit(lambda: self.editor.set_status(doc_id, status))
-        if outcome is None:
-            return
+        outcome = self._commit(lambda: self.editor.set_status(doc_id, status), f"marked {status}",
+                               lambda: self.action_mark(status))
+        if outcome is not None:
+            self._after_mark(doc_id, status, outcome)
+
+    @needs_server
+    def _after_mark(self, doc_id: int, status: str, outcome: Outcome) -> None:
         self._show_outcome(outcome)
         self._save_cursor()
         if status == "done" and self.model_loop is not None:
@@ -731,14 +869,20 @@ class AnnotateApp(App[None]):
         """Set the open document's status and stay on it."""
         doc_id = self.reader.doc_id
         if doc_id is not None:
-            outcome = self._commit(lambda: self.editor.set_status(doc_id, status))
+            outcome = self._commit(lambda: self.editor.set_status(doc_id, status), f"marked {status}",
+                                   lambda: self.set_status_only(status))
             if outcome is not None:
                 self._show_outcome(outcome)
 
     def _history(self, step: Callable[[], Outcome | None], what: str) -> None:
-        outcome = self._commit(step)
+        if self.server_lost is not None:
+            self.refuse_offline(what)
+            return
+        lost = self.unsaved
+        outcome = self._commit(step, what, lambda: self._history(step, what))
         if outcome is None:
-            self.notify(f"Nothing to {what}.", timeout=2)
+            if self.server_lost is None and self.unsaved is lost:  # not a lost server: a refusal
+                self.notify(f"Nothing to {what}.", timeout=2)
             return
         # One span: the cursor goes to it. Many (an accept-all): the view stays where it was.
         spans = sum(1 for ch in outcome.changes if ch["op"] != "status")
@@ -950,7 +1094,13 @@ class AnnotateApp(App[None]):
     def finish(self) -> dict[str, Any] | None:
         """Save the cursor and end the session (once); returns the session summary."""
         self._save_cursor()
-        summary = self.store.end_session()
+        if self.server_lost is not None:  # the session's end cannot be saved: it stays open
+            return self.summary
+        try:
+            summary = self.store.end_session()
+        except ConnectionLost as exc:
+            self.server_lost = str(exc)
+            return self.summary
         if summary is not None:
             self.summary = summary
         return self.summary
@@ -986,3 +1136,7 @@ def run_app(store: Store, keymap: dict[str, str] | None = None, order: str = "im
         summary = app.summary or app.finish()
         if summary is not None:
             Console(markup=False, highlight=False).print(summary_line(summary))
+        elif app.server_lost is not None:
+            unsaved = f" «{app.unsaved.what}» was not saved." if app.unsaved is not None else ""
+            Console(markup=False, highlight=False, stderr=True).print(
+                f"annotate: {app.server_lost}.{unsaved} Everything before it is saved.")

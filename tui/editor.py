@@ -24,6 +24,8 @@ class Outcome:
     changes: list[dict[str, Any]] = field(default_factory=list)
     #: Offset of the first span the action touched (where undo/redo put the cursor).
     focus: int | None = None
+    #: The event the action logged (0: not known, e.g. after another writer's).
+    event_id: int = 0
 
     @property
     def status_changed(self) -> bool:
@@ -46,12 +48,11 @@ class Editor:
     def _outcome(self, result: ActionResult | None) -> Outcome | None:
         if result is None:
             return None
-        newest = self.store.events(annotator=self.store.annotator, limit=1)
-        if not newest or newest[0]["id"] != result.event_id:  # pragma: no cover - another writer
-            return Outcome("reload", result.doc_id)
-        event = newest[0]
+        event = self.store.logged_event(result.event_id)
+        if event is None:  # pragma: no cover - every action logs its event through this store
+            return Outcome("reload", result.doc_id, event_id=result.event_id)
         changes = event["changes"]
-        return Outcome(event["action"], result.doc_id, changes, self._focus(changes))
+        return Outcome(event["action"], result.doc_id, changes, self._focus(changes), result.event_id)
 
     def _focus(self, changes: list[dict[str, Any]]) -> int | None:
         for ch in changes:

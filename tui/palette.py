@@ -130,7 +130,7 @@ class AnnotateCommands(Provider):
             if score > 0:
                 yield Hit(score, highlight(matcher, name), callback, text=name, help=help_text)
         app = self.annotate_app
-        for doc in app.store.documents(search=query, limit=DOCUMENT_HITS):
+        for doc in app.list_documents(search=query, limit=DOCUMENT_HITS):
             title = inert(doc.title) or "(untitled)"
             score = matcher.match(title)
             text = f"Open: {title}"

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import get_current_worker
 
-from annotations import ActionResult, Label, Store, StoreError, inert
+from annotations import ActionResult, ConnectionLost, Label, Store, StoreError, inert
 from annotations.team.review import (
     MANUAL_ORIGIN,
     DocReview,
@@ -40,6 +40,7 @@ from .help import HelpScreen
 from .keymap import binding_rows, key_name, label_clash
 from .layout import DocumentLayout
 from .reader import Reader
+from .server import Unsaved, needs_server
 from .review_keys import REVIEW_BINDINGS
 from .review_panel import PICK_KEYS, ConflictPanel
 from .titlebar import DocTitle
@@ -207,6 +208,7 @@ class ReviewScreen(Screen[None]):
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(serial, review, model, layout))
 
+    @needs_server
     def open_position(self, position: int) -> None:
         """Open the ``position``-th document of the review order."""
         self.position = max(0, min(position, len(self.queue) - 1))
@@ -260,7 +262,13 @@ class ReviewScreen(Screen[None]):
             for _ in range(last - first):
                 self.reader.action_extend(1)
 
+    def _offline(self) -> bool:
+        """Whether the database server is away (the screen then stays as it is: the decision unsaved)."""
+        return getattr(self.app, "server_lost", None) is not None
+
     def _reload(self) -> None:
+        if self._offline():
+            return
         doc_id = self.reader.doc_id
         if doc_id is not None:
             self.reader.reload_spans(self.store.spans(doc_id, states=("accepted",)))
@@ -269,9 +277,16 @@ class ReviewScreen(Screen[None]):
                 model.status = self.store.status(doc_id)
         self._show()
 
-    def _commit(self, action: Any) -> ActionResult | None:
+    def _commit(self, action: Any, what: str = "your last review decision") -> ActionResult | None:
+        app: Any = self.app
+        if app.server_lost is not None:
+            app.refuse_offline(what)
+            return None
+        seen = self.store.last_logged
         try:
             return action()
+        except ConnectionLost as exc:  # said, retried; made again by hand once the server is back
+            app.server_gone(exc, Unsaved(what, None, seen))
         except StoreError as exc:
             self.notify(inert(str(exc)), severity="warning", markup=False)
         except Exception as exc:  # noqa: BLE001 - keep the app alive
@@ -313,7 +328,9 @@ class ReviewScreen(Screen[None]):
             self.notify("No conflict here: nothing to take.", timeout=2)
             return
         conflict = review.conflicts[self.conflict]
-        self._commit(lambda: take(self.store, conflict, name))
+        self._commit(lambda: take(self.store, conflict, name), f"take {name}'s version")
+        if self._offline():
+            return
         self.reader.clear_selection()
         self._reload()
 
@@ -322,15 +339,18 @@ class ReviewScreen(Screen[None]):
         name = self._annotator(index)
         if review is None or name is None:
             return
-        self._commit(lambda: take_all(self.store, review, name))
+        self._commit(lambda: take_all(self.store, review, name), f"take all of {name}'s spans")
+        if self._offline():
+            return
         self.reader.clear_selection()
         self._reload()
 
+    @needs_server
     def action_reviewed(self) -> None:
         doc_id = self.reader.doc_id
         if doc_id is None:
             return
-        if self._commit(lambda: self.store.set_status(doc_id, "done")) is None:
+        if self._commit(lambda: self.store.set_status(doc_id, "done"), "reviewed") is None:
             return
         for step in range(1, len(self.queue) + 1):
             pos = (self.position + step) % len(self.queue)
@@ -340,6 +360,7 @@ class ReviewScreen(Screen[None]):
         self._reload()
         self.notify("Every document is reviewed.", title="All done", markup=False)
 
+    @needs_server
     def action_document(self, step: int) -> None:
         if not self.queue:
             return
@@ -350,7 +371,9 @@ class ReviewScreen(Screen[None]):
         self.open_position(target)
 
     def _history(self, undo: bool) -> None:
-        result = self._commit(self.store.undo if undo else self.store.redo)
+        result = self._commit(self.store.undo if undo else self.store.redo, "undo" if undo else "redo")
+        if self._offline():
+            return
         if result is None:
             self.notify(f"Nothing to {'undo' if undo else 'redo'}.", timeout=2)
             return
@@ -381,10 +404,12 @@ class ReviewScreen(Screen[None]):
             return
         span = message.span
         if span is not None and span.state == "accepted":
-            self._commit(lambda: self.store.relabel_span(span.id, label.name))
+            self._commit(lambda: self.store.relabel_span(span.id, label.name), f"{label.name}")
         else:
             self._commit(lambda: self.store.add_span(message.doc_id, message.start, message.end, label.name,
-                                                     origin=MANUAL_ORIGIN))
+                                                     origin=MANUAL_ORIGIN), f"{label.name}")
+        if self._offline():
+            return
         self.reader.clear_selection()
         self._reload()
 

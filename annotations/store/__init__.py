@@ -18,11 +18,11 @@ The store is a package of small files named for what they hold: ``core`` (the
 from __future__ import annotations
 
 from ..db import ReadOnlyError, StoreError  # StoreError lives in db, so that ReadOnlyError can be one
-from .common import EVERYONE, ActionResult, default_annotator, default_db_path, now, snap_to_tokens
+from .common import EVERYONE, ActionResult, ConnectionLost, default_annotator, default_db_path, now, snap_to_tokens
 from .core import Store, open_store
 from .bulk import NewDocument
 from .core import connect_backend, is_postgres_url
 from .sqlite_backend import PREFIX_MIN_CHARS
 from .sqlite_backend import fts_query as _fts_query
 
-__all__ = ["Store", "StoreError", "ReadOnlyError", "open_store", "default_annotator", "default_db_path", "now", "EVERYONE"]
+__all__ = ["Store", "StoreError", "ConnectionLost", "ReadOnlyError", "open_store", "default_annotator", "default_db_path", "now", "EVERYONE"]

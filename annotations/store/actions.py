@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 import annotations.store as _store  # late-bound: tests patch ``annotations.store.now``
@@ -54,13 +55,16 @@ class ActionsMixin:
         )
         return Span(**change["span"]), [change]
 
-    def _clear_for(self, doc_id: int, start: int, end: int, ts: str, keep: int | None = None) -> list[Change]:
-        """Make room for an accepted span: drop overlapping accepted spans, reject suggestions."""
+    def _clear_for(self, doc_id: int, start: int, end: int, ts: str, keep: int | None = None,
+                   near: tuple[list[Span], list[Span]] | None = None) -> list[Change]:
+        """Make room for an accepted span: drop overlapping accepted spans, reject suggestions
+        (``near``: those spans, :meth:`_near`, when the caller has read them already)."""
+        accepted, pending = near if near is not None else self._near(doc_id, start, end)
         changes: list[Change] = []
-        for old in self._overlapping(doc_id, start, end, "accepted"):
+        for old in accepted:
             if old.id != keep:
                 changes.append(self._delete(old))
-        for sug in self._overlapping(doc_id, start, end, "pending"):
+        for sug in pending:
             if sug.id != keep:
                 changes.append(self._update(sug, ts, state="rejected"))
         return changes
@@ -80,35 +84,46 @@ class ActionsMixin:
         If a pending suggestion covers exactly this range it is accepted with ``label``
         (keeping its origin). ``snap`` widens the range to whole tokens first.
         """
+        try:
+            return self._add_span(doc_id, start, end, label, origin, snap)
+        except self._b.IntegrityError as exc:
+            raise self._label_refused(label, exc) from None
+
+    def _add_span(self, doc_id: int, start: int, end: int, label: str, origin: str, snap: bool) -> ActionResult:
         with self._write():
             self._check_label(label)
             self._check_range(doc_id, start, end)
             if snap:
                 start, end = snap_to_tokens(self.tokens(doc_id), start, end)
             ts = _store.now()
-            before = self._shared_snapshot(doc_id)
-            exact = [s for s in self._overlapping(doc_id, start, end, "pending")
-                     if s.start == start and s.end == end]
+            near, before = self._near_and_shared(doc_id, start, end)
+            exact = [s for s in near[1] if s.start == start and s.end == end]
             keep = exact[0].id if exact else None
-            changes = self._clear_for(doc_id, start, end, ts, keep=keep)
+            changes = self._clear_for(doc_id, start, end, ts, keep=keep, near=near)
             if not exact and before:  # a shared suggestion over exactly this range lends its origin
                 origin = next((sp.origin for sp in before.values()
                                if (sp.start, sp.end) == (start, end)), origin)
             if exact:
                 changes.append(self._update(exact[0], ts, state="accepted", label=label))
-                span_id = exact[0].id
+                span = replace(exact[0], state="accepted", label=label, updated=ts)
             else:
                 change = self._insert_span(
                     doc_id, start, end, label, origin=origin, state="accepted", score=None, ts=ts
                 )
                 changes.append(change)
-                span_id = change["span"]["id"]
-            changes += self._view_changes(doc_id, before)
+                span = Span(**change["span"])
+            changes += self._view_changes(doc_id, before, changes)
             event = self._log("add", changes, doc_id)
-            return ActionResult(event, doc_id, (self.span(span_id),))
+            return ActionResult(event, doc_id, (span,))
 
     def relabel_span(self, span_id: int, label: str) -> ActionResult:
         """Give an existing span another label (a suggestion relabelled is also accepted)."""
+        try:
+            return self._relabel_span(span_id, label)
+        except self._b.IntegrityError as exc:
+            raise self._label_refused(label, exc) from None
+
+    def _relabel_span(self, span_id: int, label: str) -> ActionResult:
         with self._write():
             self._check_label(label)
             span = self._own_span(span_id)
@@ -123,7 +138,7 @@ class ActionsMixin:
                 changes.append(self._update(span, ts, label=label, state="accepted"))
             elif span.label != label:
                 changes.append(self._update(span, ts, label=label))
-            changes += self._view_changes(span.doc_id, before)
+            changes += self._view_changes(span.doc_id, before, changes)
             event = self._log("relabel", changes, span.doc_id)
             return ActionResult(event, span.doc_id, (self.span(span_id),))
 
@@ -137,9 +152,12 @@ class ActionsMixin:
                 ts = _store.now()
                 copy, changes = self._claim(span, ts)
                 changes.append(self._update(copy, ts, state="rejected"))
-                changes += self._view_changes(span.doc_id, before)
+                changes += self._view_changes(span.doc_id, before, changes)
             else:
+                # Suggestions for everyone that this span hid are seen again.
+                before = self._shared_snapshot(span.doc_id)
                 changes = [self._delete(span)]
+                changes += self._view_changes(span.doc_id, before, changes)
             event = self._log("delete", changes, span.doc_id)
             return ActionResult(event, span.doc_id)
 
@@ -157,7 +175,7 @@ class ActionsMixin:
                 span_id = span.id
             changes = claimed + self._clear_for(span.doc_id, span.start, span.end, ts, keep=span.id)
             changes.append(self._update(span, ts, state="accepted"))
-            changes += self._view_changes(span.doc_id, before)
+            changes += self._view_changes(span.doc_id, before, changes)
             event = self._log("accept", changes, span.doc_id)
             return ActionResult(event, span.doc_id, (self.span(span_id),))
 
@@ -173,7 +191,7 @@ class ActionsMixin:
             if span.annotator == EVERYONE:
                 span, changes = self._claim(span, ts)
             changes.append(self._update(span, ts, state="rejected"))
-            changes += self._view_changes(span.doc_id, before)
+            changes += self._view_changes(span.doc_id, before, changes)
             event = self._log("reject", changes, span.doc_id)
             return ActionResult(event, span.doc_id)
 
@@ -200,7 +218,7 @@ class ActionsMixin:
                 changes += self._clear_for(doc_id, sug.start, sug.end, ts, keep=sug.id)
                 changes.append(self._update(sug, ts, state="accepted"))
                 accepted.append(sug)
-            changes += self._view_changes(doc_id, before)
+            changes += self._view_changes(doc_id, before, changes)
             event = self._log("accept_all", changes, doc_id)
             return ActionResult(event, doc_id, tuple(self.span(s.id) for s in accepted))
 

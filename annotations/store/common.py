@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..db import StoreError
 from ..history import SPAN_COLUMNS
 from ..models import Span
 from ..tokenize import Tokens
@@ -18,6 +19,13 @@ from ..tokenize import Tokens
 #: (accept, reject, relabel, delete) makes the annotator's own copy, and a shared
 #: suggestion is hidden from an annotator who has any span of their own overlapping it.
 EVERYONE = "*"
+
+
+class ConnectionLost(StoreError):
+    """The database server went away (stopped, restarted, the network cut) or cannot be
+    reached again yet. The action that met it was not saved (its transaction never
+    committed); the store connects again on its next use, and :meth:`Store.adopt` takes a
+    connection a worker thread opened instead."""
 
 
 

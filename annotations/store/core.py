@@ -11,6 +11,7 @@ it. A worker thread calls :meth:`Store.reopen` to get its own.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, ContextManager
@@ -79,6 +80,11 @@ class Store(
         self._stacks = UndoStacks(self.annotator)
         self._session_id: int | None = None
         self._lengths: dict[int, int] = {}
+        #: The id of the last event this store logged (0: none yet). Read before an action
+        #: that then loses the server, it proves whether the action was committed after all
+        #: (:meth:`session_last_event`): ids only grow, and writers go one at a time.
+        self.last_logged = 0
+        self._last_entry: tuple[int, str, list[Change]] | None = None
         self._ensure_default_labels()
         if backend is None and self._b.import_in_progress() and not self.read_only:
             # An import killed while publishing left part of a file: take it back now, not
@@ -92,6 +98,26 @@ class Store(
     def reopen(self, annotator: str | None = None) -> "Store":
         """A new store on the same database (its own connection), for use in another thread."""
         return Store(self.url, annotator or self.annotator, backend=self._b.reopen())
+
+    def adopt(self, other: "Store") -> None:
+        """Carry on over ``other``'s connection (opened by :meth:`reopen`, e.g. in a worker
+        thread that waited for a lost server to come back), which then belongs to this
+        store's thread; this store's own connection is closed. The session, the annotator
+        and the undo stacks stay."""
+        if other is self or other._b is self._b:
+            return
+        old, self._b = self._b, other._b
+        self.backend, self.db = self._b, self._b.db
+        other._b = old
+        old.close()
+
+    def session_last_event(self) -> int:
+        """The newest event this session logged (0: none). After a lost connection it tells
+        whether the action that met it was committed after all: each action logs one event
+        in its own transaction, so no event past the last one seen proves it was not."""
+        if not self._session_id:
+            return 0
+        return self._b.session_last_event(self._session_id)
 
     @property
     def location(self) -> str:
@@ -136,9 +162,19 @@ class Store(
         target: int | None = None,
         annotator: str | None = None,
     ) -> int:
-        return self._b.log_event(
+        self.last_logged = self._b.log_event(
             _store.now(), annotator or self.annotator, self._session_id, doc_id, action, target, changes
         )
+        self._last_entry = (self.last_logged, action, changes)
+        return self.last_logged
+
+    def logged_event(self, event_id: int) -> dict[str, Any] | None:
+        """``{"id", "action", "changes"}`` of the event this store logged last, if it is
+        ``event_id`` (what an action's caller shows, without reading it back); else ``None``."""
+        entry = self._last_entry
+        if entry is None or entry[0] != event_id:
+            return None
+        return {"id": entry[0], "action": entry[1], "changes": json.loads(json.dumps(entry[2]))}
 
 
 def open_store(path: str | Path | None = None, annotator: str | None = None) -> Store:

@@ -35,14 +35,22 @@ from psycopg import conninfo, errors, pq
 from ..db import ReadOnlyError, StoreError
 from .backend import KEYS, TABLES, Backend
 from . import pg_import
+from .common import ConnectionLost
 from .sqlite_backend import PREFIX_MIN_CHARS
 
-__all__ = ["PostgresBackend", "PostgresError", "NotOnPostgres", "MIGRATIONS", "redact"]
+__all__ = ["PostgresBackend", "PostgresError", "ServerLost", "NotOnPostgres", "MIGRATIONS", "redact"]
 
 #: The advisory lock every write transaction takes first (one writer at a time).
 WRITE_LOCK = 0x616E6E6F  # "anno"
 
 CONNECT_TIMEOUT_S = 10
+
+#: What an outer write transaction sends first, in one round trip. Generic plans: psycopg
+#: prepares a statement after its fifth use, and PostgreSQL would still plan each execution
+#: afresh while its custom plans look cheaper; planning was half the server's work for a key
+#: press, whose statements are indexed look-ups by key (reads outside a write keep the
+#: default, e.g. a search's plan depends on its words).
+_BEGIN_LOCKED = f"BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 
 
 #: Why a text with U+0000 cannot be stored (PostgreSQL text never holds it; SQLite's can).
@@ -51,6 +59,10 @@ NUL_REFUSED = "PostgreSQL cannot store the NUL character (U+0000) in text"
 
 class PostgresError(StoreError):
     """The PostgreSQL server cannot be reached or refused us; the message says why."""
+
+
+class ServerLost(PostgresError, ConnectionLost):
+    """An open connection broke (the server stopped or restarted), or connecting again failed."""
 
 
 class NotOnPostgres(StoreError):
@@ -344,12 +356,19 @@ class PostgresBackend(pg_import.PGImportMixin, Backend):
         """The connection; outside a transaction, a new one if the server went away (restarted)."""
         if self.conn.closed or self.conn.broken:
             if self._depth:
-                raise PostgresError(f"lost the connection to {redact(self.url)}: the action was not saved")
-            self.conn = self._connect()
+                raise ServerLost(f"lost the connection to {redact(self.url)}: the action was not saved")
+            try:
+                self.conn = self._connect()
+            except PostgresError as exc:
+                why = str(exc).split(": ", 1)[-1]
+                raise ServerLost(
+                    f"lost the connection to {redact(self.url)} and cannot connect again yet ({why});"
+                    " nothing was saved"
+                ) from None
         return self.conn
 
     def _lost(self, exc: BaseException) -> PostgresError:
-        return PostgresError(
+        return ServerLost(
             f"lost the connection to {redact(self.url)} ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__});"
             " the last action was not saved: try again"
         )
@@ -403,10 +422,19 @@ class PostgresBackend(pg_import.PGImportMixin, Backend):
         outer = self._depth == 0
         self._depth += 1
         try:
-            with conn.transaction():
-                if outer:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-                yield self
+            if outer:
+                # BEGIN and the write lock in one round trip (a key press pays for each).
+                conn.execute(_BEGIN_LOCKED)
+                try:
+                    yield self
+                except BaseException:
+                    if not conn.broken and conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            else:
+                with conn.transaction():  # a savepoint
+                    yield self
         except psycopg.OperationalError as exc:
             if conn.broken or conn.closed:
                 raise self._lost(exc) from None

@@ -37,21 +37,26 @@ class SpansMixin:
         """Suggestions for everyone in a document that ``who`` has no span of their own over."""
         return [_span(r) for r in self._b.shared_visible(doc_id, EVERYONE, who)]
 
-    def _shared_snapshot(self, doc_id: int) -> dict[int, Span] | None:
+    def _shared_snapshot(self, doc_id: int) -> "SharedView | None":
         """The shared suggestions this annotator sees in a document (``None``: there are none)."""
-        if self.annotator == EVERYONE or not self._b.has_pending(doc_id, EVERYONE):
+        if self.annotator == EVERYONE:
             return None
-        return {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
+        return SharedView.of(self._b.shared_pending(doc_id, EVERYONE, self.annotator))
 
-    def _view_changes(self, doc_id: int, before: dict[int, Span] | None) -> list[Change]:
+    def _view_changes(self, doc_id: int, before: "dict[int, Span] | None",
+                      changes: Sequence[Change] | None = None) -> list[Change]:
         """Change records for the shared suggestions an action hid or showed again.
 
         They are marked ``"view": True``: the reader applies them, the database does not
-        (the shared rows never change), and undo/redo work them out afresh.
+        (the shared rows never change), and undo/redo work them out afresh. Given the
+        action's ``changes`` and a :class:`SharedView`, worked out from them without a query.
         """
         if before is None:
             return []
-        after = {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
+        after = before.after(changes, doc_id, self.annotator) \
+            if isinstance(before, SharedView) and changes is not None else None
+        if after is None:
+            after = {sp.id: sp for sp in self._shared_visible(doc_id, self.annotator)}
         out: list[Change] = [
             {"op": "delete", "span": _row(sp), "view": True} for i, sp in before.items() if i not in after
         ]
@@ -73,6 +78,20 @@ class SpansMixin:
             raise StoreError(f"span {span_id} belongs to {span.annotator!r}, not {self.annotator!r}")
         return span
 
+    def _near(self, doc_id: int, start: int, end: int) -> tuple[list[Span], list[Span]]:
+        """``(accepted, pending)``: this annotator's spans overlapping ``start``..``end``, by
+        start (one query for what :meth:`_overlapping` reads in three)."""
+        return _split_near(self._b.near(doc_id, self.annotator, start, end), start, end)
+
+    def _near_and_shared(self, doc_id: int, start: int, end: int) \
+            -> tuple[tuple[list[Span], list[Span]], "SharedView | None"]:
+        """:meth:`_near` and :meth:`_shared_snapshot` in one query."""
+        if self.annotator == EVERYONE:
+            return self._near(doc_id, start, end), None
+        rows = self._b.near(doc_id, self.annotator, start, end, EVERYONE)
+        shared = sorted((r for r in rows if r[-2]), key=lambda r: (r[2], r[3], r[0]))
+        return _split_near([r for r in rows if not r[-2]], start, end), SharedView.of(shared)
+
     def _overlapping(self, doc_id: int, start: int, end: int, state: str) -> list[Span]:
         if state == "accepted":
             # Accepted spans of one annotator never overlap (a trigger enforces it), so only
@@ -87,8 +106,29 @@ class SpansMixin:
         return [_span(r) for r in self._b.overlapping(doc_id, self.annotator, state, start, end)]
 
     def _check_label(self, label: str) -> None:
+        # A label known to exist is not asked for again: the spans' foreign key still refuses
+        # one removed or renamed since (see :meth:`_label_refused`).
+        known: set[str] = self.__dict__.setdefault("_known_labels", set())
+        if label in known:
+            return
         if self.label(label) is None:
             raise StoreError(f"unknown label {label!r}")
+        known.add(label)
+
+    def _label_refused(self, label: str, exc: BaseException) -> BaseException:
+        """After a refused write that used ``label``: the one-line refusal if the label is
+        gone (removed or renamed since it was checked), else ``exc``."""
+        known: set[str] = self.__dict__.setdefault("_known_labels", set())
+        if label not in known:
+            return exc
+        known.discard(label)
+        try:
+            self._check_label(label)
+        except StoreError as refused:
+            return refused
+        except Exception:  # noqa: BLE001 - e.g. the transaction around it is aborted: the original says why
+            return exc
+        return exc
 
     def _check_range(self, doc_id: int, start: int, end: int) -> None:
         # The length is taken in Python (code points): SQLite's length() stops at the first NUL.
@@ -102,3 +142,59 @@ class SpansMixin:
             n = self._lengths[doc_id] = len(text)
         if not (0 <= start < end <= n):
             raise StoreError(f"span {start}-{end} is out of range for document {doc_id} ({n} characters)")
+
+
+def _split_near(rows: Sequence[Sequence[object]], start: int, end: int) -> tuple[list[Span], list[Span]]:
+    accepted: list[Span] = []
+    pending: list[Span] = []
+    for row in rows:
+        sp = _span(row[:-2])
+        if sp.start < end and start < sp.end:
+            (accepted if sp.state == "accepted" else pending).append(sp)
+    accepted.sort(key=lambda sp: sp.start)
+    pending.sort(key=lambda sp: (sp.start, sp.id))
+    return accepted, pending
+
+
+class SharedView(dict):  # type: ignore[type-arg]
+    """The shared suggestions an annotator sees in a document (id → :class:`Span`, by
+    position), and every shared suggestion there with how many of the annotator's own spans
+    lie over it: what the annotator sees after an action follows from the action's changes."""
+
+    every: list[tuple[Span, int]]
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[object]]) -> "SharedView | None":
+        """From :meth:`Backend.shared_pending` rows (``None``: there are none)."""
+        if not rows:
+            return None
+        view = cls()
+        view.every = [(_span(r[:-2]), int(r[-1])) for r in rows]  # type: ignore[call-overload]
+        for sp, over in view.every:
+            if not over:
+                view[sp.id] = sp
+        return view
+
+    def after(self, changes: Sequence[Change], doc_id: int, who: str) -> "dict[int, Span] | None":
+        """What ``who`` sees once ``changes`` are applied (``None``: the changes move a span,
+        which this does not follow: ask the database)."""
+        added: list[tuple[int, int]] = []
+        removed: list[tuple[int, int]] = []
+        for ch in changes:
+            if ch.get("view"):
+                continue
+            op = ch["op"]
+            if op == "update":
+                if {"start", "end", "doc_id", "annotator"} & set(ch["after"]):
+                    return None
+            elif op in ("insert", "delete"):
+                row = ch["span"]
+                if row["annotator"] == who and row["doc_id"] == doc_id:
+                    (added if op == "insert" else removed).append((row["start"], row["end"]))
+        out: dict[int, Span] = {}
+        for sp, over in self.every:
+            over += sum(1 for s, e in added if s < sp.end and sp.start < e)
+            over -= sum(1 for s, e in removed if s < sp.end and sp.start < e)
+            if over <= 0:
+                out[sp.id] = sp
+        return out

@@ -40,6 +40,19 @@ class EventQueries:
             [annotator, seen],
         )
 
+    def events_after_and_changes(self, annotator: str, seen: int, event_ids: Sequence[int]) \
+            -> tuple[list[tuple[int, str, int | None]], dict[int, tuple[int | None, str]]]:
+        """:meth:`events_after`, and the ``(doc_id, changes JSON)`` of the events ``event_ids``,
+        in one round trip: an undo's look at the log and at what it is likely to undo."""
+        rows = self.all(
+            "SELECT 0, id, action, target, NULL, NULL FROM events WHERE annotator = ? AND id > ?"
+            " UNION ALL SELECT 1, id, NULL, NULL, doc_id, changes FROM events"
+            f" WHERE id IN ({_marks(len(event_ids))}) ORDER BY 1, 2",
+            [annotator, seen, *event_ids],
+        )
+        new = [(int(r[1]), r[2], r[3]) for r in rows if r[0] == 0]
+        return new, {int(r[1]): (r[4], r[5]) for r in rows if r[0] == 1}
+
     def event_changes(self, event_id: int) -> tuple[int | None, list[dict[str, Any]]]:
         row = self.one("SELECT doc_id, changes FROM events WHERE id = ?", [event_id])
         assert row is not None, event_id
@@ -72,6 +85,9 @@ class EventQueries:
 
     def session_events(self, session_id: int) -> list[tuple[str, str]]:
         return self.all("SELECT action, changes FROM events WHERE session_id = ? ORDER BY id", [session_id])
+
+    def session_last_event(self, session_id: int) -> int:
+        return int(self.value("SELECT coalesce(max(id), 0) FROM events WHERE session_id = ?", [session_id], 0))
 
     def session_last_ts(self, session_id: int, default: str) -> str:
         return self.value(

@@ -33,6 +33,38 @@ class SpanQueries:
             [doc_id, everyone, who],
         )
 
+    _SHARED = (
+        "SELECT " + ", ".join(f'g."{c}"' for c in SPAN_COLUMNS) + ", 1, (SELECT count(*) FROM spans o"
+        ' WHERE o.doc_id = g.doc_id AND o.annotator = ? AND o.start < g."end" AND g.start < o."end")'
+        " FROM spans g WHERE g.doc_id = ? AND g.annotator = ? AND g.state = 'pending'"
+    )
+    _NEAR = (
+        f"SELECT {SPAN_FIELDS}, 0, 0 FROM spans WHERE doc_id = ? AND annotator = ?"
+        " AND state IN ('accepted', 'pending') AND start >= ? AND start < ?"
+        f" UNION ALL SELECT {SPAN_FIELDS}, 0, 0 FROM spans WHERE doc_id = ? AND annotator = ?"
+        " AND state = 'pending' AND start < ? AND ? < \"end\""
+        f" UNION ALL SELECT * FROM (SELECT {SPAN_FIELDS}, 0, 0 FROM spans WHERE doc_id = ? AND annotator = ?"
+        " AND state = 'accepted' AND start < ? ORDER BY start DESC LIMIT 1) b"
+    )
+
+    def shared_pending(self, doc_id: int, everyone: str, who: str) -> list[tuple[Any, ...]]:
+        """Every pending span of ``everyone`` in a document, each with two more columns: 1,
+        and how many spans of ``who``'s own lie over it (none: ``who`` sees it). One round
+        trip for :meth:`has_pending` and :meth:`shared_visible` together."""
+        return self.all(self._SHARED + ' ORDER BY g.start, g."end"', [who, doc_id, everyone])
+
+    def near(self, doc_id: int, annotator: str, start: int, end: int,
+             everyone: str | None = None) -> list[tuple[Any, ...]]:
+        """In one round trip, an annotator's spans that may overlap ``start``..``end``, each with
+        two more columns (0, 0): the pending and accepted ones starting inside it, the pending
+        ones starting before it and reaching into it, and the last accepted one starting
+        before it (accepted spans never overlap, so only that one can reach in; the caller
+        checks its end). With ``everyone``, :meth:`shared_pending`'s rows too (unordered)."""
+        args = [doc_id, annotator, start, end, doc_id, annotator, start, start, doc_id, annotator, start]
+        if everyone is None:
+            return self.all(self._NEAR, args)
+        return self.all(self._SHARED + " UNION ALL " + self._NEAR, [annotator, doc_id, everyone, *args])
+
     def has_pending(self, doc_id: int, annotator: str) -> bool:
         return self.one(
             "SELECT 1 FROM spans WHERE doc_id = ? AND annotator = ? AND state = 'pending' LIMIT 1",

@@ -8,21 +8,42 @@ from typing import Any
 import annotations.store as _store  # late-bound: tests patch ``annotations.store.now``
 
 from ..db import StoreError
-from ..history import apply_changes, invert, load_changes
-from .common import ActionResult
+from ..history import UndoStacks, apply_changes, invert, load_changes
+from .common import ActionResult, ConnectionLost
 
 
 class UndoMixin:
     """Undo/redo of a :class:`~annotations.store.Store`."""
 
     def _step(self, direction: str) -> ActionResult | None:
+        try:
+            return self._step_once(direction)
+        except BaseException as exc:
+            if not isinstance(exc, StoreError) or isinstance(exc, ConnectionLost):
+                # The stacks may count an event that never committed (a lost connection):
+                # rebuilt from the log at the next undo or redo.
+                self._stacks = UndoStacks(self._stacks.annotator)
+            raise
+
+    def _step_once(self, direction: str) -> ActionResult | None:
         with self._write():
-            self._stacks.sync(self._b)
-            stack = self._stacks.undo if direction == "undo" else self._stacks.redo
+            stacks = self._stacks
+            # The log since the stacks last saw it, and the changes of the actions likely to be
+            # on top of the stack then (the top now, or the action this store logged last):
+            # one round trip.
+            guess = (stacks.undo if direction == "undo" else stacks.redo)[-1:]
+            if self.last_logged and self.last_logged not in guess:
+                guess.append(self.last_logged)
+            new, found = self._b.events_after_and_changes(stacks.annotator, stacks.seen, guess or [0])
+            stacks.feed(new)
+            stack = stacks.undo if direction == "undo" else stacks.redo
             if not stack:
                 return None
             target = stack[-1]
-            doc_id, changes = load_changes(self._b, target)
+            if target in found:
+                doc_id, changes = found[target][0], json.loads(found[target][1])
+            else:
+                doc_id, changes = load_changes(self._b, target)
             changes = [ch for ch in changes if not ch.get("view")]  # worked out afresh below
             todo = invert(changes) if direction == "undo" else changes
             before = self._shared_snapshot(doc_id) if doc_id is not None else None
@@ -33,9 +54,11 @@ class UndoMixin:
                 # annotator labelled the same place: refuse cleanly, change nothing.
                 raise StoreError(f"cannot {direction} that action any more: {exc}") from None
             if doc_id is not None:
-                todo = todo + self._view_changes(doc_id, before)
+                todo = todo + self._view_changes(doc_id, before, todo)
             event = self._log(direction, todo, doc_id, target=target)
-            self._stacks.sync(self._b)
+            # The stacks were in step with the log when this transaction began, and writers go
+            # one at a time: this event is the annotator's only newer one (no read-back).
+            self._stacks.feed([(event, direction, target)])
             return ActionResult(event, doc_id)
 
     def undo(self) -> ActionResult | None:
