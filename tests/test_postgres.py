@@ -11,12 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import textwrap
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +26,6 @@ from annotations.store.postgres_backend import MIGRATIONS, NUL_REFUSED, Postgres
 from annotations.text import decode
 from tui.cli import main as cli
 
-from event_log import replay
 
 WORKER = Path(__file__).with_name("concurrency_worker.py")
 
@@ -251,94 +245,6 @@ def test_copy_of_a_text_postgresql_cannot_hold_writes_nothing(tmp_path: Path, ur
 #: (``ANNOTATE_PG_ACTIONS`` raises it; ``benchmarks/bench_pg.py`` runs the full size).
 PROCESSES = 8
 ACTIONS = int(os.environ.get("ANNOTATE_PG_ACTIONS", "60"))
-
-
-def test_eight_writers_on_postgresql_lose_nothing_and_stats_are_exact(tmp_path: Path, url: str) -> None:
-    with open_store(url, "setup") as store:
-        docs = seed(store)
-        for d in docs:
-            store.tokens(d)
-    procs = []
-    for n in range(PROCESSES):
-        out = tmp_path / f"ann{n}.json"
-        procs.append((f"ann{n}", out, subprocess.Popen(
-            [sys.executable, str(WORKER), url, f"ann{n}", str(ACTIONS), str(n), str(out)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )))
-    results = {}
-    for name, out, proc in procs:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
-        results[name] = json.loads(out.read_text())
-        out.unlink()
-    stats = json.loads(run_cli("stats", "--db", url, "--json").output)["annotators"]
-    with open_store(url, "checker") as store:
-        for name, result in results.items():
-            assert result["errors"] == [], result["errors"][0]
-            events = list(reversed(store.events(annotator=name, limit=10**6)))
-            logged = Counter(ev["action"] for ev in events)
-            for action, n in result["counts"].items():
-                assert logged[action] == n, (name, action)
-            held = {(s.doc_id, s.start, s.end, s.label)
-                    for d in docs for s in store.spans(d, annotator=name, states=("accepted",))}
-            replayed = replay(events)
-            assert replayed == held == {tuple(s) for s in result["spans"]}
-            assert {str(d): store.status(d, name) for d in docs} == result["statuses"]
-            assert stats[name]["spans"].get("accepted", 0) == len(result["spans"])
-            assert stats[name]["labels"] == dict(Counter(s[3] for s in result["spans"]))
-            by_status = Counter(result["statuses"].values())
-            assert stats[name]["documents"] == {s: by_status.get(s, 0) for s in ("todo", "done", "skipped")}
-
-
-_WRITER = textwrap.dedent(
-    """
-    import sys, time
-    from annotations import open_store
-    store = open_store(sys.argv[1], "victim")
-    doc = int(sys.argv[2])
-    for i in range(5):
-        r = store.add_span(doc, i * 10, i * 10 + 4, "PER")
-        print("acked", r.event_id, flush=True)
-    with store.transaction():
-        store.add_span(doc, 60, 64, "LOC")
-        store.set_status(doc, "done")
-        store.add_label("HALF")
-        print("in-flight", flush=True)
-        time.sleep(60)
-    """
-)
-
-
-def test_kill_9_of_a_writer_mid_transaction_leaves_postgresql_consistent(url: str) -> None:
-    with open_store(url, "setup") as store:
-        doc = seed(store)[0]
-    proc = subprocess.Popen([sys.executable, "-c", _WRITER, url, str(doc)], stdout=subprocess.PIPE, text=True)
-    acked = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("acked"):
-            acked.append(int(line.split()[1]))
-        if line.startswith("in-flight"):
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert len(acked) == 5
-    t0 = time.monotonic()
-    with open_store(url, "victim") as store:
-        # The next writer gets the write lock at once: the server rolled the dead one back.
-        store.add_span(doc, 100, 104, "ORG")
-        assert time.monotonic() - t0 < 10
-        events = [e for e in reversed(store.events(annotator="victim", limit=100))]
-        assert [e["id"] for e in events[:5]] == acked and len(events) == 6
-        assert [(s.start, s.end, s.label) for s in store.spans(doc)] == [
-            (0, 4, "PER"), (10, 14, "PER"), (20, 24, "PER"), (30, 34, "PER"), (40, 44, "PER"), (100, 104, "ORG")]
-        assert store.status(doc) == "todo"
-        assert "HALF" not in {lab.name for lab in store.labels()}
-        assert store.undo() is not None and store.undo() is not None
-        assert len(store.spans(doc)) == 4
-
-
-# -- the app --------------------------------------------------------------------------------
 
 
 def test_the_app_runs_on_postgresql(url: str) -> None:
