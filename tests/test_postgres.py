@@ -27,7 +27,6 @@ from annotations.text import decode
 from tui.cli import main as cli
 
 
-WORKER = Path(__file__).with_name("concurrency_worker.py")
 
 
 @pytest.fixture
