@@ -45,8 +45,8 @@ def span_of(store: Store, doc_id: int, needle: str) -> tuple[int, int]:
     return start, start + len(needle)
 
 
-def build_team(path: Path) -> None:
-    """Seeds plus the team's spans and done statuses in the database at ``path``."""
+def build_team(path: Path | str) -> None:
+    """Seeds plus the team's spans and done statuses in the database at ``path`` (a file or a URL)."""
     with Store(path, "lead") as lead:
         if lead.count_documents() == 0:
             import_seeds(lead)

@@ -22,16 +22,14 @@ from conftest import _dump as _sqlite_dump
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import conninfo
-from team_helpers import ANNOTATORS, TEAM, span_of
+from team_helpers import build_team, span_of
 
 from annotations import Store, import_seeds
-from annotations.seeds import seeds_dir
 from annotations.store import NewDocument, connect_backend, is_postgres_url
 from annotations.store.backend import TABLES
 from annotations.store.copy import ID_TABLES, copy_database
 from annotations.team import assign
 from annotations.team.merge import MergeConflict, merge_database
-from annotations.text import decode
 
 BOTH_BACKENDS = True
 
@@ -79,30 +77,12 @@ def copy_db(src: Any, target: Any) -> None:
 
 
 def seed(store: Store) -> None:
-    """The five seed articles, ids 1-5 (the importer on SQLite; the bulk API on PostgreSQL)."""
-    if store.backend.name == "sqlite":
-        assert import_seeds(store).added == 5
-        return
-    docs = [NewDocument(decode(p.read_bytes()), source=p.name) for p in sorted(seeds_dir().glob("*.txt"))]
-    assert [i for i, _ in store.add_documents(docs)] == [1, 2, 3, 4, 5]
+    """The five seed articles, ids 1-5 (the importer, on either backend)."""
+    assert import_seeds(store).added == 5
 
 
 def add_texts(store: Store, texts: list[str]) -> None:
     store.add_documents([NewDocument(t, source="texts.jsonl", line=n) for n, t in enumerate(texts, 1)])
-
-
-def build_team(location: Any) -> None:
-    """Seeds plus the team's spans and done statuses (as ``team_helpers.build_team``, on either backend)."""
-    with Store(location, "lead") as lead:
-        seed(lead)
-    for name in ANNOTATORS:
-        with Store(location, name) as store:
-            for doc_id, layers in TEAM.items():
-                if name not in layers:
-                    continue
-                for needle, label in layers[name]:
-                    store.add_span(doc_id, *span_of(store, doc_id, needle), label)
-                store.set_status(doc_id, "done")
 
 
 def dump_db(store: Store, *, counters: bool = True) -> dict[str, list[tuple[Any, ...]]]:
