@@ -222,6 +222,13 @@ def summarise_tui(r: dict[str, Any]) -> list[Row]:
         rows.append(("tui", f"document shown, {_n(small)} vs {_n(large)} docs",
                      (f"{_ms(r.get('document_shown_small_ms'))} vs {_ms(r.get('document_shown_large_ms'))}"
                       f" (ratio {_n(r.get('document_shown_ratio'), 2)})"), "", None))
+    if "next_document_median_ms" in r:
+        next_t = t.get("next_document_ms", 50.0)
+        per_key = ", ".join(f"`{k}` {v:.1f}" for k, v in r.get("next_document_ms", {}).items())
+        rows.append(("tui", "next document after `]` `[` `d` `s` (medians)",
+                     (f"{_ms(r.get('next_document_median_ms'))} ({per_key}; p95 {_ms(r.get('next_document_p95_ms'))};"
+                      f" keys pressed at once {_ms(r.get('next_document_at_once_median_ms'))})"),
+                     f"<= {next_t:g} ms", _at_most(r.get("next_document_median_ms"), next_t)))
     small_doc, big_doc = r.get("actions_1kb", {}), r.get("actions_1mb", {})
     big = r.get("big_document", {})
     size = f"{big.get('utf8_bytes', 0) / 1e6:.2f} MB" if big.get("utf8_bytes") else "big"
