@@ -18,7 +18,6 @@ is made again, once, automatically; committed: the screen is brought up to date.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -75,12 +74,8 @@ def probe(post: Callable[[Message], Any], store: Store, *, first_delay: float = 
     worker = get_current_worker()
     delay, attempt = first_delay, 0
     while True:
-        waited = 0.0
-        while waited < delay:
-            if worker.is_cancelled:
-                return
-            time.sleep(0.05)
-            waited += 0.05
+        if worker.cancelled_event.wait(delay):
+            return
         attempt += 1
         try:
             fresh = store.reopen()

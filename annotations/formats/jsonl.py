@@ -40,7 +40,6 @@ Each line::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from datetime import datetime
@@ -59,14 +58,9 @@ ANSWERS = {"done": "accept", "skipped": "ignore", "todo": "ignore"}
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _hash32(data: str) -> int:
-    digest = hashlib.blake2b(data.encode("utf-8", "surrogatepass"), digest_size=4).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 def task_hash(in_hash: int, spans: Iterable[tuple[int, int, str]]) -> int:
     """Stable signed 32-bit hash of the input hash and the accepted spans (``_task_hash``)."""
-    return _hash32(f"{in_hash}|" + "|".join(f"{s},{e},{label}" for s, e, label in sorted(spans)))
+    return input_hash(f"{in_hash}|" + "|".join(f"{s},{e},{label}" for s, e, label in sorted(spans)))
 
 
 def _timestamp(updated: str) -> int:

@@ -85,6 +85,8 @@ class Store(
         #: (:meth:`session_last_event`): ids only grow, and writers go one at a time.
         self.last_logged = 0
         self._last_entry: tuple[int, str, list[Change]] | None = None
+        #: Labels checked to exist (:meth:`_check_label`): not asked for again.
+        self._known_labels: set[str] = set()
         self._ensure_default_labels()
         if backend is None and self._b.import_in_progress() and not self.read_only:
             # An import killed while publishing left part of a file: take it back now, not

@@ -108,20 +108,18 @@ class SpansMixin:
     def _check_label(self, label: str) -> None:
         # A label known to exist is not asked for again: the spans' foreign key still refuses
         # one removed or renamed since (see :meth:`_label_refused`).
-        known: set[str] = self.__dict__.setdefault("_known_labels", set())
-        if label in known:
+        if label in self._known_labels:
             return
         if self.label(label) is None:
             raise StoreError(f"unknown label {label!r}")
-        known.add(label)
+        self._known_labels.add(label)
 
     def _label_refused(self, label: str, exc: BaseException) -> BaseException:
         """After a refused write that used ``label``: the one-line refusal if the label is
         gone (removed or renamed since it was checked), else ``exc``."""
-        known: set[str] = self.__dict__.setdefault("_known_labels", set())
-        if label not in known:
+        if label not in self._known_labels:
             return exc
-        known.discard(label)
+        self._known_labels.discard(label)
         try:
             self._check_label(label)
         except StoreError as refused:
